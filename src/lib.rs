@@ -1,0 +1,13 @@
+//! escache: Elasticsearch's security credential caches, modelled rule by rule and simulated in
+//! virtual time.
+//!
+//! Layers depend downward only: `python -> (sim -> rest -> cluster -> security ->) cache -> time`.
+//! The rule ids cited in comments (R6.4, C3, ...) are those of the project's behaviour spec.
+
+pub mod cache;
+pub mod security;
+pub mod sim;
+pub mod time;
+
+#[cfg(feature = "python")]
+mod python;

@@ -1,0 +1,123 @@
+//! The API key auth cache's removal listener (R2.7): a TRACE line for every eviction caused by the size
+//! limit and, at most every 300 s, a WARN when 4,500 or more such evictions happened since the last
+//! check (`ApiKeyService.getAuthCacheRemovalListener`).
+
+use crate::cache::{RemovalContext, RemovalListener, RemovalNotification, RemovalReason};
+use crate::time::{Nanos, NANOS_PER_SECOND};
+
+pub const EVICTION_MONITOR_INTERVAL_SECONDS: u64 = 300;
+pub const EVICTION_MONITOR_INTERVAL_NANOS: u64 =
+    EVICTION_MONITOR_INTERVAL_SECONDS * NANOS_PER_SECOND;
+/// 15 evictions a second over the 300 s window.
+pub const EVICTION_WARNING_THRESHOLD: u64 = 15 * EVICTION_MONITOR_INTERVAL_SECONDS;
+
+/// A log line the monitor wrote. Only key ids appear, never a secret or a hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EvictionLog {
+    /// TRACE `API key with ID [<id>] was evicted from the authentication cache, possibly due to cache size limit`
+    Trace { at: Nanos, id: String },
+    /// WARN `Possible thrashing for API key authentication cache, [<n>] eviction due to cache size within last [300] seconds`
+    ThrashingWarning { at: Nanos, evictions: u64 },
+}
+
+impl EvictionLog {
+    pub fn message(&self) -> String {
+        match self {
+            EvictionLog::Trace { id, .. } => format!(
+                "API key with ID [{id}] was evicted from the authentication cache, possibly due to cache size limit"
+            ),
+            EvictionLog::ThrashingWarning { evictions, .. } => format!(
+                "Possible thrashing for API key authentication cache, [{evictions}] eviction due to cache size within last [{EVICTION_MONITOR_INTERVAL_SECONDS}] seconds"
+            ),
+        }
+    }
+}
+
+/// The monitor's state. `last_checked_at` starts at the time the service was created, like
+/// `lastEvictionCheckedAt = new AtomicLong(System.nanoTime())`.
+#[derive(Debug, Clone)]
+pub struct AuthCacheEvictionMonitor {
+    maximum_weight: u64,
+    eviction_counter: u64,
+    last_checked_at: Nanos,
+    /// Size-limit evictions seen in total (TRACE lines written).
+    pub size_evictions: u64,
+    /// WARN lines written, with the time and the count each reported.
+    pub warnings: Vec<(Nanos, u64)>,
+    /// Keep the TRACE lines too (off by default: one per eviction).
+    pub keep_trace: bool,
+    pub trace: Vec<EvictionLog>,
+}
+
+impl AuthCacheEvictionMonitor {
+    pub fn new(maximum_weight: u64, created_at: Nanos) -> Self {
+        Self {
+            maximum_weight,
+            eviction_counter: 0,
+            last_checked_at: created_at,
+            size_evictions: 0,
+            warnings: Vec::new(),
+            keep_trace: false,
+            trace: Vec::new(),
+        }
+    }
+
+    /// The pending count since the last check (`getEvictionCounter()`).
+    pub fn eviction_counter(&self) -> u64 {
+        self.eviction_counter
+    }
+
+    /// Test hooks, as `ApiKeyServiceTests` sets them.
+    pub fn set_eviction_counter(&mut self, n: u64) {
+        self.eviction_counter = n;
+    }
+
+    pub fn set_last_checked_at(&mut self, at: Nanos) {
+        self.last_checked_at = at;
+    }
+
+    pub fn last_checked_at(&self) -> Nanos {
+        self.last_checked_at
+    }
+
+    /// One removal. Only `EVICTED` while `count() >= max_keys` (the count after the entry left) counts;
+    /// TTL expiry of a cache below its limit, replacements and invalidations are not logged.
+    pub fn observe(
+        &mut self,
+        reason: RemovalReason,
+        id: &dyn std::fmt::Display,
+        context: RemovalContext,
+    ) {
+        if reason != RemovalReason::Evicted || (context.count as u64) < self.maximum_weight {
+            return;
+        }
+        self.eviction_counter += 1;
+        self.size_evictions += 1;
+        if self.keep_trace {
+            self.trace.push(EvictionLog::Trace {
+                at: context.now,
+                id: id.to_string(),
+            });
+        }
+        let now = context.now;
+        if now.saturating_sub(self.last_checked_at) >= EVICTION_MONITOR_INTERVAL_NANOS {
+            self.last_checked_at = now;
+            let sum = std::mem::take(&mut self.eviction_counter);
+            if sum >= EVICTION_WARNING_THRESHOLD {
+                self.warnings.push((now, sum));
+                if self.keep_trace {
+                    self.trace.push(EvictionLog::ThrashingWarning {
+                        at: now,
+                        evictions: sum,
+                    });
+                }
+            }
+        }
+    }
+}
+
+impl<K: std::fmt::Display, V> RemovalListener<K, V> for AuthCacheEvictionMonitor {
+    fn on_removal(&mut self, n: RemovalNotification<K, V>, context: RemovalContext) {
+        self.observe(n.reason, &n.key, context);
+    }
+}
