@@ -18,10 +18,12 @@
 //! Time is passed in (`now`, virtual nanoseconds); the cache never reads a clock.
 
 mod builder;
+mod key;
 mod notification;
 
 pub use builder::{CacheBuildError, CacheBuilder};
 pub use hashbrown::Equivalent;
+pub use key::{Key, KeyRef};
 pub use notification::{
     CollectingListener, NoopListener, RemovalContext, RemovalListener, RemovalNotification,
     RemovalReason,
@@ -578,44 +580,35 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
     /// An expired entry is a miss and is then replaced (`REPLACED`), exactly as `get` + `put`.
     #[inline]
     pub fn get_or_put_with(&mut self, key: K, now: Nanos, make_value: impl FnOnce() -> V) -> bool {
+        self.get_or_put_weighted(key, now, || (make_value(), None))
+    }
+
+    /// [`Self::get_or_put_with`] where the new value may come with its weight (else the weigher's).
+    #[inline]
+    pub fn get_or_put_weighted(
+        &mut self,
+        key: K,
+        now: Nanos,
+        make_value: impl FnOnce() -> (V, Option<u64>),
+    ) -> bool {
         let hash = KeyHasher.hash_one(&key);
         let nodes = &self.nodes;
         // ok: table entries always point at occupied slots.
         let found = self.table.find(hash, |&i| {
             nodes[i as usize].as_ref().expect("occupied slot").key == key
         });
-        if let Some(&idx) = found {
-            if !self.is_expired(self.node(idx), now) {
+        let existing = match found.copied() {
+            Some(idx) if !self.is_expired(self.node(idx), now) => {
                 self.stats.hits += 1;
                 self.node_mut(idx).access_time = now;
                 self.promote(idx, now);
                 return true;
             }
-            self.stats.misses += 1;
-            let value = make_value();
-            let weight = self.weigher.weigh(&key, &value);
-            let node = Node {
-                key,
-                value,
-                weight,
-                write_time: now,
-                access_time: now,
-                prev: NIL,
-                next: NIL,
-            };
-            self.unlink(idx);
-            // ok: `idx` came from the table.
-            let old = self.nodes[idx as usize]
-                .replace(node)
-                .expect("occupied slot");
-            self.link_at_head(idx);
-            self.evict(now);
-            self.notify(old, RemovalReason::Replaced, now);
-            return false;
-        }
+            other => other,
+        };
         self.stats.misses += 1;
-        let value = make_value();
-        let weight = self.weigher.weigh(&key, &value);
+        let (value, weight) = make_value();
+        let weight = weight.unwrap_or_else(|| self.weigher.weigh(&key, &value));
         let node = Node {
             key,
             value,
@@ -625,7 +618,19 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
             prev: NIL,
             next: NIL,
         };
-        self.insert_new(hash, node, now);
+        match existing {
+            Some(idx) => {
+                self.unlink(idx);
+                // ok: `idx` came from the table.
+                let old = self.nodes[idx as usize]
+                    .replace(node)
+                    .expect("occupied slot");
+                self.link_at_head(idx);
+                self.evict(now);
+                self.notify(old, RemovalReason::Replaced, now);
+            }
+            None => self.insert_new(hash, node, now),
+        }
         false
     }
 

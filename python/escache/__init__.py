@@ -1,0 +1,52 @@
+"""escache: Elasticsearch's security credential caches, modelled rule by rule in virtual time.
+
+The generic cache engine every Elasticsearch security cache is built on::
+
+    >>> import escache
+    >>> cache = escache.Cache(max_weight=25_000, expire_after_access="24h")
+    >>> cache.put("key-id", "value")
+    >>> cache.get("key-id")
+    'value'
+    >>> cache.advance("25h")
+    90000.0
+    >>> cache.get("key-id") is None       # expired: a miss, pruned lazily
+    True
+"""
+
+from __future__ import annotations
+
+from array import array
+
+from escache._core import Cache, ReplayResult, __version__, parse_time_value, replay_api_key_auth_cache
+from escache._core import _zipf_trace_bytes
+from escache._types import RemovalReason
+from escache.errors import (
+    EscacheError,
+    ExecutionError,
+    IllegalArgumentError,
+    KeyTypeError,
+    ReentrantCallError,
+)
+
+__all__ = [
+    "Cache",
+    "ReplayResult",
+    "RemovalReason",
+    "EscacheError",
+    "IllegalArgumentError",
+    "KeyTypeError",
+    "ExecutionError",
+    "ReentrantCallError",
+    "parse_time_value",
+    "replay_api_key_auth_cache",
+    "zipf_trace",
+    "__version__",
+]
+
+
+def zipf_trace(keys: int, requests: int, alpha: float = 1.0, seed: int = 0) -> "array[int]":
+    """``requests`` key ranks in ``range(keys)`` drawn from a Zipf law with exponent ``alpha``
+    (rank 0 the most popular), as an ``array.array('q')``. The same arguments give the same trace."""
+    out = array("q")
+    out.frombytes(_zipf_trace_bytes(keys, requests, alpha, seed))
+    return out

@@ -1,0 +1,60 @@
+"""escache's exceptions.
+
+Errors raised by escache's own Python API (bad settings, bad durations, a key of the wrong type, an
+unknown node) are :class:`EscacheError` subclasses named after the Elasticsearch exception they mirror,
+and they also derive from the built-in exception Python code would expect (``ValueError``,
+``TypeError``, ``KeyError``, ``RuntimeError``), so ``except ValueError`` keeps working.
+
+REST-level errors are never raised by ``Cluster.perform_request``: the response carries Elasticsearch's
+error body instead.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "EscacheError",
+    "IllegalArgumentError",
+    "KeyTypeError",
+    "ExecutionError",
+    "ReentrantCallError",
+]
+
+
+class EscacheError(Exception):
+    """Base class of every error escache raises.
+
+    ``es_type`` is the Elasticsearch error type this error corresponds to (the ``type`` field of an
+    Elasticsearch error body), where there is one.
+    """
+
+    es_type: str = "exception"
+
+
+class IllegalArgumentError(EscacheError, ValueError):
+    """Elasticsearch's ``IllegalArgumentException``: a bad setting, duration, weight or parameter."""
+
+    es_type = "illegal_argument_exception"
+
+
+class KeyTypeError(EscacheError, TypeError):
+    """A cache key that is neither ``str`` nor ``int`` (or an ``int`` outside the signed 64-bit range)."""
+
+    es_type = "illegal_argument_exception"
+
+
+class ExecutionError(EscacheError, RuntimeError):
+    """Java's ``ExecutionException`` from ``Cache.computeIfAbsent``: the loader raised (the loader's
+    exception is ``__cause__``) or returned ``None`` (``loader returned a null value``). Nothing was
+    cached."""
+
+    es_type = "execution_exception"
+
+
+class ReentrantCallError(EscacheError, RuntimeError):
+    """A loader or weigher called back into the cache that is running it.
+
+    Elasticsearch would deadlock here (the loader's own placeholder blocks it); escache refuses instead.
+    Removal listeners run after the operation, so they may use the cache freely.
+    """
+
+    es_type = "illegal_state_exception"

@@ -1,0 +1,95 @@
+//! Module-level functions.
+
+use super::convert;
+use super::errors;
+use crate::security::api_key::replay_auth_cache;
+use crate::sim::workload::zipf_trace;
+use crate::time::TimeValue;
+use pyo3::buffer::PyBuffer;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+
+/// `requests` Zipf-distributed key ranks in `0..keys` as little-endian int64 bytes (the Python wrapper
+/// turns them into an `array.array('q')`). Seeded: the same arguments give the same bytes.
+#[pyfunction]
+#[pyo3(signature = (keys, requests, alpha=1.0, seed=0))]
+fn _zipf_trace_bytes<'py>(
+    py: Python<'py>,
+    keys: u64,
+    requests: usize,
+    alpha: f64,
+    seed: u64,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let trace = py
+        .detach(|| zipf_trace(keys, requests, alpha, seed))
+        .map_err(|e| errors::illegal_argument_from(py, e))?;
+    let mut bytes = Vec::with_capacity(trace.len() * 8);
+    for k in trace {
+        bytes.extend_from_slice(&(k as i64).to_le_bytes());
+    }
+    Ok(PyBytes::new(py, &bytes))
+}
+
+/// Replays API key ids through one node's API key auth cache (expire-after-access `ttl`, at most
+/// `max_keys`), one request every `interval`, and reports hits, evictions and the R2.7 thrashing WARNs.
+#[pyfunction]
+#[pyo3(signature = (keys, *, interval, max_keys=25_000, ttl=None))]
+fn replay_api_key_auth_cache<'py>(
+    py: Python<'py>,
+    keys: &Bound<'py, PyAny>,
+    interval: &Bound<'py, PyAny>,
+    max_keys: i64,
+    ttl: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let interval = convert::duration_nanos(interval, "interval")?;
+    let ttl = match ttl {
+        Some(t) => convert::time_value(t, "xpack.security.authc.api_key.cache.ttl")?,
+        None => TimeValue::new(24, crate::time::TimeUnit::Hours),
+    };
+    let ids: Vec<u64> = match PyBuffer::<i64>::get(keys) {
+        Ok(buf) => buf.to_vec(py)?.into_iter().map(|k| k as u64).collect(),
+        Err(_) => keys
+            .try_iter()?
+            .map(|k| k.and_then(|k| k.extract::<u64>()))
+            .collect::<PyResult<Vec<u64>>>()
+            .map_err(|_| {
+                errors::illegal_argument(py, "keys must be non-negative integer API key ids")
+            })?,
+    };
+    let report = py
+        .detach(|| replay_auth_cache(&ids, interval, max_keys, ttl))
+        .map_err(|e| errors::illegal_argument_from(py, e))?;
+    let d = PyDict::new(py);
+    d.set_item("requests", report.requests)?;
+    d.set_item("hits", report.hits)?;
+    d.set_item("misses", report.misses)?;
+    d.set_item("evictions", report.evictions)?;
+    d.set_item("size_evictions", report.size_evictions)?;
+    let warnings: Vec<(f64, u64)> = report
+        .warnings
+        .iter()
+        .map(|&(t, n)| (t as f64 / 1e9, n))
+        .collect();
+    d.set_item("warnings", warnings)?;
+    d.set_item("elapsed", report.elapsed as f64 / 1e9)?;
+    d.set_item("final_count", report.final_count)?;
+    d.set_item("cache_enabled", report.cache_enabled)?;
+    Ok(d)
+}
+
+/// Elasticsearch's `TimeValue.parseTimeValue`: nanoseconds, `-1` for the minus-one sentinel. Raises
+/// `IllegalArgumentError` with Elasticsearch's text.
+#[pyfunction]
+#[pyo3(signature = (value, setting_name="time value"))]
+fn parse_time_value(py: Python<'_>, value: &str, setting_name: &str) -> PyResult<i64> {
+    TimeValue::parse(value, setting_name)
+        .map(|t| t.nanos())
+        .map_err(|e| errors::illegal_argument_from(py, e))
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_zipf_trace_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(replay_api_key_auth_cache, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_time_value, m)?)?;
+    Ok(())
+}
