@@ -1,10 +1,15 @@
 //! escache: Elasticsearch's security credential caches, modelled rule by rule and simulated in
 //! virtual time.
 //!
-//! Layers depend downward only: `python -> (sim -> rest -> cluster -> security ->) cache -> time`.
-//! The rule ids cited in comments (R6.4, C3, ...) are those of the project's behaviour spec.
+//! Layers depend downward only: `python -> sim -> rest -> cluster -> security -> cache -> time`
+//! (`error` and `events` are shared vocabulary under all of them). The rule ids cited in comments
+//! (R6.4, C3, ...) are those of the project's behaviour spec.
 
 pub mod cache;
+pub mod cluster;
+pub mod error;
+pub mod events;
+pub mod rest;
 pub mod security;
 pub mod sim;
 pub mod time;

@@ -17,6 +17,15 @@ pub const NANOS_PER_MINUTE: u64 = 60 * NANOS_PER_SECOND;
 pub const NANOS_PER_HOUR: u64 = 60 * NANOS_PER_MINUTE;
 pub const NANOS_PER_DAY: u64 = 24 * NANOS_PER_HOUR;
 
+/// Virtual time 0 is this instant (2026-01-01T00:00:00Z) on the wall-clock scale Elasticsearch's documents
+/// use (`creation_time`, `expiration` in epoch milliseconds). Fixed, so traces repeat byte for byte.
+pub const EPOCH_OFFSET_MILLIS: i64 = 1_767_225_600_000;
+
+/// Epoch milliseconds of a virtual time.
+pub fn epoch_millis(now: Nanos) -> i64 {
+    EPOCH_OFFSET_MILLIS + (now / NANOS_PER_MILLI) as i64
+}
+
 /// A clock that only moves forward, and only when told.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct VirtualClock {

@@ -19,16 +19,27 @@ from array import array
 
 from escache._core import Cache, ReplayResult, __version__, parse_time_value, replay_api_key_auth_cache
 from escache._core import _zipf_trace_bytes
+from escache._cluster import CacheView, Cluster, EventTrace, Node, Response, SecurityIndex
 from escache._types import RemovalReason
 from escache.errors import (
     EscacheError,
     ExecutionError,
     IllegalArgumentError,
     KeyTypeError,
+    NodeUnavailableError,
     ReentrantCallError,
+    UnknownNodeError,
 )
 
 __all__ = [
+    "Cluster",
+    "Node",
+    "CacheView",
+    "SecurityIndex",
+    "EventTrace",
+    "Response",
+    "UnknownNodeError",
+    "NodeUnavailableError",
     "Cache",
     "ReplayResult",
     "RemovalReason",

@@ -17,6 +17,8 @@ __all__ = [
     "KeyTypeError",
     "ExecutionError",
     "ReentrantCallError",
+    "UnknownNodeError",
+    "NodeUnavailableError",
 ]
 
 
@@ -58,3 +60,18 @@ class ReentrantCallError(EscacheError, RuntimeError):
     """
 
     es_type = "illegal_state_exception"
+
+
+class UnknownNodeError(EscacheError, KeyError):
+    """A node name that is not in the cluster."""
+
+    es_type = "resource_not_found_exception"
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class NodeUnavailableError(EscacheError, RuntimeError):
+    """A request sent to a stopped node (nothing listens there)."""
+
+    es_type = "node_not_connected_exception"

@@ -39,13 +39,12 @@ impl KeyRef<'_> {
 }
 
 // One hashing scheme for both, so that a `KeyRef` finds its `Key`.
+// An int hashes as one word (no tag: an int and a string may share a hash, never equality).
 fn hash_int<H: Hasher>(i: i64, state: &mut H) {
-    state.write_u8(0);
-    state.write_i64(i);
+    state.write_u64(i as u64);
 }
 
 fn hash_str<H: Hasher>(s: &str, state: &mut H) {
-    state.write_u8(1);
     state.write(s.as_bytes());
     state.write_u8(0xff);
 }

@@ -371,9 +371,11 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
 
     /// `evict`: while the tail is over weight or expired, evict it (R6.7). Only the tail is examined.
     fn evict(&mut self, now: Nanos) {
+        let expires = self.expire_after_access.is_some() || self.expire_after_write.is_some();
         while self.tail != NIL {
             let tail = self.tail;
-            if !(self.exceeds_weight() || self.is_expired(self.node(tail), now)) {
+            // Without expiry only the weight matters: the tail node need not be read.
+            if !(self.exceeds_weight() || (expires && self.is_expired(self.node(tail), now))) {
                 break;
             }
             self.evict_entry(tail, now);
@@ -442,6 +444,16 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
         Q: ?Sized + Hash + Equivalent<K>,
     {
         self.find(key).map(|idx| &self.node(idx).value)
+    }
+
+    /// The value for in-place update, without touching stats, access time or order (the security
+    /// services complete a cached future this way, as a Java future completes in place).
+    pub fn peek_mut<Q>(&mut self, key: &Q) -> Option<&mut V>
+    where
+        Q: ?Sized + Hash + Equivalent<K>,
+    {
+        let idx = self.find(key)?;
+        Some(&mut self.node_mut(idx).value)
     }
 
     pub fn contains_key<Q>(&self, key: &Q) -> bool

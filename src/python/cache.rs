@@ -61,12 +61,16 @@ fn thread_token() -> u64 {
 
 struct Locked<'a> {
     guard: MutexGuard<'a, Inner>,
-    owner: &'a AtomicU64,
+    /// Set while Python code (a loader, a weigher, `__eq__`) runs under the lock, so that a call back
+    /// from it is told apart from a call from another thread.
+    owner: Option<&'a AtomicU64>,
 }
 
 impl Drop for Locked<'_> {
     fn drop(&mut self) {
-        self.owner.store(0, Ordering::Release);
+        if let Some(o) = self.owner {
+            o.store(0, Ordering::Release);
+        }
     }
 }
 
@@ -126,12 +130,11 @@ impl PyCache {
     /// Locks the cache. A call from the thread that already holds it (a loader or weigher calling
     /// back) is refused; a call from another thread waits with the GIL released.
     fn lock<'a>(&'a self, py: Python<'_>) -> PyResult<Locked<'a>> {
-        let me = thread_token();
         let guard = match self.inner.try_lock() {
             Ok(g) => g,
             Err(TryLockError::Poisoned(p)) => p.into_inner(),
             Err(TryLockError::WouldBlock) => {
-                if self.owner.load(Ordering::Acquire) == me {
+                if self.owner.load(Ordering::Acquire) == thread_token() {
                     return Err(errors::reentrant_call(
                         py,
                         "a loader or weigher called back into the cache that is running it",
@@ -149,11 +152,15 @@ impl PyCache {
                 }
             }
         };
-        self.owner.store(me, Ordering::Release);
-        Ok(Locked {
-            guard,
-            owner: &self.owner,
-        })
+        Ok(Locked { guard, owner: None })
+    }
+
+    /// [`Self::lock`] for running Python code under the lock: records this thread as the owner.
+    fn lock_for_python<'a>(&'a self, py: Python<'_>) -> PyResult<Locked<'a>> {
+        let mut locked = self.lock(py)?;
+        self.owner.store(thread_token(), Ordering::Release);
+        locked.owner = Some(&self.owner);
+        Ok(locked)
     }
 
     /// Hands removals to the listener in order. Every one is delivered; the first exception a listener
@@ -385,6 +392,41 @@ impl PyCache {
         self.deliver(py, pending)
     }
 
+    /// `get`, and on a miss `put(key, default)`: one request of a get-or-put workload in one call.
+    /// Returns the cached value on a hit, `default` on a miss. Counts exactly as `get` then `put`.
+    #[pyo3(signature = (key, default=None))]
+    fn setdefault(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        default: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let karg = KeyArg::extract(key)?;
+        let none = py.None().into_bound(py);
+        let default = default.unwrap_or(&none);
+        let weight = match &self.weigher {
+            None => None,
+            Some(_) => self.weigh(py, key, default)?,
+        };
+        let (found, pending) = {
+            let mut inner = self.lock(py)?;
+            let now = inner.clock.now();
+            let found = karg.with_ref(|k| inner.cache.get_with(&k, now, |v| value_to_py(py, v)))?;
+            if found.is_none() {
+                let owned = karg.to_owned()?;
+                inner.cache.put_with_weight(
+                    owned,
+                    value_from_py(default),
+                    weight.unwrap_or(1),
+                    now,
+                );
+            }
+            (found, inner.take_pending())
+        };
+        self.deliver(py, pending)?;
+        Ok(found.unwrap_or_else(|| default.clone().unbind()))
+    }
+
     /// `computeIfAbsent`: the cached value, or `loader(key)` cached and returned. The loader runs at most
     /// once; if it raises or returns `None`, nothing is cached and `ExecutionError` is raised.
     fn compute_if_absent(
@@ -396,7 +438,7 @@ impl PyCache {
         let karg = KeyArg::extract(key)?;
         let owned = karg.to_owned()?;
         let (result, pending) = {
-            let mut inner = self.lock(py)?;
+            let mut inner = self.lock_for_python(py)?;
             let now = inner.clock.now();
             let result = inner.cache.compute_if_absent_weighted(
                 owned,
@@ -437,7 +479,7 @@ impl PyCache {
         let karg = KeyArg::extract(key)?;
         let mut compare_error = None;
         let (removed, pending) = {
-            let mut inner = self.lock(py)?;
+            let mut inner = self.lock_for_python(py)?;
             let now = inner.clock.now();
             let removed = karg.with_ref(|k| match value {
                 None => inner.cache.invalidate(&k, now),

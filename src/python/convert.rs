@@ -7,15 +7,15 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDelta, PyDeltaAccess, PyFloat, PyInt, PyString};
 
 /// A key borrowed from a Python object: a `str` is not copied until it is inserted.
-pub enum KeyArg<'py> {
+pub enum KeyArg<'a, 'py> {
     Int(i64),
-    Str(Bound<'py, PyString>),
+    Str(&'a Bound<'py, PyString>),
 }
 
-impl<'py> KeyArg<'py> {
-    pub fn extract(obj: &Bound<'py, PyAny>) -> PyResult<Self> {
+impl<'a, 'py> KeyArg<'a, 'py> {
+    pub fn extract(obj: &'a Bound<'py, PyAny>) -> PyResult<Self> {
         if let Ok(s) = obj.cast::<PyString>() {
-            return Ok(KeyArg::Str(s.clone()));
+            return Ok(KeyArg::Str(s));
         }
         if obj.is_instance_of::<PyInt>() {
             return obj.extract::<i64>().map(KeyArg::Int).map_err(|_| {

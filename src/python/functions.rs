@@ -83,7 +83,15 @@ fn replay_api_key_auth_cache<'py>(
 #[pyo3(signature = (value, setting_name="time value"))]
 fn parse_time_value(py: Python<'_>, value: &str, setting_name: &str) -> PyResult<i64> {
     TimeValue::parse(value, setting_name)
-        .map(|t| t.nanos())
+        // `-1` is Elasticsearch's sentinel (`TimeValue.MINUS_ONE`, -1 ms): reported as -1, as documented,
+        // not as the -1_000_000 nanoseconds of its millisecond representation.
+        .map(|t| {
+            if t == TimeValue::MINUS_ONE {
+                -1
+            } else {
+                t.nanos()
+            }
+        })
         .map_err(|e| errors::illegal_argument_from(py, e))
 }
 

@@ -2,6 +2,7 @@
 //! lives here.
 
 mod cache;
+mod cluster;
 mod convert;
 mod errors;
 mod functions;
@@ -13,6 +14,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<cache::PyCache>()?;
     m.add_class::<cache::PyReplayResult>()?;
+    cluster::register(m)?;
     functions::register(m)?;
     Ok(())
 }

@@ -2,3 +2,59 @@
 //! clears them (`x-pack/plugin/security/src/main/java/org/elasticsearch/xpack/security`).
 
 pub mod api_key;
+pub mod authz;
+pub mod crypto_pool;
+pub mod hashing;
+pub mod ids;
+pub mod index;
+pub mod registry;
+pub mod service_account;
+pub mod settings;
+
+use crate::cache::{RemovalContext, RemovalListener, RemovalNotification, RemovalReason};
+use crate::events::{CacheId, EventKind, EventLog, NodeIndex};
+use crate::time::Nanos;
+
+/// Where a node's security services write their events, and when "now" is.
+pub struct Ctx<'a> {
+    pub log: &'a mut EventLog,
+    pub node: NodeIndex,
+    pub now: Nanos,
+}
+
+impl Ctx<'_> {
+    #[inline]
+    pub fn record(&mut self, kind: EventKind, cache: CacheId, key: &str, detail: &str) {
+        self.log
+            .record(self.now, self.node, kind, cache, key, detail);
+    }
+}
+
+/// A removal listener that keeps the removed keys and reasons until they are written to the trace.
+#[derive(Debug, Default)]
+pub struct RemovalBuffer<K> {
+    pub removed: Vec<(K, RemovalReason)>,
+}
+
+impl<K, V> RemovalListener<K, V> for RemovalBuffer<K> {
+    fn on_removal(&mut self, n: RemovalNotification<K, V>, _: RemovalContext) {
+        self.removed.push((n.key, n.reason));
+    }
+}
+
+impl<K: AsRef<str>> RemovalBuffer<K> {
+    /// Writes the buffered removals to the trace.
+    pub fn flush(&mut self, ctx: &mut Ctx<'_>, cache: CacheId) {
+        for (key, reason) in self.removed.drain(..) {
+            ctx.record(removal_event(reason), cache, key.as_ref(), "");
+        }
+    }
+}
+
+pub fn removal_event(reason: RemovalReason) -> EventKind {
+    match reason {
+        RemovalReason::Replaced => EventKind::CacheReplaced,
+        RemovalReason::Invalidated => EventKind::CacheInvalidated,
+        RemovalReason::Evicted => EventKind::CacheEvicted,
+    }
+}

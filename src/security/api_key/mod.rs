@@ -1,7 +1,15 @@
 //! API keys (`SEC/authc/ApiKeyService.java`).
 
 mod auth_cache_replay;
+mod doc;
 mod eviction_monitor;
+mod service;
+
+pub use doc::{role_descriptors_hash, ApiKeyDoc, ApiKeyType, CachedApiKeyDoc, Creator};
+pub use service::{
+    ApiKeyAuthentication, ApiKeyCredentials, ApiKeyDocCache, ApiKeyService, AuthEntry, AuthOutcome,
+    AuthStep, CachedHashResult, FutureState,
+};
 
 pub use auth_cache_replay::{replay_auth_cache, AuthCacheReplayReport};
 

@@ -1,0 +1,248 @@
+"""The simulated cluster's Python face: responses, nodes, cache views, the event trace and the official
+client wired in-process. Every rule runs in Rust (``escache._core``); this module only converts."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from escache import _core
+
+__all__ = ["Cluster", "Node", "Response", "EventTrace", "CacheView", "SecurityIndex"]
+
+CacheView = _core.CacheView
+SecurityIndex = _core.SecurityIndex
+
+EVENT_COLUMNS = ("time", "node", "kind", "cache", "key", "detail")
+
+
+@dataclass(frozen=True)
+class Response:
+    """An HTTP response from the cluster. HTTP errors are not raised: ``body`` is Elasticsearch's error JSON."""
+
+    status: int
+    headers: dict[str, str] = field(repr=False)
+    body: Any
+    raw: bytes = field(repr=False, default=b"")
+
+
+def _encode_body(body: Any) -> bytes | None:
+    if body is None:
+        return None
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return bytes(body)
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    return json.dumps(body).encode("utf-8")
+
+
+def _auth_header(api_key: Any, bearer_auth: str | None, basic_auth: tuple[str, str] | None) -> str | None:
+    if api_key is not None:
+        if isinstance(api_key, (tuple, list)):
+            api_key = base64.b64encode(f"{api_key[0]}:{api_key[1]}".encode()).decode()
+        return f"ApiKey {api_key}"
+    if bearer_auth is not None:
+        return f"Bearer {bearer_auth}"
+    if basic_auth is not None:
+        user, password = basic_auth
+        return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+    return None
+
+
+class Caches(Mapping[str, "_core.CacheView"]):
+    """A node's five caches by name."""
+
+    NAMES = (
+        "api_key_auth",
+        "api_key_doc",
+        "api_key_role_descriptors",
+        "file_service_account_token",
+        "index_service_account_token",
+    )
+
+    def __init__(self, node: _core.Node) -> None:
+        self._node = node
+
+    def __getitem__(self, name: str) -> _core.CacheView:
+        return self._node._cache(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.NAMES)
+
+    def __len__(self) -> int:
+        return len(self.NAMES)
+
+
+class Node:
+    """One node of a :class:`Cluster`."""
+
+    __slots__ = ("_node",)
+
+    def __init__(self, node: _core.Node) -> None:
+        self._node = node
+
+    name = property(lambda self: self._node.name)
+    id = property(lambda self: self._node.id)
+    running = property(lambda self: self._node.running)
+
+    @property
+    def partitioned(self) -> bool:
+        """In the cluster but unreachable: other nodes' fan-outs list it under ``_nodes.failures``."""
+        return self._node.partitioned
+
+    @partitioned.setter
+    def partitioned(self, value: bool) -> None:
+        self._node.partitioned = bool(value)
+
+    @property
+    def crypto_pool_mode(self) -> str:
+        """``"immediate"`` (default), ``"held"`` or ``"saturated"`` (every hash verification is rejected: 429)."""
+        return self._node.crypto_pool_mode
+
+    @crypto_pool_mode.setter
+    def crypto_pool_mode(self, mode: str) -> None:
+        self._node.crypto_pool_mode = mode
+
+    @property
+    def caches(self) -> Caches:
+        return Caches(self._node)
+
+    def stop(self) -> None:
+        """Stops the node: it leaves the cluster and loses its caches."""
+        self._node.stop()
+
+    def start(self) -> None:
+        """Starts the node again, with empty caches."""
+        self._node.start()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Node) and self._node == other._node
+
+    def __hash__(self) -> int:
+        return hash(self._node)
+
+    def __repr__(self) -> str:
+        return repr(self._node)
+
+
+class EventTrace:
+    """The cluster's event trace: every cache hit, miss, put and removal (with its reason), every
+    authentication with its outcome, every clear-cache and cluster event, in order. Events hold ids,
+    never secrets."""
+
+    def __init__(self, cluster: _core.Cluster) -> None:
+        self._cluster = cluster
+
+    def __len__(self) -> int:
+        return self._cluster._events_len()
+
+    def rows(self, start: int = 0, stop: int | None = None) -> list[tuple[int, str, str, str, str, str]]:
+        """Events as ``(time_nanos, node, kind, cache, key, detail)`` tuples."""
+        return self._cluster._events_rows(start, len(self) if stop is None else stop)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for row in self.rows():
+            yield dict(zip(EVENT_COLUMNS, row))
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        n = len(self)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError("event index out of range")
+        return dict(zip(EVENT_COLUMNS, self.rows(i, i + 1)[0]))
+
+    def clear(self) -> None:
+        self._cluster._events_clear()
+
+    def to_jsonl(self, path: Any) -> int:
+        """Writes one JSON object per event; returns the number written."""
+        rows = self.rows()
+        with open(path, "w", encoding="utf-8") as f:
+            for row in rows:
+                f.write(json.dumps(dict(zip(EVENT_COLUMNS, row)), separators=(",", ":")))
+                f.write("\n")
+        return len(rows)
+
+    def to_pandas(self) -> Any:
+        """A ``pandas.DataFrame`` with one row per event (``pandas`` must be installed)."""
+        import pandas as pd  # noqa: PLC0415 - optional dependency
+
+        return pd.DataFrame.from_records(self.rows(), columns=list(EVENT_COLUMNS))
+
+    def __repr__(self) -> str:
+        return f"<escache.EventTrace events={len(self)}>"
+
+
+class Cluster(_core.Cluster):
+    """A simulated Elasticsearch cluster in virtual time.
+
+    >>> c = Cluster(nodes=3, seed=0)
+    >>> c.perform_request("GET", "/_security/_authenticate", headers={"Authorization": c.basic_auth_header()}).status
+    200
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # the Rust constructor does the work
+        super().__init__()
+        self._password = kwargs.get("password", "changeme")
+
+    @property
+    def nodes(self) -> list[Node]:
+        """The nodes, in order."""
+        return [Node(self._node(name)) for name in self._node_names()]
+
+    def node(self, name: str) -> Node:
+        """A node by name (``escache.UnknownNodeError``, a ``KeyError``, otherwise)."""
+        return Node(self._node(name))
+
+    @property
+    def events(self) -> EventTrace:
+        return EventTrace(self)
+
+    def basic_auth_header(self, username: str = "elastic", password: str | None = None) -> str:
+        """``Basic ...`` for a user (default: ``elastic`` with the cluster's password)."""
+        pw = self._password if password is None else password
+        return "Basic " + base64.b64encode(f"{username}:{pw}".encode()).decode()
+
+    def perform_request(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: Any = None,
+        node: str | None = None,
+    ) -> Response:
+        """Sends one REST request to ``node`` (default: the first running node). Never raises for an
+        HTTP error: the response carries Elasticsearch's status and error body. ``body`` may be a dict
+        or list (sent as JSON), ``str`` or ``bytes``."""
+        hdrs = dict(headers or {})
+        data = _encode_body(body)
+        if data is not None and not any(k.lower() == "content-type" for k in hdrs):
+            hdrs["Content-Type"] = "application/json"
+        status, resp_headers, raw = self._perform_raw(method, path, list(hdrs.items()), data, node)
+        parsed = json.loads(raw) if raw else None
+        return Response(status=status, headers=dict(resp_headers), body=parsed, raw=bytes(raw))
+
+    def client(
+        self,
+        *,
+        api_key: Any = None,
+        bearer_auth: str | None = None,
+        basic_auth: tuple[str, str] | None = None,
+        node: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """The official ``elasticsearch`` client, wired to this cluster in-process (no socket).
+        Default credentials: ``elastic`` with the cluster's password."""
+        from escache.client import make_client  # noqa: PLC0415 - imports elasticsearch lazily
+
+        if api_key is None and bearer_auth is None and basic_auth is None:
+            basic_auth = ("elastic", self._password)
+        return make_client(self, _auth_header(api_key, bearer_auth, basic_auth), node, **kwargs)
+
+    def __repr__(self) -> str:
+        return super().__repr__()

@@ -1,0 +1,164 @@
+//! The node fan-out of `ClearSecurityCacheAction` (`cluster:admin/xpack/security/cache/clear`):
+//! `SEC/action/TransportClearSecurityCacheAction.java` on every node, and the response of
+//! `ClearSecurityCacheResponse` / `RestActions.nodesResponse` (R5.2-R5.5).
+
+use super::Cluster;
+use crate::error::EsError;
+use crate::events::{CacheId, EventKind, NodeIndex};
+use serde_json::{json, Map, Value};
+
+/// One node that did not answer or failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeFailure {
+    pub node_id: String,
+    pub cause: EsError,
+}
+
+impl NodeFailure {
+    /// `FailedNodeException(nodeId, "Failed node [<id>]", cause)`.
+    pub fn to_error(&self) -> EsError {
+        EsError::new(
+            "failed_node_exception",
+            format!("Failed node [{}]", self.node_id),
+            500,
+        )
+        .with_metadata("node_id", self.node_id.clone())
+        .with_cause(self.cause.clone())
+    }
+}
+
+/// A nodes response: the nodes that ran the action and those that failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodesResponse {
+    pub cluster_name: String,
+    /// (node id, node name) of the nodes that succeeded, in node order.
+    pub successes: Vec<(String, String)>,
+    pub failures: Vec<NodeFailure>,
+}
+
+impl NodesResponse {
+    /// R5.5: `_nodes` (with `failures` only when there are some), `cluster_name`, `nodes`.
+    pub fn to_json(&self) -> Value {
+        let mut header = Map::new();
+        header.insert(
+            "total".into(),
+            json!(self.successes.len() + self.failures.len()),
+        );
+        header.insert("successful".into(), json!(self.successes.len()));
+        header.insert("failed".into(), json!(self.failures.len()));
+        if !self.failures.is_empty() {
+            let failures: Vec<Value> = self
+                .failures
+                .iter()
+                .map(|f| f.to_error().to_xcontent(true))
+                .collect();
+            header.insert("failures".into(), Value::Array(failures));
+        }
+        let mut nodes = Map::new();
+        for (id, name) in &self.successes {
+            nodes.insert(id.clone(), json!({ "name": name }));
+        }
+        json!({
+            "_nodes": Value::Object(header),
+            "cluster_name": self.cluster_name,
+            "nodes": Value::Object(nodes),
+        })
+    }
+}
+
+/// `[<name>][<address>] Node not connected`.
+pub(crate) fn node_not_connected(name: &str, index: NodeIndex) -> EsError {
+    EsError::new(
+        "node_not_connected_exception",
+        format!(
+            "[{name}][127.0.0.1:{}] Node not connected",
+            9300 + index as u32
+        ),
+        500,
+    )
+}
+
+impl Cluster {
+    /// Sends `ClearSecurityCacheRequest(cacheName, keys)` to every node of the cluster from
+    /// `coordinator`. Empty `keys` clears the whole cache (R5.3). An unknown cache name fails on each
+    /// node (`No cache named [...] is found`) inside a successful response; unreachable nodes are
+    /// failures too. Stopped nodes are not in the cluster and are not counted.
+    pub fn clear_security_cache(
+        &mut self,
+        coordinator: NodeIndex,
+        cache_name: &str,
+        keys: &[String],
+    ) -> NodesResponse {
+        let mut resp = NodesResponse {
+            cluster_name: self.name.clone(),
+            successes: Vec::new(),
+            failures: Vec::new(),
+        };
+        let detail = if keys.is_empty() {
+            "*".to_string()
+        } else {
+            keys.join(",")
+        };
+        for i in 0..self.nodes.len() {
+            let idx = i as NodeIndex;
+            if !self.nodes[i].running {
+                continue;
+            }
+            let (id, name) = (self.nodes[i].id.clone(), self.nodes[i].name.clone());
+            let now = self.clock.now();
+            if !self.reachable(coordinator, idx) {
+                self.events.record(
+                    now,
+                    idx,
+                    EventKind::NodeUnreachable,
+                    CacheId::None,
+                    cache_name,
+                    "cluster:admin/xpack/security/cache/clear",
+                );
+                resp.failures.push(NodeFailure {
+                    node_id: id,
+                    cause: node_not_connected(&name, idx),
+                });
+                continue;
+            }
+            if let Some(pos) = self.drop_clear_cache_to.iter().position(|&d| d == idx) {
+                // A fault: the request never arrives; the coordinator times out waiting for it.
+                self.drop_clear_cache_to.remove(pos);
+                self.events.record(
+                    now,
+                    idx,
+                    EventKind::NodeUnreachable,
+                    CacheId::None,
+                    cache_name,
+                    "dropped",
+                );
+                resp.failures.push(NodeFailure {
+                    node_id: id,
+                    cause: EsError::new(
+                        "receive_timeout_transport_exception",
+                        format!("[{name}][127.0.0.1:{}][cluster:admin/xpack/security/cache/clear[n]] request_id [0] timed out after [0ms]", 9300 + i),
+                        500,
+                    ),
+                });
+                continue;
+            }
+            match self.nodes[i].registry.resolve(cache_name) {
+                Err(e) => resp.failures.push(NodeFailure {
+                    node_id: id,
+                    cause: e,
+                }),
+                Ok(invalidators) => {
+                    self.with_node(idx, |node, _, ctx| {
+                        ctx.record(EventKind::ClearCache, CacheId::None, cache_name, &detail);
+                        let keys = if keys.is_empty() { None } else { Some(keys) };
+                        for inv in invalidators {
+                            Cluster::run_invalidator(node, inv, keys, ctx);
+                        }
+                    });
+                    resp.successes.push((id, name));
+                }
+            }
+        }
+        resp
+    }
+}

@@ -1,0 +1,574 @@
+//! A simulated cluster: nodes, each with its own security services and caches, one `.security` index,
+//! one virtual clock, one seeded generator, and the node fan-out of cluster actions.
+//!
+//! Faults: a node can be stopped (it leaves the cluster and loses its caches) and started again (empty
+//! caches), or partitioned (it stays in the cluster but no other node can reach it: it shows up in
+//! `_nodes.failures` of a fan-out, and a fan-out it coordinates reaches only itself). The `.security`
+//! index stays readable from every node: the partition model is about node-to-node transport, which
+//! is what the clear-cache broadcast travels on.
+
+mod api_keys;
+mod authn;
+mod fanout;
+
+pub use api_keys::{
+    CreateApiKeyRequest, CreatedApiKey, InvalidateApiKeyRequest, InvalidateApiKeyResult,
+    UpdateApiKeyRequest,
+};
+pub use authn::{api_key_step_to_outcome, Authentication, AuthenticationOutcome, RealmRef};
+pub use fanout::{NodeFailure, NodesResponse};
+
+use crate::error::EsError;
+use crate::events::{CacheId, EventKind, EventLog, NodeIndex};
+use crate::security::api_key::ApiKeyService;
+use crate::security::crypto_pool::CryptoPool;
+use crate::security::hashing::{Hasher, Secret};
+use crate::security::ids::{random_base64_uuid, TimeBasedUuidGenerator};
+use crate::security::index::{should_clear_caches, IndexHealth, IndexState, SecurityIndex};
+use crate::security::registry::{CacheInvalidatorRegistry, Invalidator};
+use crate::security::settings::SecuritySettings;
+use crate::security::Ctx;
+use crate::time::{Nanos, VirtualClock};
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// One node.
+pub struct Node {
+    pub name: String,
+    pub id: String,
+    pub index: NodeIndex,
+    running: bool,
+    pub partitioned: bool,
+    pub api_keys: ApiKeyService,
+    pub registry: CacheInvalidatorRegistry,
+    pub crypto_pool: CryptoPool,
+    pub uuids: TimeBasedUuidGenerator,
+    pub rng: ChaCha8Rng,
+    /// How many times this node has been started (seeds fresh services deterministically).
+    generation: u64,
+    /// The security index state this node's `SecurityIndexManager` last applied. A partitioned node
+    /// misses cluster-state updates and applies the difference when it is healed.
+    index_state_seen: IndexState,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("name", &self.name)
+            .field("id", &self.id)
+            .field("running", &self.running)
+            .field("partitioned", &self.partitioned)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Node {
+    pub fn running(&self) -> bool {
+        self.running
+    }
+
+    fn build_services(
+        settings: &SecuritySettings,
+        seed: u64,
+        now: Nanos,
+    ) -> Result<(ApiKeyService, CacheInvalidatorRegistry), EsError> {
+        let api_keys = ApiKeyService::new(settings.api_key.clone(), seed, now)?;
+        let registry = CacheInvalidatorRegistry::for_node(settings.api_key.cache_ttl.is_positive());
+        Ok((api_keys, registry))
+    }
+}
+
+/// A cluster of nodes in virtual time.
+pub struct Cluster {
+    pub name: String,
+    pub uuid: String,
+    nodes: Vec<Node>,
+    pub security_index: SecurityIndex,
+    pub clock: VirtualClock,
+    pub events: EventLog,
+    pub settings: SecuritySettings,
+    rng: ChaCha8Rng,
+    seed: u64,
+    elastic_password_hash: String,
+    next_request: u64,
+    /// Nodes whose next clear-cache broadcasts are dropped (a fault; see `fanout`).
+    pub drop_clear_cache_to: Vec<NodeIndex>,
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster")
+            .field("name", &self.name)
+            .field("nodes", &self.nodes)
+            .field("now", &self.clock.now())
+            .finish_non_exhaustive()
+    }
+}
+
+/// How to build a cluster.
+#[derive(Debug, Clone)]
+pub struct ClusterConfig {
+    pub node_names: Vec<String>,
+    pub cluster_name: String,
+    pub seed: u64,
+    pub settings: SecuritySettings,
+    /// The `elastic` superuser's password (its bootstrap password).
+    pub password: String,
+}
+
+impl ClusterConfig {
+    pub fn new(nodes: usize) -> Self {
+        ClusterConfig {
+            node_names: (0..nodes).map(|i| format!("node-{i}")).collect(),
+            cluster_name: "escache".into(),
+            seed: 0,
+            settings: SecuritySettings::default(),
+            password: "changeme".into(),
+        }
+    }
+}
+
+impl Cluster {
+    pub fn new(config: ClusterConfig) -> Result<Cluster, EsError> {
+        if config.node_names.is_empty() {
+            return Err(EsError::illegal_argument(
+                "a cluster needs at least one node",
+            ));
+        }
+        if config.node_names.len() > NodeIndex::MAX as usize {
+            return Err(EsError::illegal_argument(format!(
+                "a cluster has at most {} nodes",
+                NodeIndex::MAX
+            )));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for n in &config.node_names {
+            if n.is_empty() {
+                return Err(EsError::illegal_argument("node names must not be empty"));
+            }
+            if !seen.insert(n.as_str()) {
+                return Err(EsError::illegal_argument(format!(
+                    "duplicate node name [{n}]"
+                )));
+            }
+        }
+        if config.password.chars().count() < 6 {
+            return Err(EsError::illegal_argument(
+                "passwords must be at least [6] characters long",
+            ));
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+        let uuid = random_base64_uuid(&mut rng);
+        let elastic_password_hash = Hasher::Ssha256.hash(&config.password, &mut rng);
+        let mut nodes = Vec::with_capacity(config.node_names.len());
+        for (i, name) in config.node_names.iter().enumerate() {
+            let id = random_base64_uuid(&mut rng);
+            let node_seed = rng.next_u64();
+            let mut node_rng = ChaCha8Rng::seed_from_u64(node_seed);
+            let uuids = TimeBasedUuidGenerator::new(&mut node_rng);
+            let (api_keys, registry) =
+                Node::build_services(&config.settings, node_rng.next_u64(), 0)?;
+            let pool = CryptoPool::new(
+                config.settings.crypto_pool.size,
+                config.settings.crypto_pool.queue_size,
+            );
+            nodes.push(Node {
+                name: name.clone(),
+                id,
+                index: i as NodeIndex,
+                running: true,
+                partitioned: false,
+                api_keys,
+                registry,
+                crypto_pool: pool,
+                uuids,
+                rng: node_rng,
+                generation: 0,
+                index_state_seen: IndexState::absent(),
+            });
+        }
+        Ok(Cluster {
+            name: config.cluster_name,
+            uuid,
+            nodes,
+            security_index: SecurityIndex::new(),
+            clock: VirtualClock::new(),
+            events: EventLog::new(true),
+            settings: config.settings,
+            rng,
+            seed: config.seed,
+            elastic_password_hash,
+            next_request: 1,
+            drop_clear_cache_to: Vec::new(),
+        })
+    }
+
+    pub fn now(&self) -> Nanos {
+        self.clock.now()
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    pub fn node(&self, i: NodeIndex) -> Option<&Node> {
+        self.nodes.get(i as usize)
+    }
+
+    pub fn node_mut(&mut self, i: NodeIndex) -> Option<&mut Node> {
+        self.nodes.get_mut(i as usize)
+    }
+
+    /// A node by name (`unknown node [<name>]`, as a 404-style error, otherwise).
+    pub fn node_index(&self, name: &str) -> Result<NodeIndex, EsError> {
+        self.nodes
+            .iter()
+            .position(|n| n.name == name)
+            .map(|i| i as NodeIndex)
+            .ok_or_else(|| EsError::resource_not_found(format!("unknown node [{name}]")))
+    }
+
+    /// The first running node (the default coordinating node).
+    pub fn first_running(&self) -> Option<NodeIndex> {
+        self.nodes
+            .iter()
+            .position(|n| n.running)
+            .map(|i| i as NodeIndex)
+    }
+
+    pub fn next_request_id(&mut self) -> u64 {
+        let r = self.next_request;
+        self.next_request += 1;
+        r
+    }
+
+    /// Moves virtual time forward. Expiry is lazy in Elasticsearch's caches, so nothing is pruned here.
+    pub fn advance(&mut self, by: Nanos) -> Nanos {
+        self.clock.advance(by)
+    }
+
+    /// A native user's password as stored: salted SHA-256 (see the closing notes: Elasticsearch uses
+    /// bcrypt behind a realm cache that escache does not model).
+    pub fn hash_password(&mut self, password: &str) -> String {
+        Hasher::Ssha256.hash(password, &mut self.rng)
+    }
+
+    pub(crate) fn elastic_password_matches(&self, password: &Secret) -> bool {
+        Hasher::Ssha256.verify(password.expose(), &self.elastic_password_hash)
+    }
+
+    /// Borrows a node's services together with the event context.
+    pub(crate) fn with_node<R>(
+        &mut self,
+        i: NodeIndex,
+        f: impl FnOnce(&mut Node, &SecurityIndex, &mut Ctx<'_>) -> R,
+    ) -> R {
+        let now = self.clock.now();
+        let mut ctx = Ctx {
+            log: &mut self.events,
+            node: i,
+            now,
+        };
+        f(&mut self.nodes[i as usize], &self.security_index, &mut ctx)
+    }
+
+    /// Runs one registry invalidator on a node.
+    pub(crate) fn run_invalidator(
+        node: &mut Node,
+        inv: Invalidator,
+        keys: Option<&[String]>,
+        ctx: &mut Ctx<'_>,
+    ) {
+        match (inv, keys) {
+            (Invalidator::ApiKey, Some(k)) => node.api_keys.invalidate_api_key(k, ctx),
+            (Invalidator::ApiKey, None) => node.api_keys.invalidate_all_api_key(ctx),
+            (Invalidator::ApiKeyDoc, Some(k)) => node.api_keys.invalidate_api_key_doc(k, ctx),
+            (Invalidator::ApiKeyDoc, None) => node.api_keys.invalidate_all_api_key_doc(ctx),
+            // Modelled by the service account layer; nothing cached there yet in this node.
+            (Invalidator::ApplicationPrivileges, _)
+            | (Invalidator::FileServiceAccountToken, _)
+            | (Invalidator::IndexServiceAccountToken, _) => {}
+        }
+    }
+
+    // ---- cache views ---------------------------------------------------------------------------
+
+    /// (count, weight, max weight) of a node's cache; `None` when the settings disable it.
+    pub fn cache_size(
+        &self,
+        node: NodeIndex,
+        cache: CacheId,
+    ) -> Option<(usize, u128, Option<u64>)> {
+        let n = self.nodes.get(node as usize)?;
+        if !n.running {
+            return None;
+        }
+        n.api_keys.size(cache)
+    }
+
+    pub fn cache_contains(&self, node: NodeIndex, cache: CacheId, key: &str) -> bool {
+        self.nodes
+            .get(node as usize)
+            .is_some_and(|n| n.running && n.api_keys.contains(cache, key))
+    }
+
+    /// Keys, most recently used first.
+    pub fn cache_keys(&self, node: NodeIndex, cache: CacheId) -> Vec<String> {
+        match self.nodes.get(node as usize) {
+            Some(n) if n.running => n.api_keys.keys(cache),
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn cache_stats(&self, node: NodeIndex, cache: CacheId) -> Option<crate::cache::CacheStats> {
+        let n = self.nodes.get(node as usize)?;
+        if !n.running {
+            return None;
+        }
+        n.api_keys.stats(cache)
+    }
+
+    // ---- node faults -------------------------------------------------------------------------
+
+    /// Stops a node: it leaves the cluster; its caches and in-flight verifications are gone.
+    pub fn stop_node(&mut self, i: NodeIndex) -> Result<(), EsError> {
+        let now = self.clock.now();
+        let node = self
+            .nodes
+            .get_mut(i as usize)
+            .ok_or_else(|| EsError::resource_not_found("unknown node"))?;
+        if !node.running {
+            return Ok(());
+        }
+        node.running = false;
+        node.api_keys.abandon_pending();
+        node.crypto_pool.clear();
+        let name = node.name.clone();
+        self.events
+            .record(now, i, EventKind::NodeStopped, CacheId::None, &name, "");
+        Ok(())
+    }
+
+    /// Starts a stopped node with empty caches.
+    pub fn start_node(&mut self, i: NodeIndex) -> Result<(), EsError> {
+        let now = self.clock.now();
+        let settings = self.settings.clone();
+        let node = self
+            .nodes
+            .get_mut(i as usize)
+            .ok_or_else(|| EsError::resource_not_found("unknown node"))?;
+        if node.running {
+            return Ok(());
+        }
+        node.generation += 1;
+        node.index_state_seen = self.security_index.state().clone();
+        let seed = node.rng.next_u64();
+        let (api_keys, registry) = Node::build_services(&settings, seed, now)?;
+        node.api_keys = api_keys;
+        node.registry = registry;
+        node.crypto_pool =
+            CryptoPool::new(settings.crypto_pool.size, settings.crypto_pool.queue_size);
+        node.running = true;
+        let name = node.name.clone();
+        self.events
+            .record(now, i, EventKind::NodeStarted, CacheId::None, &name, "");
+        Ok(())
+    }
+
+    pub fn set_partitioned(&mut self, i: NodeIndex, partitioned: bool) -> Result<(), EsError> {
+        let now = self.clock.now();
+        let node = self
+            .nodes
+            .get_mut(i as usize)
+            .ok_or_else(|| EsError::resource_not_found("unknown node"))?;
+        if node.partitioned == partitioned {
+            return Ok(());
+        }
+        node.partitioned = partitioned;
+        let name = node.name.clone();
+        let kind = if partitioned {
+            EventKind::NodePartitioned
+        } else {
+            EventKind::NodeHealed
+        };
+        self.events.record(now, i, kind, CacheId::None, &name, "");
+        if !partitioned && self.nodes[i as usize].running {
+            // Healed: the node catches up with the cluster state it missed.
+            self.apply_index_state(i);
+        }
+        Ok(())
+    }
+
+    /// Whether `to` can be reached from `from` over the transport layer.
+    pub fn reachable(&self, from: NodeIndex, to: NodeIndex) -> bool {
+        let (a, b) = (&self.nodes[from as usize], &self.nodes[to as usize]);
+        a.running && b.running && (from == to || (!a.partitioned && !b.partitioned))
+    }
+
+    // ---- the security index ------------------------------------------------------------------
+
+    /// Applies a new index state and, if `SecurityIndexManager` would notify and the registry's rule
+    /// says so (R4.1), runs every opted-in invalidator on every running node.
+    pub fn set_security_index_state(&mut self, state: IndexState) {
+        let previous = self.security_index.set_state(state);
+        let current = self.security_index.state().clone();
+        if previous == current {
+            return;
+        }
+        let now = self.clock.now();
+        let detail = format!(
+            "{previous} -> {current}{}",
+            if should_clear_caches(&previous, &current) {
+                " (caches cleared)"
+            } else {
+                ""
+            }
+        );
+        self.events.record(
+            now,
+            NodeIndex::MAX,
+            EventKind::SecurityIndexChange,
+            CacheId::None,
+            ".security",
+            &detail,
+        );
+        for i in 0..self.nodes.len() {
+            let n = &self.nodes[i];
+            if n.running && !n.partitioned {
+                self.apply_index_state(i as NodeIndex);
+            }
+        }
+    }
+
+    /// A node applies the current index state against the one it last saw (`clusterChanged`), and
+    /// clears the opted-in caches when R4.1 says so.
+    fn apply_index_state(&mut self, i: NodeIndex) {
+        let current = self.security_index.state().clone();
+        let seen = std::mem::replace(
+            &mut self.nodes[i as usize].index_state_seen,
+            current.clone(),
+        );
+        if seen == current || !should_clear_caches(&seen, &current) {
+            return;
+        }
+        let invalidators = self.nodes[i as usize]
+            .registry
+            .cleared_on_security_index_change();
+        self.with_node(i, |node, _, ctx| {
+            for inv in invalidators {
+                Self::run_invalidator(node, inv, None, ctx);
+            }
+        });
+    }
+
+    fn new_index_uuid(&mut self) -> String {
+        random_base64_uuid(&mut self.rng)
+    }
+
+    /// Creates the index if it is absent (green, a new UUID).
+    pub fn create_security_index(&mut self) {
+        if self.security_index.exists() {
+            return;
+        }
+        let uuid = self.new_index_uuid();
+        self.set_security_index_state(IndexState {
+            exists: true,
+            open: true,
+            health_when_open: IndexHealth::Green,
+            uuid: Some(uuid),
+            format_up_to_date: true,
+        });
+    }
+
+    pub fn delete_security_index(&mut self) {
+        self.set_security_index_state(IndexState::absent());
+    }
+
+    /// Deletes and creates the index again: empty, with a new UUID.
+    pub fn recreate_security_index(&mut self) {
+        self.delete_security_index();
+        self.create_security_index();
+    }
+
+    pub fn close_security_index(&mut self) {
+        let mut s = self.security_index.state().clone();
+        if s.exists {
+            s.open = false;
+            self.set_security_index_state(s);
+        }
+    }
+
+    pub fn open_security_index(&mut self) {
+        let mut s = self.security_index.state().clone();
+        if s.exists {
+            s.open = true;
+            self.set_security_index_state(s);
+        }
+    }
+
+    pub fn set_security_index_health(&mut self, health: IndexHealth) -> Result<(), EsError> {
+        let mut s = self.security_index.state().clone();
+        if !s.exists {
+            return Err(EsError::illegal_argument(
+                "the security index does not exist: create() it first",
+            ));
+        }
+        if !s.open {
+            return Err(EsError::illegal_argument(
+                "the security index is closed: open() it first",
+            ));
+        }
+        s.health_when_open = health;
+        self.set_security_index_state(s);
+        Ok(())
+    }
+
+    pub fn set_security_index_up_to_date(&mut self, up_to_date: bool) {
+        let mut s = self.security_index.state().clone();
+        s.format_up_to_date = up_to_date;
+        self.set_security_index_state(s);
+    }
+
+    /// `prepareIndexIfNeededThenExecute`: creates a missing index, and refuses a write the index
+    /// cannot take.
+    pub fn prepare_index_for_write(&mut self) -> Result<(), EsError> {
+        if !self.security_index.exists() {
+            self.create_security_index();
+        }
+        if !self.security_index.state().is_up_to_date() {
+            return Err(SecurityIndex::not_up_to_date_error(true));
+        }
+        if let Some(e) = self
+            .security_index
+            .unavailable_reason(crate::security::index::Availability::PrimaryShards)
+        {
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Runs every queued verification of a node's crypto pool; returns the requests finished.
+    pub fn drain_crypto_pool(
+        &mut self,
+        i: NodeIndex,
+    ) -> Vec<(u64, crate::security::api_key::AuthStep)> {
+        let tasks = self.nodes[i as usize].crypto_pool.drain();
+        let mut out = Vec::new();
+        for t in tasks {
+            let done = self.with_node(i, |node, _, ctx| {
+                let Node {
+                    api_keys,
+                    crypto_pool,
+                    ..
+                } = node;
+                api_keys.complete_verification(t.ticket, crypto_pool, ctx)
+            });
+            out.extend(done);
+        }
+        out
+    }
+}

@@ -1,0 +1,359 @@
+//! The event trace: every cache hit, miss, put and removal, every authentication and its outcome, every
+//! clear-cache and cluster event, in order, in a compact columnar store.
+//!
+//! Strings (keys, messages) are interned once, so an event costs a fixed 20 bytes of columns. Keys are
+//! credential *ids* (API key ids, qualified token names, user names): secrets and hashes never enter the
+//! trace.
+
+use crate::time::Nanos;
+use indexmap::IndexSet;
+
+/// Which of the five security caches an event concerns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum CacheId {
+    None = 0,
+    ApiKeyAuth = 1,
+    ApiKeyDoc = 2,
+    ApiKeyRoleDescriptors = 3,
+    FileServiceAccountToken = 4,
+    IndexServiceAccountToken = 5,
+}
+
+impl CacheId {
+    pub const ALL: [CacheId; 5] = [
+        CacheId::ApiKeyAuth,
+        CacheId::ApiKeyDoc,
+        CacheId::ApiKeyRoleDescriptors,
+        CacheId::FileServiceAccountToken,
+        CacheId::IndexServiceAccountToken,
+    ];
+
+    /// The name users type (`Node.caches[...]`).
+    pub fn name(self) -> &'static str {
+        match self {
+            CacheId::None => "",
+            CacheId::ApiKeyAuth => "api_key_auth",
+            CacheId::ApiKeyDoc => "api_key_doc",
+            CacheId::ApiKeyRoleDescriptors => "api_key_role_descriptors",
+            CacheId::FileServiceAccountToken => "file_service_account_token",
+            CacheId::IndexServiceAccountToken => "index_service_account_token",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<CacheId> {
+        CacheId::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    fn from_u8(v: u8) -> CacheId {
+        match v {
+            1 => CacheId::ApiKeyAuth,
+            2 => CacheId::ApiKeyDoc,
+            3 => CacheId::ApiKeyRoleDescriptors,
+            4 => CacheId::FileServiceAccountToken,
+            5 => CacheId::IndexServiceAccountToken,
+            _ => CacheId::None,
+        }
+    }
+}
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum EventKind {
+    CacheHit = 0,
+    CacheMiss = 1,
+    CachePut = 2,
+    /// Removed with reason REPLACED.
+    CacheReplaced = 3,
+    /// Removed with reason INVALIDATED.
+    CacheInvalidated = 4,
+    /// Removed with reason EVICTED.
+    CacheEvicted = 5,
+    /// An authentication succeeded (`detail`: the realm / token source).
+    AuthSuccess = 6,
+    /// An authentication failed with 401 (`detail`: the message).
+    AuthFailure = 7,
+    /// An authentication was rejected with 429 (`detail`: the message).
+    AuthRejected = 8,
+    /// A node ran a clear-cache request (`key`: the cache name, `detail`: the keys or `*`).
+    ClearCache = 9,
+    /// A node could not be reached by a fan-out (`detail`: the action).
+    NodeUnreachable = 10,
+    /// The security index changed state (`detail`: the transition).
+    SecurityIndexChange = 11,
+    NodeStopped = 12,
+    NodeStarted = 13,
+    NodePartitioned = 14,
+    NodeHealed = 15,
+    /// A hash verification ran on the node's `security-crypto` pool (`key`: credential id,
+    /// `detail`: the algorithm).
+    HashVerification = 16,
+    /// A log line Elasticsearch would write at WARN (`detail`: the text).
+    LogWarn = 17,
+    /// A REST request was served (`key`: method and path, `detail`: status).
+    RestRequest = 18,
+    /// The `service_tokens` file watcher reloaded a changed file.
+    FileReloaded = 19,
+}
+
+impl EventKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            EventKind::CacheHit => "cache_hit",
+            EventKind::CacheMiss => "cache_miss",
+            EventKind::CachePut => "cache_put",
+            EventKind::CacheReplaced => "cache_replaced",
+            EventKind::CacheInvalidated => "cache_invalidated",
+            EventKind::CacheEvicted => "cache_evicted",
+            EventKind::AuthSuccess => "auth_success",
+            EventKind::AuthFailure => "auth_failure",
+            EventKind::AuthRejected => "auth_rejected",
+            EventKind::ClearCache => "clear_cache",
+            EventKind::NodeUnreachable => "node_unreachable",
+            EventKind::SecurityIndexChange => "security_index_change",
+            EventKind::NodeStopped => "node_stopped",
+            EventKind::NodeStarted => "node_started",
+            EventKind::NodePartitioned => "node_partitioned",
+            EventKind::NodeHealed => "node_healed",
+            EventKind::HashVerification => "hash_verification",
+            EventKind::LogWarn => "log_warn",
+            EventKind::RestRequest => "rest_request",
+            EventKind::FileReloaded => "file_reloaded",
+        }
+    }
+
+    const ALL: [EventKind; 20] = [
+        EventKind::CacheHit,
+        EventKind::CacheMiss,
+        EventKind::CachePut,
+        EventKind::CacheReplaced,
+        EventKind::CacheInvalidated,
+        EventKind::CacheEvicted,
+        EventKind::AuthSuccess,
+        EventKind::AuthFailure,
+        EventKind::AuthRejected,
+        EventKind::ClearCache,
+        EventKind::NodeUnreachable,
+        EventKind::SecurityIndexChange,
+        EventKind::NodeStopped,
+        EventKind::NodeStarted,
+        EventKind::NodePartitioned,
+        EventKind::NodeHealed,
+        EventKind::HashVerification,
+        EventKind::LogWarn,
+        EventKind::RestRequest,
+        EventKind::FileReloaded,
+    ];
+
+    fn from_u8(v: u8) -> EventKind {
+        EventKind::ALL
+            .get(v as usize)
+            .copied()
+            .unwrap_or(EventKind::LogWarn)
+    }
+}
+
+/// Index of a node in its cluster (stable for the cluster's life).
+pub type NodeIndex = u16;
+
+/// Symbol 0 is the empty string.
+pub type Symbol = u32;
+
+/// One event, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event<'a> {
+    pub time: Nanos,
+    pub node: NodeIndex,
+    pub kind: EventKind,
+    pub cache: CacheId,
+    pub key: &'a str,
+    pub detail: &'a str,
+}
+
+/// The columnar event store.
+#[derive(Debug, Clone)]
+pub struct EventLog {
+    enabled: bool,
+    time: Vec<Nanos>,
+    node: Vec<NodeIndex>,
+    kind: Vec<u8>,
+    cache: Vec<u8>,
+    key: Vec<Symbol>,
+    detail: Vec<Symbol>,
+    symbols: IndexSet<Box<str>>,
+}
+
+impl Default for EventLog {
+    fn default() -> Self {
+        Self::new(true)
+    }
+}
+
+impl EventLog {
+    pub fn new(enabled: bool) -> Self {
+        let mut symbols = IndexSet::new();
+        symbols.insert("".into());
+        EventLog {
+            enabled,
+            time: Vec::new(),
+            node: Vec::new(),
+            kind: Vec::new(),
+            cache: Vec::new(),
+            key: Vec::new(),
+            detail: Vec::new(),
+            symbols,
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    pub fn set_enabled(&mut self, enabled: bool) {
+        self.enabled = enabled;
+    }
+
+    pub fn len(&self) -> usize {
+        self.time.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.time.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.time.clear();
+        self.node.clear();
+        self.kind.clear();
+        self.cache.clear();
+        self.key.clear();
+        self.detail.clear();
+    }
+
+    pub fn intern(&mut self, s: &str) -> Symbol {
+        if let Some(i) = self.symbols.get_index_of(s) {
+            return i as Symbol;
+        }
+        self.symbols.insert_full(s.into()).0 as Symbol
+    }
+
+    pub fn symbol(&self, s: Symbol) -> &str {
+        self.symbols
+            .get_index(s as usize)
+            .map(|b| &**b)
+            .unwrap_or("")
+    }
+
+    /// Records an event (nothing when the trace is off).
+    #[inline]
+    pub fn record(
+        &mut self,
+        time: Nanos,
+        node: NodeIndex,
+        kind: EventKind,
+        cache: CacheId,
+        key: &str,
+        detail: &str,
+    ) {
+        if !self.enabled {
+            return;
+        }
+        let key = self.intern(key);
+        let detail = self.intern(detail);
+        self.push(time, node, kind, cache, key, detail);
+    }
+
+    #[inline]
+    pub fn push(
+        &mut self,
+        time: Nanos,
+        node: NodeIndex,
+        kind: EventKind,
+        cache: CacheId,
+        key: Symbol,
+        detail: Symbol,
+    ) {
+        if !self.enabled {
+            return;
+        }
+        self.time.push(time);
+        self.node.push(node);
+        self.kind.push(kind as u8);
+        self.cache.push(cache as u8);
+        self.key.push(key);
+        self.detail.push(detail);
+    }
+
+    pub fn get(&self, i: usize) -> Option<Event<'_>> {
+        Some(Event {
+            time: *self.time.get(i)?,
+            node: self.node[i],
+            kind: EventKind::from_u8(self.kind[i]),
+            cache: CacheId::from_u8(self.cache[i]),
+            key: self.symbol(self.key[i]),
+            detail: self.symbol(self.detail[i]),
+        })
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Event<'_>> + '_ {
+        (0..self.len()).filter_map(move |i| self.get(i))
+    }
+
+    /// Bytes held by the columns and the symbol table.
+    pub fn memory_bytes(&self) -> usize {
+        let per_event = std::mem::size_of::<Nanos>()
+            + std::mem::size_of::<NodeIndex>()
+            + 2
+            + 2 * std::mem::size_of::<Symbol>();
+        let symbols: usize = self.symbols.iter().map(|s| s.len() + 16 + 8).sum();
+        self.time.capacity() * per_event + symbols
+    }
+
+    /// Counts events of a kind (for reports).
+    pub fn count(&self, kind: EventKind) -> usize {
+        self.kind.iter().filter(|&&k| k == kind as u8).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_and_decodes_in_order() {
+        let mut log = EventLog::new(true);
+        log.record(5, 1, EventKind::CacheMiss, CacheId::ApiKeyAuth, "k1", "");
+        log.record(
+            6,
+            0,
+            EventKind::AuthFailure,
+            CacheId::None,
+            "k1",
+            "api key is expired",
+        );
+        let events: Vec<Event<'_>> = log.iter().collect();
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[0].kind, EventKind::CacheMiss);
+        assert_eq!(events[0].cache.name(), "api_key_auth");
+        assert_eq!(events[1].detail, "api key is expired");
+        assert_eq!(log.intern("k1"), log.intern("k1"));
+    }
+
+    #[test]
+    fn disabled_log_records_nothing() {
+        let mut log = EventLog::new(false);
+        log.record(1, 0, EventKind::CacheHit, CacheId::ApiKeyDoc, "x", "");
+        assert!(log.is_empty());
+    }
+
+    #[test]
+    fn every_kind_round_trips() {
+        for k in EventKind::ALL {
+            assert_eq!(EventKind::from_u8(k as u8), k);
+        }
+        for c in CacheId::ALL {
+            assert_eq!(CacheId::from_name(c.name()), Some(c));
+        }
+    }
+}

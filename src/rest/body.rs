@@ -1,0 +1,1021 @@
+//! Request bodies: JSON parsing with Elasticsearch's (Jackson's) errors and token locations.
+//!
+//! ES reads bodies with Jackson through `JsonXContentParser`, whose `handleParserException`
+//! (elastic/elasticsearch `libs/x-content/impl/.../json/JsonXContentParser.java`, read) turns
+//! - a `JsonEOFException` into `XContentEOFException(location, "Unexpected end of file", e)`: type
+//!   `x_content_e_o_f_exception` (ES's `toUnderscoreCase` of the class name), reason
+//!   `[<line>:<col>] Unexpected end of file`, `caused_by` `json_e_o_f_exception`;
+//! - any other `JsonParseException` into `XContentParseException(location, e.getMessage(), e)`: type
+//!   `x_content_parse_exception`, reason `[<line>:<col>] <Jackson message>`, `caused_by`
+//!   `json_parse_exception` with the Jackson message;
+//! - a `StreamConstraintsException` (nesting deeper than 1000) the same way, cause
+//!   `stream_constraints_exception`.
+//!
+//! The status is 400. The root cause is the x-content exception itself (its cause is not an ES exception).
+//!
+//! Body-level rules, from `RestRequest` (read): no body (or an empty one) where one is required is
+//! `parse_exception` `request body is required`. `ObjectParser.parse` (read) requires the first token
+//! to be `START_OBJECT`, else `[<l>:<c>] [<parser name>] Expected START_OBJECT but was: <TOKEN>` at the
+//! token's location, and stops reading at the root object's end (trailing bytes are ignored).
+//!
+//! The parser follows the `JsonFactory` setup of ES's `JsonXContent`: comments (`/* */`, `//`) are
+//! allowed and duplicate keys are rejected (`Duplicate field 'x'`). Object key order is preserved.
+//!
+//! **Approximations** (Jackson was not run): the Jackson messages are reproduced from its source as
+//! remembered (`Unexpected character ('x' (code 120)): was expecting double-quote to start field name`,
+//! `... was expecting comma to separate Object entries`, `... was expecting a colon to separate field
+//! name and value`, `Unrecognized token 'tru': was expecting (JSON String, Number, Array, Object or token
+//! 'null', 'true' or 'false')`, `Unexpected end-of-input: expected close marker for Object (start marker
+//! at ...)`, ...), each followed, like Jackson 2.16+ with source inclusion disabled, by
+//! ``\n at [Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); line: L, column: C]``.
+//! Locations follow Jackson's byte-based counting: a token's location is the 1-based column of its first
+//! byte; an error's location is where the reader stands after consuming the offending byte (so one past
+//! it). ES parses and interprets a body in one pass, so a semantic error (an unknown field, say) that
+//! precedes a syntax error is reported first by ES, while here the syntax error is (the whole body is
+//! read first). Numbers beyond `i64`/`u64` become `f64`.
+
+use super::request::Request;
+use crate::error::EsError;
+use indexmap::IndexMap;
+use serde_json::{Map, Number, Value};
+use std::fmt;
+
+/// Jackson's `StreamReadConstraints` default nesting limit.
+pub const MAX_NESTING_DEPTH: usize = 1000;
+
+/// A location as ES prints it (`XContentLocation`: `line:column`, both 1-based, byte columns).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Location {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+/// A parsed body with the token locations ES would report for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedBody {
+    pub value: Value,
+    /// The location of each value's first token, by JSON pointer (`""` is the root, `/name`,
+    /// `/role_descriptors/r1`, `/a/0`); ES reports this location for `failed to parse field [..]` and
+    /// `doesn't support values of type` errors.
+    pub value_locations: IndexMap<String, Location>,
+    /// The location of each object key (its opening quote), by the JSON pointer of its value; ES reports
+    /// this location for `unknown field [..]`.
+    pub key_locations: IndexMap<String, Location>,
+}
+
+impl ParsedBody {
+    pub fn value_location(&self, pointer: &str) -> Option<Location> {
+        self.value_locations.get(pointer).copied()
+    }
+
+    pub fn key_location(&self, pointer: &str) -> Option<Location> {
+        self.key_locations.get(pointer).copied()
+    }
+}
+
+/// Appends one key to a JSON pointer (RFC 6901 escaping).
+pub fn pointer_child(parent: &str, key: &str) -> String {
+    format!("{parent}/{}", key.replace('~', "~0").replace('/', "~1"))
+}
+
+/// `XContentParseException(location, msg)`: type `x_content_parse_exception`, reason `[l:c] msg`
+/// (just `msg` without a location), status 400. Use it for the object parsers' errors, e.g.
+/// `[api_key_request] unknown field [foo]` at the key's location.
+pub fn x_content_parse_error(location: Option<Location>, msg: &str) -> EsError {
+    let reason = match location {
+        Some(l) => format!("[{l}] {msg}"),
+        None => msg.to_owned(),
+    };
+    let mut e = EsError::new("x_content_parse_exception", reason, 400);
+    e.is_elasticsearch_exception = false;
+    e
+}
+
+/// `RestRequest.requiredContent()` with no body: `parse_exception` `request body is required` (400).
+pub fn body_required_error() -> EsError {
+    EsError::parse("request body is required")
+}
+
+/// Parses a required JSON object body as `ObjectParser` named `parser_name` would start to.
+pub fn parse_json_body(req: &Request, parser_name: &str) -> Result<Value, EsError> {
+    parse_json_body_with_locations(req, parser_name).map(|b| b.value)
+}
+
+/// [`parse_json_body`], keeping token locations for later field errors.
+pub fn parse_json_body_with_locations(
+    req: &Request,
+    parser_name: &str,
+) -> Result<ParsedBody, EsError> {
+    match &req.body {
+        Some(b) if !b.is_empty() => parse_json_object(b, parser_name),
+        _ => Err(body_required_error()),
+    }
+}
+
+/// For optional bodies (`RestRequest.applyContentParser`): `None` without content.
+pub fn parse_optional_json_body(
+    req: &Request,
+    parser_name: &str,
+) -> Result<Option<ParsedBody>, EsError> {
+    match &req.body {
+        Some(b) if !b.is_empty() => parse_json_object(b, parser_name).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// Parses bytes that must hold a JSON object (trailing bytes after it are ignored, as ES does).
+pub fn parse_json_object(bytes: &[u8], parser_name: &str) -> Result<ParsedBody, EsError> {
+    let mut p = Parser::new(bytes);
+    p.run(parser_name).map_err(|e| e.into_es_error())?;
+    Ok(ParsedBody {
+        value: p.root.take().unwrap_or(Value::Null),
+        value_locations: p.values,
+        key_locations: p.keys,
+    })
+}
+
+/// Parses any JSON value (no START_OBJECT requirement), with the same errors.
+pub fn parse_json_value(bytes: &[u8]) -> Result<ParsedBody, EsError> {
+    let mut p = Parser::new(bytes);
+    p.skip_ws().map_err(|e| e.into_es_error())?;
+    let v = p
+        .parse_value(String::new(), 0)
+        .map_err(|e| e.into_es_error())?;
+    Ok(ParsedBody {
+        value: v,
+        value_locations: p.values,
+        key_locations: p.keys,
+    })
+}
+
+const SOURCE: &str = "REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled)";
+const VALID_VALUES: &str =
+    "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')";
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum ErrKind {
+    Parse,
+    Eof,
+    Constraints,
+}
+
+#[derive(Debug)]
+enum PErr {
+    /// A Jackson exception: its message (without location) and location.
+    Jackson {
+        kind: ErrKind,
+        msg: String,
+        loc: Location,
+    },
+    /// An `ObjectParser` error (already an x-content exception, no Jackson cause).
+    XContent(EsError),
+}
+
+impl PErr {
+    fn into_es_error(self) -> EsError {
+        match self {
+            PErr::XContent(e) => e,
+            PErr::Jackson { kind, msg, loc } => {
+                let full = format!(
+                    "{msg}\n at [Source: {SOURCE}; line: {}, column: {}]",
+                    loc.line, loc.column
+                );
+                let (outer_kind, outer_msg, cause_kind) = match kind {
+                    ErrKind::Eof => (
+                        "x_content_e_o_f_exception",
+                        "Unexpected end of file".to_owned(),
+                        "json_e_o_f_exception",
+                    ),
+                    ErrKind::Parse => (
+                        "x_content_parse_exception",
+                        full.clone(),
+                        "json_parse_exception",
+                    ),
+                    ErrKind::Constraints => (
+                        "x_content_parse_exception",
+                        full.clone(),
+                        "stream_constraints_exception",
+                    ),
+                };
+                let mut cause = EsError::new(cause_kind, full, 400);
+                cause.is_elasticsearch_exception = false;
+                let mut e =
+                    EsError::new(outer_kind, format!("[{loc}] {outer_msg}"), 400).with_cause(cause);
+                e.is_elasticsearch_exception = false;
+                e
+            }
+        }
+    }
+}
+
+/// Jackson's `_getCharDesc`.
+fn char_desc(c: char) -> String {
+    let code = c as u32;
+    if code < 0x20 || (0x7F..=0x9F).contains(&code) {
+        format!("(CTRL-CHAR, code {code})")
+    } else if code > 255 {
+        format!("'{c}' (code {code} / 0x{code:x})")
+    } else {
+        format!("'{c}' (code {code})")
+    }
+}
+
+fn is_ident_part(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c == '$'
+}
+
+struct Parser<'a> {
+    b: &'a [u8],
+    pos: usize,
+    line: usize,
+    row_start: usize,
+    values: IndexMap<String, Location>,
+    keys: IndexMap<String, Location>,
+    root: Option<Value>,
+}
+
+impl<'a> Parser<'a> {
+    fn new(b: &'a [u8]) -> Self {
+        Parser {
+            b,
+            pos: 0,
+            line: 1,
+            row_start: 0,
+            values: IndexMap::new(),
+            keys: IndexMap::new(),
+            root: None,
+        }
+    }
+
+    fn loc_at(&self, pos: usize) -> Location {
+        Location {
+            line: self.line,
+            column: pos.saturating_sub(self.row_start) + 1,
+        }
+    }
+
+    fn cur_loc(&self) -> Location {
+        self.loc_at(self.pos)
+    }
+
+    fn err(&self, msg: String) -> PErr {
+        PErr::Jackson {
+            kind: ErrKind::Parse,
+            msg,
+            loc: self.cur_loc(),
+        }
+    }
+
+    fn eof(&self, msg: String) -> PErr {
+        PErr::Jackson {
+            kind: ErrKind::Eof,
+            msg: format!("Unexpected end-of-input{msg}"),
+            loc: self.cur_loc(),
+        }
+    }
+
+    /// The char at `pos` (decoding UTF-8 leniently), and its byte length.
+    fn char_at(&self, pos: usize) -> (char, usize) {
+        let rest = &self.b[pos..];
+        let len = match rest[0] {
+            0x00..=0x7F => 1,
+            0xC0..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF7 => 4,
+            _ => 1,
+        };
+        let len = len.min(rest.len());
+        match std::str::from_utf8(&rest[..len]) {
+            Ok(s) => (s.chars().next().unwrap_or('\u{FFFD}'), len),
+            Err(_) => (char::from(rest[0]), 1),
+        }
+    }
+
+    /// `_reportUnexpectedChar` for the char at `pos`: consumes it, then reports.
+    fn unexpected(&mut self, comment: &str) -> PErr {
+        let (c, len) = self.char_at(self.pos);
+        self.pos += len;
+        self.err(format!(
+            "Unexpected character ({}): {comment}",
+            char_desc(c)
+        ))
+    }
+
+    /// Skips whitespace and comments; `Ok(true)` when a byte follows, `Ok(false)` at the end.
+    fn skip_ws(&mut self) -> Result<bool, PErr> {
+        while self.pos < self.b.len() {
+            match self.b[self.pos] {
+                b' ' | b'\t' => self.pos += 1,
+                b'\n' => {
+                    self.pos += 1;
+                    self.line += 1;
+                    self.row_start = self.pos;
+                }
+                b'\r' => {
+                    self.pos += 1;
+                    if self.b.get(self.pos) == Some(&b'\n') {
+                        self.pos += 1;
+                    }
+                    self.line += 1;
+                    self.row_start = self.pos;
+                }
+                b'/' => self.skip_comment()?,
+                _ => return Ok(true),
+            }
+        }
+        Ok(false)
+    }
+
+    fn skip_comment(&mut self) -> Result<(), PErr> {
+        self.pos += 1; // the '/'
+        match self.b.get(self.pos) {
+            None => Err(self.eof(" in a comment".into())),
+            Some(b'/') => {
+                while self.pos < self.b.len()
+                    && self.b[self.pos] != b'\n'
+                    && self.b[self.pos] != b'\r'
+                {
+                    self.pos += 1;
+                }
+                Ok(())
+            }
+            Some(b'*') => {
+                self.pos += 1;
+                loop {
+                    match self.b.get(self.pos) {
+                        None => return Err(self.eof(" in a comment".into())),
+                        Some(b'*') if self.b.get(self.pos + 1) == Some(&b'/') => {
+                            self.pos += 2;
+                            return Ok(());
+                        }
+                        Some(b'\n') => {
+                            self.pos += 1;
+                            self.line += 1;
+                            self.row_start = self.pos;
+                        }
+                        Some(_) => self.pos += 1,
+                    }
+                }
+            }
+            Some(_) => Err(self.unexpected("was expecting either '*' or '/' for a comment")),
+        }
+    }
+
+    fn run(&mut self, parser_name: &str) -> Result<(), PErr> {
+        let more = self.skip_ws()?;
+        let token_loc = self.cur_loc();
+        let token = if !more {
+            "null"
+        } else {
+            match self.b[self.pos] {
+                b'{' => {
+                    let v = self.parse_value(String::new(), 0)?;
+                    self.root = Some(v);
+                    return Ok(());
+                }
+                b'[' => "START_ARRAY",
+                b'"' => "VALUE_STRING",
+                b'-' | b'0'..=b'9' => {
+                    self.parse_number()?;
+                    "VALUE_NUMBER"
+                }
+                b't' | b'f' | b'n' => match self.parse_value(String::new(), 0)? {
+                    Value::Null => "VALUE_NULL",
+                    _ => "VALUE_BOOLEAN",
+                },
+                b'}' | b']' => {
+                    let (c, _) = self.char_at(self.pos);
+                    self.pos += 1;
+                    let expected = if c == '}' { ']' } else { '}' };
+                    return Err(self.err(format!(
+                        "Unexpected close marker '{c}': expected '{expected}' (for root starting at [Source: {SOURCE}; line: 1, column: 0])"
+                    )));
+                }
+                _ => {
+                    // Not a valid value: Jackson's own error.
+                    self.parse_value(String::new(), 0)?;
+                    "null"
+                }
+            }
+        };
+        Err(PErr::XContent(x_content_parse_error(
+            Some(token_loc),
+            &format!("[{parser_name}] Expected START_OBJECT but was: {token}"),
+        )))
+    }
+
+    fn parse_value(&mut self, pointer: String, depth: usize) -> Result<Value, PErr> {
+        if !self.skip_ws()? {
+            return Err(self.eof(String::new()));
+        }
+        let loc = self.cur_loc();
+        self.values.insert(pointer.clone(), loc);
+        match self.b[self.pos] {
+            b'{' => self.parse_object(pointer, depth + 1, loc),
+            b'[' => self.parse_array(pointer, depth + 1, loc),
+            b'"' => {
+                self.pos += 1;
+                self.parse_string(false).map(Value::String)
+            }
+            b'-' | b'0'..=b'9' => self.parse_number(),
+            b't' => self.parse_literal("true", Value::Bool(true)),
+            b'f' => self.parse_literal("false", Value::Bool(false)),
+            b'n' => self.parse_literal("null", Value::Null),
+            _ => Err(self.unexpected_value()),
+        }
+    }
+
+    /// `_handleUnexpectedValue`.
+    fn unexpected_value(&mut self) -> PErr {
+        let (c, _) = self.char_at(self.pos);
+        match c {
+            '}' | ',' | ']' => self.unexpected("expected a value"),
+            c if c.is_alphabetic() || c == '_' || c == '$' => self.invalid_token(self.pos),
+            _ => self.unexpected(&format!("expected a valid value {VALID_VALUES}")),
+        }
+    }
+
+    /// `_reportInvalidToken`: the identifier run from `start`, then the terminator is consumed.
+    fn invalid_token(&mut self, start: usize) -> PErr {
+        let mut end = start;
+        let mut token = String::new();
+        while end < self.b.len() && token.chars().count() < 256 {
+            let (c, len) = self.char_at(end);
+            end += len;
+            if !is_ident_part(c) {
+                break;
+            }
+            token.push(c);
+        }
+        self.pos = end;
+        self.err(format!(
+            "Unrecognized token '{token}': was expecting {VALID_VALUES}"
+        ))
+    }
+
+    fn parse_literal(&mut self, word: &str, value: Value) -> Result<Value, PErr> {
+        let start = self.pos;
+        let end = start + word.len();
+        if self.b.get(start..end) == Some(word.as_bytes()) {
+            let next_is_ident = end < self.b.len() && is_ident_part(self.char_at(end).0);
+            if !next_is_ident {
+                self.pos = end;
+                return Ok(value);
+            }
+        }
+        Err(self.invalid_token(start))
+    }
+
+    fn parse_number(&mut self) -> Result<Value, PErr> {
+        let start = self.pos;
+        let digit = |p: &Self, at: usize| p.b.get(at).is_some_and(u8::is_ascii_digit);
+        if self.b[self.pos] == b'-' {
+            self.pos += 1;
+            if !digit(self, self.pos) {
+                if self.pos >= self.b.len() {
+                    return Err(self.eof(" in a Number value".into()));
+                }
+                return Err(self.unexpected_in_number(
+                    "expected digit (0-9) to follow minus sign, for valid numeric value",
+                ));
+            }
+        }
+        if self.b[self.pos] == b'0' && digit(self, self.pos + 1) {
+            self.pos += 2;
+            return Err(self.err("Invalid numeric value: Leading zeroes not allowed".into()));
+        }
+        while digit(self, self.pos) {
+            self.pos += 1;
+        }
+        let mut is_float = false;
+        if self.b.get(self.pos) == Some(&b'.') {
+            is_float = true;
+            self.pos += 1;
+            if !digit(self, self.pos) {
+                if self.pos >= self.b.len() {
+                    return Err(self.eof(" in a Number value".into()));
+                }
+                return Err(self.unexpected_in_number("Decimal point not followed by a digit"));
+            }
+            while digit(self, self.pos) {
+                self.pos += 1;
+            }
+        }
+        if matches!(self.b.get(self.pos), Some(b'e' | b'E')) {
+            is_float = true;
+            self.pos += 1;
+            if matches!(self.b.get(self.pos), Some(b'+' | b'-')) {
+                self.pos += 1;
+            }
+            if !digit(self, self.pos) {
+                if self.pos >= self.b.len() {
+                    return Err(self.eof(" in a Number value".into()));
+                }
+                return Err(self.unexpected_in_number("Exponent indicator not followed by a digit"));
+            }
+            while digit(self, self.pos) {
+                self.pos += 1;
+            }
+        }
+        let text = std::str::from_utf8(&self.b[start..self.pos]).unwrap_or("0");
+        let number = if is_float {
+            None
+        } else if let Ok(i) = text.parse::<i64>() {
+            Some(Number::from(i))
+        } else if let Ok(u) = text.parse::<u64>() {
+            Some(Number::from(u))
+        } else {
+            None
+        };
+        let number = number.or_else(|| text.parse::<f64>().ok().and_then(Number::from_f64));
+        Ok(number.map(Value::Number).unwrap_or(Value::Null))
+    }
+
+    fn unexpected_in_number(&mut self, comment: &str) -> PErr {
+        let (c, len) = self.char_at(self.pos);
+        self.pos += len;
+        self.err(format!(
+            "Unexpected character ({}) in numeric value: {comment}",
+            char_desc(c)
+        ))
+    }
+
+    /// Reads a string after its opening quote.
+    fn parse_string(&mut self, is_name: bool) -> Result<String, PErr> {
+        let mut out: Vec<u8> = Vec::new();
+        loop {
+            let Some(&c) = self.b.get(self.pos) else {
+                return Err(self.eof(if is_name {
+                    " in field name".to_owned()
+                } else {
+                    ": was expecting closing quote for a string value".to_owned()
+                }));
+            };
+            match c {
+                b'"' => {
+                    self.pos += 1;
+                    break;
+                }
+                b'\\' => {
+                    self.pos += 1;
+                    let Some(&e) = self.b.get(self.pos) else {
+                        return Err(self.eof(" in character escape sequence".into()));
+                    };
+                    self.pos += 1;
+                    let ch = match e {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => {
+                            let hi = self.hex4()?;
+                            if (0xD800..0xDC00).contains(&hi)
+                                && self.b.get(self.pos) == Some(&b'\\')
+                                && self.b.get(self.pos + 1) == Some(&b'u')
+                            {
+                                let save = self.pos;
+                                self.pos += 2;
+                                let lo = self.hex4()?;
+                                if (0xDC00..0xE000).contains(&lo) {
+                                    let cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+                                    char::from_u32(cp).unwrap_or('\u{FFFD}')
+                                } else {
+                                    self.pos = save;
+                                    '\u{FFFD}'
+                                }
+                            } else {
+                                char::from_u32(hi).unwrap_or('\u{FFFD}')
+                            }
+                        }
+                        _ => {
+                            let (c, len) = self.char_at(self.pos - 1);
+                            self.pos += len - 1;
+                            return Err(
+                                self.err(format!("Unrecognized character escape {}", char_desc(c)))
+                            );
+                        }
+                    };
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                }
+                0x00..=0x1F => {
+                    self.pos += 1;
+                    return Err(self.err(format!(
+                        "Illegal unquoted character ({}): has to be escaped using backslash to be included in {}",
+                        char_desc(char::from(c)),
+                        if is_name { "name" } else { "string value" }
+                    )));
+                }
+                _ => {
+                    out.push(c);
+                    self.pos += 1;
+                }
+            }
+        }
+        match String::from_utf8(out) {
+            Ok(s) => Ok(s),
+            Err(e) => {
+                let bytes = e.as_bytes();
+                let bad = bytes[e.utf8_error().valid_up_to()];
+                let which = if (0x80..0xC0).contains(&bad) {
+                    "start"
+                } else {
+                    "middle"
+                };
+                Err(self.err(format!("Invalid UTF-8 {which} byte 0x{bad:x}")))
+            }
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, PErr> {
+        let mut v = 0u32;
+        for _ in 0..4 {
+            let Some(&h) = self.b.get(self.pos) else {
+                return Err(self.eof(" in character escape sequence".into()));
+            };
+            let d = match h {
+                b'0'..=b'9' => h - b'0',
+                b'a'..=b'f' => h - b'a' + 10,
+                b'A'..=b'F' => h - b'A' + 10,
+                _ => {
+                    return Err(
+                        self.unexpected("expected a hex-digit for character escape sequence")
+                    )
+                }
+            };
+            self.pos += 1;
+            v = v * 16 + u32::from(d);
+        }
+        Ok(v)
+    }
+
+    fn check_depth(&self, depth: usize) -> Result<(), PErr> {
+        if depth > MAX_NESTING_DEPTH {
+            return Err(PErr::Jackson {
+                kind: ErrKind::Constraints,
+                msg: format!(
+                    "Document nesting depth ({depth}) exceeds the maximum allowed ({MAX_NESTING_DEPTH}, from `StreamReadConstraints.getMaxNestingDepth()`)"
+                ),
+                loc: self.cur_loc(),
+            });
+        }
+        Ok(())
+    }
+
+    fn mismatched_close(&mut self, expected: char, ctx: &str, start: Location) -> PErr {
+        let (c, len) = self.char_at(self.pos);
+        self.pos += len;
+        self.err(format!(
+            "Unexpected close marker '{c}': expected '{expected}' (for {ctx} starting at [Source: {SOURCE}; line: {}, column: {}])",
+            start.line, start.column
+        ))
+    }
+
+    fn close_marker_eof(&self, ctx: &str, start: Location) -> PErr {
+        self.eof(format!(
+            ": expected close marker for {ctx} (start marker at [Source: {SOURCE}; line: {}, column: {}])",
+            start.line, start.column
+        ))
+    }
+
+    fn parse_object(
+        &mut self,
+        pointer: String,
+        depth: usize,
+        start: Location,
+    ) -> Result<Value, PErr> {
+        self.pos += 1; // '{'
+        self.check_depth(depth)?;
+        let mut map = Map::new();
+        let mut first = true;
+        loop {
+            if !self.skip_ws()? {
+                return Err(self.close_marker_eof("Object", start));
+            }
+            // Close markers are checked before the comma (Jackson's `nextToken`); after a comma, a
+            // `}` is read as a (bad) field name instead.
+            let c = self.b[self.pos];
+            if c == b'}' {
+                self.pos += 1;
+                return Ok(Value::Object(map));
+            }
+            if c == b']' {
+                return Err(self.mismatched_close('}', "Object", start));
+            }
+            if !first {
+                if c != b',' {
+                    return Err(self.unexpected("was expecting comma to separate Object entries"));
+                }
+                self.pos += 1;
+                if !self.skip_ws()? {
+                    return Err(self.close_marker_eof("Object", start));
+                }
+            }
+            first = false;
+            // A field name.
+            if self.b[self.pos] != b'"' {
+                return Err(self.unexpected("was expecting double-quote to start field name"));
+            }
+            let key_loc = self.cur_loc();
+            self.pos += 1;
+            let key = self.parse_string(true)?;
+            if map.contains_key(&key) {
+                return Err(self.err(format!("Duplicate field '{key}'")));
+            }
+            let child = pointer_child(&pointer, &key);
+            self.keys.insert(child.clone(), key_loc);
+            if !self.skip_ws()? {
+                return Err(self.eof(" within/between Object entries".into()));
+            }
+            if self.b[self.pos] != b':' {
+                return Err(
+                    self.unexpected("was expecting a colon to separate field name and value")
+                );
+            }
+            self.pos += 1;
+            if !self.skip_ws()? {
+                return Err(self.eof(" within/between Object entries".into()));
+            }
+            let v = self.parse_value(child, depth)?;
+            map.insert(key, v);
+        }
+    }
+
+    fn parse_array(
+        &mut self,
+        pointer: String,
+        depth: usize,
+        start: Location,
+    ) -> Result<Value, PErr> {
+        self.pos += 1; // '['
+        self.check_depth(depth)?;
+        let mut items = Vec::new();
+        loop {
+            if !self.skip_ws()? {
+                return Err(self.close_marker_eof("Array", start));
+            }
+            let c = self.b[self.pos];
+            if c == b']' {
+                self.pos += 1;
+                return Ok(Value::Array(items));
+            }
+            if c == b'}' {
+                return Err(self.mismatched_close(']', "Array", start));
+            }
+            if !items.is_empty() {
+                if c != b',' {
+                    return Err(self.unexpected("was expecting comma to separate Array entries"));
+                }
+                self.pos += 1;
+                if !self.skip_ws()? {
+                    return Err(self.close_marker_eof("Array", start));
+                }
+            }
+            let child = format!("{pointer}/{}", items.len());
+            items.push(self.parse_value(child, depth)?);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rest::request::{Method, Request};
+    use serde_json::json;
+
+    fn perr(body: &str) -> EsError {
+        parse_json_object(body.as_bytes(), "api_key_request").unwrap_err()
+    }
+
+    fn source(l: usize, c: usize) -> String {
+        format!("\n at [Source: {SOURCE}; line: {l}, column: {c}]")
+    }
+
+    #[test]
+    fn parses_objects_in_order() {
+        let b = parse_json_object(
+            br#"{"z":1,"a":{"y":[1,2.5,"x",true,null],"b":-3}} trailing"#,
+            "p",
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_string(&b.value).unwrap(),
+            r#"{"z":1,"a":{"y":[1,2.5,"x",true,null],"b":-3}}"#
+        );
+        assert_eq!(b.key_location("/a"), Some(Location { line: 1, column: 8 }));
+        assert_eq!(
+            b.value_location("/a"),
+            Some(Location {
+                line: 1,
+                column: 12
+            })
+        );
+        assert_eq!(
+            b.value_location("/a/y/2"),
+            Some(Location {
+                line: 1,
+                column: 24
+            })
+        );
+        assert_eq!(b.value_location(""), Some(Location { line: 1, column: 1 }));
+        let b = parse_json_object(b"{\"a\":\"\\u00e9\\ud83d\\ude00\\n\"}", "p").unwrap();
+        assert_eq!(b.value, json!({"a": "é😀\n"}));
+        let b = parse_json_object(
+            b"{\"n\":18446744073709551615,\"m\":-9223372036854775808,\"e\":1e3}",
+            "p",
+        )
+        .unwrap();
+        assert_eq!(b.value["n"], json!(18446744073709551615u64));
+        assert_eq!(b.value["m"], json!(i64::MIN));
+        assert_eq!(b.value["e"], json!(1000.0));
+    }
+
+    #[test]
+    fn comments_are_allowed() {
+        let b = parse_json_object(b"/* c */ {\"a\": 1 // x\n , \"b\": 2}", "p").unwrap();
+        assert_eq!(b.value, json!({"a": 1, "b": 2}));
+    }
+
+    #[test]
+    fn malformed_json_is_x_content_parse_exception_with_json_cause() {
+        let e = perr("{ name: 1 }");
+        assert_eq!(e.kind, "x_content_parse_exception");
+        assert_eq!(e.status, 400);
+        let msg =
+            "Unexpected character ('n' (code 110)): was expecting double-quote to start field name";
+        assert_eq!(e.reason, format!("[1:4] {msg}{}", source(1, 4)));
+        let cause = e.caused_by.as_ref().unwrap();
+        assert_eq!(cause.kind, "json_parse_exception");
+        assert_eq!(cause.reason, format!("{msg}{}", source(1, 4)));
+        // The root cause is the x-content exception itself.
+        let body = e.to_body();
+        assert_eq!(
+            body["error"]["root_cause"][0]["type"],
+            "x_content_parse_exception"
+        );
+        assert_eq!(body["error"]["caused_by"]["type"], "json_parse_exception");
+
+        assert!(perr("{\"a\":1,}").reason.starts_with(
+            "[1:9] Unexpected character ('}' (code 125)): was expecting double-quote to start field name"
+        ));
+        assert!(perr("{\"a\":1 \"b\":2}")
+            .reason
+            .starts_with("[1:9] Unexpected character ('\"' (code 34)): was expecting comma to separate Object entries"));
+        assert!(perr("{\"a\" 1}").reason.starts_with(
+            "[1:7] Unexpected character ('1' (code 49)): was expecting a colon to separate field name and value"
+        ));
+        assert!(perr("{\"a\":[1 2]}")
+            .reason
+            .starts_with("[1:10] Unexpected character ('2' (code 50)): was expecting comma to separate Array entries"));
+        assert!(perr("{\"a\":tru}").reason.starts_with(&format!(
+            "[1:10] Unrecognized token 'tru': was expecting {VALID_VALUES}"
+        )));
+        assert!(perr("{\"a\":}")
+            .reason
+            .starts_with("[1:7] Unexpected character ('}' (code 125)): expected a value"));
+        assert!(perr("{\"a\":[1,]}")
+            .reason
+            .starts_with("[1:10] Unexpected character (']' (code 93)): expected a value"));
+        assert!(perr("{\"a\":01}")
+            .reason
+            .starts_with("[1:8] Invalid numeric value: Leading zeroes not allowed"));
+        assert!(perr("{\"a\":\"x\ny\"}").reason.starts_with(
+            "[1:9] Illegal unquoted character ((CTRL-CHAR, code 10)): has to be escaped using backslash to be included in string value"
+        ));
+        assert!(perr("{\"a\":\"\\q\"}")
+            .reason
+            .starts_with("[1:9] Unrecognized character escape 'q' (code 113)"));
+        assert!(perr("{\"a\":1]").reason.starts_with(
+            "[1:8] Unexpected close marker ']': expected '}' (for Object starting at"
+        ));
+        // Line counting.
+        assert!(perr("{\n  \"a\": 1,\n  b\n}")
+            .reason
+            .starts_with("[3:4] Unexpected character ('b'"));
+    }
+
+    #[test]
+    fn duplicate_keys_are_rejected() {
+        let e = perr(r#"{"name":"a","name":"b"}"#);
+        assert_eq!(e.kind, "x_content_parse_exception");
+        assert!(
+            e.reason.starts_with("[1:19] Duplicate field 'name'"),
+            "{}",
+            e.reason
+        );
+    }
+
+    #[test]
+    fn truncated_json_is_eof() {
+        let e = perr(r#"{"name":"a""#);
+        assert_eq!(e.kind, "x_content_e_o_f_exception");
+        assert_eq!(e.reason, "[1:12] Unexpected end of file");
+        let cause = e.caused_by.as_ref().unwrap();
+        assert_eq!(cause.kind, "json_e_o_f_exception");
+        assert!(cause.reason.starts_with(
+            "Unexpected end-of-input: expected close marker for Object (start marker at [Source: "
+        ));
+        assert_eq!(
+            e.to_body()["error"]["root_cause"][0]["type"],
+            "x_content_e_o_f_exception"
+        );
+        assert_eq!(perr(r#"{"name":"a"#).kind, "x_content_e_o_f_exception");
+        assert_eq!(perr(r#"{"name""#).kind, "x_content_e_o_f_exception");
+    }
+
+    #[test]
+    fn root_must_be_an_object() {
+        let e = perr(r#"["a"]"#);
+        assert_eq!(e.kind, "x_content_parse_exception");
+        assert_eq!(
+            e.reason,
+            "[1:1] [api_key_request] Expected START_OBJECT but was: START_ARRAY"
+        );
+        assert!(e.caused_by.is_none());
+        assert_eq!(
+            perr(r#"  "a""#).reason,
+            "[1:3] [api_key_request] Expected START_OBJECT but was: VALUE_STRING"
+        );
+        assert_eq!(
+            perr("12").reason,
+            "[1:1] [api_key_request] Expected START_OBJECT but was: VALUE_NUMBER"
+        );
+        assert_eq!(
+            perr("true").reason,
+            "[1:1] [api_key_request] Expected START_OBJECT but was: VALUE_BOOLEAN"
+        );
+        assert_eq!(
+            perr("null").reason,
+            "[1:1] [api_key_request] Expected START_OBJECT but was: VALUE_NULL"
+        );
+        assert_eq!(
+            perr("  ").reason,
+            "[1:3] [api_key_request] Expected START_OBJECT but was: null"
+        );
+        assert!(perr("xyz")
+            .reason
+            .starts_with("[1:4] Unrecognized token 'xyz'"));
+    }
+
+    #[test]
+    fn nesting_limit() {
+        let deep = format!("{{\"a\":{}1{}}}", "[".repeat(1000), "]".repeat(1000));
+        let e = perr(&deep);
+        assert_eq!(e.kind, "x_content_parse_exception");
+        assert_eq!(
+            e.caused_by.as_ref().unwrap().kind,
+            "stream_constraints_exception"
+        );
+        assert!(e
+            .reason
+            .contains("Document nesting depth (1001) exceeds the maximum allowed (1000"));
+        let ok = format!("{{\"a\":{}1{}}}", "[".repeat(999), "]".repeat(999));
+        assert!(parse_json_object(ok.as_bytes(), "p").is_ok());
+    }
+
+    #[test]
+    fn missing_body_is_parse_exception() {
+        let r = Request::build(Method::Post, "/_security/api_key").unwrap();
+        let e = parse_json_body(&r, "api_key_request").unwrap_err();
+        assert_eq!(e.kind, "parse_exception");
+        assert_eq!(e.reason, "request body is required");
+        assert_eq!(e.status, 400);
+        let r = r.with_body(Vec::new());
+        assert_eq!(
+            parse_json_body(&r, "api_key_request").unwrap_err().reason,
+            "request body is required"
+        );
+        assert_eq!(parse_optional_json_body(&r, "x").unwrap(), None);
+        let r = Request::build(Method::Post, "/_security/api_key")
+            .unwrap()
+            .with_body(br#"{"name":"k"}"#.to_vec());
+        assert_eq!(
+            parse_json_body(&r, "api_key_request").unwrap(),
+            json!({"name": "k"})
+        );
+    }
+
+    #[test]
+    fn helper_errors() {
+        let e = x_content_parse_error(
+            Some(Location { line: 1, column: 2 }),
+            "[api_key_request] unknown field [nam]",
+        );
+        assert_eq!(e.reason, "[1:2] [api_key_request] unknown field [nam]");
+        assert_eq!(
+            e.to_body()["error"]["root_cause"][0]["type"],
+            "x_content_parse_exception"
+        );
+        assert_eq!(pointer_child("/a", "b/c~d"), "/a/b~1c~0d");
+    }
+}

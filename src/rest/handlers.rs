@@ -1,0 +1,687 @@
+//! The REST handlers: one function per [`RouteId`], run after routing, authentication and
+//! authorization. [`handle`] is the whole pipeline that `perform_request`, the in-process client and
+//! the HTTP server share.
+
+use super::body::{parse_optional_json_body, x_content_parse_error, ParsedBody};
+use super::{
+    check_unconsumed_params, parse_json_body_with_locations, Request, Response, RouteId, Router,
+};
+use crate::cluster::{
+    Authentication, AuthenticationOutcome, Cluster, CreateApiKeyRequest, InvalidateApiKeyRequest,
+    UpdateApiKeyRequest,
+};
+use crate::error::EsError;
+use crate::events::{CacheId, EventKind, NodeIndex};
+use crate::security::authz::{self, ApiKeyRequest, RequestContext, RoleDescriptor, Subject};
+use crate::security::hashing::Hasher;
+use crate::security::index::UserDoc;
+use crate::time::TimeValue;
+use serde_json::{json, Map, Value};
+
+/// The Elasticsearch version escache answers as.
+pub const VERSION_NUMBER: &str = "9.1.0";
+
+/// Runs one REST request on `node`: route, authenticate, authorize, handle. Never panics on input;
+/// every failure is Elasticsearch's error response.
+pub fn handle(
+    cluster: &mut Cluster,
+    node: NodeIndex,
+    method: &str,
+    target: &str,
+    headers: Vec<(String, String)>,
+    body: Option<Vec<u8>>,
+) -> Response {
+    let (req, route) = match Router::global().route(method, target, headers, body) {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    let resp = match authenticate(cluster, node, &req) {
+        Ok(auth) => {
+            let subject = subject_of(cluster, &auth);
+            match run(cluster, node, route, &req, &auth, &subject) {
+                Ok(r) => r,
+                Err(e) => Response::from_error(&e),
+            }
+        }
+        Err(e) => Response::from_error(&e),
+    };
+    let now = cluster.now();
+    cluster.events.record(
+        now,
+        node,
+        EventKind::RestRequest,
+        CacheId::None,
+        &format!("{} {}", req.method.as_str(), req.raw_path()),
+        &resp.status.to_string(),
+    );
+    resp.for_method(req.method)
+}
+
+/// Authenticates, finishing a verification the node's crypto pool queued (a REST request waits for
+/// its own authentication).
+fn authenticate(
+    cluster: &mut Cluster,
+    node: NodeIndex,
+    req: &Request,
+) -> Result<Authentication, EsError> {
+    let mut outcome = cluster.authenticate_request(node, req.header("Authorization"), req.uri());
+    for _ in 0..8 {
+        let AuthenticationOutcome::Pending { request } = outcome else {
+            break;
+        };
+        let done = cluster.drain_crypto_pool(node);
+        let node_name = cluster.nodes()[node as usize].name.clone();
+        outcome = match done.into_iter().find(|(r, _)| *r == request) {
+            Some((_, step)) => crate::cluster::api_key_step_to_outcome(step, &node_name),
+            None => AuthenticationOutcome::Pending { request },
+        };
+    }
+    match outcome {
+        AuthenticationOutcome::Authenticated(a) => Ok(a),
+        AuthenticationOutcome::Failed(e) => Err(e),
+        AuthenticationOutcome::Pending { .. } => {
+            Err(EsError::security("authentication did not complete", 401))
+        }
+    }
+}
+
+/// The authorization subject of an authentication, with role descriptors resolved.
+pub fn subject_of(cluster: &Cluster, auth: &Authentication) -> Subject {
+    let parse_map = |json: &str| -> Vec<RoleDescriptor> {
+        let map: Map<String, Value> = serde_json::from_str(json).unwrap_or_default();
+        map.iter()
+            .filter_map(|(name, v)| RoleDescriptor::parse(name, v).ok())
+            .collect()
+    };
+    match auth {
+        Authentication::Realm {
+            username,
+            roles,
+            realm,
+            ..
+        } => {
+            let descriptors: Vec<RoleDescriptor> = roles
+                .iter()
+                .filter_map(|r| {
+                    authz::reserved_role_descriptor(r).or_else(|| {
+                        cluster
+                            .security_index
+                            .roles
+                            .get(r)
+                            .and_then(|v| RoleDescriptor::parse(r, v).ok())
+                    })
+                })
+                .collect();
+            let role_names: Vec<&str> = roles.iter().map(String::as_str).collect();
+            if realm.type_ == "reserved" {
+                Subject::reserved_user(username.clone(), &role_names, descriptors)
+            } else {
+                Subject::native_user(username.clone(), &role_names, descriptors)
+            }
+        }
+        Authentication::ApiKey(k) => Subject::api_key(
+            k.id.clone(),
+            k.creator.principal.clone(),
+            k.creator.realm.clone(),
+            parse_map(&k.role_descriptors),
+            parse_map(&k.limited_by_role_descriptors),
+        ),
+        Authentication::ServiceAccount { principal, .. } => Subject::service_account(
+            principal.clone(),
+            RoleDescriptor::with_cluster(principal, &[]),
+        ),
+    }
+}
+
+fn run(
+    cluster: &mut Cluster,
+    node: NodeIndex,
+    route: RouteId,
+    req: &Request,
+    auth: &Authentication,
+    subject: &Subject,
+) -> Result<Response, EsError> {
+    match route {
+        RouteId::Main => main_action(cluster, node, req, subject),
+        RouteId::CreateApiKey => create_api_key(cluster, node, req, auth, subject),
+        RouteId::GetApiKey => get_api_key(cluster, req, auth, subject),
+        RouteId::InvalidateApiKey => invalidate_api_key(cluster, node, req, auth, subject),
+        RouteId::UpdateApiKey => update_api_key(cluster, node, req, auth, subject),
+        RouteId::ClearApiKeyCache => clear_api_key_cache(cluster, node, req, subject),
+        RouteId::Authenticate => {
+            check_unconsumed_params(req, &[])?;
+            authz::authorize(
+                subject,
+                route.action(),
+                &RequestContext::for_action(route.action()),
+            )?;
+            Ok(Response::ok(auth.to_json()))
+        }
+        RouteId::PutUser => put_user(cluster, req, subject),
+        RouteId::PutRole => put_role(cluster, req, subject),
+        RouteId::CreateServiceAccountToken
+        | RouteId::DeleteServiceAccountToken
+        | RouteId::GetServiceAccountCredentials
+        | RouteId::GetServiceAccount
+        | RouteId::ClearServiceAccountTokenStoreCache => {
+            crate::rest::service_accounts::handle(cluster, node, route, req, auth, subject)
+        }
+    }
+}
+
+fn authorize(subject: &Subject, route: RouteId, request: ApiKeyRequest) -> Result<(), EsError> {
+    authz::authorize(subject, route.action(), &RequestContext::new(request))
+}
+
+fn main_action(
+    cluster: &Cluster,
+    node: NodeIndex,
+    req: &Request,
+    subject: &Subject,
+) -> Result<Response, EsError> {
+    check_unconsumed_params(req, &[])?;
+    authorize(subject, RouteId::Main, ApiKeyRequest::Other)?;
+    let n = &cluster.nodes()[node as usize];
+    Ok(Response::ok(json!({
+        "name": n.name,
+        "cluster_name": cluster.name,
+        "cluster_uuid": cluster.uuid,
+        "version": {
+            "number": VERSION_NUMBER,
+            "build_flavor": "default",
+            "build_type": "escache",
+            "build_hash": "0000000000000000000000000000000000000000",
+            "build_date": "2026-01-01T00:00:00.000000000Z",
+            "build_snapshot": false,
+            "lucene_version": "10.2.2",
+            "minimum_wire_compatibility_version": "8.19.0",
+            "minimum_index_compatibility_version": "8.0.0"
+        },
+        "tagline": "You Know, for Search"
+    })))
+}
+
+// ---- API keys --------------------------------------------------------------------------------
+
+fn str_field(
+    body: &ParsedBody,
+    obj: &Map<String, Value>,
+    field: &str,
+    parser: &str,
+) -> Result<Option<String>, EsError> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(other) => Err(x_content_parse_error(
+            body.value_location(&format!("/{field}")),
+            &format!(
+                "[{parser}] {field} doesn't support values of type: {}",
+                token_name(other)
+            ),
+        )),
+    }
+}
+
+fn object_field(
+    body: &ParsedBody,
+    obj: &Map<String, Value>,
+    field: &str,
+    parser: &str,
+) -> Result<Option<Map<String, Value>>, EsError> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(m)) => Ok(Some(m.clone())),
+        Some(other) => Err(x_content_parse_error(
+            body.value_location(&format!("/{field}")),
+            &format!(
+                "[{parser}] {field} doesn't support values of type: {}",
+                token_name(other)
+            ),
+        )),
+    }
+}
+
+fn token_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "VALUE_NULL",
+        Value::Bool(_) => "VALUE_BOOLEAN",
+        Value::Number(_) => "VALUE_NUMBER",
+        Value::String(_) => "VALUE_STRING",
+        Value::Array(_) => "START_ARRAY",
+        Value::Object(_) => "START_OBJECT",
+    }
+}
+
+fn reject_unknown_fields(
+    body: &ParsedBody,
+    obj: &Map<String, Value>,
+    known: &[&str],
+    parser: &str,
+) -> Result<(), EsError> {
+    for key in obj.keys() {
+        if !known.contains(&key.as_str()) {
+            return Err(x_content_parse_error(
+                body.key_location(&format!("/{key}")),
+                &format!("[{parser}] unknown field [{key}]"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Role descriptors of an API key request: each parsed and validated as a role.
+fn parse_role_descriptors(map: &Map<String, Value>) -> Result<Map<String, Value>, EsError> {
+    let mut out = Map::new();
+    let mut errors = Vec::new();
+    for (name, v) in map {
+        let rd = RoleDescriptor::parse(name, v)?;
+        if let Err(e) = rd.validate() {
+            errors.push(
+                e.reason
+                    .trim_start_matches("Validation Failed: ")
+                    .trim_start_matches("1: ")
+                    .trim_end_matches(';')
+                    .to_string(),
+            );
+            continue;
+        }
+        out.insert(name.clone(), rd.to_json());
+    }
+    if !errors.is_empty() {
+        return Err(EsError::validation(&errors));
+    }
+    Ok(out)
+}
+
+fn validate_metadata(metadata: &Option<Map<String, Value>>, errors: &mut Vec<String>) {
+    if metadata
+        .as_ref()
+        .is_some_and(|m| m.keys().any(|k| k.starts_with('_')))
+    {
+        errors.push("API key metadata keys may not start with [_]".into());
+    }
+}
+
+fn parse_expiration(raw: Option<String>) -> Result<Option<TimeValue>, EsError> {
+    raw.map(|v| {
+        TimeValue::parse(&v, "expiration").map_err(|e| {
+            EsError::new(
+                "x_content_parse_exception",
+                "Failed to build [api_key_request] after last required field arrived",
+                400,
+            )
+            .with_cause(EsError::illegal_argument(e.to_string()))
+        })
+    })
+    .transpose()
+}
+
+fn create_api_key(
+    cluster: &mut Cluster,
+    node: NodeIndex,
+    req: &Request,
+    auth: &Authentication,
+    subject: &Subject,
+) -> Result<Response, EsError> {
+    check_unconsumed_params(req, &["refresh"])?;
+    let body = parse_json_body_with_locations(req, "api_key_request")?;
+    let obj = body.value.as_object().cloned().unwrap_or_default();
+    reject_unknown_fields(
+        &body,
+        &obj,
+        &["name", "role_descriptors", "expiration", "metadata"],
+        "api_key_request",
+    )?;
+    let name = str_field(&body, &obj, "name", "api_key_request")?;
+    let role_descriptors =
+        object_field(&body, &obj, "role_descriptors", "api_key_request")?.unwrap_or_default();
+    let expiration = parse_expiration(str_field(&body, &obj, "expiration", "api_key_request")?)?;
+    let metadata = object_field(&body, &obj, "metadata", "api_key_request")?;
+    let Some(name) = name else {
+        return Err(EsError::illegal_argument("Required [name]"));
+    };
+    let role_descriptors = parse_role_descriptors(&role_descriptors)?;
+    let mut errors = Vec::new();
+    if name.is_empty() {
+        errors.push("api key name is required".to_string());
+    } else {
+        if name.chars().count() > 256 {
+            errors.push("api key name may not be more than 256 characters long".into());
+        }
+        if name != name.trim() {
+            errors.push("api key name may not begin or end with whitespace".into());
+        }
+        if name.starts_with('_') {
+            errors.push("api key name may not begin with an underscore".into());
+        }
+    }
+    validate_metadata(&metadata, &mut errors);
+    if !errors.is_empty() {
+        return Err(EsError::validation(&errors));
+    }
+    authorize(subject, RouteId::CreateApiKey, ApiKeyRequest::Create)?;
+    let created = cluster.create_api_key(
+        node,
+        auth,
+        CreateApiKeyRequest {
+            name,
+            role_descriptors,
+            expiration,
+            metadata,
+        },
+    )?;
+    Ok(Response::ok(created.to_json()))
+}
+
+fn non_blank(s: Option<&str>) -> Option<String> {
+    s.filter(|v| !v.trim().is_empty()).map(str::to_string)
+}
+
+fn get_api_key(
+    cluster: &mut Cluster,
+    req: &Request,
+    auth: &Authentication,
+    subject: &Subject,
+) -> Result<Response, EsError> {
+    check_unconsumed_params(
+        req,
+        &[
+            "id",
+            "name",
+            "username",
+            "realm_name",
+            "owner",
+            "with_limited_by",
+            "active_only",
+            "with_profile_uid",
+        ],
+    )?;
+    let id = non_blank(req.param("id"));
+    let name = non_blank(req.param("name"));
+    let username = non_blank(req.param("username"));
+    let realm_name = non_blank(req.param("realm_name"));
+    let owner = req.param_as_boolean("owner", false)?;
+    let with_limited_by = req.param_as_boolean("with_limited_by", false)?;
+    let active_only = req.param_as_boolean("active_only", false)?;
+    let _ = req.param_as_boolean("with_profile_uid", false)?;
+    let mut errors = Vec::new();
+    if (id.is_some() || name.is_some()) && (realm_name.is_some() || username.is_some()) {
+        errors.push("username or realm name must not be specified when the api key id or api key name is specified");
+    }
+    if owner && (realm_name.is_some() || username.is_some()) {
+        errors.push(
+            "neither username nor realm-name may be specified when retrieving owned API keys",
+        );
+    }
+    if id.is_some() && name.is_some() {
+        errors.push("only one of [api key id, api key name] can be specified");
+    }
+    if !errors.is_empty() {
+        return Err(EsError::validation(&errors));
+    }
+    authorize(
+        subject,
+        RouteId::GetApiKey,
+        ApiKeyRequest::Get {
+            id: id.clone(),
+            username: username.clone(),
+            realm_name: realm_name.clone(),
+            owner,
+            with_limited_by,
+        },
+    )?;
+    let (keys, not_found) = cluster.get_api_keys(
+        auth,
+        id.as_deref(),
+        name.as_deref(),
+        username.as_deref(),
+        realm_name.as_deref(),
+        owner,
+        with_limited_by,
+        active_only,
+    )?;
+    let status = if not_found { 404 } else { 200 };
+    Ok(Response::new(status, json!({ "api_keys": keys })))
+}
+
+fn invalidate_api_key(
+    cluster: &mut Cluster,
+    node: NodeIndex,
+    req: &Request,
+    auth: &Authentication,
+    subject: &Subject,
+) -> Result<Response, EsError> {
+    check_unconsumed_params(req, &["refresh"])?;
+    let body = parse_json_body_with_locations(req, "invalidate_api_key")?;
+    let obj = body.value.as_object().cloned().unwrap_or_default();
+    reject_unknown_fields(
+        &body,
+        &obj,
+        &["ids", "name", "username", "realm_name", "owner"],
+        "invalidate_api_key",
+    )?;
+    let name = non_blank(str_field(&body, &obj, "name", "invalidate_api_key")?.as_deref());
+    let username = non_blank(str_field(&body, &obj, "username", "invalidate_api_key")?.as_deref());
+    let realm_name =
+        non_blank(str_field(&body, &obj, "realm_name", "invalidate_api_key")?.as_deref());
+    let owner = match obj.get("owner") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            return Err(x_content_parse_error(
+                body.value_location("/owner"),
+                &format!(
+                    "[invalidate_api_key] owner doesn't support values of type: {}",
+                    token_name(other)
+                ),
+            ))
+        }
+    };
+    let ids: Option<Vec<String>> = match obj.get("ids") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(a)) => Some(
+            a.iter()
+                .map(|v| match v {
+                    Value::String(s) => Ok(s.clone()),
+                    other => Err(x_content_parse_error(
+                        body.value_location("/ids"),
+                        &format!(
+                            "[invalidate_api_key] ids doesn't support values of type: {}",
+                            token_name(other)
+                        ),
+                    )),
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        Some(Value::String(s)) => Some(vec![s.clone()]),
+        Some(other) => {
+            return Err(x_content_parse_error(
+                body.value_location("/ids"),
+                &format!(
+                    "[invalidate_api_key] ids doesn't support values of type: {}",
+                    token_name(other)
+                ),
+            ))
+        }
+    };
+    if let Some(ids) = &ids {
+        if ids.is_empty() {
+            return Err(EsError::validation(&[
+                "Field [ids] cannot be an empty array",
+            ]));
+        }
+        let blanks: Vec<usize> = ids
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.trim().is_empty())
+            .map(|(i, _)| i)
+            .collect();
+        if !blanks.is_empty() {
+            let positions = blanks
+                .iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let msg = if blanks.len() == 1 {
+                format!("Field [ids] must not contain blank id, but got blank id at index position: [{positions}]")
+            } else {
+                format!("Field [ids] must not contain blank id, but got blank ids at index positions: [{positions}]")
+            };
+            return Err(EsError::validation(&[msg]));
+        }
+    }
+    let mut errors = Vec::new();
+    if ids.is_none() && name.is_none() && username.is_none() && realm_name.is_none() && !owner {
+        errors.push("One of [api key id(s), api key name, username, realm name] must be specified if [owner] flag is false");
+    }
+    if (ids.is_some() || name.is_some()) && (realm_name.is_some() || username.is_some()) {
+        errors.push("username or realm name must not be specified when the api key id(s) or api key name are specified");
+    }
+    if owner && (realm_name.is_some() || username.is_some()) {
+        errors.push(
+            "neither username nor realm-name may be specified when invalidating owned API keys",
+        );
+    }
+    if ids.is_some() && name.is_some() {
+        errors.push("only one of [api key id(s), api key name] can be specified");
+    }
+    if !errors.is_empty() {
+        return Err(EsError::validation(&errors));
+    }
+    authorize(
+        subject,
+        RouteId::InvalidateApiKey,
+        ApiKeyRequest::Invalidate {
+            ids: ids.clone(),
+            username: username.clone(),
+            realm_name: realm_name.clone(),
+            owner,
+        },
+    )?;
+    let result = cluster.invalidate_api_keys(
+        node,
+        auth,
+        &InvalidateApiKeyRequest {
+            ids,
+            name,
+            username,
+            realm_name,
+            owner,
+        },
+    )?;
+    Ok(Response::ok(result.to_json()))
+}
+
+fn update_api_key(
+    cluster: &mut Cluster,
+    node: NodeIndex,
+    req: &Request,
+    auth: &Authentication,
+    subject: &Subject,
+) -> Result<Response, EsError> {
+    check_unconsumed_params(req, &["ids", "refresh"])?;
+    let id = req.param("ids").unwrap_or("").to_string();
+    let parsed = parse_optional_json_body(req, "update_api_key_request_payload")?;
+    let mut update = UpdateApiKeyRequest::default();
+    if let Some(body) = &parsed {
+        let obj = body.value.as_object().cloned().unwrap_or_default();
+        reject_unknown_fields(
+            body,
+            &obj,
+            &["role_descriptors", "metadata", "expiration"],
+            "update_api_key_request_payload",
+        )?;
+        update.role_descriptors = match object_field(
+            body,
+            &obj,
+            "role_descriptors",
+            "update_api_key_request_payload",
+        )? {
+            Some(m) => Some(parse_role_descriptors(&m)?),
+            None => None,
+        };
+        update.metadata = object_field(body, &obj, "metadata", "update_api_key_request_payload")?;
+        update.expiration = parse_expiration(str_field(
+            body,
+            &obj,
+            "expiration",
+            "update_api_key_request_payload",
+        )?)?;
+    }
+    let mut errors = Vec::new();
+    validate_metadata(&update.metadata, &mut errors);
+    if !errors.is_empty() {
+        return Err(EsError::validation(&errors));
+    }
+    authorize(subject, RouteId::UpdateApiKey, ApiKeyRequest::Update)?;
+    let updated = cluster.update_api_key(node, auth, &id, update)?;
+    Ok(Response::ok(json!({ "updated": updated })))
+}
+
+/// `POST /_security/api_key/{ids}/_clear_cache` (R5.6): the cache name is always `api_key`.
+fn clear_api_key_cache(
+    cluster: &mut Cluster,
+    node: NodeIndex,
+    req: &Request,
+    subject: &Subject,
+) -> Result<Response, EsError> {
+    check_unconsumed_params(req, &["ids"])?;
+    let keys = req.param_as_string_array_or_empty_if_all("ids");
+    authorize(subject, RouteId::ClearApiKeyCache, ApiKeyRequest::Other)?;
+    let resp = cluster.clear_security_cache(node, "api_key", &keys);
+    Ok(Response::ok(resp.to_json()))
+}
+
+// ---- users and roles ------------------------------------------------------------------------
+
+fn put_user(cluster: &mut Cluster, req: &Request, subject: &Subject) -> Result<Response, EsError> {
+    check_unconsumed_params(req, &["username", "refresh"])?;
+    let username = req.param("username").unwrap_or("").to_string();
+    let body = parse_json_body_with_locations(req, "put_user")?;
+    let put = authz::parse_put_user(&username, &body.value, &Hasher::Ssha256)?;
+    authorize(subject, RouteId::PutUser, ApiKeyRequest::Other)?;
+    let exists =
+        cluster.security_index.exists() && cluster.security_index.users.contains_key(&username);
+    put.check_create(exists)?;
+    cluster.prepare_index_for_write()?;
+    let user = put.to_user();
+    let previous_hash = cluster
+        .security_index
+        .users
+        .get(&username)
+        .map(|u| u.password_hash.clone());
+    let password_hash = match (&put.password, &put.password_hash) {
+        (Some(p), _) => cluster.hash_password(p.expose()),
+        (None, Some(h)) => h.expose().to_string(),
+        (None, None) => previous_hash.unwrap_or_default(),
+    };
+    cluster.security_index.users.insert(
+        username.clone(),
+        UserDoc {
+            username,
+            password_hash,
+            roles: user.roles,
+            full_name: user.full_name,
+            email: user.email,
+            metadata: Value::Object(user.metadata),
+            enabled: user.enabled,
+        },
+    );
+    Ok(Response::ok(json!({ "created": !exists })))
+}
+
+fn put_role(cluster: &mut Cluster, req: &Request, subject: &Subject) -> Result<Response, EsError> {
+    check_unconsumed_params(req, &["name", "refresh"])?;
+    let name = req.param("name").unwrap_or("").to_string();
+    let body = parse_json_body_with_locations(req, "role")?;
+    let role = authz::parse_put_role(&name, &body.value)?;
+    authorize(subject, RouteId::PutRole, ApiKeyRequest::Other)?;
+    cluster.prepare_index_for_write()?;
+    let created = cluster
+        .security_index
+        .roles
+        .insert(name, role.to_json())
+        .is_none();
+    Ok(Response::ok(json!({ "role": { "created": created } })))
+}

@@ -1,0 +1,38 @@
+#![allow(clippy::result_large_err)] // `EsError` is the crate-wide error type, returned by value as elsewhere.
+
+//! The REST layer's infrastructure: requests, responses, parameter parsing, body parsing and routing,
+//! all following Elasticsearch's `RestController`, `RestRequest`, `RestUtils`, `PathTrie`,
+//! `BaseRestHandler`, `Strings` and `Booleans` (each module cites what it ports). Handlers live
+//! elsewhere and are written against [`RouteId`].
+//!
+//! A request goes: [`Request::new`] (query decoding, method) -> [`Router::dispatch`] (`error_trace`
+//! check, route match, path parameters, Content-Type check) -> the handler for the [`RouteId`], which
+//! reads parameters ([`Request::param`], [`Request::param_as_boolean`],
+//! [`Request::param_as_string_array_or_empty_if_all`]), checks unknown ones
+//! ([`check_unconsumed_params`]), parses the body ([`parse_json_body`]) and answers a [`Response`]
+//! (`Response::ok`, or `Response::from_error` for an [`EsError`](crate::error::EsError)).
+//! [`Router::route`] does the first two steps from raw parts.
+
+pub mod body;
+pub mod handlers;
+pub mod params;
+pub mod request;
+pub mod response;
+pub mod router;
+pub mod service_accounts;
+
+pub use body::{
+    parse_json_body, parse_json_body_with_locations, parse_json_object, parse_optional_json_body,
+    x_content_parse_error, Location, ParsedBody,
+};
+pub use handlers::handle;
+pub use params::{
+    decode_component, java_split_comma, param_as_boolean, param_as_string_array_or_empty_if_all,
+    GLOBAL_PARAMS,
+};
+pub use request::{
+    check_unconsumed_params, check_unconsumed_params_with, reject_unconsumed_body, Method, Request,
+    RequestError, UnknownMethod,
+};
+pub use response::Response;
+pub use router::{check_content_type, route_failure_response, RouteId, RouteMatch, Router, ROUTES};

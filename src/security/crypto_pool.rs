@@ -1,0 +1,130 @@
+//! The `security-crypto` thread pool (PR #58090): a fixed pool of half the node's processors with a
+//! queue of 1000, on which every slow hash verification runs. A full pool rejects the task
+//! (`EsRejectedExecutionException`), which authentication turns into HTTP 429 (R3.4, S20).
+//!
+//! In escache a verification either runs at once (the default: requests complete synchronously), or
+//! waits in the pool until the owner of the pool runs it (`Held`, for exploring concurrent first uses,
+//! S4), or is rejected (`Saturated`, a pool whose threads and queue are full). The simulator drives the
+//! same pool with virtual CPU costs.
+
+use std::collections::VecDeque;
+
+/// How the pool treats new work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CryptoPoolMode {
+    /// Verifications run as soon as they are submitted.
+    Immediate,
+    /// Verifications queue until [`CryptoPool::drain`] (threads + queue capacity, then rejections).
+    Held,
+    /// Every submission is rejected, as by a pool whose threads are busy and whose queue is full.
+    Saturated,
+}
+
+/// A queued verification: what to complete when it runs. The owner interprets the ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CryptoTask {
+    pub ticket: u64,
+    pub kind: CryptoTaskKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CryptoTaskKind {
+    ApiKeyVerification,
+    ServiceTokenVerification,
+}
+
+/// Why a submission did not run now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Submitted {
+    RunNow,
+    Queued,
+    Rejected,
+}
+
+#[derive(Debug, Clone)]
+pub struct CryptoPool {
+    pub mode: CryptoPoolMode,
+    pub size: u32,
+    pub queue_size: u32,
+    queue: VecDeque<CryptoTask>,
+    pub completed: u64,
+    pub rejected: u64,
+}
+
+impl CryptoPool {
+    pub fn new(size: u32, queue_size: u32) -> Self {
+        CryptoPool {
+            mode: CryptoPoolMode::Immediate,
+            size,
+            queue_size,
+            queue: VecDeque::new(),
+            completed: 0,
+            rejected: 0,
+        }
+    }
+
+    /// Offers a task. `RunNow` means the caller runs it immediately (and it counts as completed).
+    pub fn submit(&mut self, task: CryptoTask) -> Submitted {
+        match self.mode {
+            CryptoPoolMode::Immediate => {
+                self.completed += 1;
+                Submitted::RunNow
+            }
+            CryptoPoolMode::Saturated => {
+                self.rejected += 1;
+                Submitted::Rejected
+            }
+            CryptoPoolMode::Held => {
+                if self.queue.len() as u64 >= self.size as u64 + self.queue_size as u64 {
+                    self.rejected += 1;
+                    Submitted::Rejected
+                } else {
+                    self.queue.push_back(task);
+                    Submitted::Queued
+                }
+            }
+        }
+    }
+
+    /// Tasks waiting (running ones included while held).
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Takes every waiting task, oldest first, for the owner to run.
+    pub fn drain(&mut self) -> Vec<CryptoTask> {
+        self.completed += self.queue.len() as u64;
+        self.queue.drain(..).collect()
+    }
+
+    /// A stopped node loses its queue.
+    pub fn clear(&mut self) {
+        self.queue.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn held_pool_rejects_past_threads_plus_queue() {
+        let mut p = CryptoPool::new(1, 2);
+        p.mode = CryptoPoolMode::Held;
+        let t = |n| CryptoTask {
+            ticket: n,
+            kind: CryptoTaskKind::ApiKeyVerification,
+        };
+        assert_eq!(p.submit(t(1)), Submitted::Queued);
+        assert_eq!(p.submit(t(2)), Submitted::Queued);
+        assert_eq!(p.submit(t(3)), Submitted::Queued);
+        assert_eq!(p.submit(t(4)), Submitted::Rejected);
+        assert_eq!(
+            p.drain().iter().map(|t| t.ticket).collect::<Vec<_>>(),
+            vec![1, 2, 3]
+        );
+        p.mode = CryptoPoolMode::Saturated;
+        assert_eq!(p.submit(t(5)), Submitted::Rejected);
+        assert_eq!(p.rejected, 2);
+    }
+}

@@ -1,0 +1,822 @@
+//! The built-in service accounts (A1; `SEC/authc/service/ElasticServiceAccounts.java`) and their
+//! role descriptors, in the JSON form `RoleDescriptor.toXContent` writes for
+//! `GET /_security/service[/{ns}[/{svc}]]` (M4).
+//!
+//! The privileges were transcribed from `ElasticServiceAccounts.java` (the version with
+//! `auto-ops` and `fleet-server-remote`) and, for `elastic/kibana`, from
+//! `KibanaOwnedReservedRoleDescriptors.kibanaSystem` (core `authz/store`). Java constants were
+//! resolved to their string values (action names such as `MonitoringBulkAction.NAME`, index patterns
+//! such as `ReservedRolesStore.ALERTS_LEGACY_INDEX`).
+//!
+//! JSON layout (`RoleDescriptor.toXContent`, display form): `cluster`, `global` (only when there are
+//! configurable cluster privileges; every category is written, empty ones as `{}`), `indices`
+//! (`names`, `privileges`, `allow_restricted_indices`), `applications` (`application`, `privileges`,
+//! `resources`), `run_as` (a null array becomes `[]`), `metadata` (`{}` when null),
+//! `transient_metadata` (`{"enabled":true}` when null), then `remote_indices`, `remote_cluster` and
+//! `description` when present.
+
+use super::token::ServiceAccountId;
+use serde_json::{json, Map, Value};
+use std::sync::OnceLock;
+
+/// The only namespace (`ElasticServiceAccounts.NAMESPACE`).
+pub const ELASTIC_NAMESPACE: &str = "elastic";
+
+/// A built-in service account: it acts as an enabled user with no roles, full name
+/// `Service account - <principal>`, metadata `{"_elastic_service_account": true}`, and its own role
+/// descriptor named after the principal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceAccount {
+    pub id: ServiceAccountId,
+    /// The role descriptor in `toXContent` form (its name, the principal, is not part of it).
+    pub role_descriptor: Value,
+}
+
+impl ServiceAccount {
+    pub fn principal(&self) -> String {
+        self.id.as_principal()
+    }
+
+    /// `Service account - <principal>`.
+    pub fn full_name(&self) -> String {
+        format!("Service account - {}", self.id)
+    }
+
+    /// `{"_elastic_service_account": true}`.
+    pub fn metadata(&self) -> Value {
+        json!({"_elastic_service_account": true})
+    }
+
+    /// `{"role_descriptor": {...}}`, the value of this account in the GET accounts response.
+    pub fn info_json(&self) -> Value {
+        json!({"role_descriptor": self.role_descriptor.clone()})
+    }
+}
+
+/// The accounts in the iteration order of Elasticsearch's `ACCOUNTS` map (`Collectors.toMap`, a
+/// `HashMap` of 16 buckets): `String.hashCode` spread puts `elastic/fleet-server` in bucket 6,
+/// `elastic/fleet-server-remote` in 7, and `elastic/auto-ops` and `elastic/kibana` both in 11, in
+/// insertion order. This is the order of `GET /_security/service`.
+pub fn elastic_service_accounts() -> &'static [ServiceAccount] {
+    static ACCOUNTS: OnceLock<Vec<ServiceAccount>> = OnceLock::new();
+    ACCOUNTS.get_or_init(|| {
+        vec![
+            account("fleet-server", fleet_server()),
+            account("fleet-server-remote", fleet_server_remote()),
+            account("auto-ops", auto_ops()),
+            account("kibana", kibana_system()),
+        ]
+    })
+}
+
+fn account(service: &str, role_descriptor: Value) -> ServiceAccount {
+    ServiceAccount {
+        id: ServiceAccountId {
+            namespace: ELASTIC_NAMESPACE.to_string(),
+            service_name: service.to_string(),
+        },
+        role_descriptor,
+    }
+}
+
+/// `ServiceAccountService.getServiceAccounts().get(principal)`.
+pub fn find_account(principal: &str) -> Option<&'static ServiceAccount> {
+    let (ns, svc) = principal.split_once('/')?;
+    elastic_service_accounts()
+        .iter()
+        .find(|a| a.id.namespace == ns && a.id.service_name == svc)
+}
+
+/// `isServiceAccountPrincipal`.
+pub fn is_service_account_principal(principal: &str) -> bool {
+    find_account(principal).is_some()
+}
+
+/// The principals, sorted (for the CLI's "Must be one of" message).
+pub fn sorted_principals() -> Vec<String> {
+    let mut v: Vec<String> = elastic_service_accounts()
+        .iter()
+        .map(ServiceAccount::principal)
+        .collect();
+    v.sort();
+    v
+}
+
+/// `TransportGetServiceAccountAction`'s filter: namespace, then service name, in map order.
+pub fn accounts_in(namespace: Option<&str>, service: Option<&str>) -> Vec<&'static ServiceAccount> {
+    elastic_service_accounts()
+        .iter()
+        .filter(|a| namespace.is_none_or(|ns| a.id.namespace == ns))
+        .filter(|a| service.is_none_or(|s| a.id.service_name == s))
+        .collect()
+}
+
+/// The body of `GET /_security/service[/{ns}[/{svc}]]`: `{"<principal>":{"role_descriptor":{...}}}`;
+/// `{}` when nothing matches (still 200).
+pub fn get_service_accounts_json(namespace: Option<&str>, service: Option<&str>) -> Value {
+    let mut m = Map::new();
+    for a in accounts_in(namespace, service) {
+        m.insert(a.principal(), a.info_json());
+    }
+    Value::Object(m)
+}
+
+// ----- role descriptor builders -------------------------------------------------------------
+
+/// One `IndicesPrivileges` entry.
+fn ip(names: &[&str], privileges: &[&str], allow_restricted_indices: bool) -> Value {
+    json!({
+        "names": names,
+        "privileges": privileges,
+        "allow_restricted_indices": allow_restricted_indices,
+    })
+}
+
+/// One `RemoteIndicesPrivileges` entry of `ReservedRolesStore.getRemoteIndicesReadPrivileges`.
+fn remote_read(pattern: &str) -> Value {
+    json!({
+        "names": [pattern],
+        "privileges": ["read", "read_cross_cluster"],
+        "allow_restricted_indices": false,
+        "clusters": ["*"],
+    })
+}
+
+struct Rd<'a> {
+    cluster: &'a [&'a str],
+    global: Option<Value>,
+    indices: Vec<Value>,
+    applications: Vec<Value>,
+    metadata: Value,
+    remote_indices: Vec<Value>,
+    remote_cluster: Vec<Value>,
+    description: Option<&'a str>,
+}
+
+impl<'a> Rd<'a> {
+    fn new(cluster: &'a [&'a str], indices: Vec<Value>) -> Self {
+        Rd {
+            cluster,
+            global: None,
+            indices,
+            applications: Vec::new(),
+            metadata: json!({}),
+            remote_indices: Vec::new(),
+            remote_cluster: Vec::new(),
+            description: None,
+        }
+    }
+
+    fn into_json(self) -> Value {
+        let mut m = Map::new();
+        m.insert("cluster".into(), json!(self.cluster));
+        if let Some(g) = self.global {
+            m.insert("global".into(), g);
+        }
+        m.insert("indices".into(), Value::Array(self.indices));
+        m.insert("applications".into(), Value::Array(self.applications));
+        m.insert("run_as".into(), json!([]));
+        m.insert("metadata".into(), self.metadata);
+        m.insert("transient_metadata".into(), json!({"enabled": true}));
+        if !self.remote_indices.is_empty() {
+            m.insert("remote_indices".into(), Value::Array(self.remote_indices));
+        }
+        if !self.remote_cluster.is_empty() {
+            m.insert("remote_cluster".into(), Value::Array(self.remote_cluster));
+        }
+        if let Some(d) = self.description {
+            m.insert("description".into(), json!(d));
+        }
+        Value::Object(m)
+    }
+}
+
+fn auto_ops() -> Value {
+    Rd::new(
+        &["monitor", "read_ilm", "read_slm"],
+        vec![ip(&["*"], &["monitor", "view_index_metadata"], true)],
+    )
+    .into_json()
+}
+
+const FLEET_MANAGED: &[&str] = &[
+    "read",
+    "write",
+    "monitor",
+    "create_index",
+    "auto_configure",
+    "maintenance",
+];
+
+const CONNECTORS: &[&str] = &[
+    "read",
+    "write",
+    "monitor",
+    "create_index",
+    "auto_configure",
+    "maintenance",
+    "view_index_metadata",
+];
+
+fn fleet_server() -> Value {
+    let mut indices = vec![
+        ip(
+            &[
+                "logs-*",
+                "metrics-*",
+                "traces-*",
+                ".logs-endpoint.diagnostic.collection-*",
+                ".logs-endpoint.action.responses-*",
+                ".logs-endpoint.heartbeat-*",
+            ],
+            &["write", "create_index", "auto_configure"],
+            false,
+        ),
+        ip(&["profiling-*"], &["read", "write"], false),
+        ip(
+            &["traces-apm.sampled-*"],
+            &["read", "monitor", "maintenance"],
+            false,
+        ),
+        ip(&[".fleet-secrets*"], &["read"], true),
+    ];
+    for pattern in [
+        ".fleet-actions*",
+        ".fleet-agents*",
+        ".fleet-artifacts*",
+        ".fleet-enrollment-api-keys*",
+        ".fleet-policies*",
+        ".fleet-policies-leader*",
+        ".fleet-servers*",
+        ".fleet-fileds*",
+    ] {
+        indices.push(ip(&[pattern], FLEET_MANAGED, true));
+    }
+    indices.push(ip(
+        &["synthetics-*"],
+        &["read", "write", "create_index", "auto_configure"],
+        false,
+    ));
+    indices.push(ip(&[".elastic-connectors*"], CONNECTORS, false));
+    indices.push(ip(
+        &["content-*", ".search-acl-filter-*"],
+        CONNECTORS,
+        false,
+    ));
+    indices.push(ip(&["agentless-*"], CONNECTORS, false));
+    let mut rd = Rd::new(
+        &[
+            "monitor",
+            "manage_own_api_key",
+            "read_fleet_secrets",
+            "cluster:admin/xpack/connector/*",
+        ],
+        indices,
+    );
+    rd.applications = vec![json!({
+        "application": "kibana-*",
+        "privileges": ["reserved_fleet-setup"],
+        "resources": ["*"],
+    })];
+    rd.into_json()
+}
+
+fn fleet_server_remote() -> Value {
+    Rd::new(
+        &["monitor", "manage_own_api_key"],
+        vec![ip(
+            &["logs-*", "metrics-*", "traces-*"],
+            &["write", "create_index", "auto_configure"],
+            false,
+        )],
+    )
+    .into_json()
+}
+
+// Action names behind the Java constants used by the kibana_system descriptor.
+const MONITORING_BULK: &str = "cluster:admin/xpack/monitoring/bulk";
+const INVALIDATE_API_KEY: &str = "cluster:admin/xpack/security/api_key/invalidate";
+const GET_BUILTIN_PRIVILEGES: &str = "cluster:admin/xpack/security/privilege/builtin/get";
+const GET_PROFILES: &str = "cluster:admin/xpack/security/profile/get";
+const ACTIVATE_PROFILE: &str = "cluster:admin/xpack/security/profile/activate";
+const SUGGEST_PROFILES: &str = "cluster:admin/xpack/security/profile/suggest";
+const PROFILE_HAS_PRIVILEGES: &str = "cluster:admin/xpack/security/profile/has_privileges";
+const UPDATE_SETTINGS: &str = "indices:admin/settings/update";
+const PUT_MAPPING: &str = "indices:admin/mapping/put";
+const AUTO_PUT_MAPPING: &str = "indices:admin/mapping/auto_put";
+const ROLLOVER: &str = "indices:admin/rollover";
+const DELETE_INDEX: &str = "indices:admin/delete";
+const INDICES_ALIASES: &str = "indices:admin/aliases";
+
+const KIBANA_SYSTEM_DESCRIPTION: &str = "Grants access necessary for the Kibana system user to read from and write to the Kibana indices, manage index templates and tokens, and check the availability of the Elasticsearch cluster. It also permits activating, searching, and retrieving user profiles, as well as updating user profile data for the kibana-* namespace. Additionally, this role grants read access to the .monitoring-* indices and read and write access to the .reporting-* indices. Note: This role should not be assigned to users as the granted permissions may change between releases.";
+
+/// `ReservedRolesStore.kibanaSystemRoleDescriptor("elastic/kibana")`.
+fn kibana_system() -> Value {
+    let rr = &["read", "read_cross_cluster"];
+    let mut indices = vec![
+        ip(&[".kibana*", ".reporting-*"], &["all"], true),
+        ip(&[".monitoring-*"], rr, false),
+        ip(
+            &[".management-beats"],
+            &["create_index", "read", "write"],
+            false,
+        ),
+        ip(&[".ml-anomalies*", ".ml-stats-*"], &["read"], false),
+        ip(
+            &[".ml-annotations*", ".ml-notifications*"],
+            &["read", "write"],
+            false,
+        ),
+        ip(
+            &[
+                ".reindexed-v8-ml-annotations*",
+                ".reindexed-v8-ml-notifications*",
+            ],
+            &["read", "write"],
+            false,
+        ),
+        ip(&[".apm-agent-configuration"], &["all"], true),
+        ip(&[".apm-custom-link"], &["all"], true),
+        ip(&[".apm-source-map"], &["all"], true),
+        ip(&["apm-*"], rr, false),
+        ip(&["logs-apm.*"], rr, false),
+        ip(&["metrics-apm.*"], rr, false),
+        ip(&["traces-apm.*"], rr, false),
+        ip(&["traces-apm-*"], rr, false),
+        ip(&["metrics-logstash.*"], &["read"], false),
+        ip(&["*"], &["view_index_metadata", "monitor"], false),
+        ip(
+            &[".logs-endpoint.diagnostic.collection-*"],
+            &["read", "create_index"],
+            false,
+        ),
+        ip(
+            &[".fleet-secrets*"],
+            &["write", "delete", "create_index"],
+            true,
+        ),
+    ];
+    for pattern in [
+        ".fleet-actions*",
+        ".fleet-agents*",
+        ".fleet-artifacts*",
+        ".fleet-enrollment-api-keys*",
+        ".fleet-policies*",
+        ".fleet-policies-leader*",
+        ".fleet-servers*",
+        ".fleet-fileds*",
+        ".fleet-file-data-*",
+        ".fleet-files-*",
+        ".fleet-filedelivery-data-*",
+        ".fleet-filedelivery-meta-*",
+    ] {
+        indices.push(ip(&[pattern], &["all"], true));
+    }
+    indices.extend([
+        ip(&["logs-elastic_agent*"], &["read"], false),
+        ip(&["metrics-fleet_server*"], &["all"], false),
+        ip(&["logs-fleet_server*"], &["read", "delete_index"], false),
+        ip(
+            &[
+                "fleet-synced-integrations",
+                "fleet-synced-integrations-ccr*",
+            ],
+            &["create_index", "manage", "read", "write"],
+            false,
+        ),
+        // ALERTS_LEGACY_INDEX, ALERTS_LEGACY_INDEX_REINDEXED_V8
+        ip(
+            &[".siem-signals*", ".reindexed-v8-siem-signals*"],
+            &["all"],
+            false,
+        ),
+        // LISTS_INDEX, LISTS_ITEMS_INDEX and their v8 reindexed names
+        ip(
+            &[
+                ".lists-*",
+                ".items-*",
+                ".reindexed-v8-lists-*",
+                ".reindexed-v8-items-*",
+            ],
+            &["all"],
+            false,
+        ),
+        // ALERTS_BACKING_INDEX, ALERTS_BACKING_INDEX_REINDEXED
+        ip(
+            &[".internal.alerts*", ".reindexed-v8-internal.alerts*"],
+            &["all"],
+            false,
+        ),
+        ip(&[".alerts*"], &["all"], false),
+        ip(&[".preview.alerts*"], &["all"], false),
+        // PREVIEW_ALERTS_BACKING_INDEX, PREVIEW_ALERTS_BACKING_INDEX_REINDEXED
+        ip(
+            &[
+                ".internal.preview.alerts*",
+                ".reindexed-v8-internal.preview.alerts*",
+            ],
+            &["all"],
+            false,
+        ),
+        ip(&["metrics-endpoint.policy-*"], &["read"], false),
+        ip(&["metrics-endpoint.metrics-*"], &["read"], false),
+        ip(&["logs-endpoint.events.*"], &["read"], false),
+        ip(
+            &[
+                "logs-*",
+                "synthetics-*",
+                "traces-*",
+                r"/metrics-.*&~(metrics-endpoint\.metadata_current_default.*)/",
+                ".logs-endpoint.action.responses-*",
+                ".logs-endpoint.diagnostic.collection-*",
+                ".logs-endpoint.actions-*",
+                ".logs-endpoint.heartbeat-*",
+                ".logs-osquery_manager.actions-*",
+                ".logs-osquery_manager.action.responses-*",
+                "logs-osquery_manager.action.responses-*",
+                "profiling-*",
+            ],
+            &[
+                UPDATE_SETTINGS,
+                PUT_MAPPING,
+                ROLLOVER,
+                "indices:admin/data_stream/lifecycle/put",
+            ],
+            false,
+        ),
+        ip(
+            &[".logs-endpoint.action.responses-*"],
+            &["auto_configure", "read", "write", "create_index"],
+            false,
+        ),
+        ip(
+            &[".logs-endpoint.actions-*"],
+            &["auto_configure", "read", "write", "create_index"],
+            false,
+        ),
+        ip(
+            &[".logs-osquery_manager.action.responses-*"],
+            &["auto_configure", "create_index", "read", "index", "delete"],
+            false,
+        ),
+        ip(
+            &["logs-osquery_manager.action.responses-*"],
+            &["read", "view_index_metadata"],
+            false,
+        ),
+        ip(
+            &[".logs-osquery_manager.actions-*"],
+            &[
+                "auto_configure",
+                "create_index",
+                "read",
+                "index",
+                "write",
+                "delete",
+            ],
+            false,
+        ),
+        ip(
+            &[
+                "logs-sentinel_one.*",
+                "logs-crowdstrike.*",
+                "logs-microsoft_defender_endpoint.*",
+                "logs-m365_defender.*",
+            ],
+            &["read"],
+            false,
+        ),
+        ip(
+            &[
+                ".logs-endpoint.diagnostic.collection-*",
+                "logs-apm-*",
+                "logs-apm.*-*",
+                "logs-cloud_security_posture.findings-*",
+                "logs-cloud_security_posture.vulnerabilities-*",
+                "metrics-apm-*",
+                "metrics-apm.*-*",
+                "traces-apm-*",
+                "traces-apm.*-*",
+                "synthetics-http-*",
+                "synthetics-icmp-*",
+                "synthetics-tcp-*",
+                "synthetics-browser-*",
+                "synthetics-browser.network-*",
+                "synthetics-browser.screenshot-*",
+            ],
+            &[DELETE_INDEX],
+            false,
+        ),
+        ip(
+            &["metrics-endpoint.metadata*"],
+            &["read", "view_index_metadata"],
+            false,
+        ),
+        ip(
+            &[
+                "metrics-endpoint.metadata_current_default*",
+                ".metrics-endpoint.metadata_current_default*",
+                ".metrics-endpoint.metadata_united_default*",
+            ],
+            &[
+                "create_index",
+                "delete_index",
+                "read",
+                "index",
+                INDICES_ALIASES,
+                UPDATE_SETTINGS,
+            ],
+            false,
+        ),
+        ip(
+            &["logs-ti_*_latest.*"],
+            &[
+                "create_index",
+                "delete_index",
+                "read",
+                "index",
+                "delete",
+                "manage",
+                INDICES_ALIASES,
+                UPDATE_SETTINGS,
+            ],
+            false,
+        ),
+        ip(
+            &["logs-ti_*.*-*"],
+            &[DELETE_INDEX, "read", "view_index_metadata"],
+            false,
+        ),
+        ip(
+            &["kibana_sample_data_*"],
+            &[
+                "create_index",
+                "delete_index",
+                "read",
+                "index",
+                "view_index_metadata",
+                INDICES_ALIASES,
+                UPDATE_SETTINGS,
+            ],
+            false,
+        ),
+        ip(
+            &[
+                "logs-cloud_security_posture.findings-*",
+                "logs-cloud_security_posture.vulnerabilities-*",
+            ],
+            &["read", "view_index_metadata"],
+            false,
+        ),
+        ip(
+            &[
+                "logs-cloud_security_posture.findings_latest-default*",
+                "logs-cloud_security_posture.vulnerabilities_latest-default*",
+            ],
+            &[
+                "create_index",
+                "read",
+                "index",
+                "delete",
+                INDICES_ALIASES,
+                UPDATE_SETTINGS,
+            ],
+            false,
+        ),
+        ip(
+            &["logs-cloud_security_posture.scores-default*"],
+            &[
+                "create_index",
+                "read",
+                "index",
+                "delete",
+                INDICES_ALIASES,
+                UPDATE_SETTINGS,
+                AUTO_PUT_MAPPING,
+            ],
+            false,
+        ),
+        ip(
+            &[
+                "logs-wiz.vulnerability-*",
+                "logs-wiz.cloud_configuration_finding-*",
+                "logs-wiz.cloud_configuration_finding_full_posture-*",
+                "logs-google_scc.finding-*",
+                "logs-aws.securityhub_findings-*",
+                "logs-aws.securityhub_findings_full_posture-*",
+                "logs-aws.inspector-*",
+                "logs-aws.config-*",
+                "logs-amazon_security_lake.findings-*",
+                "logs-qualys_vmdr.asset_host_detection-*",
+                "logs-tenable_sc.vulnerability-*",
+                "logs-tenable_io.vulnerability-*",
+                "logs-rapid7_insightvm.vulnerability-*",
+                "logs-carbon_black_cloud.asset_vulnerability_summary-*",
+            ],
+            &["read", "view_index_metadata"],
+            false,
+        ),
+        ip(
+            &[
+                "security_solution-*.vulnerability_latest",
+                "security_solution-*.misconfiguration_latest",
+            ],
+            &["manage", "read", INDICES_ALIASES, UPDATE_SETTINGS],
+            false,
+        ),
+        ip(
+            &[
+                "security_solution-*.vulnerability_latest-*",
+                "security_solution-*.misconfiguration_latest-*",
+            ],
+            &[
+                "create_index",
+                "index",
+                "manage",
+                "read",
+                "delete",
+                INDICES_ALIASES,
+                UPDATE_SETTINGS,
+            ],
+            false,
+        ),
+        ip(&["risk-score.risk-*"], &["all"], false),
+        ip(&[".entity_analytics.*"], &["all"], false),
+        ip(
+            &[".asset-criticality.asset-criticality-*"],
+            &["create_index", "manage", "read", "write"],
+            false,
+        ),
+        ip(&[".entities.v1.latest.security*"], &["read"], false),
+        ip(
+            &["logs-cloud_defend.*", "metrics-cloud_defend.*"],
+            &["read", "view_index_metadata"],
+            false,
+        ),
+        ip(&[".slo-observability.*"], &["all"], false),
+        ip(
+            &[".logs-endpoint.heartbeat-*"],
+            &["read", "create_index"],
+            false,
+        ),
+        ip(
+            &[".edr-workflow-insights-*"],
+            &[
+                "create_index",
+                "auto_configure",
+                "manage",
+                "read",
+                "write",
+                "delete",
+                UPDATE_SETTINGS,
+                PUT_MAPPING,
+                ROLLOVER,
+            ],
+            false,
+        ),
+        ip(&[".elastic-connectors*"], &["read"], false),
+    ]);
+    let mut rd = Rd::new(
+        &[
+            "monitor",
+            "manage_index_templates",
+            "manage_inference",
+            MONITORING_BULK,
+            "manage_saml",
+            "manage_token",
+            "manage_oidc",
+            "manage_enrich",
+            "manage_pipeline",
+            "manage_ilm",
+            "monitor_connector",
+            "manage_transform",
+            INVALIDATE_API_KEY,
+            "grant_api_key",
+            "manage_own_api_key",
+            GET_BUILTIN_PRIVILEGES,
+            "delegate_pki",
+            GET_PROFILES,
+            ACTIVATE_PROFILE,
+            SUGGEST_PROFILES,
+            PROFILE_HAS_PRIVILEGES,
+            "write_fleet_secrets",
+            "manage_ml",
+            "cluster:admin/analyze",
+            "monitor_text_structure",
+            "cancel_task",
+        ],
+        indices,
+    );
+    // ConfigurableClusterPrivileges.toXContent writes every category, in enum order.
+    rd.global = Some(json!({
+        "application": {"manage": {"applications": ["kibana-*"]}},
+        "profile": {"write": {"applications": ["kibana*"]}},
+        "role": {},
+    }));
+    rd.metadata = json!({"_reserved": true});
+    rd.remote_indices = [
+        ".monitoring-*",
+        "apm-*",
+        "logs-apm.*",
+        "metrics-apm.*",
+        "traces-apm.*",
+        "traces-apm-*",
+    ]
+    .into_iter()
+    .map(remote_read)
+    .collect();
+    rd.remote_cluster = vec![json!({"privileges": ["monitor_stats"], "clusters": ["*"]})];
+    rd.description = Some(KIBANA_SYSTEM_DESCRIPTION);
+    rd.into_json()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a1_accounts_and_order() {
+        let principals: Vec<String> = elastic_service_accounts()
+            .iter()
+            .map(ServiceAccount::principal)
+            .collect();
+        assert_eq!(
+            principals,
+            [
+                "elastic/fleet-server",
+                "elastic/fleet-server-remote",
+                "elastic/auto-ops",
+                "elastic/kibana"
+            ]
+        );
+        assert_eq!(
+            sorted_principals(),
+            [
+                "elastic/auto-ops",
+                "elastic/fleet-server",
+                "elastic/fleet-server-remote",
+                "elastic/kibana"
+            ]
+        );
+        assert!(find_account("elastic/kibana").is_some());
+        assert!(find_account("elastic/enterprise-search-server").is_none());
+        assert!(find_account("elastic/foo").is_none());
+        let a = find_account("elastic/fleet-server").unwrap();
+        assert_eq!(a.full_name(), "Service account - elastic/fleet-server");
+    }
+
+    #[test]
+    fn m4_get_accounts_filters() {
+        assert_eq!(
+            get_service_accounts_json(Some("elastic"), None)
+                .as_object()
+                .unwrap()
+                .len(),
+            4
+        );
+        assert_eq!(get_service_accounts_json(Some("foo"), None), json!({}));
+        let one = get_service_accounts_json(Some("elastic"), Some("fleet-server-remote"));
+        let rd = &one["elastic/fleet-server-remote"]["role_descriptor"];
+        let keys: Vec<&String> = rd.as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys,
+            [
+                "cluster",
+                "indices",
+                "applications",
+                "run_as",
+                "metadata",
+                "transient_metadata"
+            ]
+        );
+        assert_eq!(rd["cluster"], json!(["monitor", "manage_own_api_key"]));
+        let fleet = &find_account("elastic/fleet-server")
+            .unwrap()
+            .role_descriptor;
+        assert_eq!(fleet["indices"].as_array().unwrap().len(), 16);
+        assert_eq!(
+            fleet["applications"][0]["privileges"],
+            json!(["reserved_fleet-setup"])
+        );
+        let kibana = &find_account("elastic/kibana").unwrap().role_descriptor;
+        assert_eq!(kibana["metadata"], json!({"_reserved": true}));
+        assert_eq!(kibana["indices"].as_array().unwrap().len(), 71);
+        assert_eq!(kibana["remote_indices"].as_array().unwrap().len(), 6);
+        let keys: Vec<&String> = kibana.as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys,
+            [
+                "cluster",
+                "global",
+                "indices",
+                "applications",
+                "run_as",
+                "metadata",
+                "transient_metadata",
+                "remote_indices",
+                "remote_cluster",
+                "description"
+            ]
+        );
+    }
+}

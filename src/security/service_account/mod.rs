@@ -1,0 +1,43 @@
+//! Service account tokens and their two credential caches (spec `service-token-cache.md`: T1-T4, V1,
+//! A1-A3, S1-S4, C1-C4, I1-I4, F1-F4, M1-M5).
+//!
+//! * [`token`]: the token, its bearer string and parser, and the token-name rule;
+//! * [`accounts`]: the built-in `elastic/*` accounts and their role descriptors;
+//! * [`file`]: the `service_tokens` file parser;
+//! * [`tool`]: the `elasticsearch-service-tokens` CLI as pure functions over the file;
+//! * [`store`]: `CachingServiceAccountTokenStore`, the cache in front of each token store;
+//! * [`service`]: one node's `ServiceAccountService` (file store, index store, authentication, file
+//!   reload, invalidators) and the index token operations.
+//!
+//! Elasticsearch sources: `x-pack/plugin/security/.../authc/service/` (`ServiceAccountService`,
+//! `CachingServiceAccountTokenStore`, `FileServiceAccountTokenStore`,
+//! `IndexServiceAccountTokenStore`, `CompositeServiceAccountTokenStore`, `ElasticServiceAccounts`,
+//! `FileTokensTool`) and `x-pack/plugin/core/.../authc/service/ServiceAccountToken`. Behaviour is
+//! reimplemented from the spec; no code is copied.
+
+pub mod accounts;
+pub mod file;
+pub mod service;
+pub mod store;
+pub mod token;
+pub mod tool;
+
+pub use accounts::{
+    accounts_in, elastic_service_accounts, find_account, get_service_accounts_json,
+    is_service_account_principal, sorted_principals, ServiceAccount, ELASTIC_NAMESPACE,
+};
+pub use file::{
+    parse_service_tokens_file, parse_service_tokens_file_lenient, FileParseError, ParsedTokens,
+    SERVICE_TOKENS_FILE,
+};
+pub use service::{
+    authentication_failure, create_index_token, delete_index_token, index_token_names,
+    token_doc_id, FileTokenStore, ServiceAccountAuthOutcome, ServiceAccountAuthentication,
+    ServiceAccountService, ServiceAuthOutcome, FILE_CACHE_NAME, INDEX_CACHE_NAME,
+};
+pub use store::{CachedResult, CachedTokenResult, CachingTokenStore};
+pub use token::{
+    auto_token_name, invalid_token_name_message, is_valid_token_name, validate_token_name,
+    ServiceAccountId, ServiceAccountToken, TokenSource, MIN_TOKEN_SECRET_LENGTH, TOKEN_PREFIX,
+};
+pub use tool::ToolError;

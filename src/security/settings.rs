@@ -1,0 +1,441 @@
+//! The node settings escache models, with their names, defaults, bounds and Elasticsearch's errors.
+//!
+//! Sources: `SEC/authc/ApiKeyService.java` (the `xpack.security.authc.api_key.*` settings),
+//! `SEC/authc/service/CachingServiceAccountTokenStore.java` (`xpack.security.authc.service_token.cache.*`),
+//! `XPackSettings.java` (hashing algorithms), `server/.../common/settings/Setting.java` and
+//! `AbstractScopedSettings.java` (parse and unknown-setting errors). All are node-scope and static:
+//! they are fixed when a cluster is built.
+
+use crate::error::EsError;
+use crate::security::hashing::{available_algo_stored_hash, Hasher};
+use crate::time::{TimeUnit, TimeValue};
+use indexmap::IndexMap;
+
+pub const API_KEY_ENABLED: &str = "xpack.security.authc.api_key.enabled";
+pub const API_KEY_CACHE_TTL: &str = "xpack.security.authc.api_key.cache.ttl";
+pub const API_KEY_CACHE_MAX_KEYS: &str = "xpack.security.authc.api_key.cache.max_keys";
+pub const API_KEY_CACHE_HASH_ALGO: &str = "xpack.security.authc.api_key.cache.hash_algo";
+pub const API_KEY_DOC_CACHE_TTL: &str = "xpack.security.authc.api_key.doc_cache.ttl";
+pub const API_KEY_HASHING_ALGORITHM: &str = "xpack.security.authc.api_key.hashing.algorithm";
+pub const SERVICE_TOKEN_CACHE_TTL: &str = "xpack.security.authc.service_token.cache.ttl";
+pub const SERVICE_TOKEN_CACHE_MAX_TOKENS: &str =
+    "xpack.security.authc.service_token.cache.max_tokens";
+pub const SERVICE_TOKEN_CACHE_HASH_ALGO: &str =
+    "xpack.security.authc.service_token.cache.hash_algo";
+pub const SERVICE_TOKEN_HASHING_ALGORITHM: &str =
+    "xpack.security.authc.service_token_hashing.algorithm";
+pub const CRYPTO_POOL_SIZE: &str = "thread_pool.security-crypto.size";
+pub const CRYPTO_POOL_QUEUE_SIZE: &str = "thread_pool.security-crypto.queue_size";
+pub const NODE_PROCESSORS: &str = "node.processors";
+
+/// Every setting name escache knows. Anything else is refused, as Elasticsearch refuses an unknown
+/// setting at startup.
+pub const KNOWN_SETTINGS: [&str; 13] = [
+    API_KEY_ENABLED,
+    API_KEY_CACHE_TTL,
+    API_KEY_CACHE_MAX_KEYS,
+    API_KEY_CACHE_HASH_ALGO,
+    API_KEY_DOC_CACHE_TTL,
+    API_KEY_HASHING_ALGORITHM,
+    SERVICE_TOKEN_CACHE_TTL,
+    SERVICE_TOKEN_CACHE_MAX_TOKENS,
+    SERVICE_TOKEN_CACHE_HASH_ALGO,
+    SERVICE_TOKEN_HASHING_ALGORITHM,
+    CRYPTO_POOL_SIZE,
+    CRYPTO_POOL_QUEUE_SIZE,
+    NODE_PROCESSORS,
+];
+
+/// The API key service's settings (spec section 1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiKeySettings {
+    pub enabled: bool,
+    /// ≤ 0 disables all three caches.
+    pub cache_ttl: TimeValue,
+    /// Max weight of the auth and doc caches; the role-descriptor cache gets twice this.
+    pub max_keys: i32,
+    /// The hasher of the in-memory auth cache.
+    pub cache_hash_algo: Hasher,
+    /// In [0m, 15m]; 0 disables the doc and role-descriptor caches.
+    pub doc_cache_ttl: TimeValue,
+    /// The hasher of the stored `api_key_hash`.
+    pub hashing_algorithm: Hasher,
+}
+
+/// The service token caches' settings (service-token-cache.md C1) and the token hashing algorithm.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceTokenSettings {
+    /// Expire-after-write; ≤ 0 means no cache.
+    pub cache_ttl: TimeValue,
+    pub max_tokens: i32,
+    pub cache_hash_algo: Hasher,
+    pub hashing_algorithm: Hasher,
+}
+
+/// The `security-crypto` thread pool: half the processors, queue 1000 (PR #58090).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CryptoPoolSettings {
+    pub processors: u32,
+    pub size: u32,
+    pub queue_size: u32,
+}
+
+/// All settings of a node, parsed and validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecuritySettings {
+    pub api_key: ApiKeySettings,
+    pub service_token: ServiceTokenSettings,
+    pub crypto_pool: CryptoPoolSettings,
+    /// The settings as given (names and raw values), in order.
+    pub given: IndexMap<String, String>,
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        // ok: the defaults are valid by construction (covered by a test).
+        Self::from_pairs(std::iter::empty::<(String, String)>()).expect("defaults are valid")
+    }
+}
+
+fn get<'a>(given: &'a IndexMap<String, String>, key: &str) -> Option<&'a str> {
+    given.get(key).map(String::as_str)
+}
+
+fn time_setting(
+    given: &IndexMap<String, String>,
+    key: &str,
+    default: TimeValue,
+) -> Result<TimeValue, EsError> {
+    match get(given, key) {
+        None => Ok(default),
+        Some(v) => TimeValue::parse(v, key).map_err(|e| EsError::illegal_argument(e.to_string())),
+    }
+}
+
+/// `Setting.timeSetting(key, default, min, max)`: bounds in the declared unit.
+fn bounded_time_setting(
+    given: &IndexMap<String, String>,
+    key: &str,
+    default: TimeValue,
+    min: TimeValue,
+    max: TimeValue,
+) -> Result<TimeValue, EsError> {
+    let v = time_setting(given, key, default)?;
+    let raw = get(given, key).unwrap_or("");
+    if v.nanos() < min.nanos() {
+        return Err(EsError::illegal_argument(format!(
+            "failed to parse value [{raw}] for setting [{key}], must be >= [{min}]"
+        )));
+    }
+    if v.nanos() > max.nanos() {
+        return Err(EsError::illegal_argument(format!(
+            "failed to parse value [{raw}] for setting [{key}], must be <= [{max}]"
+        )));
+    }
+    Ok(v)
+}
+
+/// `Setting.intSetting`: a Java `int`.
+fn int_setting(
+    given: &IndexMap<String, String>,
+    key: &str,
+    default: i32,
+    min: Option<i32>,
+) -> Result<i32, EsError> {
+    let Some(raw) = get(given, key) else {
+        return Ok(default);
+    };
+    let digits = raw.strip_prefix(['+', '-']).unwrap_or(raw);
+    let parsed = if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        raw.parse::<i32>().ok()
+    } else {
+        None
+    };
+    let v = parsed.ok_or_else(|| {
+        EsError::illegal_argument(format!("Failed to parse value [{raw}] for setting [{key}]"))
+    })?;
+    if let Some(min) = min {
+        if v < min {
+            return Err(EsError::illegal_argument(format!(
+                "Failed to parse value [{raw}] for setting [{key}] must be >= {min}"
+            )));
+        }
+    }
+    Ok(v)
+}
+
+/// `Booleans.parseBoolean`: exactly `true` or `false`.
+fn bool_setting(
+    given: &IndexMap<String, String>,
+    key: &str,
+    default: bool,
+) -> Result<bool, EsError> {
+    match get(given, key) {
+        None => Ok(default),
+        Some("true") => Ok(true),
+        Some("false") => Ok(false),
+        Some(other) => Err(EsError::illegal_argument(format!(
+            "Failed to parse value [{other}] as only [true] or [false] are allowed."
+        ))),
+    }
+}
+
+/// A hash algorithm setting validated as `XPackSettings` validates password hashing settings: only the
+/// bcrypt and PBKDF2 families (and `ssha256` where `allow_ssha256`).
+fn stored_hash_setting(
+    given: &IndexMap<String, String>,
+    key: &str,
+    default: &str,
+    allow_ssha256: bool,
+) -> Result<Hasher, EsError> {
+    let raw = get(given, key).unwrap_or(default);
+    let lower = raw.to_lowercase();
+    let family_ok = lower.starts_with("pbkdf2")
+        || lower.starts_with("bcrypt")
+        || (allow_ssha256 && lower == "ssha256");
+    let resolved = if family_ok {
+        Hasher::resolve(raw).ok()
+    } else {
+        None
+    };
+    resolved.ok_or_else(|| {
+        let mut valid: Vec<&str> = available_algo_stored_hash();
+        if allow_ssha256 {
+            valid.push("ssha256");
+        }
+        EsError::illegal_argument(format!(
+            "Invalid algorithm: {raw}. Valid values for password hashing are [{}]",
+            valid.join(", ")
+        ))
+    })
+}
+
+/// A cache hasher setting (`simpleString`): resolved when the node starts.
+fn cache_hash_setting(given: &IndexMap<String, String>, key: &str) -> Result<Hasher, EsError> {
+    let raw = get(given, key).unwrap_or("ssha256");
+    Hasher::resolve(raw).map_err(|e| EsError::illegal_argument(e.to_string()))
+}
+
+impl SecuritySettings {
+    /// Parses settings given as (name, value) pairs. An unknown name or a bad value is Elasticsearch's
+    /// `IllegalArgumentException`, with its text.
+    pub fn from_pairs<K, V>(pairs: impl IntoIterator<Item = (K, V)>) -> Result<Self, EsError>
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let mut given = IndexMap::new();
+        for (k, v) in pairs {
+            let k = k.into();
+            if !KNOWN_SETTINGS.contains(&k.as_str()) {
+                return Err(unknown_setting(&k));
+            }
+            given.insert(k, v.into());
+        }
+        let api_key = ApiKeySettings {
+            enabled: bool_setting(&given, API_KEY_ENABLED, true)?,
+            cache_ttl: time_setting(
+                &given,
+                API_KEY_CACHE_TTL,
+                TimeValue::new(24, TimeUnit::Hours),
+            )?,
+            max_keys: int_setting(&given, API_KEY_CACHE_MAX_KEYS, 25_000, None)?,
+            cache_hash_algo: cache_hash_setting(&given, API_KEY_CACHE_HASH_ALGO)?,
+            doc_cache_ttl: bounded_time_setting(
+                &given,
+                API_KEY_DOC_CACHE_TTL,
+                TimeValue::new(5, TimeUnit::Minutes),
+                TimeValue::new(0, TimeUnit::Minutes),
+                TimeValue::new(15, TimeUnit::Minutes),
+            )?,
+            // The newest Elasticsearch (PR #120997) stores API key hashes with ssha256 by default; the
+            // spec's version read used pbkdf2. The real system wins.
+            hashing_algorithm: stored_hash_setting(
+                &given,
+                API_KEY_HASHING_ALGORITHM,
+                "ssha256",
+                true,
+            )?,
+        };
+        let service_token = ServiceTokenSettings {
+            cache_ttl: time_setting(
+                &given,
+                SERVICE_TOKEN_CACHE_TTL,
+                TimeValue::new(20, TimeUnit::Minutes),
+            )?,
+            max_tokens: int_setting(&given, SERVICE_TOKEN_CACHE_MAX_TOKENS, 100_000, None)?,
+            cache_hash_algo: cache_hash_setting(&given, SERVICE_TOKEN_CACHE_HASH_ALGO)?,
+            hashing_algorithm: stored_hash_setting(
+                &given,
+                SERVICE_TOKEN_HASHING_ALGORITHM,
+                "pbkdf2_stretch",
+                false,
+            )?,
+        };
+        let processors = int_setting(&given, NODE_PROCESSORS, 2, Some(1))? as u32;
+        // `security-crypto`: a fixed pool of half the allocated processors (at least one), queue 1000.
+        let default_size = (processors / 2).max(1) as i32;
+        let crypto_pool = CryptoPoolSettings {
+            processors,
+            size: int_setting(&given, CRYPTO_POOL_SIZE, default_size, Some(1))? as u32,
+            queue_size: int_setting(&given, CRYPTO_POOL_QUEUE_SIZE, 1000, Some(-1))?.max(0) as u32,
+        };
+        Ok(SecuritySettings {
+            api_key,
+            service_token,
+            crypto_pool,
+            given,
+        })
+    }
+}
+
+/// `AbstractScopedSettings.validate`: with suggestions when a known name is close (Lucene's
+/// Levenshtein similarity above 0.7), else the plugins hint.
+pub fn unknown_setting(key: &str) -> EsError {
+    let mut scored: Vec<(f64, &str)> = KNOWN_SETTINGS
+        .iter()
+        .map(|k| (levenshtein_similarity(key, k), *k))
+        .filter(|(s, _)| *s > 0.7)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    let mut msg = format!("unknown setting [{key}]");
+    match scored.len() {
+        0 => msg.push_str(
+            " please check that any required plugins are installed, or check the breaking changes documentation for removed settings",
+        ),
+        1 => msg.push_str(&format!(" did you mean [{}]?", scored[0].1)),
+        _ => {
+            let names: Vec<&str> = scored.iter().map(|(_, k)| *k).collect();
+            msg.push_str(&format!(" did you mean any of [{}]?", names.join(", ")));
+        }
+    }
+    EsError::illegal_argument(msg)
+}
+
+/// Lucene's `LevenshteinDistance.getDistance`: 1 - edits / max(len).
+fn levenshtein_similarity(a: &str, b: &str) -> f64 {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    if a.is_empty() || b.is_empty() {
+        return if a == b { 1.0 } else { 0.0 };
+    }
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    1.0 - prev[b.len()] as f64 / a.len().max(b.len()) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(pairs: &[(&str, &str)]) -> Result<SecuritySettings, EsError> {
+        SecuritySettings::from_pairs(pairs.iter().map(|(k, v)| (*k, *v)))
+    }
+
+    #[test]
+    fn defaults_follow_elasticsearch() {
+        let s = SecuritySettings::default();
+        assert_eq!(s.api_key.cache_ttl.string_rep(), "24h");
+        assert_eq!(s.api_key.max_keys, 25_000);
+        assert_eq!(s.api_key.doc_cache_ttl.string_rep(), "5m");
+        assert_eq!(s.service_token.cache_ttl.string_rep(), "20m");
+        assert_eq!(s.service_token.max_tokens, 100_000);
+        assert_eq!(s.crypto_pool.size, 1);
+        assert_eq!(s.crypto_pool.queue_size, 1000);
+    }
+
+    #[test]
+    fn doc_cache_ttl_is_bounded() {
+        assert_eq!(
+            parse(&[(API_KEY_DOC_CACHE_TTL, "20m")]).unwrap_err().reason,
+            "failed to parse value [20m] for setting [xpack.security.authc.api_key.doc_cache.ttl], must be <= [15m]"
+        );
+        assert_eq!(
+            parse(&[(API_KEY_DOC_CACHE_TTL, "-1")]).unwrap_err().reason,
+            "failed to parse value [-1] for setting [xpack.security.authc.api_key.doc_cache.ttl], must be >= [0m]"
+        );
+        assert!(parse(&[(API_KEY_DOC_CACHE_TTL, "15m")]).is_ok());
+        assert!(parse(&[(API_KEY_DOC_CACHE_TTL, "0s")]).is_ok());
+    }
+
+    #[test]
+    fn cache_ttl_accepts_zero_and_minus_one() {
+        assert!(!parse(&[(API_KEY_CACHE_TTL, "0s")])
+            .unwrap()
+            .api_key
+            .cache_ttl
+            .is_positive());
+        assert!(!parse(&[(API_KEY_CACHE_TTL, "-1")])
+            .unwrap()
+            .api_key
+            .cache_ttl
+            .is_positive());
+        assert_eq!(
+            parse(&[(API_KEY_CACHE_TTL, "1x")]).unwrap_err().reason,
+            "failed to parse setting [xpack.security.authc.api_key.cache.ttl] with value [1x] as a time value: unit is missing or unrecognized"
+        );
+    }
+
+    #[test]
+    fn int_and_bool_errors() {
+        assert_eq!(
+            parse(&[(API_KEY_CACHE_MAX_KEYS, "many")]).unwrap_err().reason,
+            "Failed to parse value [many] for setting [xpack.security.authc.api_key.cache.max_keys]"
+        );
+        // No minimum: a negative max_keys parses and fails later in the cache builder.
+        assert_eq!(
+            parse(&[(API_KEY_CACHE_MAX_KEYS, "-1")])
+                .unwrap()
+                .api_key
+                .max_keys,
+            -1
+        );
+        assert_eq!(
+            parse(&[(API_KEY_ENABLED, "yes")]).unwrap_err().reason,
+            "Failed to parse value [yes] as only [true] or [false] are allowed."
+        );
+    }
+
+    #[test]
+    fn unknown_settings_are_refused_with_suggestions() {
+        let e = parse(&[("xpack.security.authc.api_key.cache.tll", "1h")]).unwrap_err();
+        // Every known name within Lucene similarity 0.7 is offered, the closest first.
+        assert!(
+            e.reason.starts_with(
+                "unknown setting [xpack.security.authc.api_key.cache.tll] did you mean any of [xpack.security.authc.api_key.cache.ttl, "
+            ),
+            "{}",
+            e.reason
+        );
+        let e = parse(&[("node.processor", "2")]).unwrap_err();
+        assert_eq!(
+            e.reason,
+            "unknown setting [node.processor] did you mean [node.processors]?"
+        );
+        let e = parse(&[("cluster.name", "x")]).unwrap_err();
+        assert!(e.reason.ends_with("please check that any required plugins are installed, or check the breaking changes documentation for removed settings"));
+        assert_eq!(e.kind, "illegal_argument_exception");
+    }
+
+    #[test]
+    fn hash_settings_are_validated() {
+        assert!(parse(&[(API_KEY_CACHE_HASH_ALGO, "nope")])
+            .unwrap_err()
+            .reason
+            .contains("unknown hash function [nope]"));
+        assert!(parse(&[(API_KEY_HASHING_ALGORITHM, "sha1")])
+            .unwrap_err()
+            .reason
+            .starts_with("Invalid algorithm: sha1."));
+        assert!(parse(&[(API_KEY_HASHING_ALGORITHM, "pbkdf2")]).is_ok());
+        assert!(parse(&[(SERVICE_TOKEN_HASHING_ALGORITHM, "bcrypt")]).is_ok());
+    }
+}

@@ -1,0 +1,142 @@
+//! `escache::security::hashing` against real Elasticsearch output.
+//!
+//! `tests/data/service_tokens` is Elasticsearch's own test resource (see `tests/data/README.md`
+//! for its source and commit); the secrets are those of `FileServiceAccountTokenStoreTests`.
+
+use escache::security::hashing::{verify_hash, Hasher};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+const SERVICE_TOKENS: &str = include_str!("data/service_tokens");
+
+/// Secrets decoded from `FileServiceAccountTokenStoreTests.TOKENS` (token name -> secret).
+const SECRETS: [(&str, &str); 5] = [
+    ("bcrypt", "XE90eAaoT1iW1W-vJf34qw"),
+    ("bcrypt10", "52ejXlazRBafLuzGM5hFcg"),
+    ("pbkdf2", "5DjRC_XRSAql5Hlampyv7Q"),
+    ("pbkdf2_50000", "wn0Xfx5IRHy2lOKScvfwrg"),
+    ("pbkdf2_stretch", "aI_0QLRfRyGBP1U60Sby2w"),
+];
+
+/// `key -> hash` pairs of the file, split at the first `:` (spec F2; no comments or blank lines
+/// in this file).
+fn lines() -> Vec<(&'static str, &'static str)> {
+    SERVICE_TOKENS
+        .lines()
+        .map(|l| l.trim().split_once(':').expect("every line has a ':'"))
+        .collect()
+}
+
+fn hash_of(token: &str) -> &'static str {
+    let key = format!("elastic/fleet-server/{token}");
+    lines()
+        .into_iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, h)| h)
+        .unwrap_or_else(|| panic!("{key} not in the file"))
+}
+
+#[test]
+fn the_file_has_the_six_expected_lines() {
+    let keys: Vec<&str> = lines().into_iter().map(|(k, _)| k).collect();
+    assert_eq!(
+        keys,
+        [
+            "elastic/fleet-server/pbkdf2",
+            "elastic/fleet-server/bcrypt10",
+            "elastic/fleet-server/pbkdf2_stretch",
+            "elastic/fleet-server/pbkdf2_50000",
+            "elastic/fleet-server/bcrypt",
+            "elastic/fleet-server/plain",
+        ]
+    );
+}
+
+#[test]
+fn real_elasticsearch_hashes_resolve_to_the_named_hasher() {
+    for (token, _) in SECRETS {
+        let hasher = Hasher::resolve_from_hash(hash_of(token)).unwrap();
+        // The token names are the hasher names Elasticsearch used to write them.
+        assert_eq!(hasher, Hasher::resolve(token).unwrap(), "{token}");
+    }
+    assert_eq!(
+        Hasher::resolve_from_hash(hash_of("pbkdf2_50000")),
+        Ok(Hasher::Pbkdf2 { iterations: 50_000 })
+    );
+    assert_eq!(
+        Hasher::resolve_from_hash(hash_of("pbkdf2_stretch")),
+        Ok(Hasher::Pbkdf2Stretch { iterations: 10_000 })
+    );
+    assert_eq!(
+        Hasher::resolve_from_hash(hash_of("bcrypt10")),
+        Ok(Hasher::Bcrypt { cost: 10 })
+    );
+}
+
+#[test]
+fn real_elasticsearch_hashes_verify_with_their_secrets_only() {
+    for (i, (token, secret)) in SECRETS.into_iter().enumerate() {
+        let hash = hash_of(token);
+        assert!(verify_hash(secret, hash), "{token} must verify");
+        let hasher = Hasher::resolve(token).unwrap();
+        assert!(hasher.verify(secret, hash), "{token} via resolve({token})");
+        // Another token's secret (the next one in the table) must not verify.
+        let (other, other_secret) = SECRETS[(i + 1) % SECRETS.len()];
+        assert!(
+            !verify_hash(other_secret, hash),
+            "{token} must not verify with {other}'s secret"
+        );
+        assert!(
+            !verify_hash(&secret[1..], hash),
+            "{token}: truncated secret"
+        );
+    }
+}
+
+#[test]
+fn the_plaintext_line_resolves_to_noop() {
+    let plain = hash_of("plain");
+    assert_eq!(plain, "{plain}_By842iQQVKSCLxVcJZWvw");
+    assert_eq!(Hasher::resolve_from_hash(plain), Ok(Hasher::Noop));
+    // Elasticsearch's file loader skips it; the hashed lines are all non-NOOP.
+    let skipped: Vec<&str> = lines()
+        .into_iter()
+        .filter(|(_, h)| Hasher::resolve_from_hash(h) == Ok(Hasher::Noop))
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(skipped, ["elastic/fleet-server/plain"]);
+}
+
+/// `x-pack/plugin/security/qa/service-account/src/javaRestTest/resources/service_tokens`
+/// @416613a3 and the secrets of `ServiceAccountIT.VALID_SERVICE_TOKEN` /
+/// `INVALID_SERVICE_TOKEN` (`elastic/fleet-server/token1`).
+#[test]
+fn service_account_it_token_verifies() {
+    let line = "elastic/fleet-server/token1:{PBKDF2_STRETCH}10000$8QN+eThJEaCd18sCP0nfzxJq2D9yhmSZgI20TDooYcE=$+0ELfqW4D2+/SlHvm/885dzv67qO2SMJg32Mv/9epXk=";
+    let (key, hash) = line.split_once(':').unwrap();
+    assert_eq!(key, "elastic/fleet-server/token1");
+    assert_eq!(
+        Hasher::resolve_from_hash(hash),
+        Ok(Hasher::Pbkdf2Stretch { iterations: 10_000 })
+    );
+    assert!(verify_hash("r5wdbdboQSe9vGOKwaJGAw", hash));
+    assert!(!verify_hash("3aJCLaQWRN2sXlOdtxA0SQ", hash));
+}
+
+#[test]
+fn our_hashes_have_the_same_shape_as_elasticsearch_hashes() {
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    for (token, secret) in SECRETS {
+        let real = hash_of(token);
+        let hasher = Hasher::resolve(token).unwrap();
+        let ours = hasher.hash(secret, &mut rng);
+        assert_eq!(ours.len(), real.len(), "{token}: {ours} vs {real}");
+        let cut = if real.starts_with('$') {
+            7
+        } else {
+            real.find('$').unwrap() + 1
+        };
+        assert_eq!(ours[..cut], real[..cut], "{token}");
+        assert!(verify_hash(secret, &ours));
+    }
+}
