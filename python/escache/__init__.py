@@ -28,6 +28,7 @@ from escache.errors import (
     KeyTypeError,
     NodeUnavailableError,
     ReentrantCallError,
+    ServiceTokensToolError,
     UnknownNodeError,
 )
 
@@ -40,6 +41,7 @@ __all__ = [
     "Response",
     "UnknownNodeError",
     "NodeUnavailableError",
+    "ServiceTokensToolError",
     "Cache",
     "ReplayResult",
     "RemovalReason",

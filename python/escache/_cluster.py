@@ -76,6 +76,25 @@ class Caches(Mapping[str, "_core.CacheView"]):
         return len(self.NAMES)
 
 
+class ServiceTokensTool:
+    """``elasticsearch-service-tokens`` run on one node's ``config/service_tokens`` (F4). The file it
+    writes is re-read by that node's watcher at its next poll (every 5 s of virtual time)."""
+
+    def __init__(self, node: _core.Node) -> None:
+        self._node = node
+
+    def create(self, principal: str, name: str) -> str:
+        """Adds a token; returns its bearer value (``AAEAA...``). Prints nothing; keep the value."""
+        return self._node._service_tokens_create(principal, name)
+
+    def delete(self, principal: str, name: str) -> None:
+        self._node._service_tokens_delete(principal, name)
+
+    def list(self, principal: str | None = None) -> list[str]:
+        """Qualified token names, sorted."""
+        return self._node._service_tokens_list(principal)
+
+
 class Node:
     """One node of a :class:`Cluster`."""
 
@@ -109,6 +128,24 @@ class Node:
     @property
     def caches(self) -> Caches:
         return Caches(self._node)
+
+    @property
+    def service_tokens_file(self) -> str:
+        """The node's ``config/service_tokens`` file. Settable (``str`` or ``bytes``): the node's
+        watcher re-reads it at its next poll, every 5 s of virtual time."""
+        raw = self._node.service_tokens_file
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw  # a file Elasticsearch would refuse to parse (F3)
+
+    @service_tokens_file.setter
+    def service_tokens_file(self, value: str | bytes) -> None:
+        self._node.service_tokens_file = value
+
+    @property
+    def service_tokens(self) -> ServiceTokensTool:
+        return ServiceTokensTool(self._node)
 
     def stop(self) -> None:
         """Stops the node: it leaves the cluster and loses its caches."""

@@ -19,6 +19,7 @@ __all__ = [
     "ReentrantCallError",
     "UnknownNodeError",
     "NodeUnavailableError",
+    "ServiceTokensToolError",
 ]
 
 
@@ -75,3 +76,17 @@ class NodeUnavailableError(EscacheError, RuntimeError):
     """A request sent to a stopped node (nothing listens there)."""
 
     es_type = "node_not_connected_exception"
+
+
+class ServiceTokensToolError(EscacheError, ValueError):
+    """An error of the ``elasticsearch-service-tokens`` CLI: its message and its exit code (1 for a
+    duplicate, missing or badly named token, 67 for an unknown service account principal)."""
+
+    es_type = "user_exception"
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""

@@ -10,6 +10,7 @@ use crate::security::api_key::{
 };
 use crate::security::hashing::{Hasher, Secret};
 use crate::security::index::Availability;
+use crate::security::service_account::{ServiceAccountAuthOutcome, ServiceAccountToken};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::{json, Map, Value};
@@ -352,15 +353,39 @@ impl Cluster {
         AuthenticationOutcome::Failed(missing_credentials(uri))
     }
 
-    /// A bearer token: a service account token (another layer), else an OAuth2 access token, which
-    /// escache does not issue, so it cannot be valid.
+    /// A bearer token: a service account token (A2) when it parses as one (T4), else an OAuth2
+    /// access token, which escache does not issue, so it cannot be valid.
     fn authenticate_bearer(
         &mut self,
-        _node: NodeIndex,
-        _token: &str,
+        node: NodeIndex,
+        token: &str,
         _uri: &str,
     ) -> AuthenticationOutcome {
-        AuthenticationOutcome::Failed(unsuccessful_credentials(&[]))
+        let Some(token) = ServiceAccountToken::try_parse(token) else {
+            return AuthenticationOutcome::Failed(unsuccessful_credentials(&[]));
+        };
+        let outcome = self.with_node(node, |n, index, ctx| {
+            n.service_accounts.authenticate(&token, index, ctx)
+        });
+        match outcome {
+            ServiceAccountAuthOutcome::Success(a) => {
+                AuthenticationOutcome::Authenticated(Authentication::ServiceAccount {
+                    principal: a.principal,
+                    token_name: a.token_name,
+                    source: a.source.as_str(),
+                })
+            }
+            // `exceptionProcessingRequest`: a 401 security exception gets the challenges; anything else
+            // is wrapped as `error attempting to authenticate request`.
+            ServiceAccountAuthOutcome::Failure(e) => {
+                AuthenticationOutcome::Failed(e.with_header("WWW-Authenticate", www_authenticate()))
+            }
+            ServiceAccountAuthOutcome::Exception(cause) => AuthenticationOutcome::Failed(
+                EsError::security("error attempting to authenticate request", 401)
+                    .with_cause(cause)
+                    .with_header("WWW-Authenticate", www_authenticate()),
+            ),
+        }
     }
 
     /// The reserved realm (`elastic`, bootstrap password) then the native realm (users in the index).

@@ -10,6 +10,7 @@
 mod api_keys;
 mod authn;
 mod fanout;
+mod service_tokens;
 
 pub use api_keys::{
     CreateApiKeyRequest, CreatedApiKey, InvalidateApiKeyRequest, InvalidateApiKeyResult,
@@ -26,6 +27,7 @@ use crate::security::hashing::{Hasher, Secret};
 use crate::security::ids::{random_base64_uuid, TimeBasedUuidGenerator};
 use crate::security::index::{should_clear_caches, IndexHealth, IndexState, SecurityIndex};
 use crate::security::registry::{CacheInvalidatorRegistry, Invalidator};
+use crate::security::service_account::ServiceAccountService;
 use crate::security::settings::SecuritySettings;
 use crate::security::Ctx;
 use crate::time::{Nanos, VirtualClock};
@@ -40,7 +42,12 @@ pub struct Node {
     running: bool,
     pub partitioned: bool,
     pub api_keys: ApiKeyService,
+    pub service_accounts: ServiceAccountService,
     pub registry: CacheInvalidatorRegistry,
+    /// The node's `config/service_tokens` file as it is on disk now (F1). Each node has its own.
+    service_tokens_file: Vec<u8>,
+    /// When the file was last changed without the watcher having reloaded it yet (I3).
+    file_changed_at: Option<Nanos>,
     pub crypto_pool: CryptoPool,
     pub uuids: TimeBasedUuidGenerator,
     pub rng: ChaCha8Rng,
@@ -71,12 +78,34 @@ impl Node {
         settings: &SecuritySettings,
         seed: u64,
         now: Nanos,
-    ) -> Result<(ApiKeyService, CacheInvalidatorRegistry), EsError> {
+        service_tokens_file: &[u8],
+    ) -> Result<
+        (
+            ApiKeyService,
+            ServiceAccountService,
+            CacheInvalidatorRegistry,
+        ),
+        EsError,
+    > {
         let api_keys = ApiKeyService::new(settings.api_key.clone(), seed, now)?;
+        // F3: a file that does not parse stops the node from starting.
+        let service_accounts = ServiceAccountService::new(
+            &settings.service_token,
+            seed ^ 0x5eed,
+            service_tokens_file,
+        )?;
         let registry = CacheInvalidatorRegistry::for_node(settings.api_key.cache_ttl.is_positive());
-        Ok((api_keys, registry))
+        Ok((api_keys, service_accounts, registry))
+    }
+
+    /// The node's `service_tokens` file as it is on disk.
+    pub fn service_tokens_file(&self) -> &[u8] {
+        &self.service_tokens_file
     }
 }
+
+/// `resource.reload.interval.high`: how often the file watcher looks at `service_tokens` (I3).
+pub const FILE_WATCH_INTERVAL: Nanos = 5 * crate::time::NANOS_PER_SECOND;
 
 /// A cluster of nodes in virtual time.
 pub struct Cluster {
@@ -166,8 +195,8 @@ impl Cluster {
             let node_seed = rng.next_u64();
             let mut node_rng = ChaCha8Rng::seed_from_u64(node_seed);
             let uuids = TimeBasedUuidGenerator::new(&mut node_rng);
-            let (api_keys, registry) =
-                Node::build_services(&config.settings, node_rng.next_u64(), 0)?;
+            let (api_keys, service_accounts, registry) =
+                Node::build_services(&config.settings, node_rng.next_u64(), 0, &[])?;
             let pool = CryptoPool::new(
                 config.settings.crypto_pool.size,
                 config.settings.crypto_pool.queue_size,
@@ -179,7 +208,10 @@ impl Cluster {
                 running: true,
                 partitioned: false,
                 api_keys,
+                service_accounts,
                 registry,
+                service_tokens_file: Vec::new(),
+                file_changed_at: None,
                 crypto_pool: pool,
                 uuids,
                 rng: node_rng,
@@ -247,8 +279,13 @@ impl Cluster {
     }
 
     /// Moves virtual time forward. Expiry is lazy in Elasticsearch's caches, so nothing is pruned here.
+    /// Moves virtual time forward, running what falls due on the way (the `service_tokens` file
+    /// watchers). Cache expiry is lazy in Elasticsearch, so nothing is pruned here.
     pub fn advance(&mut self, by: Nanos) -> Nanos {
-        self.clock.advance(by)
+        let target = self.clock.now().saturating_add(by);
+        self.run_file_watchers(target);
+        self.clock.advance_to(target).ok();
+        self.clock.now()
     }
 
     /// A native user's password as stored: salted SHA-256 (see the closing notes: Elasticsearch uses
@@ -288,10 +325,73 @@ impl Cluster {
             (Invalidator::ApiKey, None) => node.api_keys.invalidate_all_api_key(ctx),
             (Invalidator::ApiKeyDoc, Some(k)) => node.api_keys.invalidate_api_key_doc(k, ctx),
             (Invalidator::ApiKeyDoc, None) => node.api_keys.invalidate_all_api_key_doc(ctx),
-            // Modelled by the service account layer; nothing cached there yet in this node.
-            (Invalidator::ApplicationPrivileges, _)
-            | (Invalidator::FileServiceAccountToken, _)
-            | (Invalidator::IndexServiceAccountToken, _) => {}
+            (Invalidator::FileServiceAccountToken, k) => {
+                Self::invalidate_token_cache(node, CacheId::FileServiceAccountToken, k, ctx)
+            }
+            (Invalidator::IndexServiceAccountToken, k) => {
+                Self::invalidate_token_cache(node, CacheId::IndexServiceAccountToken, k, ctx)
+            }
+            // escache models no application privileges: the name resolves, nothing is cached.
+            (Invalidator::ApplicationPrivileges, _) => {}
+        }
+    }
+
+    fn invalidate_token_cache(
+        node: &mut Node,
+        cache: CacheId,
+        keys: Option<&[String]>,
+        ctx: &mut Ctx<'_>,
+    ) {
+        match keys {
+            Some(k) => {
+                node.service_accounts.invalidate(cache, k, ctx);
+            }
+            None => {
+                node.service_accounts.invalidate_all(cache, ctx);
+            }
+        }
+    }
+
+    // ---- the service_tokens files and the watcher (I3) ---------------------------------------
+
+    /// Replaces a node's `service_tokens` file. The node's watcher notices at its next poll.
+    pub fn set_service_tokens_file(&mut self, i: NodeIndex, bytes: Vec<u8>) -> Result<(), EsError> {
+        let now = self.clock.now();
+        let node = self
+            .nodes
+            .get_mut(i as usize)
+            .ok_or_else(|| EsError::resource_not_found("unknown node"))?;
+        if node.service_tokens_file != bytes {
+            node.service_tokens_file = bytes;
+            node.file_changed_at.get_or_insert(now);
+        }
+        Ok(())
+    }
+
+    /// Runs the file watchers that fall due up to `target`, in time order: a node whose file changed
+    /// at `t` re-reads it at the first poll after `t` (polls every 5 s of virtual time).
+    fn run_file_watchers(&mut self, target: Nanos) {
+        loop {
+            let due = self
+                .nodes
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| n.running)
+                .filter_map(|(i, n)| {
+                    n.file_changed_at
+                        .map(|t| (((t / FILE_WATCH_INTERVAL) + 1) * FILE_WATCH_INTERVAL, i))
+                })
+                .filter(|&(at, _)| at <= target)
+                .min();
+            let Some((at, i)) = due else { break };
+            if at > self.clock.now() {
+                self.clock.advance_to(at).ok();
+            }
+            self.nodes[i].file_changed_at = None;
+            let bytes = self.nodes[i].service_tokens_file.clone();
+            self.with_node(i as NodeIndex, |node, _, ctx| {
+                node.service_accounts.poll_file(&bytes, ctx);
+            });
         }
     }
 
@@ -307,7 +407,12 @@ impl Cluster {
         if !n.running {
             return None;
         }
-        n.api_keys.size(cache)
+        match cache {
+            CacheId::FileServiceAccountToken | CacheId::IndexServiceAccountToken => {
+                n.service_accounts.size(cache)
+            }
+            _ => n.api_keys.size(cache),
+        }
     }
 
     pub fn cache_contains(&self, node: NodeIndex, cache: CacheId, key: &str) -> bool {
@@ -319,7 +424,12 @@ impl Cluster {
     /// Keys, most recently used first.
     pub fn cache_keys(&self, node: NodeIndex, cache: CacheId) -> Vec<String> {
         match self.nodes.get(node as usize) {
-            Some(n) if n.running => n.api_keys.keys(cache),
+            Some(n) if n.running => match cache {
+                CacheId::FileServiceAccountToken | CacheId::IndexServiceAccountToken => {
+                    n.service_accounts.keys(cache)
+                }
+                _ => n.api_keys.keys(cache),
+            },
             _ => Vec::new(),
         }
     }
@@ -329,7 +439,12 @@ impl Cluster {
         if !n.running {
             return None;
         }
-        n.api_keys.stats(cache)
+        match cache {
+            CacheId::FileServiceAccountToken | CacheId::IndexServiceAccountToken => {
+                n.service_accounts.stats(cache)
+            }
+            _ => n.api_keys.stats(cache),
+        }
     }
 
     // ---- node faults -------------------------------------------------------------------------
@@ -364,12 +479,15 @@ impl Cluster {
         if node.running {
             return Ok(());
         }
+        let seed = node.rng.next_u64();
+        let (api_keys, service_accounts, registry) =
+            Node::build_services(&settings, seed, now, &node.service_tokens_file)?;
         node.generation += 1;
         node.index_state_seen = self.security_index.state().clone();
-        let seed = node.rng.next_u64();
-        let (api_keys, registry) = Node::build_services(&settings, seed, now)?;
         node.api_keys = api_keys;
+        node.service_accounts = service_accounts;
         node.registry = registry;
+        node.file_changed_at = None;
         node.crypto_pool =
             CryptoPool::new(settings.crypto_pool.size, settings.crypto_pool.queue_size);
         node.running = true;

@@ -402,6 +402,61 @@ impl PyNode {
         Ok(())
     }
 
+    /// The node's `config/service_tokens` file (bytes). Setting it writes the file; the node's watcher
+    /// re-reads it at its next poll (every 5 s of virtual time).
+    #[getter]
+    fn service_tokens_file<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        let c = lock(py, &self.shared);
+        PyBytes::new(py, c.nodes()[self.index as usize].service_tokens_file())
+    }
+
+    #[setter]
+    fn set_service_tokens_file(&self, py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let bytes: Vec<u8> = if let Ok(s) = value.cast::<PyString>() {
+            s.to_str()?.as_bytes().to_vec()
+        } else if let Ok(b) = value.cast::<PyBytes>() {
+            b.as_bytes().to_vec()
+        } else {
+            return Err(errors::illegal_argument(
+                py,
+                "service_tokens_file must be str or bytes",
+            ));
+        };
+        lock(py, &self.shared)
+            .set_service_tokens_file(self.index, bytes)
+            .map_err(|e| es_err(py, e))
+    }
+
+    /// `elasticsearch-service-tokens create <principal> <name>` on this node: returns the bearer value.
+    fn _service_tokens_create(
+        &self,
+        py: Python<'_>,
+        principal: &str,
+        name: &str,
+    ) -> PyResult<String> {
+        lock(py, &self.shared)
+            .service_tokens_tool_create(self.index, principal, name)
+            .map(|s| s.expose().to_string())
+            .map_err(|e| errors::service_tokens_tool(py, e.message, e.exit_code))
+    }
+
+    fn _service_tokens_delete(&self, py: Python<'_>, principal: &str, name: &str) -> PyResult<()> {
+        lock(py, &self.shared)
+            .service_tokens_tool_delete(self.index, principal, name)
+            .map_err(|e| errors::service_tokens_tool(py, e.message, e.exit_code))
+    }
+
+    #[pyo3(signature = (principal=None))]
+    fn _service_tokens_list(
+        &self,
+        py: Python<'_>,
+        principal: Option<&str>,
+    ) -> PyResult<Vec<String>> {
+        lock(py, &self.shared)
+            .service_tokens_tool_list(self.index, principal)
+            .map_err(|e| errors::service_tokens_tool(py, e.message, e.exit_code))
+    }
+
     fn __repr__(&self, py: Python<'_>) -> String {
         let c = lock(py, &self.shared);
         let n = &c.nodes()[self.index as usize];

@@ -43,3 +43,12 @@ error_kind!(node_unavailable, "NodeUnavailableError");
 pub fn illegal_argument_from(py: Python<'_>, e: impl std::fmt::Display) -> PyErr {
     illegal_argument(py, e.to_string())
 }
+
+/// `ServiceTokensToolError(message, exit_code)`: the CLI's message and exit status.
+pub fn service_tokens_tool(py: Python<'_>, message: String, exit_code: i32) -> PyErr {
+    static CELL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    match class(py, &CELL, "ServiceTokensToolError") {
+        Ok(ty) => PyErr::from_type(ty, (message, exit_code)),
+        Err(_) => PyRuntimeError::new_err(message),
+    }
+}

@@ -627,6 +627,9 @@ fn clear_api_key_cache(
     subject: &Subject,
 ) -> Result<Response, EsError> {
     check_unconsumed_params(req, &["ids"])?;
+    // BaseRestHandler: the handler reads no body, so a request carrying one is refused before the
+    // action runs (`request [POST <path>] does not support having a body`), and nothing is cleared.
+    super::reject_unconsumed_body(req)?;
     let keys = req.param_as_string_array_or_empty_if_all("ids");
     authorize(subject, RouteId::ClearApiKeyCache, ApiKeyRequest::Other)?;
     let resp = cluster.clear_security_cache(node, "api_key", &keys);
