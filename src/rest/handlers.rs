@@ -4,7 +4,8 @@
 
 use super::body::{parse_optional_json_body, x_content_parse_error, ParsedBody};
 use super::{
-    check_unconsumed_params, parse_json_body_with_locations, Request, Response, RouteId, Router,
+    check_unconsumed_params, parse_json_body_with_locations, reject_unconsumed_body, Request,
+    Response, RouteId, Router,
 };
 use crate::cluster::{
     Authentication, AuthenticationOutcome, Cluster, CreateApiKeyRequest, InvalidateApiKeyRequest,
@@ -150,6 +151,7 @@ fn run(
         RouteId::ClearApiKeyCache => clear_api_key_cache(cluster, node, req, subject),
         RouteId::Authenticate => {
             check_unconsumed_params(req, &[])?;
+            reject_unconsumed_body(req)?;
             authz::authorize(
                 subject,
                 route.action(),
@@ -180,6 +182,7 @@ fn main_action(
     subject: &Subject,
 ) -> Result<Response, EsError> {
     check_unconsumed_params(req, &[])?;
+    reject_unconsumed_body(req)?;
     authorize(subject, RouteId::Main, ApiKeyRequest::Other)?;
     let n = &cluster.nodes()[node as usize];
     Ok(Response::ok(json!({
@@ -397,6 +400,7 @@ fn get_api_key(
             "with_profile_uid",
         ],
     )?;
+    reject_unconsumed_body(req)?;
     let id = non_blank(req.param("id"));
     let name = non_blank(req.param("name"));
     let username = non_blank(req.param("username"));
@@ -629,7 +633,7 @@ fn clear_api_key_cache(
     check_unconsumed_params(req, &["ids"])?;
     // BaseRestHandler: the handler reads no body, so a request carrying one is refused before the
     // action runs (`request [POST <path>] does not support having a body`), and nothing is cleared.
-    super::reject_unconsumed_body(req)?;
+    reject_unconsumed_body(req)?;
     let keys = req.param_as_string_array_or_empty_if_all("ids");
     authorize(subject, RouteId::ClearApiKeyCache, ApiKeyRequest::Other)?;
     let resp = cluster.clear_security_cache(node, "api_key", &keys);

@@ -1,7 +1,7 @@
 //! Service account routes (service-token-cache.md R1-R5 and M1-M4): create, delete, get credentials,
 //! get service accounts, and `POST /_security/service/{namespace}/{service}/credential/token/{name}/_clear_cache`.
 
-use super::{check_unconsumed_params, Request, Response, RouteId};
+use super::{check_unconsumed_params, reject_unconsumed_body, Request, Response, RouteId};
 use crate::cluster::{Authentication, Cluster};
 use crate::error::EsError;
 use crate::events::NodeIndex;
@@ -47,6 +47,7 @@ pub fn handle(
         }
         RouteId::DeleteServiceAccountToken => {
             check_unconsumed_params(req, &["namespace", "service", "name", "refresh"])?;
+            reject_unconsumed_body(req)?;
             let name = req.param("name").unwrap_or("").to_string();
             validate_request(&namespace, &service, Some(&name))?;
             authorize()?;
@@ -62,6 +63,7 @@ pub fn handle(
         }
         RouteId::GetServiceAccountCredentials => {
             check_unconsumed_params(req, &["namespace", "service"])?;
+            reject_unconsumed_body(req)?;
             validate_request(&namespace, &service, None)?;
             authorize()?;
             let account = ServiceAccountId {
@@ -72,6 +74,7 @@ pub fn handle(
         }
         RouteId::GetServiceAccount => {
             check_unconsumed_params(req, &["namespace", "service"])?;
+            reject_unconsumed_body(req)?;
             authorize()?;
             let ns = req.param("namespace");
             let svc = req.param("service");
@@ -79,6 +82,7 @@ pub fn handle(
         }
         RouteId::ClearServiceAccountTokenStoreCache => {
             check_unconsumed_params(req, &["namespace", "service", "name"])?;
+            reject_unconsumed_body(req)?;
             let keys = clear_cache_keys(&namespace, &service, req.param("name"))?;
             authorize()?;
             let resp = cluster.clear_security_cache(node, "service", &keys);
