@@ -21,6 +21,7 @@ from escache._core import Cache, ReplayResult, __version__, parse_time_value, re
 from escache._core import _zipf_trace_bytes
 from escache._cluster import CacheView, Cluster, EventTrace, Node, Response, SecurityIndex
 from escache._types import RemovalReason
+from escache.simulation import Simulation, load_scenario
 from escache.errors import (
     EscacheError,
     ExecutionError,
@@ -34,6 +35,8 @@ from escache.errors import (
 
 __all__ = [
     "Cluster",
+    "Simulation",
+    "load_scenario",
     "Node",
     "CacheView",
     "SecurityIndex",

@@ -416,9 +416,15 @@ impl Cluster {
     }
 
     pub fn cache_contains(&self, node: NodeIndex, cache: CacheId, key: &str) -> bool {
-        self.nodes
-            .get(node as usize)
-            .is_some_and(|n| n.running && n.api_keys.contains(cache, key))
+        self.nodes.get(node as usize).is_some_and(|n| {
+            n.running
+                && match cache {
+                    CacheId::FileServiceAccountToken | CacheId::IndexServiceAccountToken => {
+                        n.service_accounts.contains(cache, key)
+                    }
+                    _ => n.api_keys.contains(cache, key),
+                }
+        })
     }
 
     /// Keys, most recently used first.
@@ -667,6 +673,50 @@ impl Cluster {
             return Err(e);
         }
         Ok(())
+    }
+
+    /// API key authentication on a node without the REST layer (the simulator's request path).
+    pub fn authenticate_api_key_direct(
+        &mut self,
+        node: NodeIndex,
+        credentials: crate::security::api_key::ApiKeyCredentials,
+        request: u64,
+    ) -> crate::security::api_key::AuthStep {
+        self.with_node(node, |n, index, ctx| {
+            let Node {
+                api_keys,
+                crypto_pool,
+                ..
+            } = n;
+            api_keys.authenticate(credentials, request, index, crypto_pool, ctx)
+        })
+    }
+
+    /// Service account token authentication on a node without the REST layer.
+    pub fn authenticate_service_token_direct(
+        &mut self,
+        node: NodeIndex,
+        token: &crate::security::service_account::ServiceAccountToken,
+    ) -> crate::security::service_account::ServiceAccountAuthOutcome {
+        self.with_node(node, |n, index, ctx| {
+            n.service_accounts.authenticate(token, index, ctx)
+        })
+    }
+
+    /// Finishes one verification the crypto pool ran (the simulator's virtual threads).
+    pub fn complete_api_key_verification(
+        &mut self,
+        node: NodeIndex,
+        ticket: u64,
+    ) -> Vec<(u64, crate::security::api_key::AuthStep)> {
+        self.with_node(node, |n, _, ctx| {
+            let Node {
+                api_keys,
+                crypto_pool,
+                ..
+            } = n;
+            api_keys.complete_verification(ticket, crypto_pool, ctx)
+        })
     }
 
     /// Runs every queued verification of a node's crypto pool; returns the requests finished.

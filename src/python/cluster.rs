@@ -15,9 +15,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString, PyTuple};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-type Shared = Arc<Mutex<Cluster>>;
+pub(crate) type Shared = Arc<Mutex<Cluster>>;
 
-fn lock<'a>(py: Python<'_>, shared: &'a Shared) -> MutexGuard<'a, Cluster> {
+pub(crate) fn lock<'a>(py: Python<'_>, shared: &'a Shared) -> MutexGuard<'a, Cluster> {
     match shared.try_lock() {
         Ok(g) => g,
         Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
@@ -72,6 +72,10 @@ pub struct PyCluster {
 }
 
 impl PyCluster {
+    pub(crate) fn shared(&self) -> Shared {
+        self.shared.clone()
+    }
+
     fn node_index(&self, py: Python<'_>, c: &Cluster, name: Option<&str>) -> PyResult<NodeIndex> {
         match name {
             Some(n) => c.node_index(n).map_err(|_| unknown_node(py, n)),

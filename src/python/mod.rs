@@ -6,6 +6,7 @@ mod cluster;
 mod convert;
 mod errors;
 mod functions;
+mod simulation;
 
 use pyo3::prelude::*;
 
@@ -15,6 +16,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<cache::PyCache>()?;
     m.add_class::<cache::PyReplayResult>()?;
     cluster::register(m)?;
+    m.add_class::<simulation::PySimulation>()?;
     functions::register(m)?;
     Ok(())
 }

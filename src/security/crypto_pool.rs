@@ -47,6 +47,8 @@ pub struct CryptoPool {
     pub size: u32,
     pub queue_size: u32,
     queue: VecDeque<CryptoTask>,
+    /// Tasks taken by a driver (the simulator) and still running on a thread.
+    pub running: u32,
     pub completed: u64,
     pub rejected: u64,
 }
@@ -58,6 +60,7 @@ impl CryptoPool {
             size,
             queue_size,
             queue: VecDeque::new(),
+            running: 0,
             completed: 0,
             rejected: 0,
         }
@@ -75,7 +78,9 @@ impl CryptoPool {
                 Submitted::Rejected
             }
             CryptoPoolMode::Held => {
-                if self.queue.len() as u64 >= self.size as u64 + self.queue_size as u64 {
+                if self.queue.len() as u64 + self.running as u64
+                    >= self.size as u64 + self.queue_size as u64
+                {
                     self.rejected += 1;
                     Submitted::Rejected
                 } else {
@@ -97,9 +102,27 @@ impl CryptoPool {
         self.queue.drain(..).collect()
     }
 
-    /// A stopped node loses its queue.
+    /// A stopped node loses its queue and its running tasks.
     pub fn clear(&mut self) {
         self.queue.clear();
+        self.running = 0;
+    }
+
+    /// For a driver with virtual threads: the next waiting task, if a thread is free. The task counts
+    /// as running until [`CryptoPool::finish`].
+    pub fn start_next(&mut self) -> Option<CryptoTask> {
+        if self.running >= self.size {
+            return None;
+        }
+        let t = self.queue.pop_front()?;
+        self.running += 1;
+        Some(t)
+    }
+
+    /// A running task ended.
+    pub fn finish(&mut self) {
+        self.running = self.running.saturating_sub(1);
+        self.completed += 1;
     }
 }
 

@@ -1,3 +1,15 @@
-//! The simulator layer. For now: seeded workload generators used by the demo and the benchmarks.
+//! The simulator layer: seeded workloads, a cost model, metrics, and the event-driven simulation.
 
+pub mod cost;
+pub mod metrics;
+pub mod report;
+pub mod simulation;
+pub mod spec;
 pub mod workload;
+
+pub use cost::CostModel;
+pub use metrics::{LatencyHistogram, Metrics, Outcome};
+pub use simulation::{
+    Action, NodeChoice, Popularity, Selection, Simulation, TokenSourceSpec, WorkloadKind,
+    WorkloadSpec,
+};

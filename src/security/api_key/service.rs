@@ -424,6 +424,12 @@ impl ApiKeyService {
         }
     }
 
+    /// The hasher of the stored hash a queued verification will check (the simulator's cost model).
+    pub fn pending_hasher(&self, serial: u64) -> Option<Hasher> {
+        let p = self.pending.get(&serial)?;
+        Hasher::resolve_from_hash(p.first.doc.hash.as_deref()?).ok()
+    }
+
     /// Requests waiting on verifications.
     pub fn pending_verifications(&self) -> usize {
         self.pending.len()

@@ -121,6 +121,9 @@ pub struct ServiceAccountService {
     startup_warnings: Vec<String>,
     /// Store lookups that verified a stored hash (file and index).
     pub verifications: u64,
+    /// When set, the hasher of every verification is kept here (the simulator charges their cost).
+    pub collect_verified: bool,
+    pub verified: Vec<Hasher>,
 }
 
 impl ServiceAccountService {
@@ -159,6 +162,8 @@ impl ServiceAccountService {
             rng: ChaCha8Rng::seed_from_u64(seed),
             startup_warnings,
             verifications: 0,
+            collect_verified: false,
+            verified: Vec::new(),
         })
     }
 
@@ -208,7 +213,10 @@ impl ServiceAccountService {
         // S2: the first success wins; a failure moves on; an exception ends the walk.
         let file_ok = {
             let tokens = &self.file.tokens;
-            let verifications = &mut self.verifications;
+            let verifications = Verified {
+                count: &mut self.verifications,
+                hashers: self.collect_verified.then_some(&mut self.verified),
+            };
             self.file
                 .cache
                 .authenticate_traced(token, ctx, &mut self.rng, |t, ctx| {
@@ -220,7 +228,10 @@ impl ServiceAccountService {
             Ok(false) => {}
             Err(e) => return ServiceAccountAuthOutcome::Exception(e),
         }
-        let verifications = &mut self.verifications;
+        let verifications = Verified {
+            count: &mut self.verifications,
+            hashers: self.collect_verified.then_some(&mut self.verified),
+        };
         let index_ok = self
             .index_cache
             .authenticate_traced(token, ctx, &mut self.rng, |t, ctx| {
@@ -379,17 +390,32 @@ fn hasher_name(hash: &str) -> String {
 }
 
 /// S3: the key must be in the file's map; the secret is checked against its hash.
+/// Counts a verification and, for the simulator, which hasher ran.
+struct Verified<'a> {
+    count: &'a mut u64,
+    hashers: Option<&'a mut Vec<Hasher>>,
+}
+
+impl Verified<'_> {
+    fn note(&mut self, stored_hash: &str) {
+        *self.count += 1;
+        if let Some(h) = self.hashers.as_mut() {
+            h.push(Hasher::resolve_from_hash(stored_hash).unwrap_or(Hasher::Noop));
+        }
+    }
+}
+
 fn file_lookup(
     tokens: &ParsedTokens,
     token: &ServiceAccountToken,
     ctx: &mut Ctx<'_>,
-    verifications: &mut u64,
+    mut verifications: Verified<'_>,
 ) -> bool {
     let qualified = token.qualified_name();
     let Some(hash) = tokens.get(&qualified) else {
         return false;
     };
-    *verifications += 1;
+    verifications.note(hash);
     ctx.record(
         EventKind::HashVerification,
         CacheId::FileServiceAccountToken,
@@ -406,7 +432,7 @@ fn index_lookup(
     index: &SecurityIndex,
     token: &ServiceAccountToken,
     ctx: &mut Ctx<'_>,
-    verifications: &mut u64,
+    mut verifications: Verified<'_>,
 ) -> Result<bool, EsError> {
     if index.exists() && !index.state().is_up_to_date() {
         return Err(SecurityIndex::not_up_to_date_error(false));
@@ -418,7 +444,7 @@ fn index_lookup(
     let Some(doc) = index.service_tokens.get(&qualified) else {
         return Ok(false);
     };
-    *verifications += 1;
+    verifications.note(&doc.password_hash);
     ctx.record(
         EventKind::HashVerification,
         CacheId::IndexServiceAccountToken,

@@ -1,0 +1,230 @@
+//! What a simulation measures: authentications by outcome, stale acceptances and their windows, hashing
+//! CPU, queueing, latencies, and per-node cache statistics over time.
+
+use crate::time::Nanos;
+use serde_json::{json, Map, Value};
+
+/// How a simulated request ended. Every request ends in exactly one outcome (or is still in flight).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    Success,
+    /// HTTP 401.
+    Unauthorized,
+    /// HTTP 429: the `security-crypto` pool rejected the verification.
+    TooBusy,
+    /// The chosen node was stopped: nothing answered.
+    Unavailable,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 4] = [
+        Outcome::Success,
+        Outcome::Unauthorized,
+        Outcome::TooBusy,
+        Outcome::Unavailable,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Unauthorized => "401",
+            Outcome::TooBusy => "429",
+            Outcome::Unavailable => "unavailable",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// A log-linear latency histogram (16 sub-buckets per power of two: about 6% resolution) in
+/// nanoseconds.
+#[derive(Debug, Clone, Default)]
+pub struct LatencyHistogram {
+    buckets: Vec<u64>,
+    count: u64,
+    max: Nanos,
+    sum: u128,
+}
+
+const SUB: u32 = 16;
+
+fn bucket_of(v: Nanos) -> usize {
+    if v < SUB as u64 {
+        return v as usize;
+    }
+    let msb = 63 - v.leading_zeros();
+    let shift = msb - 4;
+    let sub = ((v >> shift) & (SUB as u64 - 1)) as u32;
+    ((msb - 3) * SUB + sub) as usize
+}
+
+fn bucket_upper(b: usize) -> Nanos {
+    let b = b as u32;
+    if b < SUB {
+        return b as u64;
+    }
+    let msb = b / SUB + 3;
+    let sub = (b % SUB) as u64;
+    let shift = msb - 4;
+    ((SUB as u64 + sub) << shift) + (1u64 << shift) - 1
+}
+
+impl LatencyHistogram {
+    pub fn record(&mut self, v: Nanos) {
+        let b = bucket_of(v);
+        if self.buckets.len() <= b {
+            self.buckets.resize(b + 1, 0);
+        }
+        self.buckets[b] += 1;
+        self.count += 1;
+        self.max = self.max.max(v);
+        self.sum += v as u128;
+    }
+
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    pub fn max(&self) -> Nanos {
+        self.max
+    }
+
+    pub fn mean(&self) -> f64 {
+        if self.count == 0 {
+            0.0
+        } else {
+            self.sum as f64 / self.count as f64
+        }
+    }
+
+    /// The value at quantile `q` (upper edge of its bucket, never above the maximum seen).
+    pub fn quantile(&self, q: f64) -> Nanos {
+        if self.count == 0 {
+            return 0;
+        }
+        let rank = ((q.clamp(0.0, 1.0) * self.count as f64).ceil() as u64).max(1);
+        let mut seen = 0;
+        for (b, &n) in self.buckets.iter().enumerate() {
+            seen += n;
+            if seen >= rank {
+                return bucket_upper(b).min(self.max);
+            }
+        }
+        self.max
+    }
+}
+
+/// Counters of one node.
+#[derive(Debug, Clone, Default)]
+pub struct NodeMetrics {
+    pub outcomes: [u64; 4],
+    pub stale_acceptances: u64,
+    /// The longest time a credential was accepted after it stopped being valid.
+    pub longest_stale_window: Nanos,
+    pub hashing_cpu: Nanos,
+    pub verifications: u64,
+    pub max_queue_depth: u32,
+}
+
+/// A periodic sample of one node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeSample {
+    pub time: Nanos,
+    pub node: u16,
+    /// Per cache (in `CacheId::ALL` order): (hits, misses, evictions, count) cumulative, or `None` when
+    /// the cache is disabled or the node stopped.
+    pub caches: [Option<(u64, u64, u64, usize)>; 5],
+    pub queue_depth: u32,
+    pub hashing_cpu: Nanos,
+    pub outcomes: [u64; 4],
+}
+
+/// Everything a simulation measured.
+#[derive(Debug, Clone, Default)]
+pub struct Metrics {
+    pub nodes: Vec<NodeMetrics>,
+    pub latency: LatencyHistogram,
+    pub samples: Vec<NodeSample>,
+    /// Requests started, per workload.
+    pub requests: Vec<u64>,
+    /// Outcomes per workload.
+    pub workload_outcomes: Vec<[u64; 4]>,
+}
+
+impl Metrics {
+    pub fn new(nodes: usize, workloads: usize) -> Self {
+        Metrics {
+            nodes: vec![NodeMetrics::default(); nodes],
+            latency: LatencyHistogram::default(),
+            samples: Vec::new(),
+            requests: vec![0; workloads],
+            workload_outcomes: vec![[0; 4]; workloads],
+        }
+    }
+
+    pub fn record_outcome(
+        &mut self,
+        node: usize,
+        workload: usize,
+        outcome: Outcome,
+        latency: Option<Nanos>,
+    ) {
+        self.nodes[node].outcomes[outcome.index()] += 1;
+        if let Some(w) = self.workload_outcomes.get_mut(workload) {
+            w[outcome.index()] += 1;
+        }
+        if let Some(l) = latency {
+            self.latency.record(l);
+        }
+    }
+
+    pub fn total_outcomes(&self) -> [u64; 4] {
+        let mut t = [0; 4];
+        for n in &self.nodes {
+            for (i, v) in n.outcomes.iter().enumerate() {
+                t[i] += v;
+            }
+        }
+        t
+    }
+
+    pub fn outcome_json(o: &[u64; 4]) -> Value {
+        let mut m = Map::new();
+        for x in Outcome::ALL {
+            m.insert(x.name().into(), json!(o[x.index()]));
+        }
+        Value::Object(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_quantiles_are_close() {
+        let mut h = LatencyHistogram::default();
+        for v in 1..=10_000u64 {
+            h.record(v * 1000);
+        }
+        let p50 = h.quantile(0.5) as f64;
+        assert!((p50 - 5_000_000.0).abs() / 5_000_000.0 < 0.07, "{p50}");
+        let p99 = h.quantile(0.99) as f64;
+        assert!((p99 - 9_900_000.0).abs() / 9_900_000.0 < 0.07, "{p99}");
+        assert_eq!(h.quantile(1.0), 10_000_000);
+        assert_eq!(h.count(), 10_000);
+    }
+
+    #[test]
+    fn buckets_are_monotonic() {
+        let mut last = 0;
+        for v in [0u64, 1, 15, 16, 17, 31, 32, 1000, 1 << 20, u64::MAX >> 1] {
+            let b = bucket_of(v);
+            assert!(b >= last);
+            assert!(bucket_upper(b) >= v);
+            last = b;
+        }
+    }
+}

@@ -1,0 +1,1096 @@
+//! The invalidation simulator: one event queue in virtual time where workloads, scheduled actions,
+//! faults, the nodes' `security-crypto` pools and periodic samples interleave deterministically.
+//!
+//! Requests authenticate straight through the node's services (the same code the REST layer calls),
+//! so a simulated request sees exactly the caches, rules and failures a REST request would. Hash
+//! verifications are queued on each node's crypto pool (threads and queue from the settings) and
+//! take the virtual CPU time of the [`CostModel`]; a full pool rejects with 429.
+
+use super::cost::CostModel;
+use super::metrics::{Metrics, NodeSample, Outcome};
+use crate::cluster::{Authentication, Cluster, InvalidateApiKeyRequest, RealmRef};
+use crate::error::EsError;
+use crate::events::{CacheId, EventKind, NodeIndex};
+use crate::security::api_key::{ApiKeyCredentials, ApiKeyType, AuthOutcome, AuthStep};
+use crate::security::crypto_pool::CryptoPoolMode;
+use crate::security::hashing::{Hasher, Secret};
+use crate::security::index::IndexHealth;
+use crate::security::service_account::{
+    ServiceAccountAuthOutcome, ServiceAccountId, ServiceAccountToken,
+};
+use crate::time::{epoch_millis, Nanos, TimeValue, NANOS_PER_SECOND};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Exp, Zipf};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+/// Which credential a request presents.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Popularity {
+    Uniform,
+    /// Zipf with exponent `s` (rank 0 most popular).
+    Zipf {
+        s: f64,
+    },
+    /// `probability` of the requests go to the first `fraction` of the credentials.
+    Hotspot {
+        fraction: f64,
+        probability: f64,
+    },
+}
+
+/// Which node receives a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeChoice {
+    RoundRobin,
+    Random,
+    /// Each credential always goes to the same node.
+    Sticky,
+    /// Weights per node (in node order).
+    Weighted(Vec<f64>),
+}
+
+/// Where a service token workload's tokens live.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TokenSourceSpec {
+    /// Index tokens, created through the token API.
+    Index,
+    /// File tokens written by the `elasticsearch-service-tokens` tool on these nodes.
+    File { nodes: Vec<NodeIndex> },
+}
+
+/// A stream of authentications.
+#[derive(Debug, Clone)]
+pub struct WorkloadSpec {
+    pub name: String,
+    pub kind: WorkloadKind,
+    /// How many credentials.
+    pub population: usize,
+    /// Requests per virtual second (Poisson arrivals).
+    pub rate: f64,
+    pub popularity: Popularity,
+    pub node_choice: NodeChoice,
+    /// Share of requests presenting a wrong secret.
+    pub wrong_secret_share: f64,
+    /// Credentials created over this long from the start (0: all up front).
+    pub create_over: Nanos,
+    pub start: Nanos,
+    pub stop: Option<Nanos>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum WorkloadKind {
+    ApiKey {
+        creator_node: NodeIndex,
+        expiration: Option<TimeValue>,
+    },
+    ServiceToken {
+        account: String,
+        source: TokenSourceSpec,
+    },
+}
+
+/// Which credentials an action targets.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Selection {
+    /// By index in the workload's population.
+    Indices(Vec<usize>),
+    /// `n` drawn at random (distinct, deterministic).
+    Random(usize),
+    /// The first `n` (the most popular under Zipf).
+    Top(usize),
+    All,
+}
+
+/// A scheduled action or fault.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Any REST request, with the given `Authorization` header.
+    Rest {
+        method: String,
+        path: String,
+        body: Option<String>,
+        node: Option<NodeIndex>,
+        authorization: Option<String>,
+    },
+    /// `DELETE /_security/api_key` for some of a workload's keys, coordinated by `node`.
+    InvalidateApiKeys {
+        workload: usize,
+        selection: Selection,
+        node: NodeIndex,
+    },
+    /// Delete some of a workload's index tokens.
+    DeleteServiceTokens {
+        workload: usize,
+        selection: Selection,
+        node: NodeIndex,
+    },
+    /// Remove some of a file-token workload's tokens from the files of these nodes.
+    RemoveFileTokens {
+        workload: usize,
+        selection: Selection,
+        nodes: Vec<NodeIndex>,
+    },
+    /// Write a `service_tokens` file on these nodes.
+    SetServiceTokensFile {
+        nodes: Vec<NodeIndex>,
+        content: Vec<u8>,
+    },
+    /// A clear-cache request (`ClearSecurityCacheRequest`) with a cache name and keys (empty: all).
+    ClearCache {
+        cache: String,
+        keys: Vec<String>,
+        node: NodeIndex,
+    },
+    StopNode(NodeIndex),
+    StartNode(NodeIndex),
+    Partition(NodeIndex),
+    Heal(NodeIndex),
+    /// Drop the next clear-cache broadcast to these nodes.
+    DropClearCache(Vec<NodeIndex>),
+    IndexHealth(IndexHealth),
+    IndexDelete,
+    IndexClose,
+    IndexOpen,
+    IndexRecreate,
+    IndexUpToDate(bool),
+}
+
+#[derive(Debug, Clone)]
+struct Credential {
+    /// API key id or qualified token name.
+    id: String,
+    secret: Secret,
+    wrong: Secret,
+    created: bool,
+    /// When the credential stopped being valid (invalidated, deleted); expiry is checked separately.
+    invalid_since: Option<Nanos>,
+    expires_at: Option<Nanos>,
+    /// For file tokens: the nodes whose file holds it now, and since when it was removed from each.
+    removed_from_file: HashMap<NodeIndex, Nanos>,
+}
+
+#[derive(Debug)]
+struct Workload {
+    spec: WorkloadSpec,
+    credentials: Vec<Credential>,
+    zipf: Option<Zipf<f64>>,
+    round_robin: usize,
+    created: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Ev {
+    Arrival { workload: usize },
+    CreateCredential { workload: usize },
+    CryptoDone { node: NodeIndex, ticket: u64 },
+    Action { index: usize },
+    Sample,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct InFlight {
+    arrival: Nanos,
+    node: NodeIndex,
+    workload: usize,
+    credential: usize,
+    wrong: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Scheduled {
+    action: Action,
+    every: Option<Nanos>,
+}
+
+/// A simulation over a cluster. The cluster is passed to [`Simulation::run_until`], so that callers
+/// can inspect or change it between runs.
+pub struct Simulation {
+    rng: ChaCha8Rng,
+    queue: BinaryHeap<Reverse<(Nanos, u64, Ev)>>,
+    seq: u64,
+    workloads: Vec<Workload>,
+    actions: Vec<Scheduled>,
+    in_flight: HashMap<u64, InFlight>,
+    pub cost: CostModel,
+    pub metrics: Metrics,
+    pub sample_interval: Nanos,
+    started: bool,
+    next_request: u64,
+    /// Errors of scheduled actions (time, action, error reason): a simulation does not stop for them.
+    pub action_errors: Vec<(Nanos, String, String)>,
+}
+
+impl std::fmt::Debug for Simulation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulation")
+            .field("workloads", &self.workloads.len())
+            .field("actions", &self.actions.len())
+            .field("in_flight", &self.in_flight.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn sim_err(msg: impl Into<String>) -> EsError {
+    EsError::illegal_argument(msg)
+}
+
+/// The `elastic` superuser, as the simulation's own actions run.
+fn elastic() -> Authentication {
+    Authentication::Realm {
+        username: "elastic".into(),
+        roles: vec!["superuser".into()],
+        full_name: None,
+        email: None,
+        metadata: serde_json::json!({"_reserved": true}),
+        realm: RealmRef {
+            name: "reserved".into(),
+            type_: "reserved".into(),
+        },
+    }
+}
+
+impl Simulation {
+    pub fn new(cluster: &Cluster, seed: u64) -> Simulation {
+        Simulation {
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            queue: BinaryHeap::new(),
+            seq: 0,
+            workloads: Vec::new(),
+            actions: Vec::new(),
+            in_flight: HashMap::new(),
+            cost: CostModel::default(),
+            metrics: Metrics::new(cluster.nodes().len(), 0),
+            sample_interval: 10 * NANOS_PER_SECOND,
+            started: false,
+            next_request: 1 << 40,
+            action_errors: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, at: Nanos, ev: Ev) {
+        self.seq += 1;
+        self.queue.push(Reverse((at, self.seq, ev)));
+    }
+
+    /// Adds a workload; returns its index.
+    pub fn add_workload(
+        &mut self,
+        cluster: &Cluster,
+        spec: WorkloadSpec,
+    ) -> Result<usize, EsError> {
+        if !(spec.rate.is_finite() && spec.rate >= 0.0) {
+            return Err(sim_err(format!(
+                "workload [{}]: rate must be a non-negative number, got [{}]",
+                spec.name, spec.rate
+            )));
+        }
+        if spec.population == 0 {
+            return Err(sim_err(format!(
+                "workload [{}]: population must be at least 1",
+                spec.name
+            )));
+        }
+        if !(0.0..=1.0).contains(&spec.wrong_secret_share) {
+            return Err(sim_err(format!(
+                "workload [{}]: wrong_secret_share must be in [0, 1]",
+                spec.name
+            )));
+        }
+        let nodes = cluster.nodes().len();
+        let check_node = |n: NodeIndex| -> Result<(), EsError> {
+            if (n as usize) < nodes {
+                Ok(())
+            } else {
+                Err(sim_err(format!(
+                    "workload [{}]: no node with index [{n}]",
+                    spec.name
+                )))
+            }
+        };
+        match &spec.kind {
+            WorkloadKind::ApiKey { creator_node, .. } => check_node(*creator_node)?,
+            WorkloadKind::ServiceToken { account, source } => {
+                if crate::security::service_account::find_account(account).is_none() {
+                    return Err(sim_err(format!(
+                        "workload [{}]: service account [{account}] does not exist",
+                        spec.name
+                    )));
+                }
+                if let TokenSourceSpec::File { nodes: ns } = source {
+                    for n in ns {
+                        check_node(*n)?;
+                    }
+                }
+            }
+        }
+        if let NodeChoice::Weighted(w) = &spec.node_choice {
+            if w.len() != nodes
+                || w.iter().any(|x| !x.is_finite() || *x < 0.0)
+                || w.iter().sum::<f64>() <= 0.0
+            {
+                return Err(sim_err(format!(
+                    "workload [{}]: weighted node choice needs {nodes} non-negative weights with a positive sum",
+                    spec.name
+                )));
+            }
+        }
+        let zipf = match spec.popularity {
+            Popularity::Zipf { s } => Some(Zipf::new(spec.population as f64, s).map_err(|_| {
+                sim_err(format!(
+                    "workload [{}]: zipf exponent must be >= 0, got [{s}]",
+                    spec.name
+                ))
+            })?),
+            Popularity::Hotspot {
+                fraction,
+                probability,
+            } => {
+                if !(0.0..=1.0).contains(&fraction) || !(0.0..=1.0).contains(&probability) {
+                    return Err(sim_err(format!(
+                        "workload [{}]: hotspot fraction and probability must be in [0, 1]",
+                        spec.name
+                    )));
+                }
+                None
+            }
+            Popularity::Uniform => None,
+        };
+        let idx = self.workloads.len();
+        self.workloads.push(Workload {
+            spec,
+            credentials: Vec::new(),
+            zipf,
+            round_robin: 0,
+            created: 0,
+        });
+        self.metrics.requests.push(0);
+        self.metrics.workload_outcomes.push([0; 4]);
+        Ok(idx)
+    }
+
+    /// Schedules an action at `at`, and then every `every` if given.
+    pub fn schedule(
+        &mut self,
+        at: Nanos,
+        every: Option<Nanos>,
+        action: Action,
+    ) -> Result<(), EsError> {
+        if every == Some(0) {
+            return Err(sim_err("a repeating action needs a positive interval"));
+        }
+        let index = self.actions.len();
+        self.actions.push(Scheduled { action, every });
+        self.push(at, Ev::Action { index });
+        Ok(())
+    }
+
+    fn start(&mut self, cluster: &mut Cluster) {
+        self.started = true;
+        let now = cluster.now();
+        for n in 0..cluster.nodes().len() {
+            if let Some(node) = cluster.node_mut(n as NodeIndex) {
+                node.crypto_pool.mode = CryptoPoolMode::Held;
+                node.service_accounts.collect_verified = true;
+            }
+        }
+        if self.metrics.nodes.len() < cluster.nodes().len() {
+            self.metrics
+                .nodes
+                .resize(cluster.nodes().len(), Default::default());
+        }
+        for w in 0..self.workloads.len() {
+            let spec = self.workloads[w].spec.clone();
+            let pop = spec.population;
+            if spec.create_over == 0 {
+                for _ in 0..pop {
+                    self.create_credential(cluster, w);
+                }
+            } else {
+                let step = spec.create_over / pop as u64;
+                for i in 0..pop {
+                    self.push(
+                        now + spec.start + step * i as u64,
+                        Ev::CreateCredential { workload: w },
+                    );
+                }
+            }
+            if spec.rate > 0.0 {
+                let first = now + spec.start + self.exp_gap(spec.rate);
+                self.push(first, Ev::Arrival { workload: w });
+            }
+        }
+        self.push(now, Ev::Sample);
+    }
+
+    fn exp_gap(&mut self, rate: f64) -> Nanos {
+        match Exp::new(rate) {
+            Ok(e) => (e.sample(&mut self.rng) * NANOS_PER_SECOND as f64)
+                .round()
+                .max(1.0) as Nanos,
+            Err(_) => Nanos::MAX / 4,
+        }
+    }
+
+    /// Creates the next credential of a workload (through the same code paths as the APIs).
+    fn create_credential(&mut self, cluster: &mut Cluster, w: usize) {
+        let i = self.workloads[w].created;
+        if i >= self.workloads[w].spec.population {
+            return;
+        }
+        self.workloads[w].created += 1;
+        let spec = self.workloads[w].spec.clone();
+        let auth = elastic();
+        let name = format!("{}-{i}", spec.name);
+        let cred = match &spec.kind {
+            WorkloadKind::ApiKey {
+                creator_node,
+                expiration,
+            } => {
+                let req = crate::cluster::CreateApiKeyRequest {
+                    name,
+                    expiration: *expiration,
+                    ..Default::default()
+                };
+                // The creating node hashes on its pool; the simulation's pool is held, so create in
+                // immediate mode (creation is not the load being studied).
+                let mode = cluster.node(*creator_node).map(|n| n.crypto_pool.mode);
+                if let Some(n) = cluster.node_mut(*creator_node) {
+                    n.crypto_pool.mode = CryptoPoolMode::Immediate;
+                }
+                let created = cluster.create_api_key(*creator_node, &auth, req);
+                if let (Some(n), Some(m)) = (cluster.node_mut(*creator_node), mode) {
+                    n.crypto_pool.mode = m;
+                }
+                match created {
+                    Ok(k) => {
+                        let expires_at = k.expiration.map(|ms| {
+                            let off = ms - epoch_millis(0);
+                            (off.max(0) as u64).saturating_mul(1_000_000)
+                        });
+                        Credential {
+                            id: k.id,
+                            wrong: Secret::new(format!("{}x", &k.api_key.expose()[1..])),
+                            secret: k.api_key,
+                            created: true,
+                            invalid_since: None,
+                            expires_at,
+                            removed_from_file: HashMap::new(),
+                        }
+                    }
+                    Err(e) => {
+                        self.action_errors.push((
+                            cluster.now(),
+                            format!("create api key [{}]", spec.name),
+                            e.reason,
+                        ));
+                        return;
+                    }
+                }
+            }
+            WorkloadKind::ServiceToken { account, source } => {
+                let Ok(acc) = ServiceAccountId::from_principal(account) else {
+                    return;
+                };
+                let token_name = format!("{}-{i}", spec.name);
+                let bearer = match source {
+                    TokenSourceSpec::Index => {
+                        match cluster.create_service_token(0, &auth, &acc, Some(&token_name)) {
+                            Ok((_, v)) => v,
+                            Err(e) => {
+                                self.action_errors.push((
+                                    cluster.now(),
+                                    "create service token".into(),
+                                    e.reason,
+                                ));
+                                return;
+                            }
+                        }
+                    }
+                    TokenSourceSpec::File { nodes } => {
+                        // One token value on every listed node: the tool on the first, the same line
+                        // copied to the others (operators copy the file around).
+                        let Some(&first) = nodes.first() else { return };
+                        let bearer =
+                            match cluster.service_tokens_tool_create(first, account, &token_name) {
+                                Ok(b) => b,
+                                Err(e) => {
+                                    self.action_errors.push((
+                                        cluster.now(),
+                                        "service tokens tool".into(),
+                                        e.message,
+                                    ));
+                                    return;
+                                }
+                            };
+                        let content = cluster
+                            .node(first)
+                            .map(|n| n.service_tokens_file().to_vec())
+                            .unwrap_or_default();
+                        for &n in &nodes[1..] {
+                            let _ = cluster.set_service_tokens_file(n, content.clone());
+                        }
+                        bearer
+                    }
+                };
+                let Some(token) = ServiceAccountToken::try_parse(bearer.expose()) else {
+                    return;
+                };
+                Credential {
+                    id: token.qualified_name(),
+                    wrong: Secret::new(format!("{}x", &token.secret.expose()[1..])),
+                    secret: token.secret,
+                    created: true,
+                    invalid_since: None,
+                    expires_at: None,
+                    removed_from_file: HashMap::new(),
+                }
+            }
+        };
+        self.workloads[w].credentials.push(cred);
+    }
+
+    fn pick_credential(&mut self, w: usize) -> Option<usize> {
+        let n = self.workloads[w].credentials.len();
+        if n == 0 {
+            return None;
+        }
+        let pop = self.workloads[w].spec.population;
+        let i = match self.workloads[w].spec.popularity.clone() {
+            Popularity::Uniform => self.rng.random_range(0..pop),
+            Popularity::Zipf { .. } => {
+                let z = self.workloads[w].zipf?;
+                (z.sample(&mut self.rng) as usize).clamp(1, pop) - 1
+            }
+            Popularity::Hotspot {
+                fraction,
+                probability,
+            } => {
+                let hot = ((pop as f64 * fraction).ceil() as usize).clamp(1, pop);
+                if self.rng.random::<f64>() < probability || hot == pop {
+                    self.rng.random_range(0..hot)
+                } else {
+                    self.rng.random_range(hot..pop)
+                }
+            }
+        };
+        // Credentials not created yet fall back onto the created ones.
+        Some(i % n)
+    }
+
+    fn pick_node(&mut self, cluster: &Cluster, w: usize, credential: usize) -> NodeIndex {
+        let nodes = cluster.nodes().len();
+        let choice = self.workloads[w].spec.node_choice.clone();
+        let i = match choice {
+            NodeChoice::RoundRobin => {
+                let r = self.workloads[w].round_robin;
+                self.workloads[w].round_robin = r.wrapping_add(1);
+                r % nodes
+            }
+            NodeChoice::Random => self.rng.random_range(0..nodes),
+            NodeChoice::Sticky => {
+                // A fixed, seed-independent spread of credentials over nodes.
+                let h = (credential as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
+                (h as usize) % nodes
+            }
+            NodeChoice::Weighted(ws) => {
+                let total: f64 = ws.iter().sum();
+                let mut x = self.rng.random::<f64>() * total;
+                let mut pick = nodes - 1;
+                for (j, wt) in ws.iter().enumerate() {
+                    if x < *wt {
+                        pick = j;
+                        break;
+                    }
+                    x -= wt;
+                }
+                pick
+            }
+        };
+        i as NodeIndex
+    }
+
+    /// Whether a credential is valid for `node` at `now` (ground truth), and since when it is not.
+    fn invalid_since(&self, w: usize, c: usize, node: NodeIndex, now: Nanos) -> Option<Nanos> {
+        let cred = &self.workloads[w].credentials[c];
+        let mut since = cred.invalid_since;
+        if let Some(exp) = cred.expires_at {
+            if now >= exp {
+                since = Some(since.map_or(exp, |s| s.min(exp)));
+            }
+        }
+        if let Some(&t) = cred.removed_from_file.get(&node) {
+            since = Some(since.map_or(t, |s| s.min(t)));
+        }
+        since
+    }
+
+    fn finish(&mut self, cluster: &mut Cluster, request: u64, outcome: Outcome, message: &str) {
+        let Some(f) = self.in_flight.remove(&request) else {
+            return;
+        };
+        let now = cluster.now();
+        let latency = now - f.arrival;
+        self.metrics
+            .record_outcome(f.node as usize, f.workload, outcome, Some(latency));
+        let id = self.workloads[f.workload].credentials[f.credential]
+            .id
+            .clone();
+        let (kind, detail) = match outcome {
+            Outcome::Success => {
+                let stale = self.invalid_since(f.workload, f.credential, f.node, now);
+                if let Some(since) = stale {
+                    let m = &mut self.metrics.nodes[f.node as usize];
+                    m.stale_acceptances += 1;
+                    m.longest_stale_window = m.longest_stale_window.max(now - since);
+                }
+                (
+                    EventKind::AuthSuccess,
+                    if stale.is_some() { "stale" } else { "" },
+                )
+            }
+            Outcome::Unauthorized => (EventKind::AuthFailure, message),
+            Outcome::TooBusy => (EventKind::AuthRejected, message),
+            Outcome::Unavailable => (EventKind::NodeUnreachable, "node stopped"),
+        };
+        let _ = f.wrong;
+        cluster
+            .events
+            .record(now, f.node, kind, CacheId::None, &id, detail);
+    }
+
+    fn api_key_outcome(outcome: &AuthOutcome) -> (Outcome, String) {
+        match outcome {
+            AuthOutcome::Success(_) => (Outcome::Success, String::new()),
+            AuthOutcome::Unsuccessful { message } => {
+                (Outcome::Unauthorized, format!("API key: {message}"))
+            }
+            AuthOutcome::Terminate {
+                too_busy: true,
+                message,
+            } => (Outcome::TooBusy, message.clone()),
+            AuthOutcome::Terminate { message, .. } => (Outcome::Unauthorized, message.clone()),
+            AuthOutcome::Exception(e) => (Outcome::Unauthorized, e.reason.clone()),
+        }
+    }
+
+    fn arrival(&mut self, cluster: &mut Cluster, w: usize) {
+        let now = cluster.now();
+        let spec_rate = self.workloads[w].spec.rate;
+        let stop = self.workloads[w].spec.stop;
+        let next = now + self.exp_gap(spec_rate);
+        if stop.is_none_or(|s| next < s) {
+            self.push(next, Ev::Arrival { workload: w });
+        }
+        let Some(c) = self.pick_credential(w) else {
+            return;
+        };
+        let node = self.pick_node(cluster, w, c);
+        let wrong = self.workloads[w].spec.wrong_secret_share > 0.0
+            && self.rng.random::<f64>() < self.workloads[w].spec.wrong_secret_share;
+        let request = self.next_request;
+        self.next_request += 1;
+        self.metrics.requests[w] += 1;
+        self.in_flight.insert(
+            request,
+            InFlight {
+                arrival: now,
+                node,
+                workload: w,
+                credential: c,
+                wrong,
+            },
+        );
+        if !cluster.node(node).is_some_and(|n| n.running()) {
+            self.finish(cluster, request, Outcome::Unavailable, "");
+            return;
+        }
+        let cred = &self.workloads[w].credentials[c];
+        let secret = if wrong {
+            cred.wrong.clone()
+        } else {
+            cred.secret.clone()
+        };
+        match self.workloads[w].spec.kind.clone() {
+            WorkloadKind::ApiKey { .. } => {
+                let creds = ApiKeyCredentials {
+                    id: cred.id.clone(),
+                    secret,
+                    expected_type: ApiKeyType::Rest,
+                };
+                let step = cluster_authenticate_api_key(cluster, node, creds, request);
+                self.on_step(cluster, request, step);
+                self.pump(cluster, node);
+            }
+            WorkloadKind::ServiceToken { account, .. } => {
+                let Ok(acc) = ServiceAccountId::from_principal(&account) else {
+                    return;
+                };
+                let name = cred.id.rsplit('/').next().unwrap_or("").to_string();
+                let token = ServiceAccountToken {
+                    account: acc,
+                    name,
+                    secret,
+                };
+                let outcome = cluster_authenticate_token(cluster, node, &token);
+                // Service token verifications run on the request's own thread: they add latency and
+                // CPU, not pool queueing.
+                let hashers = cluster
+                    .node_mut(node)
+                    .map(|n| std::mem::take(&mut n.service_accounts.verified))
+                    .unwrap_or_default();
+                let cost: Nanos = hashers.iter().map(|h| self.cost.verification(*h)).sum();
+                let m = &mut self.metrics.nodes[node as usize];
+                m.hashing_cpu += cost;
+                m.verifications += hashers.len() as u64;
+                if let Some(f) = self.in_flight.get_mut(&request) {
+                    // Charged as if the request started `cost` earlier: the latency it adds.
+                    f.arrival = f.arrival.saturating_sub(cost);
+                }
+                match outcome {
+                    ServiceAccountAuthOutcome::Success(_) => {
+                        self.finish(cluster, request, Outcome::Success, "")
+                    }
+                    ServiceAccountAuthOutcome::Failure(e)
+                    | ServiceAccountAuthOutcome::Exception(e) => {
+                        self.finish(cluster, request, Outcome::Unauthorized, &e.reason)
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_step(&mut self, cluster: &mut Cluster, request: u64, step: AuthStep) {
+        if let AuthStep::Done(o) = step {
+            let (outcome, msg) = Self::api_key_outcome(&o);
+            self.finish(cluster, request, outcome, &msg);
+        }
+    }
+
+    /// Starts queued verifications on free virtual threads of a node.
+    fn pump(&mut self, cluster: &mut Cluster, node: NodeIndex) {
+        let now = cluster.now();
+        loop {
+            let Some(n) = cluster.node_mut(node) else {
+                return;
+            };
+            let depth = n.crypto_pool.queued() as u32;
+            let m = &mut self.metrics.nodes[node as usize];
+            m.max_queue_depth = m.max_queue_depth.max(depth);
+            let Some(task) = n.crypto_pool.start_next() else {
+                return;
+            };
+            let hasher = n
+                .api_keys
+                .pending_hasher(task.ticket)
+                .unwrap_or(Hasher::Ssha256);
+            let cost = self.cost.verification(hasher);
+            let m = &mut self.metrics.nodes[node as usize];
+            m.hashing_cpu += cost;
+            m.verifications += 1;
+            self.push(
+                now + cost,
+                Ev::CryptoDone {
+                    node,
+                    ticket: task.ticket,
+                },
+            );
+        }
+    }
+
+    fn crypto_done(&mut self, cluster: &mut Cluster, node: NodeIndex, ticket: u64) {
+        let Some(n) = cluster.node_mut(node) else {
+            return;
+        };
+        if !n.running() {
+            return;
+        }
+        n.crypto_pool.finish();
+        let done = cluster_complete(cluster, node, ticket);
+        for (request, step) in done {
+            self.on_step(cluster, request, step);
+        }
+        self.pump(cluster, node);
+    }
+
+    fn sample(&mut self, cluster: &mut Cluster) {
+        let now = cluster.now();
+        for (i, n) in cluster.nodes().iter().enumerate() {
+            let mut caches = [None; 5];
+            for (j, c) in CacheId::ALL.iter().enumerate() {
+                caches[j] = match (
+                    cluster.cache_stats(i as NodeIndex, *c),
+                    cluster.cache_size(i as NodeIndex, *c),
+                ) {
+                    (Some(s), Some(sz)) => Some((s.hits, s.misses, s.evictions, sz.0)),
+                    _ => None,
+                };
+            }
+            let m = &self.metrics.nodes[i];
+            self.metrics.samples.push(NodeSample {
+                time: now,
+                node: i as u16,
+                caches,
+                queue_depth: n.crypto_pool.queued() as u32 + n.crypto_pool.running,
+                hashing_cpu: m.hashing_cpu,
+                outcomes: m.outcomes,
+            });
+        }
+        let next = now + self.sample_interval.max(1);
+        self.push(next, Ev::Sample);
+    }
+
+    fn select(&mut self, w: usize, sel: &Selection) -> Vec<usize> {
+        let n = self.workloads.get(w).map_or(0, |w| w.credentials.len());
+        match sel {
+            Selection::All => (0..n).collect(),
+            Selection::Top(k) => (0..(*k).min(n)).collect(),
+            Selection::Indices(v) => v.iter().copied().filter(|&i| i < n).collect(),
+            Selection::Random(k) => {
+                let k = (*k).min(n);
+                let mut picked: Vec<usize> = Vec::with_capacity(k);
+                let mut pool: Vec<usize> = (0..n).collect();
+                for j in 0..k {
+                    let r = self.rng.random_range(j..n);
+                    pool.swap(j, r);
+                    picked.push(pool[j]);
+                }
+                picked
+            }
+        }
+    }
+
+    fn run_action(&mut self, cluster: &mut Cluster, index: usize) -> Result<(), EsError> {
+        let action = self.actions[index].action.clone();
+        let now = cluster.now();
+        match action {
+            Action::Rest {
+                method,
+                path,
+                body,
+                node,
+                authorization,
+            } => {
+                let node = node
+                    .or_else(|| cluster.first_running())
+                    .ok_or_else(|| sim_err("every node is stopped"))?;
+                let mut headers = Vec::new();
+                if let Some(a) = authorization {
+                    headers.push(("Authorization".to_string(), a));
+                }
+                if body.is_some() {
+                    headers.push(("Content-Type".to_string(), "application/json".to_string()));
+                }
+                let resp = crate::rest::handle(
+                    cluster,
+                    node,
+                    &method,
+                    &path,
+                    headers,
+                    body.map(String::into_bytes),
+                );
+                if resp.status >= 400 {
+                    return Err(sim_err(format!(
+                        "{method} {path} answered {}: {}",
+                        resp.status, resp.body
+                    )));
+                }
+            }
+            Action::InvalidateApiKeys {
+                workload,
+                selection,
+                node,
+            } => {
+                let picked = self.select(workload, &selection);
+                let ids: Vec<String> = picked
+                    .iter()
+                    .map(|&c| self.workloads[workload].credentials[c].id.clone())
+                    .collect();
+                if ids.is_empty() {
+                    return Ok(());
+                }
+                let req = InvalidateApiKeyRequest {
+                    ids: Some(ids),
+                    ..Default::default()
+                };
+                let res = cluster.invalidate_api_keys(node, &elastic(), &req)?;
+                for c in picked {
+                    let cred = &mut self.workloads[workload].credentials[c];
+                    if res.invalidated.contains(&cred.id) {
+                        cred.invalid_since.get_or_insert(now);
+                    }
+                }
+            }
+            Action::DeleteServiceTokens {
+                workload,
+                selection,
+                node,
+            } => {
+                let picked = self.select(workload, &selection);
+                for c in picked {
+                    let id = self.workloads[workload].credentials[c].id.clone();
+                    let mut parts = id.rsplitn(2, '/');
+                    let name = parts.next().unwrap_or("").to_string();
+                    let principal = parts.next().unwrap_or("").to_string();
+                    let acc = ServiceAccountId::from_principal(&principal)?;
+                    if cluster.delete_service_token(node, &acc, &name)? {
+                        self.workloads[workload].credentials[c]
+                            .invalid_since
+                            .get_or_insert(now);
+                    }
+                }
+            }
+            Action::RemoveFileTokens {
+                workload,
+                selection,
+                nodes,
+            } => {
+                let picked = self.select(workload, &selection);
+                for c in picked {
+                    let id = self.workloads[workload].credentials[c].id.clone();
+                    let mut parts = id.rsplitn(2, '/');
+                    let name = parts.next().unwrap_or("").to_string();
+                    let principal = parts.next().unwrap_or("").to_string();
+                    for &n in &nodes {
+                        if cluster
+                            .service_tokens_tool_delete(n, &principal, &name)
+                            .is_ok()
+                        {
+                            self.workloads[workload].credentials[c]
+                                .removed_from_file
+                                .entry(n)
+                                .or_insert(now);
+                        }
+                    }
+                }
+            }
+            Action::SetServiceTokensFile { nodes, content } => {
+                for n in nodes {
+                    cluster.set_service_tokens_file(n, content.clone())?;
+                }
+            }
+            Action::ClearCache { cache, keys, node } => {
+                cluster.clear_security_cache(node, &cache, &keys);
+            }
+            Action::StopNode(n) => {
+                let abandoned = cluster
+                    .node_mut(n)
+                    .map(|node| node.api_keys.abandon_pending())
+                    .unwrap_or_default();
+                cluster.stop_node(n)?;
+                for r in abandoned {
+                    self.finish(cluster, r, Outcome::Unavailable, "node stopped");
+                }
+            }
+            Action::StartNode(n) => {
+                cluster.start_node(n)?;
+                if let Some(node) = cluster.node_mut(n) {
+                    node.crypto_pool.mode = CryptoPoolMode::Held;
+                    node.service_accounts.collect_verified = true;
+                }
+            }
+            Action::Partition(n) => cluster.set_partitioned(n, true)?,
+            Action::Heal(n) => cluster.set_partitioned(n, false)?,
+            Action::DropClearCache(nodes) => cluster.drop_clear_cache_to.extend(nodes),
+            Action::IndexHealth(h) => cluster.set_security_index_health(h)?,
+            Action::IndexDelete => cluster.delete_security_index(),
+            Action::IndexClose => cluster.close_security_index(),
+            Action::IndexOpen => cluster.open_security_index(),
+            Action::IndexRecreate => cluster.recreate_security_index(),
+            Action::IndexUpToDate(b) => cluster.set_security_index_up_to_date(b),
+        }
+        Ok(())
+    }
+
+    /// Runs every event up to and including `until` (virtual nanoseconds); the clock then stands at
+    /// `until`.
+    pub fn run_until(&mut self, cluster: &mut Cluster, until: Nanos) {
+        if !self.started {
+            self.start(cluster);
+        }
+        while let Some(Reverse((at, _, _))) = self.queue.peek() {
+            if *at > until {
+                break;
+            }
+            let Some(Reverse((at, _, ev))) = self.queue.pop() else {
+                break;
+            };
+            if at > cluster.now() {
+                cluster.advance(at - cluster.now());
+            }
+            match ev {
+                Ev::Arrival { workload } => self.arrival(cluster, workload),
+                Ev::CreateCredential { workload } => self.create_credential(cluster, workload),
+                Ev::CryptoDone { node, ticket } => self.crypto_done(cluster, node, ticket),
+                Ev::Sample => self.sample(cluster),
+                Ev::Action { index } => {
+                    if let Err(e) = self.run_action(cluster, index) {
+                        self.action_errors.push((
+                            cluster.now(),
+                            format!("{:?}", self.actions[index].action),
+                            e.reason,
+                        ));
+                    }
+                    if let Some(every) = self.actions[index].every {
+                        let next = cluster.now() + every;
+                        self.push(next, Ev::Action { index });
+                    }
+                }
+            }
+        }
+        if until > cluster.now() {
+            cluster.advance(until - cluster.now());
+        }
+    }
+
+    /// Requests started and not finished yet.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    pub fn workload_names(&self) -> Vec<String> {
+        self.workloads.iter().map(|w| w.spec.name.clone()).collect()
+    }
+
+    /// Ids (API key ids or qualified token names) of a workload's credentials.
+    pub fn credential_ids(&self, w: usize) -> Vec<String> {
+        self.workloads
+            .get(w)
+            .map(|w| w.credentials.iter().map(|c| c.id.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// When a workload's credential became invalid (invalidated or deleted), if it did.
+    pub fn invalidated_at(&self, w: usize, c: usize) -> Option<Nanos> {
+        self.workloads.get(w)?.credentials.get(c)?.invalid_since
+    }
+
+    /// Whether the credentials were all created (for reports).
+    pub fn credentials_created(&self, w: usize) -> usize {
+        self.workloads
+            .get(w)
+            .map_or(0, |w| w.credentials.iter().filter(|c| c.created).count())
+    }
+}
+
+fn cluster_authenticate_api_key(
+    cluster: &mut Cluster,
+    node: NodeIndex,
+    creds: ApiKeyCredentials,
+    request: u64,
+) -> AuthStep {
+    cluster.authenticate_api_key_direct(node, creds, request)
+}
+
+fn cluster_authenticate_token(
+    cluster: &mut Cluster,
+    node: NodeIndex,
+    token: &ServiceAccountToken,
+) -> ServiceAccountAuthOutcome {
+    cluster.authenticate_service_token_direct(node, token)
+}
+
+fn cluster_complete(cluster: &mut Cluster, node: NodeIndex, ticket: u64) -> Vec<(u64, AuthStep)> {
+    cluster.complete_api_key_verification(node, ticket)
+}

@@ -1,0 +1,396 @@
+//! Workloads, actions and cost models described as JSON values (what scenario files and the Python API
+//! hand over). Nodes are named; durations are Elasticsearch time values (`"5m"`) or seconds.
+
+use super::cost::CostModel;
+use super::simulation::{
+    Action, NodeChoice, Popularity, Selection, TokenSourceSpec, WorkloadKind, WorkloadSpec,
+};
+use crate::cluster::Cluster;
+use crate::error::EsError;
+use crate::events::NodeIndex;
+use crate::security::index::IndexHealth;
+use crate::time::{parse_duration, seconds_to_nanos, Nanos, TimeValue};
+use serde_json::{Map, Value};
+
+fn err(msg: impl Into<String>) -> EsError {
+    EsError::illegal_argument(msg)
+}
+
+fn obj<'a>(v: &'a Value, what: &str) -> Result<&'a Map<String, Value>, EsError> {
+    v.as_object()
+        .ok_or_else(|| err(format!("{what} must be a table/object")))
+}
+
+fn check_keys(m: &Map<String, Value>, allowed: &[&str], what: &str) -> Result<(), EsError> {
+    for k in m.keys() {
+        if !allowed.contains(&k.as_str()) {
+            return Err(err(format!(
+                "unknown field [{k}] in {what}; expected one of [{}]",
+                allowed.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A duration: a time value string or a number of seconds.
+pub fn duration(v: &Value, what: &str) -> Result<Nanos, EsError> {
+    match v {
+        Value::String(s) => parse_duration(s, what).map_err(|e| err(e.to_string())),
+        Value::Number(n) => {
+            let secs = n
+                .as_f64()
+                .ok_or_else(|| err(format!("[{what}] is not a number")))?;
+            seconds_to_nanos(secs).map_err(|e| err(format!("[{what}]: {e}")))
+        }
+        _ => Err(err(format!(
+            "[{what}] must be a duration such as \"5m\" or a number of seconds"
+        ))),
+    }
+}
+
+fn opt_duration(m: &Map<String, Value>, key: &str, what: &str) -> Result<Option<Nanos>, EsError> {
+    m.get(key)
+        .map(|v| duration(v, &format!("{what}.{key}")))
+        .transpose()
+}
+
+fn num(m: &Map<String, Value>, key: &str, default: f64, what: &str) -> Result<f64, EsError> {
+    match m.get(key) {
+        None => Ok(default),
+        Some(v) => v
+            .as_f64()
+            .ok_or_else(|| err(format!("[{what}.{key}] must be a number"))),
+    }
+}
+
+fn string<'a>(
+    m: &'a Map<String, Value>,
+    key: &str,
+    what: &str,
+) -> Result<Option<&'a str>, EsError> {
+    match m.get(key) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(err(format!("[{what}.{key}] must be a string"))),
+    }
+}
+
+/// A node by name.
+pub fn node(cluster: &Cluster, v: &Value, what: &str) -> Result<NodeIndex, EsError> {
+    match v {
+        Value::String(s) => cluster
+            .node_index(s)
+            .map_err(|_| err(format!("[{what}]: unknown node [{s}]"))),
+        _ => Err(err(format!("[{what}] must be a node name"))),
+    }
+}
+
+fn nodes(cluster: &Cluster, v: &Value, what: &str) -> Result<Vec<NodeIndex>, EsError> {
+    match v {
+        Value::Array(a) => a.iter().map(|x| node(cluster, x, what)).collect(),
+        Value::String(_) => Ok(vec![node(cluster, v, what)?]),
+        _ => Err(err(format!(
+            "[{what}] must be a node name or a list of node names"
+        ))),
+    }
+}
+
+fn popularity(v: Option<&Value>, what: &str) -> Result<Popularity, EsError> {
+    match v {
+        None => Ok(Popularity::Uniform),
+        Some(Value::String(s)) if s == "uniform" => Ok(Popularity::Uniform),
+        Some(Value::String(s)) if s == "zipf" => Ok(Popularity::Zipf { s: 1.0 }),
+        Some(Value::Object(m)) => {
+            check_keys(m, &["zipf", "hotspot", "fraction", "probability"], what)?;
+            if let Some(s) = m.get("zipf") {
+                return Ok(Popularity::Zipf { s: s.as_f64().ok_or_else(|| err(format!("[{what}.zipf] must be a number")))? });
+            }
+            if m.contains_key("hotspot") || m.contains_key("fraction") {
+                return Ok(Popularity::Hotspot {
+                    fraction: num(m, "fraction", 0.1, what)?,
+                    probability: num(m, "probability", 0.9, what)?,
+                });
+            }
+            Err(err(format!("[{what}] must be \"uniform\", \"zipf\", {{zipf = s}} or {{hotspot = true, fraction, probability}}")))
+        }
+        Some(_) => Err(err(format!("[{what}] must be \"uniform\", \"zipf\", {{zipf = s}} or {{hotspot = true, fraction, probability}}"))),
+    }
+}
+
+fn node_choice(cluster: &Cluster, v: Option<&Value>, what: &str) -> Result<NodeChoice, EsError> {
+    match v {
+        None => Ok(NodeChoice::RoundRobin),
+        Some(Value::String(s)) => match s.as_str() {
+            "round_robin" => Ok(NodeChoice::RoundRobin),
+            "random" => Ok(NodeChoice::Random),
+            "sticky" => Ok(NodeChoice::Sticky),
+            other => Err(err(format!(
+                "[{what}] must be round_robin, random, sticky or a table of weights, got [{other}]"
+            ))),
+        },
+        Some(Value::Object(m)) => {
+            let mut w = vec![0.0; cluster.nodes().len()];
+            for (name, weight) in m {
+                let i = cluster
+                    .node_index(name)
+                    .map_err(|_| err(format!("[{what}]: unknown node [{name}]")))?;
+                w[i as usize] = weight
+                    .as_f64()
+                    .ok_or_else(|| err(format!("[{what}.{name}] must be a number")))?;
+            }
+            Ok(NodeChoice::Weighted(w))
+        }
+        Some(_) => Err(err(format!(
+            "[{what}] must be round_robin, random, sticky or a table of weights"
+        ))),
+    }
+}
+
+/// A workload from its description.
+pub fn workload(cluster: &Cluster, v: &Value) -> Result<WorkloadSpec, EsError> {
+    let m = obj(v, "a workload")?;
+    let name = string(m, "name", "workload")?
+        .unwrap_or("workload")
+        .to_string();
+    let what = format!("workload [{name}]");
+    check_keys(
+        m,
+        &[
+            "name",
+            "kind",
+            "population",
+            "keys",
+            "tokens",
+            "rate",
+            "popularity",
+            "node_choice",
+            "wrong_secret_share",
+            "create_over",
+            "start",
+            "stop",
+            "creator_node",
+            "expiration",
+            "account",
+            "source",
+            "nodes",
+        ],
+        &what,
+    )?;
+    let kind = match string(m, "kind", &what)?.unwrap_or("api_key") {
+        "api_key" => WorkloadKind::ApiKey {
+            creator_node: match m.get("creator_node") {
+                Some(n) => node(cluster, n, &format!("{what}.creator_node"))?,
+                None => 0,
+            },
+            expiration: match string(m, "expiration", &what)? {
+                Some(e) => Some(TimeValue::parse(e, "expiration").map_err(|x| err(x.to_string()))?),
+                None => None,
+            },
+        },
+        "service_token" => {
+            let account = string(m, "account", &what)?
+                .unwrap_or("elastic/fleet-server")
+                .to_string();
+            let source = match string(m, "source", &what)?.unwrap_or("index") {
+                "index" => TokenSourceSpec::Index,
+                "file" => TokenSourceSpec::File {
+                    nodes: match m.get("nodes") {
+                        Some(n) => nodes(cluster, n, &format!("{what}.nodes"))?,
+                        None => (0..cluster.nodes().len() as NodeIndex).collect(),
+                    },
+                },
+                other => {
+                    return Err(err(format!(
+                        "[{what}.source] must be index or file, got [{other}]"
+                    )))
+                }
+            };
+            WorkloadKind::ServiceToken { account, source }
+        }
+        other => {
+            return Err(err(format!(
+                "[{what}.kind] must be api_key or service_token, got [{other}]"
+            )))
+        }
+    };
+    let population = ["population", "keys", "tokens"]
+        .iter()
+        .find_map(|k| m.get(*k))
+        .map(|v| {
+            v.as_u64()
+                .ok_or_else(|| err(format!("[{what}.population] must be a positive integer")))
+        })
+        .transpose()?
+        .unwrap_or(1000) as usize;
+    Ok(WorkloadSpec {
+        name,
+        kind,
+        population,
+        rate: num(m, "rate", 100.0, &what)?,
+        popularity: popularity(m.get("popularity"), &format!("{what}.popularity"))?,
+        node_choice: node_choice(
+            cluster,
+            m.get("node_choice"),
+            &format!("{what}.node_choice"),
+        )?,
+        wrong_secret_share: num(m, "wrong_secret_share", 0.0, &what)?,
+        create_over: opt_duration(m, "create_over", &what)?.unwrap_or(0),
+        start: opt_duration(m, "start", &what)?.unwrap_or(0),
+        stop: opt_duration(m, "stop", &what)?,
+    })
+}
+
+fn selection(m: &Map<String, Value>, what: &str) -> Result<Selection, EsError> {
+    if let Some(v) = m.get("random") {
+        return Ok(Selection::Random(
+            v.as_u64()
+                .ok_or_else(|| err(format!("[{what}.random] must be a count")))?
+                as usize,
+        ));
+    }
+    if let Some(v) = m.get("top") {
+        return Ok(Selection::Top(
+            v.as_u64()
+                .ok_or_else(|| err(format!("[{what}.top] must be a count")))? as usize,
+        ));
+    }
+    if let Some(Value::Array(a)) = m.get("indices") {
+        return Ok(Selection::Indices(
+            a.iter()
+                .filter_map(Value::as_u64)
+                .map(|x| x as usize)
+                .collect(),
+        ));
+    }
+    if m.get("all").and_then(Value::as_bool) == Some(true) {
+        return Ok(Selection::All);
+    }
+    Ok(Selection::Top(1))
+}
+
+/// An action from its description; `workloads` names the simulation's workloads in order.
+pub fn action(cluster: &Cluster, workloads: &[String], v: &Value) -> Result<Action, EsError> {
+    let m = obj(v, "an action")?;
+    let kind = string(m, "action", "action")?
+        .ok_or_else(|| err("every action needs an [action] field"))?;
+    let what = format!("action [{kind}]");
+    let node_or_first = |key: &str| -> Result<NodeIndex, EsError> {
+        match m.get(key) {
+            Some(n) => node(cluster, n, &format!("{what}.{key}")),
+            None => Ok(0),
+        }
+    };
+    let workload = || -> Result<usize, EsError> {
+        let name = string(m, "workload", &what)?
+            .ok_or_else(|| err(format!("[{what}] needs a [workload]")))?;
+        workloads
+            .iter()
+            .position(|w| w == name)
+            .ok_or_else(|| err(format!("[{what}]: unknown workload [{name}]")))
+    };
+    let all_nodes = || -> Result<Vec<NodeIndex>, EsError> {
+        match m.get("nodes").or_else(|| m.get("node")) {
+            Some(n) => nodes(cluster, n, &format!("{what}.nodes")),
+            None => Ok((0..cluster.nodes().len() as NodeIndex).collect()),
+        }
+    };
+    Ok(match kind {
+        "rest" => Action::Rest {
+            method: string(m, "method", &what)?.unwrap_or("GET").to_string(),
+            path: string(m, "path", &what)?
+                .ok_or_else(|| err(format!("[{what}] needs a [path]")))?
+                .to_string(),
+            body: match m.get("body") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(other) => Some(other.to_string()),
+            },
+            node: m
+                .get("node")
+                .map(|n| node(cluster, n, &format!("{what}.node")))
+                .transpose()?,
+            authorization: string(m, "authorization", &what)?.map(str::to_string),
+        },
+        "invalidate_api_keys" => Action::InvalidateApiKeys {
+            workload: workload()?,
+            selection: selection(m, &what)?,
+            node: node_or_first("node")?,
+        },
+        "delete_service_tokens" => Action::DeleteServiceTokens {
+            workload: workload()?,
+            selection: selection(m, &what)?,
+            node: node_or_first("node")?,
+        },
+        "remove_file_tokens" => Action::RemoveFileTokens {
+            workload: workload()?,
+            selection: selection(m, &what)?,
+            nodes: all_nodes()?,
+        },
+        "set_service_tokens_file" => Action::SetServiceTokensFile {
+            nodes: all_nodes()?,
+            content: string(m, "content", &what)?
+                .unwrap_or("")
+                .as_bytes()
+                .to_vec(),
+        },
+        "clear_cache" => Action::ClearCache {
+            cache: string(m, "cache", &what)?.unwrap_or("api_key").to_string(),
+            keys: match m.get("keys") {
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect(),
+                _ => Vec::new(),
+            },
+            node: node_or_first("node")?,
+        },
+        "stop_node" => Action::StopNode(node_or_first("node")?),
+        "start_node" => Action::StartNode(node_or_first("node")?),
+        "partition" => Action::Partition(node_or_first("node")?),
+        "heal" => Action::Heal(node_or_first("node")?),
+        "drop_clear_cache" => Action::DropClearCache(all_nodes()?),
+        "index_health" => Action::IndexHealth(
+            IndexHealth::parse(string(m, "health", &what)?.unwrap_or(""))
+                .ok_or_else(|| err(format!("[{what}.health] must be green, yellow or red")))?,
+        ),
+        "index_delete" => Action::IndexDelete,
+        "index_close" => Action::IndexClose,
+        "index_open" => Action::IndexOpen,
+        "index_recreate" => Action::IndexRecreate,
+        "index_up_to_date" => {
+            Action::IndexUpToDate(m.get("value").and_then(Value::as_bool).unwrap_or(true))
+        }
+        other => return Err(err(format!("unknown action [{other}]"))),
+    })
+}
+
+/// A cost model: defaults overridden by `pbkdf2_per_1000_iterations`, `bcrypt_cost_10`, `ssha256`,
+/// `digest` (durations).
+pub fn cost_model(v: &Value) -> Result<CostModel, EsError> {
+    let m = obj(v, "the cost model")?;
+    check_keys(
+        m,
+        &[
+            "pbkdf2_per_1000_iterations",
+            "bcrypt_cost_10",
+            "ssha256",
+            "digest",
+        ],
+        "the cost model",
+    )?;
+    let mut c = CostModel::default();
+    if let Some(d) = opt_duration(m, "pbkdf2_per_1000_iterations", "cost")? {
+        c.pbkdf2_per_1000_iterations = d;
+    }
+    if let Some(d) = opt_duration(m, "bcrypt_cost_10", "cost")? {
+        c.bcrypt_cost_10 = d;
+    }
+    if let Some(d) = opt_duration(m, "ssha256", "cost")? {
+        c.ssha256 = d;
+    }
+    if let Some(d) = opt_duration(m, "digest", "cost")? {
+        c.digest = d;
+    }
+    Ok(c)
+}
