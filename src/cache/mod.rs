@@ -576,6 +576,46 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
         Ok(r)
     }
 
+    /// [`Self::compute_if_absent_with`] looked up by a borrowed key: the owned key is only made when
+    /// the loader runs (a hit allocates nothing).
+    pub fn compute_if_absent_borrowed<Q, E, R>(
+        &mut self,
+        key: &Q,
+        now: Nanos,
+        make_key: impl FnOnce(&Q) -> K,
+        loader: impl FnOnce(&K) -> Result<Option<V>, E>,
+        read: impl FnOnce(&V) -> R,
+    ) -> Result<R, LoadError<E>>
+    where
+        Q: ?Sized + Hash + Equivalent<K>,
+    {
+        if let Some(idx) = self.lookup(key, now, true) {
+            let r = read(&self.node(idx).value);
+            self.promote(idx, now);
+            return Ok(r);
+        }
+        let owned = make_key(key);
+        let value = match loader(&owned) {
+            Ok(Some(v)) => v,
+            Ok(None) => return Err(LoadError::NullValue),
+            Err(e) => return Err(LoadError::Loader(e)),
+        };
+        let weight = self.weigher.weigh(&owned, &value);
+        let r = read(&value);
+        let hash = KeyHasher.hash_one(&owned);
+        let node = Node {
+            key: owned,
+            value,
+            weight,
+            write_time: now,
+            access_time: now,
+            prev: NIL,
+            next: NIL,
+        };
+        self.insert_new(hash, node, now);
+        Ok(r)
+    }
+
     /// `computeIfAbsent` for cloneable values with an infallible loader.
     pub fn compute_if_absent(&mut self, key: K, now: Nanos, loader: impl FnOnce(&K) -> V) -> V
     where

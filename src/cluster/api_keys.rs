@@ -5,7 +5,7 @@ use super::authn::Authentication;
 use super::Cluster;
 use crate::error::EsError;
 use crate::events::NodeIndex;
-use crate::security::api_key::{ApiKeyDoc, ApiKeyType, Creator};
+use crate::security::api_key::{ApiKeyDoc, ApiKeyDocFields, ApiKeyType, Creator};
 use crate::security::crypto_pool::CryptoPoolMode;
 use crate::security::hashing::Secret;
 use crate::security::ids::random_secret;
@@ -243,21 +243,23 @@ impl Cluster {
             let seconds = e.nanos().max(0) / 1_000_000_000;
             (created / 1000 + seconds) * 1000 + created % 1000
         });
-        let doc = ApiKeyDoc {
-            doc_type: "api_key".into(),
-            key_type: ApiKeyType::Rest,
-            creation_time: created,
-            expiration_time: expiration.unwrap_or(-1),
-            invalidated: Some(false),
-            invalidation_time: None,
-            hash: Some(hash),
-            role_descriptors: Arc::from(Value::Object(req.role_descriptors).to_string()),
-            limited_by_role_descriptors: Arc::from(Value::Object(limited_by).to_string()),
-            name: Some(req.name.clone()),
-            version: 8_000_099,
-            metadata_flattened: req.metadata.map(Value::Object),
-            creator: creator_of(auth),
-        };
+        let doc = ApiKeyDoc::new(
+            ApiKeyDocFields {
+                doc_type: "api_key".into(),
+                key_type: ApiKeyType::Rest,
+                creation_time: created,
+                expiration_time: expiration.unwrap_or(-1),
+                invalidated: Some(false),
+                invalidation_time: None,
+                hash: Some(hash),
+                name: Some(req.name.clone()),
+                version: 8_000_099,
+                metadata_flattened: req.metadata.map(Value::Object),
+                creator: creator_of(auth),
+            },
+            Arc::from(Value::Object(req.role_descriptors).to_string()),
+            Arc::from(Value::Object(limited_by).to_string()),
+        );
         self.security_index.api_keys.insert(id.clone(), doc);
         self.with_node(node, |n, _, ctx| n.api_keys.on_created(&id, &secret, ctx));
         let encoded = Secret::new(STANDARD.encode(format!("{}:{}", id, secret.expose())));

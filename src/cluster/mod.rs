@@ -692,6 +692,23 @@ impl Cluster {
         })
     }
 
+    /// [`Self::authenticate_api_key_direct`] with borrowed credentials.
+    pub fn authenticate_api_key_ref(
+        &mut self,
+        node: NodeIndex,
+        credentials: &crate::security::api_key::ApiKeyCredentials,
+        request: u64,
+    ) -> crate::security::api_key::AuthStep {
+        self.with_node(node, |n, index, ctx| {
+            let Node {
+                api_keys,
+                crypto_pool,
+                ..
+            } = n;
+            api_keys.authenticate_ref(credentials, request, index, crypto_pool, ctx)
+        })
+    }
+
     /// Service account token authentication on a node without the REST layer.
     pub fn authenticate_service_token_direct(
         &mut self,

@@ -286,6 +286,11 @@ impl PyCluster {
         Ok(rows)
     }
 
+    /// Bytes the trace store holds (columns at capacity plus the symbol table).
+    fn _events_memory_bytes(&self, py: Python<'_>) -> usize {
+        lock(py, &self.shared).events.memory_bytes()
+    }
+
     fn _events_clear(&self, py: Python<'_>) {
         lock(py, &self.shared).events.clear();
     }

@@ -158,11 +158,23 @@ pub enum Action {
 }
 
 #[derive(Debug, Clone)]
+enum Presented {
+    ApiKey {
+        right: ApiKeyCredentials,
+        wrong: ApiKeyCredentials,
+    },
+    Token {
+        right: ServiceAccountToken,
+        wrong: ServiceAccountToken,
+    },
+}
+
+#[derive(Debug, Clone)]
 struct Credential {
     /// API key id or qualified token name.
     id: String,
-    secret: Secret,
-    wrong: Secret,
+    /// What requests present, built once (the right secret and a wrong one).
+    presented: Presented,
     created: bool,
     /// When the credential stopped being valid (invalidated, deleted); expiry is checked separately.
     invalid_since: Option<Nanos>,
@@ -469,10 +481,19 @@ impl Simulation {
                             let off = ms - epoch_millis(0);
                             (off.max(0) as u64).saturating_mul(1_000_000)
                         });
+                        let right = ApiKeyCredentials {
+                            id: k.id.clone(),
+                            secret: k.api_key.clone(),
+                            expected_type: ApiKeyType::Rest,
+                        };
+                        let wrong = ApiKeyCredentials {
+                            id: k.id.clone(),
+                            secret: Secret::new(format!("{}x", &k.api_key.expose()[1..])),
+                            expected_type: ApiKeyType::Rest,
+                        };
                         Credential {
                             id: k.id,
-                            wrong: Secret::new(format!("{}x", &k.api_key.expose()[1..])),
-                            secret: k.api_key,
+                            presented: Presented::ApiKey { right, wrong },
                             created: true,
                             invalid_since: None,
                             expires_at,
@@ -537,10 +558,17 @@ impl Simulation {
                 let Some(token) = ServiceAccountToken::try_parse(bearer.expose()) else {
                     return;
                 };
+                let wrong = ServiceAccountToken {
+                    account: token.account.clone(),
+                    name: token.name.clone(),
+                    secret: Secret::new(format!("{}x", &token.secret.expose()[1..])),
+                };
                 Credential {
                     id: token.qualified_name(),
-                    wrong: Secret::new(format!("{}x", &token.secret.expose()[1..])),
-                    secret: token.secret,
+                    presented: Presented::Token {
+                        right: token,
+                        wrong,
+                    },
                     created: true,
                     invalid_since: None,
                     expires_at: None,
@@ -552,26 +580,28 @@ impl Simulation {
     }
 
     fn pick_credential(&mut self, w: usize) -> Option<usize> {
-        let n = self.workloads[w].credentials.len();
+        let Simulation { rng, workloads, .. } = self;
+        let wl = &workloads[w];
+        let n = wl.credentials.len();
         if n == 0 {
             return None;
         }
-        let pop = self.workloads[w].spec.population;
-        let i = match self.workloads[w].spec.popularity.clone() {
-            Popularity::Uniform => self.rng.random_range(0..pop),
+        let pop = wl.spec.population;
+        let i = match &wl.spec.popularity {
+            Popularity::Uniform => rng.random_range(0..pop),
             Popularity::Zipf { .. } => {
-                let z = self.workloads[w].zipf?;
-                (z.sample(&mut self.rng) as usize).clamp(1, pop) - 1
+                let z = wl.zipf.as_ref()?;
+                (z.sample(rng) as usize).clamp(1, pop) - 1
             }
             Popularity::Hotspot {
                 fraction,
                 probability,
             } => {
                 let hot = ((pop as f64 * fraction).ceil() as usize).clamp(1, pop);
-                if self.rng.random::<f64>() < probability || hot == pop {
-                    self.rng.random_range(0..hot)
+                if rng.random::<f64>() < *probability || hot == pop {
+                    rng.random_range(0..hot)
                 } else {
-                    self.rng.random_range(hot..pop)
+                    rng.random_range(hot..pop)
                 }
             }
         };
@@ -581,14 +611,15 @@ impl Simulation {
 
     fn pick_node(&mut self, cluster: &Cluster, w: usize, credential: usize) -> NodeIndex {
         let nodes = cluster.nodes().len();
-        let choice = self.workloads[w].spec.node_choice.clone();
-        let i = match choice {
+        let Simulation { rng, workloads, .. } = self;
+        let wl = &mut workloads[w];
+        let i = match &wl.spec.node_choice {
             NodeChoice::RoundRobin => {
-                let r = self.workloads[w].round_robin;
-                self.workloads[w].round_robin = r.wrapping_add(1);
+                let r = wl.round_robin;
+                wl.round_robin = r.wrapping_add(1);
                 r % nodes
             }
-            NodeChoice::Random => self.rng.random_range(0..nodes),
+            NodeChoice::Random => rng.random_range(0..nodes),
             NodeChoice::Sticky => {
                 // A fixed, seed-independent spread of credentials over nodes.
                 let h = (credential as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
@@ -596,7 +627,7 @@ impl Simulation {
             }
             NodeChoice::Weighted(ws) => {
                 let total: f64 = ws.iter().sum();
-                let mut x = self.rng.random::<f64>() * total;
+                let mut x = rng.random::<f64>() * total;
                 let mut pick = nodes - 1;
                 for (j, wt) in ws.iter().enumerate() {
                     if x < *wt {
@@ -677,8 +708,10 @@ impl Simulation {
 
     fn arrival(&mut self, cluster: &mut Cluster, w: usize) {
         let now = cluster.now();
-        let spec_rate = self.workloads[w].spec.rate;
-        let stop = self.workloads[w].spec.stop;
+        let (spec_rate, stop, share) = {
+            let spec = &self.workloads[w].spec;
+            (spec.rate, spec.stop, spec.wrong_secret_share)
+        };
         let next = now + self.exp_gap(spec_rate);
         if stop.is_none_or(|s| next < s) {
             self.push(next, Ev::Arrival { workload: w });
@@ -687,8 +720,7 @@ impl Simulation {
             return;
         };
         let node = self.pick_node(cluster, w, c);
-        let wrong = self.workloads[w].spec.wrong_secret_share > 0.0
-            && self.rng.random::<f64>() < self.workloads[w].spec.wrong_secret_share;
+        let wrong = share > 0.0 && self.rng.random::<f64>() < share;
         let request = self.next_request;
         self.next_request += 1;
         self.metrics.requests[w] += 1;
@@ -706,34 +738,16 @@ impl Simulation {
             self.finish(cluster, request, Outcome::Unavailable, "");
             return;
         }
-        let cred = &self.workloads[w].credentials[c];
-        let secret = if wrong {
-            cred.wrong.clone()
-        } else {
-            cred.secret.clone()
-        };
-        match self.workloads[w].spec.kind.clone() {
-            WorkloadKind::ApiKey { .. } => {
-                let creds = ApiKeyCredentials {
-                    id: cred.id.clone(),
-                    secret,
-                    expected_type: ApiKeyType::Rest,
-                };
-                let step = cluster_authenticate_api_key(cluster, node, creds, request);
+        match &self.workloads[w].credentials[c].presented {
+            Presented::ApiKey { right, wrong: bad } => {
+                let creds = if wrong { bad } else { right };
+                let step = cluster.authenticate_api_key_ref(node, creds, request);
                 self.on_step(cluster, request, step);
                 self.pump(cluster, node);
             }
-            WorkloadKind::ServiceToken { account, .. } => {
-                let Ok(acc) = ServiceAccountId::from_principal(&account) else {
-                    return;
-                };
-                let name = cred.id.rsplit('/').next().unwrap_or("").to_string();
-                let token = ServiceAccountToken {
-                    account: acc,
-                    name,
-                    secret,
-                };
-                let outcome = cluster_authenticate_token(cluster, node, &token);
+            Presented::Token { right, wrong: bad } => {
+                let token = if wrong { bad } else { right };
+                let outcome = cluster.authenticate_service_token_direct(node, token);
                 // Service token verifications run on the request's own thread: they add latency and
                 // CPU, not pool queueing.
                 let hashers = cluster
@@ -1072,23 +1086,6 @@ impl Simulation {
             .get(w)
             .map_or(0, |w| w.credentials.iter().filter(|c| c.created).count())
     }
-}
-
-fn cluster_authenticate_api_key(
-    cluster: &mut Cluster,
-    node: NodeIndex,
-    creds: ApiKeyCredentials,
-    request: u64,
-) -> AuthStep {
-    cluster.authenticate_api_key_direct(node, creds, request)
-}
-
-fn cluster_authenticate_token(
-    cluster: &mut Cluster,
-    node: NodeIndex,
-    token: &ServiceAccountToken,
-) -> ServiceAccountAuthOutcome {
-    cluster.authenticate_service_token_direct(node, token)
 }
 
 fn cluster_complete(cluster: &mut Cluster, node: NodeIndex, ticket: u64) -> Vec<(u64, AuthStep)> {

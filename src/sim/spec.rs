@@ -223,6 +223,15 @@ pub fn workload(cluster: &Cluster, v: &Value) -> Result<WorkloadSpec, EsError> {
         })
         .transpose()?
         .unwrap_or(1000) as usize;
+    let start = opt_duration(m, "start", &what)?.unwrap_or(0);
+    let stop = opt_duration(m, "stop", &what)?;
+    if let Some(s) = stop {
+        if s <= start {
+            return Err(err(format!(
+                "[{what}.stop] must be later than [{what}.start]"
+            )));
+        }
+    }
     Ok(WorkloadSpec {
         name,
         kind,
@@ -236,37 +245,78 @@ pub fn workload(cluster: &Cluster, v: &Value) -> Result<WorkloadSpec, EsError> {
         )?,
         wrong_secret_share: num(m, "wrong_secret_share", 0.0, &what)?,
         create_over: opt_duration(m, "create_over", &what)?.unwrap_or(0),
-        start: opt_duration(m, "start", &what)?.unwrap_or(0),
-        stop: opt_duration(m, "stop", &what)?,
+        start,
+        stop,
     })
 }
 
+const SELECTORS: [&str; 4] = ["top", "random", "indices", "all"];
+
+/// Which credentials an action targets: exactly one of `top`, `random`, `indices`, `all` (none given:
+/// `top = 1`).
 fn selection(m: &Map<String, Value>, what: &str) -> Result<Selection, EsError> {
-    if let Some(v) = m.get("random") {
-        return Ok(Selection::Random(
-            v.as_u64()
-                .ok_or_else(|| err(format!("[{what}.random] must be a count")))?
-                as usize,
-        ));
+    let given: Vec<&str> = SELECTORS
+        .iter()
+        .copied()
+        .filter(|k| m.contains_key(*k))
+        .collect();
+    if given.len() > 1 {
+        return Err(err(format!(
+            "[{what}] takes one of [top, random, indices, all], got [{}]",
+            given.join(", ")
+        )));
     }
-    if let Some(v) = m.get("top") {
-        return Ok(Selection::Top(
-            v.as_u64()
-                .ok_or_else(|| err(format!("[{what}.top] must be a count")))? as usize,
-        ));
+    let count = |k: &str| -> Result<usize, EsError> {
+        m[k].as_u64()
+            .map(|n| n as usize)
+            .ok_or_else(|| err(format!("[{what}.{k}] must be a non-negative integer")))
+    };
+    match given.first().copied() {
+        None => Ok(Selection::Top(1)),
+        Some("top") => Ok(Selection::Top(count("top")?)),
+        Some("random") => Ok(Selection::Random(count("random")?)),
+        Some("indices") => match &m["indices"] {
+            Value::Array(a) => a
+                .iter()
+                .map(|x| {
+                    x.as_u64().map(|n| n as usize).ok_or_else(|| {
+                        err(format!(
+                            "[{what}.indices] must be a list of non-negative integers"
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Selection::Indices),
+            _ => Err(err(format!(
+                "[{what}.indices] must be a list of non-negative integers"
+            ))),
+        },
+        _ => match m["all"] {
+            Value::Bool(true) => Ok(Selection::All),
+            _ => Err(err(format!("[{what}.all] must be true"))),
+        },
     }
-    if let Some(Value::Array(a)) = m.get("indices") {
-        return Ok(Selection::Indices(
-            a.iter()
-                .filter_map(Value::as_u64)
-                .map(|x| x as usize)
-                .collect(),
-        ));
-    }
-    if m.get("all").and_then(Value::as_bool) == Some(true) {
-        return Ok(Selection::All);
-    }
-    Ok(Selection::Top(1))
+}
+
+/// The fields each action accepts (besides `action`).
+fn action_fields(kind: &str) -> Option<&'static [&'static str]> {
+    const CREDENTIALS: &[&str] = &["workload", "top", "random", "indices", "all", "node"];
+    const FILE_TOKENS: &[&str] = &[
+        "workload", "top", "random", "indices", "all", "nodes", "node",
+    ];
+    Some(match kind {
+        "rest" => &["method", "path", "body", "node", "authorization"],
+        "invalidate_api_keys" | "delete_service_tokens" => CREDENTIALS,
+        "remove_file_tokens" => FILE_TOKENS,
+        "set_service_tokens_file" => &["nodes", "node", "content"],
+        "clear_cache" => &["cache", "keys", "node"],
+        "stop_node" | "start_node" | "partition" | "heal" => &["node"],
+        "drop_clear_cache" => &["nodes", "node"],
+        "index_health" => &["health"],
+        "index_delete" | "index_close" | "index_open" | "index_recreate" => &[],
+        "index_up_to_date" => &["value"],
+        _ => return None,
+    })
 }
 
 /// An action from its description; `workloads` names the simulation's workloads in order.
@@ -275,6 +325,18 @@ pub fn action(cluster: &Cluster, workloads: &[String], v: &Value) -> Result<Acti
     let kind = string(m, "action", "action")?
         .ok_or_else(|| err("every action needs an [action] field"))?;
     let what = format!("action [{kind}]");
+    let fields = action_fields(kind).ok_or_else(|| err(format!("unknown action [{kind}]")))?;
+    for k in m.keys() {
+        if k != "action" && !fields.contains(&k.as_str()) {
+            return Err(err(format!(
+                "unknown field [{k}] in {what}; expected one of [{}]",
+                fields.join(", ")
+            )));
+        }
+    }
+    if m.contains_key("node") && m.contains_key("nodes") {
+        return Err(err(format!("[{what}] takes [node] or [nodes], not both")));
+    }
     let node_or_first = |key: &str| -> Result<NodeIndex, EsError> {
         match m.get(key) {
             Some(n) => node(cluster, n, &format!("{what}.{key}")),
@@ -337,11 +399,17 @@ pub fn action(cluster: &Cluster, workloads: &[String], v: &Value) -> Result<Acti
         "clear_cache" => Action::ClearCache {
             cache: string(m, "cache", &what)?.unwrap_or("api_key").to_string(),
             keys: match m.get("keys") {
+                None => Vec::new(),
+                Some(Value::String(k)) => vec![k.clone()],
                 Some(Value::Array(a)) => a
                     .iter()
-                    .filter_map(|x| x.as_str().map(str::to_string))
-                    .collect(),
-                _ => Vec::new(),
+                    .map(|x| {
+                        x.as_str()
+                            .map(str::to_string)
+                            .ok_or_else(|| err(format!("[{what}.keys] must be a list of strings")))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+                Some(_) => return Err(err(format!("[{what}.keys] must be a list of strings"))),
             },
             node: node_or_first("node")?,
         },
@@ -358,9 +426,11 @@ pub fn action(cluster: &Cluster, workloads: &[String], v: &Value) -> Result<Acti
         "index_close" => Action::IndexClose,
         "index_open" => Action::IndexOpen,
         "index_recreate" => Action::IndexRecreate,
-        "index_up_to_date" => {
-            Action::IndexUpToDate(m.get("value").and_then(Value::as_bool).unwrap_or(true))
-        }
+        "index_up_to_date" => Action::IndexUpToDate(match m.get("value") {
+            None => true,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return Err(err(format!("[{what}.value] must be true or false"))),
+        }),
         other => return Err(err(format!("unknown action [{other}]"))),
     })
 }

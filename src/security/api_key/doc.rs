@@ -45,10 +45,10 @@ impl Creator {
     }
 }
 
-/// The document in `.security`. Role descriptors are kept as the JSON bytes Elasticsearch stores,
-/// shared (`Arc`) so that the role-descriptor cache can hand out one instance for identical roles (S7).
+/// Every field of an API key document except the two role-descriptor blobs. Shared (`Arc`) between
+/// the index, the doc cache and requests, so that reading a cached document copies nothing.
 #[derive(Clone, PartialEq)]
-pub struct ApiKeyDoc {
+pub struct ApiKeyDocFields {
     pub doc_type: String,
     pub key_type: ApiKeyType,
     /// Epoch milliseconds.
@@ -60,12 +60,33 @@ pub struct ApiKeyDoc {
     pub invalidation_time: Option<i64>,
     /// The stored hash of the secret (`api_key_hash`).
     pub hash: Option<String>,
-    pub role_descriptors: Arc<str>,
-    pub limited_by_role_descriptors: Arc<str>,
     pub name: Option<String>,
     pub version: i64,
     pub metadata_flattened: Option<Value>,
     pub creator: Creator,
+}
+
+/// The document in `.security`. Role descriptors are kept as the JSON bytes Elasticsearch stores,
+/// shared (`Arc`) so that the role-descriptor cache can hand out one instance for identical roles (S7).
+/// The other fields are reached through `Deref` (and copied on write through `DerefMut`).
+#[derive(Clone, PartialEq)]
+pub struct ApiKeyDoc {
+    fields: Arc<ApiKeyDocFields>,
+    pub role_descriptors: Arc<str>,
+    pub limited_by_role_descriptors: Arc<str>,
+}
+
+impl std::ops::Deref for ApiKeyDoc {
+    type Target = ApiKeyDocFields;
+    fn deref(&self) -> &ApiKeyDocFields {
+        &self.fields
+    }
+}
+
+impl std::ops::DerefMut for ApiKeyDoc {
+    fn deref_mut(&mut self) -> &mut ApiKeyDocFields {
+        Arc::make_mut(&mut self.fields)
+    }
 }
 
 // The hash stays out of Debug output.
@@ -93,6 +114,18 @@ pub fn role_descriptors_hash(bytes: &str) -> String {
 }
 
 impl ApiKeyDoc {
+    pub fn new(
+        fields: ApiKeyDocFields,
+        role_descriptors: Arc<str>,
+        limited_by_role_descriptors: Arc<str>,
+    ) -> Self {
+        ApiKeyDoc {
+            fields: Arc::new(fields),
+            role_descriptors,
+            limited_by_role_descriptors,
+        }
+    }
+
     /// The role descriptors parsed back to JSON (an object of name → descriptor).
     pub fn role_descriptors_json(&self) -> Value {
         serde_json::from_str(&self.role_descriptors).unwrap_or_else(|_| Value::Object(Map::new()))
@@ -110,41 +143,29 @@ impl ApiKeyDoc {
     /// `toCachedApiKeyDoc`: everything but the two role-descriptor blobs, replaced by their hashes.
     pub fn to_cached(&self) -> CachedApiKeyDoc {
         CachedApiKeyDoc {
-            doc_type: self.doc_type.clone(),
-            key_type: self.key_type,
-            creation_time: self.creation_time,
-            expiration_time: self.expiration_time,
-            invalidated: self.invalidated,
-            invalidation_time: self.invalidation_time,
-            hash: self.hash.clone(),
-            role_descriptors_hash: role_descriptors_hash(&self.role_descriptors),
+            fields: self.fields.clone(),
+            role_descriptors_hash: role_descriptors_hash(&self.role_descriptors).into(),
             limited_by_role_descriptors_hash: role_descriptors_hash(
                 &self.limited_by_role_descriptors,
-            ),
-            name: self.name.clone(),
-            version: self.version,
-            metadata_flattened: self.metadata_flattened.clone(),
-            creator: self.creator.clone(),
+            )
+            .into(),
         }
     }
 }
 
-/// What the doc cache holds (R2.2).
+/// What the doc cache holds (R2.2): the fields and the hashes of the two blobs.
 #[derive(Clone, PartialEq)]
 pub struct CachedApiKeyDoc {
-    pub doc_type: String,
-    pub key_type: ApiKeyType,
-    pub creation_time: i64,
-    pub expiration_time: i64,
-    pub invalidated: Option<bool>,
-    pub invalidation_time: Option<i64>,
-    pub hash: Option<String>,
-    pub role_descriptors_hash: String,
-    pub limited_by_role_descriptors_hash: String,
-    pub name: Option<String>,
-    pub version: i64,
-    pub metadata_flattened: Option<Value>,
-    pub creator: Creator,
+    fields: Arc<ApiKeyDocFields>,
+    pub role_descriptors_hash: Arc<str>,
+    pub limited_by_role_descriptors_hash: Arc<str>,
+}
+
+impl std::ops::Deref for CachedApiKeyDoc {
+    type Target = ApiKeyDocFields;
+    fn deref(&self) -> &ApiKeyDocFields {
+        &self.fields
+    }
 }
 
 impl fmt::Debug for CachedApiKeyDoc {
@@ -161,19 +182,9 @@ impl CachedApiKeyDoc {
     /// `toApiKeyDoc(roleDescriptorsBytes, limitedByRoleDescriptorsBytes)`.
     pub fn to_doc(&self, role_descriptors: Arc<str>, limited_by: Arc<str>) -> ApiKeyDoc {
         ApiKeyDoc {
-            doc_type: self.doc_type.clone(),
-            key_type: self.key_type,
-            creation_time: self.creation_time,
-            expiration_time: self.expiration_time,
-            invalidated: self.invalidated,
-            invalidation_time: self.invalidation_time,
-            hash: self.hash.clone(),
+            fields: self.fields.clone(),
             role_descriptors,
             limited_by_role_descriptors: limited_by,
-            name: self.name.clone(),
-            version: self.version,
-            metadata_flattened: self.metadata_flattened.clone(),
-            creator: self.creator.clone(),
         }
     }
 }

@@ -5,7 +5,9 @@ mod doc;
 mod eviction_monitor;
 mod service;
 
-pub use doc::{role_descriptors_hash, ApiKeyDoc, ApiKeyType, CachedApiKeyDoc, Creator};
+pub use doc::{
+    role_descriptors_hash, ApiKeyDoc, ApiKeyDocFields, ApiKeyType, CachedApiKeyDoc, Creator,
+};
 pub use service::{
     ApiKeyAuthentication, ApiKeyCredentials, ApiKeyDocCache, ApiKeyService, AuthEntry, AuthOutcome,
     AuthStep, CachedHashResult, FutureState,

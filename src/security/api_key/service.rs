@@ -6,7 +6,7 @@
 //! [`ApiKeyService::complete_verification`] finishes the first request and every request that joined
 //! the same pending cache entry (the shared `ListenableFuture` of R3.4).
 
-use super::doc::{ApiKeyDoc, ApiKeyType, CachedApiKeyDoc, Creator};
+use super::doc::{ApiKeyDoc, ApiKeyType, CachedApiKeyDoc};
 use super::eviction_monitor::AuthCacheEvictionMonitor;
 use crate::cache::{
     Cache, CacheBuilder, CacheStats, RemovalContext, RemovalListener, RemovalNotification,
@@ -23,7 +23,6 @@ use crate::time::{epoch_millis, NANOS_PER_HOUR, NANOS_PER_MILLI};
 use indexmap::IndexMap;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use serde_json::Value;
 use std::sync::Arc;
 
 /// `CachedApiKeyHashResult`: whether the verification succeeded, and the cache hasher's hash of the
@@ -31,7 +30,7 @@ use std::sync::Arc;
 #[derive(Clone, PartialEq, Eq)]
 pub struct CachedHashResult {
     pub success: bool,
-    hash: String,
+    hash: Arc<str>,
 }
 
 impl std::fmt::Debug for CachedHashResult {
@@ -66,16 +65,19 @@ pub struct ApiKeyCredentials {
     pub expected_type: ApiKeyType,
 }
 
-/// Who an API key authenticates as.
+/// Who an API key authenticates as: the key's id and its document (name, type, creator, role
+/// descriptors and metadata are read through `Deref`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiKeyAuthentication {
     pub id: String,
-    pub name: Option<String>,
-    pub key_type: ApiKeyType,
-    pub creator: Creator,
-    pub role_descriptors: Arc<str>,
-    pub limited_by_role_descriptors: Arc<str>,
-    pub metadata: Option<Value>,
+    pub doc: ApiKeyDoc,
+}
+
+impl std::ops::Deref for ApiKeyAuthentication {
+    type Target = ApiKeyDoc;
+    fn deref(&self) -> &ApiKeyDoc {
+        &self.doc
+    }
 }
 
 /// `AuthenticationResult` of the API key authenticator.
@@ -135,7 +137,15 @@ pub enum AuthStep {
 struct Waiter {
     request: u64,
     credentials: ApiKeyCredentials,
-    doc: Arc<ApiKeyDoc>,
+    doc: ApiKeyDoc,
+}
+
+/// What a lookup of the auth cache saw, read in place.
+#[derive(Debug, Clone, Copy)]
+enum Seen {
+    Pending,
+    Failed,
+    Done { success: bool, verifies: bool },
 }
 
 /// A verification queued in the crypto pool.
@@ -256,9 +266,10 @@ impl ApiKeyDocCache {
             (lb_hash, &doc.limited_by_role_descriptors),
         ] {
             let mut loaded = false;
-            let _ = self.role_descriptors.compute_if_absent_with(
-                hash.clone(),
+            let _ = self.role_descriptors.compute_if_absent_borrowed(
+                &*hash,
                 ctx.now,
+                str::to_string,
                 |_| {
                     loaded = true;
                     Ok::<_, ()>(Some(bytes.clone()))
@@ -478,7 +489,10 @@ impl ApiKeyService {
     fn hash_result(&mut self, success: bool, secret: &Secret) -> CachedHashResult {
         CachedHashResult {
             success,
-            hash: self.cache_hasher.hash(secret.expose(), &mut self.rng),
+            hash: self
+                .cache_hasher
+                .hash(secret.expose(), &mut self.rng)
+                .into(),
         }
     }
 
@@ -518,11 +532,24 @@ impl ApiKeyService {
         pool: &mut CryptoPool,
         ctx: &mut Ctx<'_>,
     ) -> AuthStep {
-        let id = credentials.id.clone();
+        self.authenticate_ref(&credentials, request, index, pool, ctx)
+    }
+
+    /// [`Self::authenticate`] without taking the credentials (they are copied only if the request
+    /// has to wait).
+    pub fn authenticate_ref(
+        &mut self,
+        credentials: &ApiKeyCredentials,
+        request: u64,
+        index: &SecurityIndex,
+        pool: &mut CryptoPool,
+        ctx: &mut Ctx<'_>,
+    ) -> AuthStep {
+        let id = credentials.id.as_str();
         let mut invalidation_count = None;
         if let Some(dc) = self.doc_cache.as_mut() {
-            if let Some(doc) = dc.get(&id, ctx) {
-                return self.validate(credentials, Arc::new(doc), request, pool, ctx);
+            if let Some(doc) = dc.get(id, ctx) {
+                return self.validate(credentials, doc, request, pool, ctx);
             }
             invalidation_count = Some(dc.invalidation_count());
         }
@@ -531,28 +558,28 @@ impl ApiKeyService {
                 "apikey authentication for id {id} encountered a failure"
             )));
         }
-        let Some(doc) = index.api_keys.get(&id).cloned() else {
-            self.auth_invalidate(&id, ctx);
+        let Some(doc) = index.api_keys.get(id).cloned() else {
+            self.auth_invalidate(id, ctx);
             return AuthStep::Done(AuthOutcome::unsuccessful(format!(
                 "unable to find apikey with id {id}"
             )));
         };
         if let (Some(count), Some(dc)) = (invalidation_count, self.doc_cache.as_mut()) {
-            dc.put_if_no_invalidation_since(&id, &doc, count, ctx);
+            dc.put_if_no_invalidation_since(id, &doc, count, ctx);
         }
-        self.validate(credentials, Arc::new(doc), request, pool, ctx)
+        self.validate(credentials, doc, request, pool, ctx)
     }
 
     /// `validateApiKeyCredentials` (R3.3, R3.4).
     fn validate(
         &mut self,
-        credentials: ApiKeyCredentials,
-        doc: Arc<ApiKeyDoc>,
+        credentials: &ApiKeyCredentials,
+        doc: ApiKeyDoc,
         request: u64,
         pool: &mut CryptoPool,
         ctx: &mut Ctx<'_>,
     ) -> AuthStep {
-        let id = credentials.id.clone();
+        let id = credentials.id.as_str();
         if doc.doc_type != "api_key" {
             return AuthStep::Done(AuthOutcome::unsuccessful(format!(
                 "document [{id}] is [{}] not an api key",
@@ -566,7 +593,7 @@ impl ApiKeyService {
                 ))
             }
             Some(true) => {
-                self.auth_invalidate(&id, ctx);
+                self.auth_invalidate(id, ctx);
                 return AuthStep::Done(AuthOutcome::unsuccessful(format!(
                     "api key [{id}] has been invalidated"
                 )));
@@ -578,30 +605,34 @@ impl ApiKeyService {
                 "api key hash is missing",
             )));
         }
-        let waiter = Waiter {
-            request,
-            credentials,
-            doc,
-        };
         if self.auth_cache.is_none() {
             let serial = self.new_serial();
+            let first = Waiter {
+                request,
+                credentials: credentials.clone(),
+                doc,
+            };
             self.pending.insert(
                 serial,
                 PendingVerification {
                     in_cache: false,
-                    first: waiter,
+                    first,
                     joined: Vec::new(),
                 },
             );
             return self.submit(serial, request, pool, ctx);
         }
-        // computeIfAbsent(id, new future): a hit returns the existing future.
+        // computeIfAbsent(id, new future): a hit returns the existing future. The cached result is
+        // checked against the presented secret right where it lies (no copy).
         let serial = self.new_serial();
         let mut inserted = false;
-        let entry = self.auth_cache.as_mut().map(|c| {
-            c.compute_if_absent_with(
-                id.clone(),
+        let cache_hasher = self.cache_hasher;
+        let secret = credentials.secret.expose();
+        let looked = self.auth_cache.as_mut().map(|c| {
+            c.compute_if_absent_borrowed(
+                id,
                 ctx.now,
+                str::to_string,
                 |_| {
                     inserted = true;
                     Ok::<_, ()>(Some(AuthEntry {
@@ -609,25 +640,37 @@ impl ApiKeyService {
                         state: FutureState::Pending,
                     }))
                 },
-                |e| e.clone(),
+                |e| {
+                    let seen = match &e.state {
+                        FutureState::Pending => Seen::Pending,
+                        FutureState::Failed => Seen::Failed,
+                        FutureState::Done(r) => Seen::Done {
+                            success: r.success,
+                            verifies: cache_hasher.verify(secret, &r.hash),
+                        },
+                    };
+                    (e.serial, seen)
+                },
             )
         });
-        ctx.record(
+        if ctx.log.enabled() {
+            ctx.record(
+                if inserted {
+                    EventKind::CacheMiss
+                } else {
+                    EventKind::CacheHit
+                },
+                CacheId::ApiKeyAuth,
+                id,
+                "",
+            );
             if inserted {
-                EventKind::CacheMiss
-            } else {
-                EventKind::CacheHit
-            },
-            CacheId::ApiKeyAuth,
-            &id,
-            "",
-        );
-        if inserted {
-            ctx.record(EventKind::CachePut, CacheId::ApiKeyAuth, &id, "");
+                ctx.record(EventKind::CachePut, CacheId::ApiKeyAuth, id, "");
+            }
         }
         self.flush_auth(ctx);
-        let entry = match entry {
-            Some(Ok(e)) => e,
+        let (entry_serial, seen) = match looked {
+            Some(Ok(x)) => x,
             // ok: the loader above always returns a value.
             _ => {
                 return AuthStep::Done(AuthOutcome::Exception(EsError::illegal_state(
@@ -636,45 +679,65 @@ impl ApiKeyService {
             }
         };
         if inserted {
+            let first = Waiter {
+                request,
+                credentials: credentials.clone(),
+                doc,
+            };
             self.pending.insert(
                 serial,
                 PendingVerification {
                     in_cache: true,
-                    first: waiter,
+                    first,
                     joined: Vec::new(),
                 },
             );
             return self.submit(serial, request, pool, ctx);
         }
-        match entry.state {
-            FutureState::Pending => match self.pending.get_mut(&entry.serial) {
+        match seen {
+            Seen::Pending => match self.pending.get_mut(&entry_serial) {
                 Some(p) => {
-                    p.joined.push(waiter);
+                    p.joined.push(Waiter {
+                        request,
+                        credentials: credentials.clone(),
+                        doc,
+                    });
                     AuthStep::Pending { request }
                 }
                 None => AuthStep::Done(AuthOutcome::too_busy()),
             },
-            FutureState::Failed => AuthStep::Done(AuthOutcome::too_busy()),
-            FutureState::Done(result) => {
-                self.on_existing_result(waiter, &result, entry.serial, pool, ctx)
-            }
+            Seen::Failed => AuthStep::Done(AuthOutcome::too_busy()),
+            Seen::Done { success, verifies } => self.on_existing_result(
+                credentials,
+                doc,
+                request,
+                success,
+                verifies,
+                entry_serial,
+                pool,
+                ctx,
+            ),
         }
     }
 
-    /// R3.4, an existing (completed) future.
+    /// R3.4, an existing (completed) future: `success` of the cached result, and whether the
+    /// presented secret `verifies` against its hash.
+    #[allow(clippy::too_many_arguments)]
     fn on_existing_result(
         &mut self,
-        waiter: Waiter,
-        result: &CachedHashResult,
+        credentials: &ApiKeyCredentials,
+        doc: ApiKeyDoc,
+        request: u64,
+        success: bool,
+        verifies: bool,
         serial: u64,
         pool: &mut CryptoPool,
         ctx: &mut Ctx<'_>,
     ) -> AuthStep {
-        let id = waiter.credentials.id.clone();
-        let verifies = self.result_verifies(result, &waiter.credentials.secret);
-        if result.success {
+        let id = credentials.id.as_str();
+        if success {
             if verifies {
-                AuthStep::Done(type_and_expiry(&waiter, ctx))
+                AuthStep::Done(type_and_expiry(credentials, doc, ctx))
             } else {
                 // A wrong secret against a good entry: the good entry is kept (S2).
                 AuthStep::Done(AuthOutcome::unsuccessful(format!(
@@ -688,8 +751,8 @@ impl ApiKeyService {
             )))
         } else {
             // A different secret against a cached failure: drop that entry and validate again (S3).
-            self.auth_invalidate_future(&id, serial, ctx);
-            self.validate(waiter.credentials, waiter.doc, waiter.request, pool, ctx)
+            self.auth_invalidate_future(id, serial, ctx);
+            self.validate(credentials, doc, request, pool, ctx)
         }
     }
 
@@ -758,7 +821,7 @@ impl ApiKeyService {
         let mut out = Vec::with_capacity(1 + p.joined.len());
         if !p.in_cache {
             let outcome = if verified {
-                type_and_expiry(&p.first, ctx)
+                type_and_expiry(&p.first.credentials, p.first.doc.clone(), ctx)
             } else {
                 AuthOutcome::unsuccessful(format!(
                     "invalid credentials for API key [{}]",
@@ -777,7 +840,7 @@ impl ApiKeyService {
             }
         }
         let first = if verified {
-            type_and_expiry(&p.first, ctx)
+            type_and_expiry(&p.first.credentials, p.first.doc.clone(), ctx)
         } else {
             AuthOutcome::unsuccessful(format!(
                 "invalid credentials for API key [{}]",
@@ -786,11 +849,18 @@ impl ApiKeyService {
         };
         out.push((p.first.request, AuthStep::Done(first)));
         for w in p.joined {
-            let request = w.request;
-            out.push((
-                request,
-                self.on_existing_result(w, &result, serial, pool, ctx),
-            ));
+            let verifies = self.result_verifies(&result, &w.credentials.secret);
+            let step = self.on_existing_result(
+                &w.credentials,
+                w.doc,
+                w.request,
+                result.success,
+                verifies,
+                serial,
+                pool,
+                ctx,
+            );
+            out.push((w.request, step));
         }
         out
     }
@@ -916,14 +986,13 @@ impl ApiKeyService {
 
 /// `validateApiKeyTypeAndExpiration` (R3.5): type first, then expiry against the clock of this
 /// request, so a cached doc never extends a key's life.
-fn type_and_expiry(w: &Waiter, ctx: &Ctx<'_>) -> AuthOutcome {
-    let doc = &w.doc;
-    let id = &w.credentials.id;
-    if doc.key_type != w.credentials.expected_type {
+fn type_and_expiry(credentials: &ApiKeyCredentials, doc: ApiKeyDoc, ctx: &Ctx<'_>) -> AuthOutcome {
+    let id = &credentials.id;
+    if doc.key_type != credentials.expected_type {
         return AuthOutcome::Terminate {
             message: format!(
                 "authentication expected API key type of [{}], but API key [{id}] has type [{}]",
-                w.credentials.expected_type.value(),
+                credentials.expected_type.value(),
                 doc.key_type.value()
             ),
             too_busy: false,
@@ -936,12 +1005,7 @@ fn type_and_expiry(w: &Waiter, ctx: &Ctx<'_>) -> AuthOutcome {
     if alive {
         AuthOutcome::Success(Box::new(ApiKeyAuthentication {
             id: id.clone(),
-            name: doc.name.clone(),
-            key_type: doc.key_type,
-            creator: doc.creator.clone(),
-            role_descriptors: doc.role_descriptors.clone(),
-            limited_by_role_descriptors: doc.limited_by_role_descriptors.clone(),
-            metadata: doc.metadata_flattened.clone(),
+            doc,
         }))
     } else {
         AuthOutcome::unsuccessful("api key is expired")
