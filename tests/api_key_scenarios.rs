@@ -873,7 +873,7 @@ fn s14_update_clears_only_that_doc() {
     }
     for n in 0..3 {
         assert_eq!(
-            assert_accepted(&mut c, n, &k1).metadata,
+            assert_accepted(&mut c, n, &k1).metadata_flattened.clone(),
             Some(json!({"tag": "v2"}))
         );
     }
@@ -1778,7 +1778,7 @@ fn r5_9_ttl_zero_update_still_succeeds() {
         "No cache named [api_key_doc] is found"
     );
     assert_eq!(
-        assert_accepted(&mut c, 1, &k).metadata,
+        assert_accepted(&mut c, 1, &k).metadata_flattened.clone(),
         Some(json!({"v": 2}))
     );
 }

@@ -1712,3 +1712,38 @@ fn node_restart_empties_the_caches_and_rereads_the_file() {
     assert_eq!(e.reason, "Missing ':' character at line #1");
     assert!(!c.nodes()[1].running());
 }
+
+#[test]
+fn r2_bad_name_is_reported_before_an_unknown_parameter() {
+    // `RestClearServiceAccountTokenStoreCacheAction.innerPrepareRequest` throws for a bad name, and
+    // `BaseRestHandler` only then checks for unconsumed parameters.
+    let mut c = cluster(1);
+    let r = rest(
+        &mut c,
+        0,
+        "POST",
+        &format!("{}?foo=1", clear_path(FLEET, "_bad")),
+        &admin(),
+        None,
+    );
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["error"]["reason"], json!(v1_message("_bad")));
+    // With valid names the unknown parameter is refused and nothing is sent to the nodes.
+    let mark = c.events.len();
+    let r = rest(
+        &mut c,
+        0,
+        "POST",
+        &format!("{}?foo=1", clear_path(FLEET, "t1")),
+        &admin(),
+        None,
+    );
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["error"]["type"], json!("illegal_argument_exception"));
+    let reason = r.body["error"]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("contains unrecognized parameter: [foo]"),
+        "{reason}"
+    );
+    assert!(clear_events_since(&c, mark).is_empty());
+}

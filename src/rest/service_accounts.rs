@@ -81,9 +81,11 @@ pub fn handle(
             Ok(Response::ok(get_service_accounts_json(ns, svc)))
         }
         RouteId::ClearServiceAccountTokenStoreCache => {
+            // `innerPrepareRequest` rejects a bad name before `BaseRestHandler` checks for unconsumed
+            // parameters and body.
+            let keys = clear_cache_keys(&namespace, &service, req.param("name"))?;
             check_unconsumed_params(req, &["namespace", "service", "name"])?;
             reject_unconsumed_body(req)?;
-            let keys = clear_cache_keys(&namespace, &service, req.param("name"))?;
             authorize()?;
             let resp = cluster.clear_security_cache(node, "service", &keys);
             Ok(Response::ok(resp.to_json()))
