@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from escache import _core
+from escache.errors import MissingDependencyError
 
 __all__ = ["Cluster", "Node", "Response", "EventTrace", "CacheView", "SecurityIndex"]
 
@@ -17,6 +18,13 @@ CacheView = _core.CacheView
 SecurityIndex = _core.SecurityIndex
 
 EVENT_COLUMNS = ("time", "node", "kind", "cache", "key", "detail")
+
+#: Version of the trace schema that ``EventTrace.to_jsonl`` and ``EventTrace.to_arrow`` write (the
+#: ``v`` column); re-exported as ``escache.simulation.TRACE_SCHEMA_VERSION``.
+TRACE_SCHEMA_VERSION = 1
+
+_CHUNK = 65_536  # events converted per batch when writing a trace
+_encode_str = json.encoder.encode_basestring_ascii  # what json.dumps uses for str (ensure_ascii)
 
 
 @dataclass(frozen=True)
@@ -170,6 +178,25 @@ class EventTrace:
     authentication with its outcome, every clear-cache and cluster event, in order. Events hold ids,
     never secrets."""
 
+    #: The columns of an exported trace (``to_jsonl``, ``to_arrow``) and what they hold. Iteration,
+    #: ``rows()`` and ``to_pandas()`` give the same columns without ``v``.
+    SCHEMA: dict[str, str] = {
+        "v": "trace schema version (TRACE_SCHEMA_VERSION, now 1)",
+        "time": "virtual time of the event, in nanoseconds since the cluster started",
+        "node": "name of the node it happened on; empty for cluster-wide events (security index changes)",
+        "kind": "what happened: cache_hit, cache_miss, cache_put, cache_replaced, cache_invalidated, "
+        "cache_evicted, auth_success, auth_failure, auth_rejected, clear_cache, node_unreachable, "
+        "security_index_change, node_stopped, node_started, node_partitioned, node_healed, "
+        "hash_verification, log_warn, rest_request, file_reloaded",
+        "cache": "the cache concerned (api_key_auth, api_key_doc, api_key_role_descriptors, "
+        "file_service_account_token, index_service_account_token) or empty",
+        "key": "the cache key or credential id (API key id, qualified token name), a cache name for "
+        "clear_cache, a method and path for rest_request; never a secret",
+        "detail": "the outcome's message (auth_failure, auth_rejected, log_warn), 'stale' for a "
+        "simulated acceptance of a credential that was no longer valid, the hash algorithm "
+        "(hash_verification), the keys cleared (clear_cache), the transition (security_index_change)",
+    }
+
     def __init__(self, cluster: _core.Cluster) -> None:
         self._cluster = cluster
 
@@ -196,19 +223,70 @@ class EventTrace:
         self._cluster._events_clear()
 
     def to_jsonl(self, path: Any) -> int:
-        """Writes one JSON object per event; returns the number written."""
-        rows = self.rows()
-        with open(path, "w", encoding="utf-8") as f:
-            for row in rows:
-                f.write(json.dumps(dict(zip(EVENT_COLUMNS, row)), separators=(",", ":")))
-                f.write("\n")
-        return len(rows)
+        """Writes one JSON object per event to ``path`` (a path or an open text file); returns the
+        number written.
+
+        Each line is ``{"v": 1, "time": ..., "node": ..., "kind": ..., "cache": ..., "key": ...,
+        "detail": ...}``: ``v`` is the trace schema version (``escache.simulation.TRACE_SCHEMA_VERSION``),
+        ``time`` is virtual nanoseconds, and the other columns are strings (see :attr:`SCHEMA`).
+        The same events give the same bytes.
+        """
+        if hasattr(path, "write"):
+            return self._write_jsonl(path)
+        with open(path, "w", encoding="utf-8", newline="\n") as f:
+            return self._write_jsonl(f)
+
+    def _write_jsonl(self, f: Any) -> int:
+        enc = _encode_str
+        head = '{"v":%d,"time":' % TRACE_SCHEMA_VERSION
+        total = len(self)
+        for start in range(0, total, _CHUNK):
+            lines = [
+                f'{head}{t},"node":{enc(n)},"kind":{enc(k)},"cache":{enc(c)},"key":{enc(key)},"detail":{enc(d)}}}\n'
+                for t, n, k, c, key, d in self.rows(start, min(total, start + _CHUNK))
+            ]
+            f.write("".join(lines))
+        return total
 
     def to_pandas(self) -> Any:
         """A ``pandas.DataFrame`` with one row per event (``pandas`` must be installed)."""
         import pandas as pd  # noqa: PLC0415 - optional dependency
 
         return pd.DataFrame.from_records(self.rows(), columns=list(EVENT_COLUMNS))
+
+    def to_arrow(self) -> Any:
+        """A ``pyarrow.Table`` with one row per event and the columns of :meth:`to_jsonl`: ``v``
+        (uint8), ``time`` (int64 virtual nanoseconds), and ``node``, ``kind``, ``cache``, ``key``,
+        ``detail`` (strings; the repetitive ones dictionary-encoded). The schema metadata carries
+        ``escache.trace_schema_version``. ``pyarrow`` must be installed (``pip install pyarrow``);
+        without it this raises :class:`escache.MissingDependencyError`.
+        """
+        try:
+            import pyarrow as pa  # noqa: PLC0415 - optional dependency
+        except ImportError:
+            raise MissingDependencyError(
+                "EventTrace.to_arrow() needs pyarrow, which is not installed: pip install pyarrow"
+            ) from None
+        rows = self.rows()
+        columns = list(zip(*rows)) if rows else [()] * len(EVENT_COLUMNS)
+        dictionary = pa.dictionary(pa.int32(), pa.string())
+        schema = pa.schema(
+            [
+                pa.field("v", pa.uint8(), nullable=False),
+                pa.field("time", pa.int64(), nullable=False),
+                pa.field("node", dictionary, nullable=False),
+                pa.field("kind", dictionary, nullable=False),
+                pa.field("cache", dictionary, nullable=False),
+                pa.field("key", pa.string(), nullable=False),
+                pa.field("detail", pa.string(), nullable=False),
+            ],
+            metadata={b"escache.trace_schema_version": str(TRACE_SCHEMA_VERSION).encode()},
+        )
+        arrays = [pa.array([TRACE_SCHEMA_VERSION] * len(rows), pa.uint8()), pa.array(columns[0], pa.int64())]
+        for col in columns[1:4]:
+            arrays.append(pa.array(col, pa.string()).dictionary_encode().cast(dictionary))
+        arrays += [pa.array(columns[4], pa.string()), pa.array(columns[5], pa.string())]
+        return pa.Table.from_arrays(arrays, schema=schema)
 
     def __repr__(self) -> str:
         return f"<escache.EventTrace events={len(self)}>"

@@ -1,19 +1,44 @@
 """The ``escache`` command line.
 
-``escache demo`` replays a Zipf-distributed stream of API key ids through one node's API key
-authentication cache, configured with Elasticsearch's defaults, in virtual time, and reports the hit
-ratio, evictions and the "possible thrashing" warnings Elasticsearch would log (spec rule R2.7).
+- ``escache run FILE`` runs a scenario file (TOML: cluster, settings, workloads, actions and faults)
+  through the simulator and prints its report; ``--json`` and ``--trace`` write the report and the
+  event trace.
+- ``escache demo`` runs the shipped scenario ``stale_window_missed_broadcast``: ten busy API keys are
+  revoked while the clear-cache broadcast to one node is dropped, and that node keeps accepting them
+  from its doc cache until the 5m doc cache TTL runs out.
+- ``escache demo --auth-cache`` replays a Zipf-distributed stream of API key ids through one node's
+  API key authentication cache, configured with Elasticsearch's defaults, in virtual time, and
+  reports the hit ratio, evictions and the "possible thrashing" warnings Elasticsearch would log
+  (spec rule R2.7). Any of its workload flags (``--keys``, ``--requests``, ``--rate``, ``--alpha``,
+  ``--max-keys``, ``--ttl``) selects it too.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tomllib
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
 
 import escache
 from escache.errors import EscacheError
+from escache.simulation import _nanos, format_report, load_scenario, scenario_path
+
+DEMO_SCENARIO = "stale_window_missed_broadcast"
+
+# The auth-cache demo's workload flags and their defaults (any of them selects that demo).
+AUTH_CACHE_DEFAULTS = {
+    "keys": 1_000_000,
+    "requests": 10_000_000,
+    "rate": 2_000.0,
+    "alpha": 1.0,
+    "max_keys": 25_000,
+    "ttl": "24h",
+}
 
 WARNING_TEXT = (
     "Possible thrashing for API key authentication cache, [{n}] eviction due to cache size "
@@ -28,7 +53,12 @@ def _fmt_duration(seconds: float) -> str:
     return f"{h}h{m:02d}m{sec:02d}s" if h else f"{m}m{sec:02d}s"
 
 
-def _demo(args: argparse.Namespace) -> int:
+def _auth_cache_demo(args: argparse.Namespace) -> int:
+    for name, default in AUTH_CACHE_DEFAULTS.items():
+        if getattr(args, name) is None:
+            setattr(args, name, default)
+    if args.seed is None:
+        args.seed = 0
     if args.rate <= 0:
         raise escache.IllegalArgumentError(f"--rate must be positive, got [{args.rate}]")
     if args.requests < 0:
@@ -100,18 +130,186 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- scenarios -------------------------------------------------------------------------------------
+
+
+class ProgressBar:
+    """A plain text progress bar on a stream (``\\r``-redrawn; a final newline when done)."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO, total_seconds: float, label: str = "") -> None:
+        self.stream = stream
+        self.total = total_seconds
+        self.label = label
+        self.last = -1
+
+    def __call__(self, fraction: float) -> None:
+        percent = round(fraction * 100)
+        if percent == self.last:
+            return
+        self.last = percent
+        filled = int(round(fraction * self.WIDTH))
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        done = _fmt_duration(self.total * fraction)
+        self.stream.write(f"\r{self.label}[{bar}] {percent:3d}%  {done} / {_fmt_duration(self.total)} virtual")
+        if fraction >= 1:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def _show_progress(args: argparse.Namespace) -> bool:
+    if args.progress is not None:
+        return args.progress
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _run_loaded(cluster: Any, sim: Any, duration: Any, *, label: str, progress: bool) -> dict[str, Any]:
+    if not progress:
+        return sim.run(duration)
+    total = _nanos(duration, "simulation.duration") / 1e9
+    return sim.run(duration, progress=ProgressBar(sys.stderr, total, f"{label} "), steps=100)
+
+
+def _scenario_text(path: str) -> tuple[str, dict[str, Any]]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise escache.IllegalArgumentError(f"invalid scenario file [{path}]: not UTF-8 text") from None
+    except OSError as e:
+        raise escache.IllegalArgumentError(f"cannot read scenario file [{path}]: {e.strerror or e}") from None
+    try:
+        meta = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise escache.IllegalArgumentError(f"invalid scenario file [{path}]: {e}") from None
+    return text, meta
+
+
+def _open_output(path: str, what: str) -> TextIO | None:
+    """Opens an output file before the run, so that a bad path fails early; ``-`` is stdout."""
+    if path == "-":
+        return None
+    try:
+        return open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115 - closed by the caller
+    except OSError as e:
+        raise escache.IllegalArgumentError(f"cannot write the {what} to [{path}]: {e.strerror or e}") from None
+
+
+def _report_document(report: dict[str, Any], meta: dict[str, Any], source: str, seed: int) -> dict[str, Any]:
+    return {
+        "scenario": {"name": meta.get("name"), "file": source, "seed": seed},
+        **report,
+    }
+
+
+def _finish_run(
+    cluster: Any,
+    sim: Any,
+    report: dict[str, Any],
+    meta: dict[str, Any],
+    source: str,
+    json_out: TextIO | None,
+    json_path: str | None,
+    trace_out: TextIO | None,
+    trace_path: str | None,
+    title: str,
+) -> int:
+    document = _report_document(report, meta, source, sim.seed)
+    if json_path == "-":
+        json.dump(document, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif trace_path == "-":
+        cluster.events.to_jsonl(sys.stdout)
+    else:
+        sys.stdout.write(format_report(report, title=title, description=meta.get("description")))
+        sys.stdout.write(f"\nseed {sim.seed}; {len(cluster.events):,} trace events\n")
+    if json_out is not None:
+        with json_out:
+            json.dump(document, json_out, indent=2)
+            json_out.write("\n")
+    if trace_out is not None:
+        with trace_out:
+            cluster.events.to_jsonl(trace_out)
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    text, meta = _scenario_text(args.file)
+    if args.trace == "-" and args.json == "-":
+        raise escache.IllegalArgumentError("--json - and --trace - cannot both write to stdout")
+    cluster, sim, duration = load_scenario(text, seed=args.seed)
+    # Outputs are opened once the scenario is known to be good, and before the run, so that a bad
+    # path fails early and a bad scenario leaves no empty files behind.
+    json_out = _open_output(args.json, "report") if args.json else None
+    try:
+        trace_out = _open_output(args.trace, "trace") if args.trace else None
+    except BaseException:
+        if json_out is not None:
+            json_out.close()
+        raise
+    try:
+        report = _run_loaded(cluster, sim, duration, label=Path(args.file).name, progress=_show_progress(args))
+    except BaseException:
+        for f in (json_out, trace_out):
+            if f is not None:
+                f.close()
+        raise
+    name = meta.get("name") if isinstance(meta.get("name"), str) else Path(args.file).stem
+    return _finish_run(
+        cluster, sim, report, meta, args.file, json_out, args.json, trace_out, args.trace, f"escache run: {name}"
+    )
+
+
+def _demo(args: argparse.Namespace) -> int:
+    auth_flags = [name for name in AUTH_CACHE_DEFAULTS if getattr(args, name) is not None]
+    if args.auth_cache or auth_flags:
+        return _auth_cache_demo(args)
+    resource = scenario_path(DEMO_SCENARIO)
+    text = resource.read_text(encoding="utf-8")
+    meta = tomllib.loads(text)
+    cluster, sim, duration = load_scenario(text, seed=args.seed)
+    report = _run_loaded(cluster, sim, duration, label="demo", progress=_show_progress(args))
+    json_path = "-" if args.json else None
+    return _finish_run(
+        cluster, sim, report, meta, f"escache/scenarios/{DEMO_SCENARIO}.toml", None, json_path, None, None,
+        f"escache demo: {DEMO_SCENARIO}",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="escache", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="escache", description="Elasticsearch's security credential caches, simulated in virtual time.")
     sub = p.add_subparsers(dest="command", required=True)
-    d = sub.add_parser("demo", help="replay API key traffic through an auth cache with Elasticsearch's defaults")
-    d.add_argument("--keys", type=int, default=1_000_000, help="distinct API key ids (default 1,000,000)")
-    d.add_argument("--requests", type=int, default=10_000_000, help="authentications (default 10,000,000)")
-    d.add_argument("--rate", type=float, default=2_000.0, help="authentications per virtual second (default 2,000)")
-    d.add_argument("--alpha", type=float, default=1.0, help="Zipf exponent (default 1.0)")
-    d.add_argument("--seed", type=int, default=0, help="workload seed (default 0)")
-    d.add_argument("--max-keys", type=int, default=25_000, help="xpack.security.authc.api_key.cache.max_keys")
-    d.add_argument("--ttl", default="24h", help="xpack.security.authc.api_key.cache.ttl")
+
+    r = sub.add_parser("run", help="run a scenario file (TOML) through the simulator and print its report")
+    r.add_argument("file", metavar="FILE", help="the scenario file (see examples/)")
+    r.add_argument("--seed", type=int, default=None, help="replace the scenario's seeds (cluster and simulation)")
+    r.add_argument("--json", metavar="REPORT.json", help="write the report as JSON ('-': print it instead of the text report)")
+    r.add_argument("--trace", metavar="TRACE.jsonl", help="write the event trace as JSON lines ('-': to stdout)")
+    progress = r.add_mutually_exclusive_group()
+    progress.add_argument("--progress", dest="progress", action="store_true", default=None, help="show a progress bar on stderr (default: when stderr is a terminal)")
+    progress.add_argument("--no-progress", dest="progress", action="store_false", help="never show the progress bar")
+    r.set_defaults(run=_run)
+
+    d = sub.add_parser(
+        "demo",
+        help="run the shipped stale-window scenario (or, with --auth-cache, replay traffic through an auth cache)",
+    )
+    d.add_argument("--auth-cache", action="store_true", help="the auth-cache replay demo instead of the scenario (any of the flags below selects it too)")
+    d.add_argument("--seed", type=int, default=None, help="the seed (default: the scenario's; 0 for --auth-cache)")
     d.add_argument("--json", action="store_true", help="print the report as JSON")
+    dp = d.add_mutually_exclusive_group()
+    dp.add_argument("--progress", dest="progress", action="store_true", default=None, help="show a progress bar on stderr (default: when stderr is a terminal)")
+    dp.add_argument("--no-progress", dest="progress", action="store_false", help="never show the progress bar")
+    g = d.add_argument_group("auth-cache demo")
+    g.add_argument("--keys", type=int, default=None, help="distinct API key ids (default 1,000,000)")
+    g.add_argument("--requests", type=int, default=None, help="authentications (default 10,000,000)")
+    g.add_argument("--rate", type=float, default=None, help="authentications per virtual second (default 2,000)")
+    g.add_argument("--alpha", type=float, default=None, help="Zipf exponent (default 1.0)")
+    g.add_argument("--max-keys", type=int, default=None, help="xpack.security.authc.api_key.cache.max_keys (default 25,000)")
+    g.add_argument("--ttl", default=None, help="xpack.security.authc.api_key.cache.ttl (default 24h)")
     d.set_defaults(run=_demo)
     return p
 
@@ -123,6 +321,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EscacheError as e:
         sys.stderr.write(f"escache: {e}\n")
         return 2
+    except BrokenPipeError:
+        # `escache run x.toml --trace - | head`: the reader went away.
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        except OSError:
+            pass
+        return 0
 
 
 if __name__ == "__main__":

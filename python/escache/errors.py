@@ -20,6 +20,7 @@ __all__ = [
     "UnknownNodeError",
     "NodeUnavailableError",
     "ServiceTokensToolError",
+    "MissingDependencyError",
 ]
 
 
@@ -90,3 +91,10 @@ class ServiceTokensToolError(EscacheError, ValueError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+
+class MissingDependencyError(EscacheError, ImportError):
+    """An optional dependency a feature needs is not installed (``pyarrow`` for
+    ``EventTrace.to_arrow()``); the message names the package to install."""
+
+    es_type = "exception"

@@ -25,30 +25,41 @@ The same scenario and seed give the same report and the same event trace, byte f
 from __future__ import annotations
 
 import bisect
+import datetime
+import importlib.resources
 import itertools
 import json
+import math
+import textwrap
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from escache import _core
-from escache._cluster import Cluster
-from escache.errors import IllegalArgumentError
+from escache._cluster import TRACE_SCHEMA_VERSION, Cluster
+from escache.errors import EscacheError, IllegalArgumentError
 
-__all__ = ["Simulation", "load_scenario", "TRACE_SCHEMA_VERSION"]
-
-#: Version of the trace schema written by ``to_jsonl`` / ``to_arrow`` (columns: v, time, node, kind,
-#: cache, key, detail).
-TRACE_SCHEMA_VERSION = 1
+__all__ = [
+    "Simulation",
+    "load_scenario",
+    "scenario_names",
+    "scenario_path",
+    "format_report",
+    "TRACE_SCHEMA_VERSION",
+]
 
 NANOS = 1_000_000_000
 
 
 def _nanos(value: Any, what: str) -> int:
+    if isinstance(value, datetime.timedelta):
+        value = value.total_seconds()
     if isinstance(value, bool):
         raise IllegalArgumentError(f"[{what}] must be a duration such as \"5m\" or a number of seconds")
     if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            raise IllegalArgumentError(f"[{what}] must be a finite duration, got [{value}]")
         if value < 0:
             raise IllegalArgumentError(f"[{what}] must not be negative")
         return int(round(value * NANOS))
@@ -58,6 +69,20 @@ def _nanos(value: Any, what: str) -> int:
             raise IllegalArgumentError(f"[{what}] must not be negative")
         return n
     raise IllegalArgumentError(f"[{what}] must be a duration such as \"5m\" or a number of seconds")
+
+
+def _json_value(value: Any) -> Any:
+    """``json.dumps`` hook for descriptions: durations as seconds; anything else is refused."""
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    raise IllegalArgumentError(f"a value of type [{type(value).__name__}] cannot describe a workload or an action")
+
+
+def _describe(description: Mapping[str, Any]) -> str:
+    try:
+        return json.dumps(dict(description), default=_json_value, allow_nan=False)
+    except ValueError as e:  # NaN or infinity
+        raise IllegalArgumentError(f"invalid description: {e}") from None
 
 
 class Simulation:
@@ -76,7 +101,9 @@ class Simulation:
         self._sim = _core._Simulation(cluster, seed)
         self._sim.sample_interval = sample_interval
         if cost_model:
-            self._sim._set_cost_model(json.dumps(dict(cost_model)))
+            if not isinstance(cost_model, Mapping):
+                raise IllegalArgumentError("[cost_model] must be a table of durations")
+            self._sim._set_cost_model(_describe(cost_model))
         self._workloads: list[str] = []
         self._callables: list[tuple[int, int, Callable[[Cluster], Any], int | None]] = []
         self._seq = itertools.count()
@@ -102,7 +129,7 @@ class Simulation:
 
         Returns the workload's index.
         """
-        index = self._sim._add_workload(json.dumps(description))
+        index = self._sim._add_workload(_describe(description))
         self._workloads.append(str(description.get("name", "workload")))
         return index
 
@@ -135,7 +162,7 @@ class Simulation:
         description = {"action": action, **fields}
         if action == "rest" and "authorization" not in fields:
             description["authorization"] = self.cluster.basic_auth_header()
-        self._sim._schedule(at_n / NANOS, json.dumps(description), None if every_n is None else every_n / NANOS)
+        self._sim._schedule(at_n / NANOS, _describe(description), None if every_n is None else every_n / NANOS)
 
     # ---- running ------------------------------------------------------------------------------
 
@@ -189,6 +216,51 @@ class Simulation:
         return self.cluster.events
 
 
+_SCENARIO_TABLES = {"cluster", "settings", "simulation", "workloads", "actions", "name", "description"}
+_CLUSTER_FIELDS = {"nodes", "name", "seed", "password", "trace"}
+_SIMULATION_FIELDS = {"seed", "duration", "sample_interval", "cost_model"}
+
+
+def _table(doc: Mapping[str, Any], key: str) -> dict[str, Any]:
+    value = doc.get(key, {})
+    if not isinstance(value, Mapping):
+        raise IllegalArgumentError(f"[{key}] must be a table")
+    return dict(value)
+
+
+def _tables(doc: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
+    value = doc.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+        raise IllegalArgumentError(f"[{key}] must be an array of tables ([[{key}]])")
+    return [dict(v) for v in value]
+
+
+def _check_fields(table: Mapping[str, Any], allowed: set[str], what: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise IllegalArgumentError(f"unknown field [{unknown[0]}] in [{what}]; expected one of [{', '.join(sorted(allowed))}]")
+
+
+def _int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise IllegalArgumentError(f"[{what}] must be a non-negative integer, got [{value!r}]")
+    return value
+
+
+def _read_scenario(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(source, Mapping):
+        return dict(source)
+    is_path = isinstance(source, Path) or (
+        isinstance(source, str) and "\n" not in source and source.endswith(".toml")
+    )
+    text = Path(source).read_text(encoding="utf-8") if is_path else str(source)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        where = f" [{source}]" if is_path else ""
+        raise IllegalArgumentError(f"invalid scenario file{where}: {e}") from None
+
+
 def load_scenario(source: str | Path | Mapping[str, Any], *, seed: int | None = None) -> tuple[Cluster, Simulation, Any]:
     """Builds the cluster and the simulation a scenario describes (a TOML file, TOML text, or a dict).
 
@@ -197,50 +269,198 @@ def load_scenario(source: str | Path | Mapping[str, Any], *, seed: int | None = 
     - ``[cluster]``: ``nodes``, ``name``, ``seed``, ``password`` and ``trace``.
     - ``[settings]``: Elasticsearch setting names and their values.
     - ``[simulation]``: ``seed``, ``duration``, ``sample_interval`` and ``cost_model``.
-    - ``[[workloads]]``: one table per workload.
-    - ``[[actions]]``: ``at``, ``every``, ``action`` and the action's fields.
+    - ``[[workloads]]``: one table per workload (the fields of :meth:`Simulation.add_workload`).
+    - ``[[actions]]``: ``at``, ``every``, ``action`` and the action's fields (:meth:`Simulation.schedule`).
+    - ``name`` and ``description``: free text, shown by ``escache run``.
 
-    Returns ``(cluster, simulation, duration)``.
+    ``seed``, when given, replaces both the cluster's and the simulation's seeds.
+
+    Returns ``(cluster, simulation, duration)``. A malformed scenario raises
+    :class:`escache.IllegalArgumentError` naming the bad table or field; a file that cannot be read
+    raises ``OSError``.
     """
-    if isinstance(source, Mapping):
-        doc = dict(source)
-    else:
-        text = Path(source).read_text(encoding="utf-8") if isinstance(source, Path) or (
-            isinstance(source, str) and "\n" not in source and source.endswith(".toml")
-        ) else str(source)
-        try:
-            doc = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as e:
-            raise IllegalArgumentError(f"invalid scenario file: {e}") from None
-    known = {"cluster", "settings", "simulation", "workloads", "actions", "name", "description"}
-    unknown = set(doc) - known
+    doc = _read_scenario(source)
+    unknown = set(doc) - _SCENARIO_TABLES
     if unknown:
-        raise IllegalArgumentError(f"unknown scenario tables {sorted(unknown)}; expected {sorted(known)}")
-    cl = dict(doc.get("cluster", {}))
-    sim_cfg = dict(doc.get("simulation", {}))
-    sim_seed = seed if seed is not None else int(sim_cfg.get("seed", cl.get("seed", 0)))
-    cluster = Cluster(
-        cl.get("nodes", 3),
-        cluster_name=cl.get("name", "escache"),
-        seed=int(cl.get("seed", sim_seed)) if seed is None else seed,
-        settings=dict(doc.get("settings", {})),
-        password=cl.get("password", "changeme"),
-        trace=bool(cl.get("trace", True)),
-    )
+        raise IllegalArgumentError(f"unknown scenario tables {sorted(unknown)}; expected {sorted(_SCENARIO_TABLES)}")
+    for key in ("name", "description"):
+        if key in doc and not isinstance(doc[key], str):
+            raise IllegalArgumentError(f"[{key}] must be a string")
+    cl = _table(doc, "cluster")
+    _check_fields(cl, _CLUSTER_FIELDS, "cluster")
+    sim_cfg = _table(doc, "simulation")
+    _check_fields(sim_cfg, _SIMULATION_FIELDS, "simulation")
+    settings = _table(doc, "settings")
+    workloads = _tables(doc, "workloads")
+    actions = _tables(doc, "actions")
+    if seed is not None:
+        seed = _int(seed, "seed")
+    sim_seed = seed if seed is not None else _int(sim_cfg.get("seed", cl.get("seed", 0)), "simulation.seed")
+    cluster_seed = seed if seed is not None else _int(cl.get("seed", sim_seed), "cluster.seed")
+    nodes = cl.get("nodes", 3)
+    if not (isinstance(nodes, int) and not isinstance(nodes, bool) and nodes >= 1) and not (
+        isinstance(nodes, list) and nodes and all(isinstance(n, str) for n in nodes)
+    ):
+        raise IllegalArgumentError(f"[cluster.nodes] must be a positive number or a list of node names, got [{nodes!r}]")
+    for key in ("name", "password"):
+        if key in cl and not isinstance(cl[key], str):
+            raise IllegalArgumentError(f"[cluster.{key}] must be a string")
+    duration = sim_cfg.get("duration", "10m")
+    _nanos(duration, "simulation.duration")
+    try:
+        cluster = Cluster(
+            nodes,
+            cluster_name=cl.get("name", "escache"),
+            seed=cluster_seed,
+            settings={str(k): v for k, v in settings.items()},
+            password=cl.get("password", "changeme"),
+            trace=bool(cl.get("trace", True)),
+        )
+    except EscacheError:
+        raise
+    except (TypeError, ValueError, OverflowError) as e:
+        raise IllegalArgumentError(f"invalid [cluster] or [settings]: {e}") from None
     sim = Simulation(
         cluster,
         seed=sim_seed,
         sample_interval=sim_cfg.get("sample_interval", "10s"),
         cost_model=sim_cfg.get("cost_model"),
     )
-    for w in doc.get("workloads", []):
+    for w in workloads:
         sim.add_workload(**w)
-    for a in doc.get("actions", []):
-        a = dict(a)
+    for i, a in enumerate(actions):
         at = a.pop("at", 0)
         every = a.pop("every", None)
         name = a.pop("action", None)
-        if name is None:
-            raise IllegalArgumentError("every [[actions]] entry needs an [action] field")
+        if not isinstance(name, str):
+            raise IllegalArgumentError(f"[[actions]] entry {i + 1} needs an [action] name")
         sim.schedule(at, name, every=every, **a)
-    return cluster, sim, sim_cfg.get("duration", "10m")
+    return cluster, sim, duration
+
+
+def scenario_names() -> list[str]:
+    """The scenarios shipped with escache (``escache/scenarios/*.toml``, the same files as the
+    repository's ``examples/``), by name."""
+    root = importlib.resources.files("escache") / "scenarios"
+    return sorted(p.name[: -len(".toml")] for p in root.iterdir() if p.name.endswith(".toml"))
+
+
+def scenario_path(name: str) -> Any:
+    """The shipped scenario ``name`` (a ``Traversable``; ``.read_text()`` gives the TOML)."""
+    if name not in scenario_names():
+        raise IllegalArgumentError(f"no scenario named [{name}]; escache ships {scenario_names()}")
+    return importlib.resources.files("escache") / "scenarios" / f"{name}.toml"
+
+
+# ---- a readable report ----------------------------------------------------------------------------
+
+
+def _seconds(s: float) -> str:
+    """``4m01.2s``, ``3.25s``, ``120ms``, ``2µs``."""
+    if s == 0:
+        return "0s"
+    if s < 1e-6:
+        return f"{s * 1e9:.0f}ns"
+    if s < 1e-3:
+        return f"{s * 1e6:.0f}µs" if s >= 1e-5 else f"{s * 1e6:.1f}µs"
+    if s < 1:
+        return f"{s * 1e3:.1f}ms" if s < 0.1 else f"{s * 1e3:.0f}ms"
+    if s < 60:
+        return f"{s:.2f}s"
+    m, rest = divmod(s, 60)
+    if m < 60:
+        return f"{int(m)}m{rest:04.1f}s"
+    h, m = divmod(int(m), 60)
+    return f"{h}h{m:02d}m{rest:04.1f}s"
+
+
+def _ratio(x: Any) -> str:
+    return "-" if x is None else f"{x:.3f}"
+
+
+CACHE_LABELS = {
+    "api_key_auth": "auth",
+    "api_key_doc": "doc",
+    "api_key_role_descriptors": "roles",
+    "file_service_account_token": "file tokens",
+    "index_service_account_token": "index tokens",
+}
+
+
+def format_report(report: Mapping[str, Any], *, title: str | None = None, description: str | None = None) -> str:
+    """The report of :meth:`Simulation.report` as text: totals; per node the outcomes, stale
+    acceptances and the longest stale window, hashing CPU and verifications, the largest
+    ``security-crypto`` queue, and each cache's hit ratio; latency percentiles; action errors."""
+    out: list[str] = []
+    w = out.append
+    if title:
+        w(title)
+        w("=" * len(title))
+    if description:
+        out.extend(textwrap.wrap(" ".join(description.split()), width=100))
+    if title or description:
+        w("")
+    a = report["authentications"]
+    w(f"virtual time      {_seconds(report['virtual_seconds'])}")
+    w(
+        f"requests          {report['requests']:,}  ({report['finished']:,} finished, {report['in_flight']:,} in flight)"
+    )
+    w(
+        f"outcomes          success {a['success']:,}   401 {a['401']:,}   429 {a['429']:,}   unavailable {a['unavailable']:,}"
+    )
+    w(
+        f"stale acceptances {report['stale_acceptances']:,}  (longest stale window {_seconds(report['longest_stale_window_seconds'])})"
+    )
+    verifications = sum(n["hash_verifications"] for n in report["nodes"].values())
+    w(f"hashing CPU       {_seconds(report['hashing_cpu_seconds'])}  ({verifications:,} hash verifications)")
+    lat = report["latency_ms"]
+    w(
+        "latency           "
+        + "   ".join(f"{k} {_seconds(lat[k] / 1e3)}" for k in ("p50", "p90", "p99", "p999", "max"))
+        + f"   mean {_seconds(lat['mean'] / 1e3)}"
+    )
+    w("")
+    nodes = report["nodes"]
+    used = [c for c in CACHE_LABELS if any((n["caches"].get(c) or {}).get("hit_ratio") is not None for n in nodes.values())]
+    header = ["node", "success", "401", "429", "unavail.", "stale", "longest stale", "hash CPU", "verif.", "max queue"]
+    header += [f"{CACHE_LABELS[c]} hit" for c in used]
+    rows = []
+    for name, n in nodes.items():
+        o = n["authentications"]
+        state = "" if n["running"] else " (stopped)"
+        state += " (partitioned)" if n["partitioned"] else ""
+        rows.append(
+            [
+                name + state,
+                f"{o['success']:,}",
+                f"{o['401']:,}",
+                f"{o['429']:,}",
+                f"{o['unavailable']:,}",
+                f"{n['stale_acceptances']:,}",
+                _seconds(n["longest_stale_window_seconds"]),
+                _seconds(n["hashing_cpu_seconds"]),
+                f"{n['hash_verifications']:,}",
+                f"{n['max_crypto_queue_depth']:,}",
+            ]
+            + [_ratio((n["caches"].get(c) or {}).get("hit_ratio")) for c in used]
+        )
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for r in [header, *rows]:
+        w("  ".join(cell.ljust(widths[0]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(r)).rstrip())
+    if len(report.get("workloads", {})) > 1:
+        w("")
+        for name, wl in report["workloads"].items():
+            o = wl["authentications"]
+            w(
+                f"workload {name}: {wl['requests']:,} requests over {wl['credentials']:,} credentials; "
+                f"success {o['success']:,}, 401 {o['401']:,}, 429 {o['429']:,}, unavailable {o['unavailable']:,}"
+            )
+    w("")
+    errors = report.get("action_errors", [])
+    if errors:
+        w(f"action errors     {len(errors)}")
+        for e in errors:
+            w(f"  at {_seconds(e['time'])}: {e['action']}: {e['error']}")
+    else:
+        w("action errors     none")
+    return "\n".join(out) + "\n"

@@ -616,14 +616,20 @@ fn verify_ssha256(secret: &[u8], hash: &str) -> bool {
     let Some(split) = char_offset(salt_and_hash, SSHA256_SALT_CHARS) else {
         return false;
     };
-    let Ok(salt) = JAVA_DECODER.decode(&salt_and_hash[..split]) else {
+    // Decode and encode on the stack: this runs on every auth-cache hit.
+    let mut salt = [0u8; 16];
+    let Ok(salt_len) = JAVA_DECODER.decode_slice(&salt_and_hash[..split], &mut salt) else {
         return false;
     };
     let digest = Sha256::new()
         .chain_update(secret)
-        .chain_update(&salt)
+        .chain_update(&salt[..salt_len])
         .finalize();
-    ct_eq_str(&STANDARD.encode(digest), &salt_and_hash[split..])
+    let mut encoded = [0u8; 44];
+    let Ok(n) = STANDARD.encode_slice(digest, &mut encoded) else {
+        return false;
+    };
+    bool::from(encoded[..n].ct_eq(salt_and_hash[split..].as_bytes()))
 }
 
 fn verify_bcrypt(secret: &[u8], hash: &str) -> bool {

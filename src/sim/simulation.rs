@@ -207,7 +207,6 @@ struct InFlight {
     node: NodeIndex,
     workload: usize,
     credential: usize,
-    wrong: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -224,7 +223,7 @@ pub struct Simulation {
     seq: u64,
     workloads: Vec<Workload>,
     actions: Vec<Scheduled>,
-    in_flight: HashMap<u64, InFlight>,
+    in_flight: HashMap<u64, InFlight, crate::cache::KeyHasher>,
     pub cost: CostModel,
     pub metrics: Metrics,
     pub sample_interval: Nanos,
@@ -271,7 +270,7 @@ impl Simulation {
             seq: 0,
             workloads: Vec::new(),
             actions: Vec::new(),
-            in_flight: HashMap::new(),
+            in_flight: HashMap::with_hasher(crate::cache::KeyHasher),
             cost: CostModel::default(),
             metrics: Metrics::new(cluster.nodes().len(), 0),
             sample_interval: 10 * NANOS_PER_SECOND,
@@ -658,16 +657,24 @@ impl Simulation {
     }
 
     fn finish(&mut self, cluster: &mut Cluster, request: u64, outcome: Outcome, message: &str) {
-        let Some(f) = self.in_flight.remove(&request) else {
-            return;
-        };
+        if let Some(f) = self.in_flight.remove(&request) {
+            self.finish_flight(cluster, f, outcome, message);
+        }
+    }
+
+    /// Records how a request ended: its outcome, latency, a stale acceptance if the credential was
+    /// no longer valid on that node (ground truth), and the trace event.
+    fn finish_flight(
+        &mut self,
+        cluster: &mut Cluster,
+        f: InFlight,
+        outcome: Outcome,
+        message: &str,
+    ) {
         let now = cluster.now();
         let latency = now - f.arrival;
         self.metrics
             .record_outcome(f.node as usize, f.workload, outcome, Some(latency));
-        let id = self.workloads[f.workload].credentials[f.credential]
-            .id
-            .clone();
         let (kind, detail) = match outcome {
             Outcome::Success => {
                 let stale = self.invalid_since(f.workload, f.credential, f.node, now);
@@ -685,10 +692,12 @@ impl Simulation {
             Outcome::TooBusy => (EventKind::AuthRejected, message),
             Outcome::Unavailable => (EventKind::NodeUnreachable, "node stopped"),
         };
-        let _ = f.wrong;
-        cluster
-            .events
-            .record(now, f.node, kind, CacheId::None, &id, detail);
+        if cluster.events.enabled() {
+            let id = &self.workloads[f.workload].credentials[f.credential].id;
+            cluster
+                .events
+                .record(now, f.node, kind, CacheId::None, id, detail);
+        }
     }
 
     fn api_key_outcome(outcome: &AuthOutcome) -> (Outcome, String) {
@@ -724,25 +733,28 @@ impl Simulation {
         let request = self.next_request;
         self.next_request += 1;
         self.metrics.requests[w] += 1;
-        self.in_flight.insert(
-            request,
-            InFlight {
-                arrival: now,
-                node,
-                workload: w,
-                credential: c,
-                wrong,
-            },
-        );
+        let flight = InFlight {
+            arrival: now,
+            node,
+            workload: w,
+            credential: c,
+        };
         if !cluster.node(node).is_some_and(|n| n.running()) {
-            self.finish(cluster, request, Outcome::Unavailable, "");
+            self.finish_flight(cluster, flight, Outcome::Unavailable, "");
             return;
         }
         match &self.workloads[w].credentials[c].presented {
             Presented::ApiKey { right, wrong: bad } => {
                 let creds = if wrong { bad } else { right };
-                let step = cluster.authenticate_api_key_ref(node, creds, request);
-                self.on_step(cluster, request, step);
+                match cluster.authenticate_api_key_ref(node, creds, request) {
+                    AuthStep::Done(o) => {
+                        let (outcome, msg) = Self::api_key_outcome(&o);
+                        self.finish_flight(cluster, flight, outcome, &msg);
+                    }
+                    AuthStep::Pending { .. } => {
+                        self.in_flight.insert(request, flight);
+                    }
+                }
                 self.pump(cluster, node);
             }
             Presented::Token { right, wrong: bad } => {
@@ -758,17 +770,18 @@ impl Simulation {
                 let m = &mut self.metrics.nodes[node as usize];
                 m.hashing_cpu += cost;
                 m.verifications += hashers.len() as u64;
-                if let Some(f) = self.in_flight.get_mut(&request) {
-                    // Charged as if the request started `cost` earlier: the latency it adds.
-                    f.arrival = f.arrival.saturating_sub(cost);
-                }
+                // Charged as if the request started `cost` earlier: the latency it adds.
+                let flight = InFlight {
+                    arrival: flight.arrival.saturating_sub(cost),
+                    ..flight
+                };
                 match outcome {
                     ServiceAccountAuthOutcome::Success(_) => {
-                        self.finish(cluster, request, Outcome::Success, "")
+                        self.finish_flight(cluster, flight, Outcome::Success, "")
                     }
                     ServiceAccountAuthOutcome::Failure(e)
                     | ServiceAccountAuthOutcome::Exception(e) => {
-                        self.finish(cluster, request, Outcome::Unauthorized, &e.reason)
+                        self.finish_flight(cluster, flight, Outcome::Unauthorized, &e.reason)
                     }
                 }
             }

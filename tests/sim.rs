@@ -1,0 +1,610 @@
+//! The simulator core (`escache::sim`): determinism over a seed, conservation of requests, the cost
+//! model's charging of virtual CPU, the `security-crypto` pool's 429 rule, and the validation of
+//! workload and action descriptions.
+//!
+//! Expected figures are derived by hand from the rules: the cost model's defaults (65 ms per PBKDF2
+//! verification of 10,000 iterations, 6.5 ms per 1,000), the pool's capacity (threads + queue; the
+//! next submission is rejected, R3.4 / PR #58090), and "every request ends in exactly one outcome".
+
+use escache::cluster::{Cluster, ClusterConfig};
+use escache::events::{EventKind, NodeIndex};
+use escache::security::hashing::Hasher;
+use escache::security::index::IndexHealth;
+use escache::security::settings::SecuritySettings;
+use escache::sim::{
+    report, spec, Action, CostModel, NodeChoice, Outcome, Popularity, Selection, Simulation,
+    TokenSourceSpec, WorkloadKind, WorkloadSpec,
+};
+use escache::time::{NANOS_PER_MILLI, NANOS_PER_SECOND};
+use serde_json::json;
+use std::collections::BTreeSet;
+
+const S: u64 = NANOS_PER_SECOND;
+const MS: u64 = NANOS_PER_MILLI;
+
+fn cluster(nodes: usize, seed: u64, settings: &[(&str, &str)]) -> Cluster {
+    let mut config = ClusterConfig::new(nodes);
+    config.seed = seed;
+    config.settings = SecuritySettings::from_pairs(settings.iter().copied()).unwrap();
+    Cluster::new(config).unwrap()
+}
+
+fn api_keys(name: &str, population: usize, rate: f64) -> WorkloadSpec {
+    WorkloadSpec {
+        name: name.into(),
+        kind: WorkloadKind::ApiKey {
+            creator_node: 0,
+            expiration: None,
+        },
+        population,
+        rate,
+        popularity: Popularity::Uniform,
+        node_choice: NodeChoice::RoundRobin,
+        wrong_secret_share: 0.0,
+        create_over: 0,
+        start: 0,
+        stop: None,
+    }
+}
+
+/// FNV-1a over every field of every event: equal traces give equal digests.
+fn trace_digest(c: &Cluster) -> (usize, u64) {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            h ^= *b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        h ^= 0xff;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    };
+    for e in c.events.iter() {
+        eat(&e.time.to_le_bytes());
+        eat(&e.node.to_le_bytes());
+        eat(e.kind.name().as_bytes());
+        eat(e.cache.name().as_bytes());
+        eat(e.key.as_bytes());
+        eat(e.detail.as_bytes());
+    }
+    (c.events.len(), h)
+}
+
+fn count(c: &Cluster, kind: EventKind, node: Option<NodeIndex>) -> u64 {
+    c.events
+        .iter()
+        .filter(|e| e.kind == kind && node.is_none_or(|n| e.node == n))
+        .count() as u64
+}
+
+const SUCCESS: usize = 0;
+const UNAUTHORIZED: usize = 1;
+const TOO_BUSY: usize = 2;
+const UNAVAILABLE: usize = 3;
+
+#[test]
+fn outcome_order_is_the_reports() {
+    // The indices used below follow Outcome::ALL.
+    assert_eq!(Outcome::ALL[SUCCESS], Outcome::Success);
+    assert_eq!(Outcome::ALL[UNAUTHORIZED], Outcome::Unauthorized);
+    assert_eq!(Outcome::ALL[TOO_BUSY], Outcome::TooBusy);
+    assert_eq!(Outcome::ALL[UNAVAILABLE], Outcome::Unavailable);
+}
+
+// ---- determinism ---------------------------------------------------------------------------------
+
+/// `busy_scenario_unrun`, run for 40 s.
+fn busy_scenario(cluster_seed: u64, sim_seed: u64) -> (Cluster, Simulation) {
+    let (mut c, mut sim) = busy_scenario_unrun(cluster_seed, sim_seed);
+    sim.run_until(&mut c, 40 * S);
+    (c, sim)
+}
+
+#[test]
+fn the_same_seeds_give_the_same_trace_and_report() {
+    let (c1, s1) = busy_scenario(11, 5);
+    let (c2, s2) = busy_scenario(11, 5);
+    let d1 = trace_digest(&c1);
+    assert!(d1.0 > 10_000, "a busy trace: {} events", d1.0);
+    assert_eq!(d1, trace_digest(&c2));
+    assert_eq!(
+        report::report(&s1, &c1).to_string(),
+        report::report(&s2, &c2).to_string()
+    );
+    assert_eq!(
+        report::timeline(&s1, &c1).to_string(),
+        report::timeline(&s2, &c2).to_string()
+    );
+    assert!(s1.action_errors.is_empty(), "{:?}", s1.action_errors);
+}
+
+#[test]
+fn another_seed_gives_another_trace() {
+    let (c1, s1) = busy_scenario(11, 5);
+    // Another simulation seed: other arrival times and credential choices.
+    let (c2, s2) = busy_scenario(11, 6);
+    assert_ne!(trace_digest(&c1), trace_digest(&c2));
+    assert_ne!(
+        report::report(&s1, &c1)["requests"],
+        report::report(&s2, &c2)["requests"]
+    );
+    // Another cluster seed: other key ids.
+    let (c3, s3) = busy_scenario(12, 5);
+    assert_ne!(s1.credential_ids(0), s3.credential_ids(0));
+    assert_ne!(trace_digest(&c1), trace_digest(&c3));
+}
+
+#[test]
+fn running_in_slices_is_running_at_once() {
+    let (c1, s1) = busy_scenario(3, 3);
+    // The same scenario, stopped every 1.5 s (as a progress bar does).
+    let (mut c2, mut s2) = busy_scenario_unrun(3, 3);
+    let mut t = 0;
+    while t < 40 * S {
+        t = (t + 1_500 * MS).min(40 * S);
+        s2.run_until(&mut c2, t);
+    }
+    assert_eq!(trace_digest(&c1), trace_digest(&c2));
+    assert_eq!(
+        report::report(&s1, &c1).to_string(),
+        report::report(&s2, &c2).to_string()
+    );
+}
+
+/// A scenario touching every moving part: API keys (Zipf, wrong secrets), index service tokens, a
+/// dropped broadcast, an invalidation, the security index going red and back, a node stop/start.
+fn busy_scenario_unrun(cluster_seed: u64, sim_seed: u64) -> (Cluster, Simulation) {
+    let c = cluster(3, cluster_seed, &[]);
+    let mut sim = Simulation::new(&c, sim_seed);
+    let mut keys = api_keys("keys", 300, 150.0);
+    keys.popularity = Popularity::Zipf { s: 1.0 };
+    keys.node_choice = NodeChoice::Random;
+    keys.wrong_secret_share = 0.05;
+    sim.add_workload(&c, keys).unwrap();
+    let tokens = WorkloadSpec {
+        name: "tokens".into(),
+        kind: WorkloadKind::ServiceToken {
+            account: "elastic/fleet-server".into(),
+            source: TokenSourceSpec::Index,
+        },
+        population: 3,
+        rate: 20.0,
+        popularity: Popularity::Uniform,
+        node_choice: NodeChoice::Sticky,
+        wrong_secret_share: 0.0,
+        create_over: 0,
+        start: 0,
+        stop: None,
+    };
+    sim.add_workload(&c, tokens).unwrap();
+    for (at, a) in [
+        (10 * S, Action::DropClearCache(vec![2])),
+        (
+            15 * S,
+            Action::InvalidateApiKeys {
+                workload: 0,
+                selection: Selection::Top(5),
+                node: 0,
+            },
+        ),
+        (20 * S, Action::IndexHealth(IndexHealth::Red)),
+        (25 * S, Action::IndexHealth(IndexHealth::Green)),
+        (27 * S, Action::StopNode(1)),
+        (29 * S, Action::StartNode(1)),
+    ] {
+        sim.schedule(at, None, a).unwrap();
+    }
+    (c, sim)
+}
+
+// ---- conservation --------------------------------------------------------------------------------
+
+/// Requests that can end every way: a wrong secret (401), a small pool (429), a stopped node
+/// (unavailable), pending verifications (in flight).
+fn conservation_scenario() -> (Cluster, Simulation) {
+    let c = cluster(
+        2,
+        1,
+        &[
+            (
+                "xpack.security.authc.api_key.hashing.algorithm",
+                "pbkdf2_1000",
+            ),
+            ("thread_pool.security-crypto.size", "1"),
+            ("thread_pool.security-crypto.queue_size", "5"),
+        ],
+    );
+    let mut sim = Simulation::new(&c, 9);
+    // 50 ms per verification: one thread drains 20 a second, less than the first uses arriving.
+    sim.cost = CostModel {
+        pbkdf2_per_1000_iterations: 50 * MS,
+        ..CostModel::default()
+    };
+    let mut a = api_keys("a", 60, 80.0);
+    a.wrong_secret_share = 0.2;
+    a.stop = Some(8 * S);
+    sim.add_workload(&c, a).unwrap();
+    let mut b = api_keys("b", 40, 40.0);
+    b.node_choice = NodeChoice::Weighted(vec![0.0, 1.0]);
+    b.start = S;
+    b.stop = Some(8 * S);
+    sim.add_workload(&c, b).unwrap();
+    sim.schedule(3 * S, None, Action::StopNode(1)).unwrap();
+    sim.schedule(4 * S, None, Action::StartNode(1)).unwrap();
+    sim.schedule(
+        5 * S,
+        None,
+        Action::ClearCache {
+            cache: "api_key".into(),
+            keys: vec![],
+            node: 0,
+        },
+    )
+    .unwrap();
+    (c, sim)
+}
+
+fn check_conservation(c: &Cluster, sim: &Simulation) {
+    let m = &sim.metrics;
+    let requests: u64 = m.requests.iter().sum();
+    let finished: u64 = m.total_outcomes().iter().sum();
+    assert_eq!(requests, finished + sim.in_flight() as u64);
+    // Per workload: each has its own unfinished share, and those add up to the in-flight total.
+    let mut unfinished = 0;
+    for (w, outcomes) in m.workload_outcomes.iter().enumerate() {
+        let done: u64 = outcomes.iter().sum();
+        assert!(m.requests[w] >= done);
+        unfinished += m.requests[w] - done;
+    }
+    assert_eq!(unfinished, sim.in_flight() as u64);
+    // Per outcome: the workloads' counts add up to the nodes' counts.
+    for o in 0..4 {
+        let by_workload: u64 = m.workload_outcomes.iter().map(|x| x[o]).sum();
+        let by_node: u64 = m.nodes.iter().map(|n| n.outcomes[o]).sum();
+        assert_eq!(by_workload, by_node, "outcome {}", Outcome::ALL[o].name());
+    }
+    // Every finished request left exactly one authentication event on its node.
+    for (i, n) in m.nodes.iter().enumerate() {
+        let i = i as NodeIndex;
+        assert_eq!(
+            n.outcomes[SUCCESS],
+            count(c, EventKind::AuthSuccess, Some(i))
+        );
+        assert_eq!(
+            n.outcomes[UNAUTHORIZED],
+            count(c, EventKind::AuthFailure, Some(i))
+        );
+        assert_eq!(
+            n.outcomes[TOO_BUSY],
+            count(c, EventKind::AuthRejected, Some(i))
+        );
+    }
+    // The latency histogram saw each finished request once.
+    assert_eq!(m.latency.count(), finished);
+}
+
+#[test]
+fn every_request_ends_in_exactly_one_outcome() {
+    let (mut c, mut sim) = conservation_scenario();
+    // Stop every 10 ms for 6 s: the books balance whenever we look, also while verifications are
+    // pending (requests in flight).
+    let mut seen_in_flight = 0;
+    for step in 1..=600 {
+        sim.run_until(&mut c, step * 10 * MS);
+        check_conservation(&c, &sim);
+        seen_in_flight = seen_in_flight.max(sim.in_flight());
+    }
+    assert!(
+        seen_in_flight > 0,
+        "some looks caught verifications pending"
+    );
+    check_conservation(&c, &sim);
+    // After the traffic stops and the pools drain, nothing is left in flight.
+    sim.run_until(&mut c, 30 * S);
+    check_conservation(&c, &sim);
+    assert_eq!(sim.in_flight(), 0);
+    let t = sim.metrics.total_outcomes();
+    assert!(t[SUCCESS] > 0, "{t:?}");
+    assert!(t[UNAUTHORIZED] > 0, "wrong secrets give 401: {t:?}");
+    assert!(t[TOO_BUSY] > 0, "a pool of 1 + 5 overflows: {t:?}");
+    assert!(t[UNAVAILABLE] > 0, "node-1 was stopped for 1 s: {t:?}");
+    assert!(sim.action_errors.is_empty(), "{:?}", sim.action_errors);
+}
+
+// ---- the cost model ------------------------------------------------------------------------------
+
+#[test]
+fn default_costs_are_elasticsearchs_measurements() {
+    let m = CostModel::default();
+    assert_eq!(
+        m.verification(Hasher::Pbkdf2 { iterations: 10_000 }),
+        65 * MS
+    );
+    assert_eq!(
+        m.verification(Hasher::Pbkdf2Stretch { iterations: 10_000 }),
+        65 * MS
+    );
+    assert_eq!(
+        m.verification(Hasher::Pbkdf2 { iterations: 1_000 }),
+        6_500_000
+    );
+    assert_eq!(m.verification(Hasher::Ssha256), 2_000);
+}
+
+#[test]
+fn hashing_cpu_is_verifications_times_the_cost_of_the_algorithm() {
+    let (mut c, mut sim) = conservation_scenario();
+    sim.run_until(&mut c, 30 * S);
+    let per = 50 * MS; // pbkdf2_1000: 1,000 iterations at the scenario's 50 ms per 1,000
+    let mut total = 0;
+    for (i, n) in sim.metrics.nodes.iter().enumerate() {
+        assert!(n.verifications > 0);
+        assert_eq!(n.hashing_cpu, n.verifications * per, "node {i}");
+        total += n.verifications;
+    }
+    // Every started verification of a running node completed and left its event, naming the
+    // algorithm; the verifications abandoned by node-1's stop were charged but never completed.
+    let events: Vec<_> = c
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::HashVerification)
+        .map(|e| e.detail.to_string())
+        .collect();
+    assert!(
+        events.iter().all(|d| d == "pbkdf2_1000"),
+        "{:?}",
+        &events[..3]
+    );
+    assert!(events.len() as u64 <= total);
+    let r = report::report(&sim, &c);
+    let cpu = r["hashing_cpu_seconds"].as_f64().unwrap();
+    assert!((cpu - (total * per) as f64 / 1e9).abs() < 1e-9);
+}
+
+/// Two nodes; node-0 creates the keys (and so has them pre-warmed, R3.8); the traffic goes to node-1.
+fn node1_only(
+    settings: &[(&str, &str)],
+    population: usize,
+    rate: f64,
+    seed: u64,
+) -> (Cluster, Simulation) {
+    let c = cluster(2, 4, settings);
+    let mut sim = Simulation::new(&c, seed);
+    let mut w = api_keys("w", population, rate);
+    w.node_choice = NodeChoice::Weighted(vec![0.0, 1.0]);
+    sim.add_workload(&c, w).unwrap();
+    (c, sim)
+}
+
+#[test]
+fn an_overridden_cost_is_charged_and_is_the_latency_of_a_first_use() {
+    let (mut c, mut sim) = node1_only(
+        &[(
+            "xpack.security.authc.api_key.hashing.algorithm",
+            "pbkdf2_1000",
+        )],
+        1,
+        2.0,
+        1,
+    );
+    sim.cost = spec::cost_model(&json!({"pbkdf2_per_1000_iterations": "100ms"})).unwrap();
+    sim.run_until(&mut c, 20 * S);
+    let n1 = &sim.metrics.nodes[1];
+    // One key, one node: one verification (the auth cache then holds it for 24 h).
+    assert_eq!(n1.verifications, 1);
+    assert_eq!(n1.hashing_cpu, 100 * MS);
+    assert_eq!(sim.metrics.nodes[0].verifications, 0);
+    // The first request waited for the verification on an idle pool: exactly the cost.
+    assert_eq!(sim.metrics.latency.max(), 100 * MS);
+    assert!(n1.outcomes[SUCCESS] > 10);
+}
+
+#[test]
+fn a_single_thread_serialises_verifications() {
+    // One thread (node.processors 2 -> 1), 65 ms per pbkdf2 verification: n distinct first uses
+    // arriving together are done one after the other, so the slowest waits about n x 65 ms.
+    let (mut c, mut sim) = node1_only(
+        &[(
+            "xpack.security.authc.api_key.hashing.algorithm",
+            "pbkdf2_1000",
+        )],
+        20,
+        2000.0,
+        2,
+    );
+    sim.cost = CostModel {
+        pbkdf2_per_1000_iterations: 65 * MS,
+        ..CostModel::default()
+    };
+    sim.run_until(&mut c, 200 * MS);
+    sim.run_until(&mut c, 5 * S);
+    let n1 = &sim.metrics.nodes[1];
+    assert_eq!(n1.verifications, 20);
+    assert_eq!(n1.hashing_cpu, 20 * 65 * MS);
+    let max = sim.metrics.latency.max();
+    // The 20th distinct key arrived within the first ~0.1 s and waited for up to 20 verifications.
+    assert!(max <= 20 * 65 * MS, "{max}");
+    assert!(max >= 19 * 65 * MS - 200 * MS, "{max}");
+}
+
+#[test]
+fn a_full_pool_answers_429_only_past_threads_plus_queue() {
+    // Threads 1, queue 3: four verifications fit. A cost of an hour keeps them all in the pool, so
+    // the first four distinct keys are admitted (their later requests join the pending futures, S4)
+    // and every request for any other key is rejected (R3.4: 429, and the failed future removed).
+    let settings = [
+        (
+            "xpack.security.authc.api_key.hashing.algorithm",
+            "pbkdf2_1000",
+        ),
+        ("thread_pool.security-crypto.size", "1"),
+        ("thread_pool.security-crypto.queue_size", "3"),
+    ];
+    let (mut c, mut sim) = node1_only(&settings, 10, 100.0, 3);
+    sim.cost = spec::cost_model(&json!({"pbkdf2_per_1000_iterations": 3600})).unwrap();
+    sim.run_until(&mut c, 3 * S);
+    let n1 = &sim.metrics.nodes[1];
+    assert_eq!(n1.verifications, 1, "one thread, busy for an hour");
+    assert_eq!(n1.max_queue_depth, 3);
+    assert_eq!(n1.outcomes[SUCCESS], 0);
+    let rejected: BTreeSet<&str> = c
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::AuthRejected && e.node == 1)
+        .map(|e| e.key)
+        .collect();
+    assert_eq!(rejected.len(), 10 - 4, "every key but the four admitted");
+    assert_eq!(
+        n1.outcomes[TOO_BUSY],
+        count(&c, EventKind::AuthRejected, Some(1))
+    );
+    assert_eq!(
+        n1.outcomes[TOO_BUSY],
+        count(&c, EventKind::LogWarn, Some(1))
+    );
+    let requests: u64 = sim.metrics.requests.iter().sum();
+    assert_eq!(requests, n1.outcomes[TOO_BUSY] + sim.in_flight() as u64);
+
+    // The same traffic with room for every key (1 + 9 = 10): no 429 at all.
+    let settings = [
+        (
+            "xpack.security.authc.api_key.hashing.algorithm",
+            "pbkdf2_1000",
+        ),
+        ("thread_pool.security-crypto.size", "1"),
+        ("thread_pool.security-crypto.queue_size", "9"),
+    ];
+    let (mut c, mut sim) = node1_only(&settings, 10, 100.0, 3);
+    sim.cost = spec::cost_model(&json!({"pbkdf2_per_1000_iterations": 3600})).unwrap();
+    sim.run_until(&mut c, 3 * S);
+    assert_eq!(sim.metrics.nodes[1].outcomes[TOO_BUSY], 0);
+    assert_eq!(sim.metrics.nodes[1].max_queue_depth, 9);
+}
+
+#[test]
+fn node1_traffic_reaches_node1_only() {
+    let (mut c, mut sim) = node1_only(&[], 5, 50.0, 1);
+    sim.run_until(&mut c, 2 * S);
+    assert_eq!(sim.metrics.nodes[0].outcomes.iter().sum::<u64>(), 0);
+    assert!(sim.metrics.nodes[1].outcomes[SUCCESS] > 50);
+}
+
+// ---- descriptions --------------------------------------------------------------------------------
+
+#[test]
+fn bad_descriptions_are_refused_with_elasticsearch_style_errors() {
+    let c = cluster(3, 0, &[]);
+    let names = vec!["agents".to_string()];
+    let bad_actions = [
+        (
+            json!({"action": "partition", "noed": "node-1"}),
+            "unknown field [noed] in action [partition]",
+        ),
+        (
+            json!({"action": "partition", "node": "node-7"}),
+            "unknown node [node-7]",
+        ),
+        (json!({"action": "explode"}), "unknown action [explode]"),
+        (
+            json!({"action": "invalidate_api_keys", "workload": "nobody"}),
+            "unknown workload [nobody]",
+        ),
+        (
+            json!({"action": "invalidate_api_keys", "workload": "agents", "top": 2, "all": true}),
+            "takes one of",
+        ),
+        (
+            json!({"action": "invalidate_api_keys", "workload": "agents", "top": -1}),
+            "[action [invalidate_api_keys].top] must be a non-negative integer",
+        ),
+        (
+            json!({"action": "invalidate_api_keys", "workload": "agents", "indices": [1, "x"]}),
+            "indices",
+        ),
+        (
+            json!({"action": "clear_cache", "keys": [1]}),
+            "must be a list of strings",
+        ),
+        (
+            json!({"action": "index_health", "health": "purple"}),
+            "must be green, yellow or red",
+        ),
+        (
+            json!({"action": "index_up_to_date", "value": "yes"}),
+            "must be true or false",
+        ),
+        (
+            json!({"action": "drop_clear_cache", "node": "node-1", "nodes": ["node-2"]}),
+            "not both",
+        ),
+    ];
+    for (v, msg) in bad_actions {
+        let e = spec::action(&c, &names, &v).unwrap_err();
+        assert_eq!(e.kind, "illegal_argument_exception");
+        assert!(e.reason.contains(msg), "{v}: {}", e.reason);
+    }
+    let bad_workloads = [
+        (
+            json!({"name": "w", "rate": 1, "colour": "red"}),
+            "unknown field [colour] in workload [w]",
+        ),
+        (json!({"name": "w", "start": "5 minutes"}), "5 minutes"),
+        (
+            json!({"name": "w", "start": "1m", "stop": "30s"}),
+            "must be later than",
+        ),
+        (
+            json!({"name": "w", "kind": "password"}),
+            "must be api_key or service_token",
+        ),
+        (
+            json!({"name": "w", "creator_node": "node-9"}),
+            "unknown node [node-9]",
+        ),
+        (
+            json!({"name": "w", "node_choice": {"node-5": 1}}),
+            "unknown node [node-5]",
+        ),
+        (json!({"name": "w", "popularity": "pareto"}), "popularity"),
+    ];
+    for (v, msg) in bad_workloads {
+        let e = spec::workload(&c, &v).unwrap_err();
+        assert!(e.reason.contains(msg), "{v}: {}", e.reason);
+    }
+    let e = spec::cost_model(&json!({"argon2": "1ms"})).unwrap_err();
+    assert!(e.reason.contains("unknown field [argon2]"), "{}", e.reason);
+    // Good descriptions parse.
+    assert_eq!(
+        spec::action(
+            &c,
+            &names,
+            &json!({"action": "drop_clear_cache", "nodes": ["node-2"]})
+        )
+        .unwrap(),
+        Action::DropClearCache(vec![2])
+    );
+    let w = spec::workload(
+        &c,
+        &json!({"name": "w", "start": "10s", "stop": 60, "popularity": {"zipf": 1.1}}),
+    )
+    .unwrap();
+    assert_eq!((w.start, w.stop), (10 * S, Some(60 * S)));
+    assert_eq!(w.popularity, Popularity::Zipf { s: 1.1 });
+}
+
+#[test]
+fn a_refused_workload_or_action_changes_nothing() {
+    let c = cluster(2, 0, &[]);
+    let mut sim = Simulation::new(&c, 0);
+    let mut bad = api_keys("bad", 0, 10.0);
+    assert!(sim.add_workload(&c, bad.clone()).is_err());
+    bad.population = 10;
+    bad.rate = -1.0;
+    assert!(sim.add_workload(&c, bad).is_err());
+    assert!(sim.workload_names().is_empty());
+    assert!(sim.schedule(0, Some(0), Action::IndexDelete).is_err());
+    let mut c = c;
+    sim.run_until(&mut c, 5 * S);
+    let r = report::report(&sim, &c);
+    assert_eq!(r["requests"], 0);
+    assert_eq!(r["action_errors"], json!([]));
+}
