@@ -489,7 +489,7 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
         let nodes = &self.nodes;
         // ok: table entries always point at occupied slots.
         let found = self.table.find(hash, |&i| {
-            nodes[i as usize].as_ref().expect("occupied slot").key == key
+            nodes[i as usize].as_ref().expect("occupied slot").key == key // ok: table entries always point at occupied slots
         });
         let node = Node {
             key,
@@ -506,7 +506,7 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
                 // ok: `idx` came from the table.
                 let old = self.nodes[idx as usize]
                     .replace(node)
-                    .expect("occupied slot");
+                    .expect("occupied slot"); // ok: table entries always point at occupied slots
                 self.link_at_head(idx);
                 self.evict(now);
                 self.notify(old, RemovalReason::Replaced, now);
@@ -647,7 +647,7 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
         let nodes = &self.nodes;
         // ok: table entries always point at occupied slots.
         let found = self.table.find(hash, |&i| {
-            nodes[i as usize].as_ref().expect("occupied slot").key == key
+            nodes[i as usize].as_ref().expect("occupied slot").key == key // ok: table entries always point at occupied slots
         });
         let existing = match found.copied() {
             Some(idx) if !self.is_expired(self.node(idx), now) => {
@@ -676,7 +676,7 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
                 // ok: `idx` came from the table.
                 let old = self.nodes[idx as usize]
                     .replace(node)
-                    .expect("occupied slot");
+                    .expect("occupied slot"); // ok: table entries always point at occupied slots
                 self.link_at_head(idx);
                 self.evict(now);
                 self.notify(old, RemovalReason::Replaced, now);

@@ -299,6 +299,7 @@ impl TrieNode {
         if let Some(name) = wildcard_name {
             match &node.named_wildcard {
                 Some(existing) if *existing != name => panic!(
+                    // ok: the route table is static and conflict-free (tested); this guards edits to it
                     "Trying to use conflicting wildcard names for same path: {existing} and {name}"
                 ),
                 _ => node.named_wildcard = Some(name),
@@ -308,6 +309,7 @@ impl TrieNode {
             let handlers = node.value.get_or_insert_with(BTreeMap::new);
             if handlers.insert(method, route).is_some() {
                 panic!(
+                    // ok: the route table is static and conflict-free (tested); this guards edits to it
                     "Cannot replace existing handler for [{}] for method: {method}",
                     path.join("/")
                 );
@@ -422,6 +424,7 @@ impl Router {
                 let handlers = router.root_value.get_or_insert_with(BTreeMap::new);
                 if handlers.insert(method, route).is_some() {
                     panic!("Cannot replace existing handler for [/] for method: {method}");
+                    // ok: the route table is static and conflict-free (tested); this guards edits to it
                 }
                 continue;
             }

@@ -333,7 +333,7 @@ impl Hasher {
                 let mut salt = [0u8; BCRYPT_SALT_BYTES];
                 rng.fill_bytes(&mut salt);
                 bcrypt::hash_with_salt(bytes, cost, salt)
-                    .unwrap_or_else(|e| panic!("bcrypt cost {cost} is not supported: {e}"))
+                    .unwrap_or_else(|e| panic!("bcrypt cost {cost} is not supported: {e}")) // ok: resolve()/resolve_from_hash() only build supported costs
                     .format_for_version(bcrypt::Version::TwoA)
             }
             Hasher::Pbkdf2 { iterations } => pbkdf2_hash(bytes, iterations, PBKDF2_PREFIX, rng),

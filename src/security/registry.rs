@@ -173,7 +173,7 @@ impl CacheInvalidatorRegistry {
             Some("service"),
             &["file_service_account_token", "index_service_account_token"],
         )
-        .expect("fresh alias");
+        .expect("fresh alias"); // ok: a fresh alias over names registered just above
         r
     }
 }

@@ -201,17 +201,17 @@ impl CachingTokenStore {
             // ok: the loader above always gives a value; `lookup` is taken at most once because
             // every branch that takes it returns.
             let Some(entry) = entry else {
-                let run = lookup.take().expect("lookup runs once");
+                let run = lookup.take().expect("lookup runs once"); // ok: the lookup closure is taken once per call path
                 return run(token, ctx);
             };
             if inserted {
-                let run = lookup.take().expect("lookup runs once");
+                let run = lookup.take().expect("lookup runs once"); // ok: the lookup closure is taken once per call path
                 return self.complete_miss(&key, serial, token, ctx, rng, run);
             }
             match entry.result {
                 None => {
                     // A pending slot cannot be met in the synchronous model (module docs).
-                    let run = lookup.take().expect("lookup runs once");
+                    let run = lookup.take().expect("lookup runs once"); // ok: the lookup closure is taken once per call path
                     return run(token, ctx);
                 }
                 Some(r) => {
