@@ -741,3 +741,19 @@ def test_demo_auth_cache_flag_selects_the_replay_demo(capsys):
     # Any of its workload flags selects it too (the invocation `escache demo --keys ...` still works).
     assert main(["demo", "--keys", "100", "--requests", "500", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == a
+
+
+def test_removals_by_reason_are_counted_per_cache_and_reported():
+    """Evictions by reason (REPLACED / INVALIDATED / EVICTED) come from the caches' listeners, trace or not."""
+    c = escache.Cluster(nodes=1, seed=3, trace=False, settings={"xpack.security.authc.api_key.cache.max_keys": 2})
+    es = c.client()
+    keys = [es.security.create_api_key(name=f"k{i}") for i in range(3)]
+    auth = c.node("node-0").caches["api_key_auth"]
+    # Three pre-warmed puts into a cache of two: the oldest is evicted for size.
+    assert auth.removals() == {"REPLACED": 0, "INVALIDATED": 0, "EVICTED": 1}
+    es.security.clear_api_key_cache(ids=keys[2]["id"])
+    assert auth.removals()["INVALIDATED"] == 1
+    assert auth.stats()["evictions"] == 2  # Elasticsearch counts the invalidation as an eviction too
+    sim = escache.Simulation(c, seed=0)
+    report = sim.run("1s")
+    assert report["nodes"]["node-0"]["caches"]["api_key_auth"]["removals"] == auth.removals()

@@ -453,6 +453,20 @@ impl Cluster {
         }
     }
 
+    /// Removals of a node's cache by reason (REPLACED, INVALIDATED, EVICTED); `None` when disabled.
+    pub fn cache_removals(&self, node: NodeIndex, cache: CacheId) -> Option<[u64; 3]> {
+        let n = self.nodes.get(node as usize)?;
+        if !n.running {
+            return None;
+        }
+        match cache {
+            CacheId::FileServiceAccountToken | CacheId::IndexServiceAccountToken => {
+                n.service_accounts.removals(cache)
+            }
+            _ => n.api_keys.removals(cache),
+        }
+    }
+
     // ---- node faults -------------------------------------------------------------------------
 
     /// Stops a node: it leaves the cluster; its caches and in-flight verifications are gone.

@@ -549,6 +549,18 @@ impl PyCacheView {
         Ok(d)
     }
 
+    /// Removals by reason: `{"REPLACED": int, "INVALIDATED": int, "EVICTED": int}` (zeros when disabled).
+    fn removals<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let r = self
+            .with(py, |c| c.cache_removals(self.node, self.cache))
+            .unwrap_or_default();
+        let d = PyDict::new(py);
+        d.set_item("REPLACED", r[0])?;
+        d.set_item("INVALIDATED", r[1])?;
+        d.set_item("EVICTED", r[2])?;
+        Ok(d)
+    }
+
     #[getter]
     fn weight(&self, py: Python<'_>) -> u128 {
         self.with(py, |c| {

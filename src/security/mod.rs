@@ -34,11 +34,23 @@ impl Ctx<'_> {
 #[derive(Debug, Default)]
 pub struct RemovalBuffer<K> {
     pub removed: Vec<(K, RemovalReason)>,
+    /// Removals counted by reason: REPLACED, INVALIDATED, EVICTED (kept even with the trace off).
+    pub by_reason: [u64; 3],
 }
 
 impl<K, V> RemovalListener<K, V> for RemovalBuffer<K> {
     fn on_removal(&mut self, n: RemovalNotification<K, V>, _: RemovalContext) {
+        self.by_reason[reason_index(n.reason)] += 1;
         self.removed.push((n.key, n.reason));
+    }
+}
+
+/// REPLACED, INVALIDATED, EVICTED as 0, 1, 2.
+pub fn reason_index(reason: RemovalReason) -> usize {
+    match reason {
+        RemovalReason::Replaced => 0,
+        RemovalReason::Invalidated => 1,
+        RemovalReason::Evicted => 2,
     }
 }
 

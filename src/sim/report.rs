@@ -16,6 +16,12 @@ fn ms(n: u64) -> f64 {
     n as f64 / 1_000_000.0
 }
 
+/// Removals by reason, as Elasticsearch names the reasons.
+fn removal_json(r: Option<[u64; 3]>) -> Value {
+    let r = r.unwrap_or_default();
+    json!({"REPLACED": r[0], "INVALIDATED": r[1], "EVICTED": r[2]})
+}
+
 /// The report of a simulation so far.
 pub fn report(sim: &Simulation, cluster: &Cluster) -> Value {
     let m: &Metrics = &sim.metrics;
@@ -38,6 +44,7 @@ pub fn report(sim: &Simulation, cluster: &Cluster) -> Value {
                         "misses": s.misses,
                         "hit_ratio": if lookups == 0 { Value::Null } else { json!(s.hits as f64 / lookups as f64) },
                         "evictions": s.evictions,
+                        "removals": removal_json(cluster.cache_removals(i as u16, c)),
                         "count": sz.0,
                     })
                 }

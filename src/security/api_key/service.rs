@@ -163,11 +163,14 @@ pub struct AuthCacheListener {
     pub monitor: AuthCacheEvictionMonitor,
     removed: Vec<(String, RemovalReason)>,
     warnings_logged: usize,
+    /// Removals by reason: REPLACED, INVALIDATED, EVICTED.
+    pub by_reason: [u64; 3],
 }
 
 impl RemovalListener<String, AuthEntry> for AuthCacheListener {
     fn on_removal(&mut self, n: RemovalNotification<String, AuthEntry>, context: RemovalContext) {
         self.monitor.observe(n.reason, &n.key, context);
+        self.by_reason[crate::security::reason_index(n.reason)] += 1;
         self.removed.push((n.key, n.reason));
     }
 }
@@ -376,6 +379,7 @@ impl ApiKeyService {
                         monitor,
                         removed: Vec::new(),
                         warnings_logged: 0,
+                        by_reason: [0; 3],
                     })
                     .build()
                     .map_err(build_err)?;
@@ -439,6 +443,19 @@ impl ApiKeyService {
     pub fn pending_hasher(&self, serial: u64) -> Option<Hasher> {
         let p = self.pending.get(&serial)?;
         Hasher::resolve_from_hash(p.first.doc.hash.as_deref()?).ok()
+    }
+
+    /// Removals of one of the caches by reason (REPLACED, INVALIDATED, EVICTED); `None` when disabled.
+    pub fn removals(&self, cache: CacheId) -> Option<[u64; 3]> {
+        match cache {
+            CacheId::ApiKeyAuth => self.auth_cache.as_ref().map(|c| c.listener().by_reason),
+            CacheId::ApiKeyDoc => self.doc_cache.as_ref().map(|c| c.docs.listener().by_reason),
+            CacheId::ApiKeyRoleDescriptors => self
+                .doc_cache
+                .as_ref()
+                .map(|c| c.role_descriptors.listener().by_reason),
+            _ => None,
+        }
     }
 
     /// Requests waiting on verifications.

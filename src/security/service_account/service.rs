@@ -369,6 +369,11 @@ impl ServiceAccountService {
         self.store(cache)?.stats()
     }
 
+    /// Removals of a cache by reason (REPLACED, INVALIDATED, EVICTED).
+    pub fn removals(&self, cache: CacheId) -> Option<[u64; 3]> {
+        self.store(cache)?.removals()
+    }
+
     /// Write and last-access times of a cache entry.
     pub fn entry_times(&self, cache: CacheId, key: &str) -> Option<(Nanos, Nanos)> {
         self.store(cache)?.entry_times(key)

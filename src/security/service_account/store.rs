@@ -309,6 +309,11 @@ impl CachingTokenStore {
         self.cache.as_ref().is_some_and(|c| c.contains_key(key))
     }
 
+    /// Removals by reason (REPLACED, INVALIDATED, EVICTED); `None` when disabled.
+    pub fn removals(&self) -> Option<[u64; 3]> {
+        self.cache.as_ref().map(|c| c.listener().by_reason)
+    }
+
     /// Hits, misses, evictions; `None` when disabled.
     pub fn stats(&self) -> Option<CacheStats> {
         self.cache.as_ref().map(|c| c.stats())
