@@ -757,3 +757,20 @@ def test_removals_by_reason_are_counted_per_cache_and_reported():
     sim = escache.Simulation(c, seed=0)
     report = sim.run("1s")
     assert report["nodes"]["node-0"]["caches"]["api_key_auth"]["removals"] == auth.removals()
+
+
+def test_example_notebook_runs_and_shows_the_doc_cache_stale_window():
+    """examples/stale_window.ipynb: its code cells run, and the stale node stops at the 5m doc-cache TTL."""
+    import pathlib
+
+    pytest.importorskip("pandas")
+    nb_path = pathlib.Path(__file__).resolve().parent.parent / "examples" / "stale_window.ipynb"
+    nb = json.loads(nb_path.read_text())
+    ns: dict = {}
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            exec(compile("".join(cell["source"]), str(nb_path), "exec"), ns)
+    # The doc was cached at t=0; it expires when strictly more than 5 minutes have passed.
+    expected = [(m, 401, 200 if m * 60 <= 300 else 401) for m in range(7)]
+    assert ns["timeline"] == expected
+    assert ns["report"]["stale_acceptances"] > 0
