@@ -181,7 +181,7 @@ pub struct EventLog {
     cache: Vec<u8>,
     key: Vec<Symbol>,
     detail: Vec<Symbol>,
-    symbols: IndexSet<Box<str>>,
+    symbols: IndexSet<Box<str>, crate::cache::KeyHasher>,
 }
 
 impl Default for EventLog {
@@ -192,7 +192,7 @@ impl Default for EventLog {
 
 impl EventLog {
     pub fn new(enabled: bool) -> Self {
-        let mut symbols = IndexSet::new();
+        let mut symbols = IndexSet::default();
         symbols.insert("".into());
         EventLog {
             enabled,
@@ -232,6 +232,9 @@ impl EventLog {
     }
 
     pub fn intern(&mut self, s: &str) -> Symbol {
+        if s.is_empty() {
+            return 0;
+        }
         if let Some(i) = self.symbols.get_index_of(s) {
             return i as Symbol;
         }

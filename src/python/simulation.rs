@@ -41,13 +41,6 @@ impl PySimulation {
         let c = super::cluster::lock(py, &self.cluster);
         let w = spec::workload(&c, &v).map_err(|e| errors::illegal_argument(py, e.reason))?;
         let mut sim = self.sim.lock().unwrap_or_else(|p| p.into_inner());
-        if sim.workload_names().contains(&w.name) {
-            // Actions name their workload: two workloads of one name would be ambiguous.
-            return Err(errors::illegal_argument(
-                py,
-                format!("a workload named [{}] already exists", w.name),
-            ));
-        }
         sim.add_workload(&c, w)
             .map_err(|e| errors::illegal_argument(py, e.reason))
     }

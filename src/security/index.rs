@@ -5,6 +5,7 @@
 //! clears the caches (R4.1, I1). Reads and writes fail as Elasticsearch's do when the index is absent,
 //! closed, red or not up to date (`SecurityIndexManager.getUnavailableReason`).
 
+use crate::cache::KeyHasher;
 use crate::error::EsError;
 use crate::security::api_key::ApiKeyDoc;
 use indexmap::IndexMap;
@@ -124,14 +125,14 @@ pub struct UserDoc {
 pub struct SecurityIndex {
     state: IndexState,
     /// API key documents by id, in creation order.
-    pub api_keys: IndexMap<String, ApiKeyDoc>,
+    pub api_keys: IndexMap<String, ApiKeyDoc, KeyHasher>,
     /// Native users by name.
-    pub users: IndexMap<String, UserDoc>,
+    pub users: IndexMap<String, UserDoc, KeyHasher>,
     /// Native roles by name (the role descriptor as Elasticsearch renders it).
-    pub roles: IndexMap<String, Value>,
+    pub roles: IndexMap<String, Value, KeyHasher>,
     /// Service account token documents (`service_account_token-<qualified name>`), by qualified name,
     /// with their hashes.
-    pub service_tokens: IndexMap<String, ServiceTokenDoc>,
+    pub service_tokens: IndexMap<String, ServiceTokenDoc, KeyHasher>,
 }
 
 /// An index-backed service account token (`service_account_token-<ns/svc/name>`).
@@ -167,10 +168,10 @@ impl SecurityIndex {
     pub fn new() -> Self {
         SecurityIndex {
             state: IndexState::absent(),
-            api_keys: IndexMap::new(),
-            users: IndexMap::new(),
-            roles: IndexMap::new(),
-            service_tokens: IndexMap::new(),
+            api_keys: IndexMap::default(),
+            users: IndexMap::default(),
+            roles: IndexMap::default(),
+            service_tokens: IndexMap::default(),
         }
     }
 

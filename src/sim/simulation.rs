@@ -180,7 +180,7 @@ struct Credential {
     invalid_since: Option<Nanos>,
     expires_at: Option<Nanos>,
     /// For file tokens: the nodes whose file holds it now, and since when it was removed from each.
-    removed_from_file: HashMap<NodeIndex, Nanos>,
+    removed_from_file: HashMap<NodeIndex, Nanos, crate::cache::KeyHasher>,
 }
 
 #[derive(Debug)]
@@ -295,6 +295,13 @@ impl Simulation {
             return Err(sim_err(format!(
                 "workload [{}]: rate must be a non-negative number, got [{}]",
                 spec.name, spec.rate
+            )));
+        }
+        if self.workloads.iter().any(|w| w.spec.name == spec.name) {
+            // Actions name their workload: two workloads of one name would be ambiguous.
+            return Err(sim_err(format!(
+                "a workload named [{}] already exists",
+                spec.name
             )));
         }
         if spec.population == 0 {
@@ -496,7 +503,7 @@ impl Simulation {
                             created: true,
                             invalid_since: None,
                             expires_at,
-                            removed_from_file: HashMap::new(),
+                            removed_from_file: HashMap::default(),
                         }
                     }
                     Err(e) => {
@@ -571,7 +578,7 @@ impl Simulation {
                     created: true,
                     invalid_since: None,
                     expires_at: None,
-                    removed_from_file: HashMap::new(),
+                    removed_from_file: HashMap::default(),
                 }
             }
         };

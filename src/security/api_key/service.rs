@@ -344,7 +344,7 @@ pub struct ApiKeyService {
     doc_cache: Option<ApiKeyDocCache>,
     cache_hasher: Hasher,
     next_serial: u64,
-    pending: IndexMap<u64, PendingVerification>,
+    pending: IndexMap<u64, PendingVerification, crate::cache::KeyHasher>,
     rng: ChaCha8Rng,
     /// Slow hash verifications run against stored hashes (S4 counts them).
     pub verifications: u64,
@@ -397,7 +397,7 @@ impl ApiKeyService {
             auth_cache,
             doc_cache,
             next_serial: 1,
-            pending: IndexMap::new(),
+            pending: IndexMap::default(),
             rng: ChaCha8Rng::seed_from_u64(seed),
             verifications: 0,
         })

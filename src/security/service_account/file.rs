@@ -52,7 +52,7 @@ pub enum FileParseError {
 /// and the warnings Elasticsearch logs while parsing.
 #[derive(Clone, Default)]
 pub struct ParsedTokens {
-    tokens: IndexMap<String, String>,
+    tokens: IndexMap<String, String, crate::cache::KeyHasher>,
     warnings: Vec<String>,
 }
 
