@@ -105,10 +105,12 @@ impl fmt::Debug for ApiKeyDoc {
 
 /// SHA-256 hex of role-descriptor bytes: the role-descriptor cache's key (R2.2).
 pub fn role_descriptors_hash(bytes: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(bytes.as_bytes());
     let mut s = String::with_capacity(64);
     for b in digest.iter() {
-        s.push_str(&format!("{b:02x}"));
+        s.push(HEX[(b >> 4) as usize] as char);
+        s.push(HEX[(b & 0xf) as usize] as char);
     }
     s
 }
