@@ -353,9 +353,9 @@ pub fn check_unconsumed_params_with(
     params::check_unconsumed(&req.decoded_path(), &keys, consumed, response_params)
 }
 
-/// The check newer ES versions (`BaseRestHandler`, 8.16+/9.x) make after a handler that did not read the
-/// body: `request [<METHOD> <path>] does not support having a body` (400 `illegal_argument_exception`).
-/// Older 8.x versions silently ignore such a body; call this only where the modelled version rejects it.
+/// The check `BaseRestHandler` makes after a handler that did not read the body: `request [<METHOD>
+/// <path>] does not support having a body` (400 `illegal_argument_exception`). Users report the same
+/// answer from 7.17 clusters, so escache applies it on every body-less route.
 pub fn reject_unconsumed_body(req: &Request) -> Result<(), EsError> {
     if req.has_content() {
         return Err(EsError::illegal_argument(format!(
