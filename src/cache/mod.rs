@@ -643,6 +643,19 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
         now: Nanos,
         make_value: impl FnOnce() -> (V, Option<u64>),
     ) -> bool {
+        self.get_or_put_read(key, now, make_value, |_| ()).is_some()
+    }
+
+    /// One get-or-put request that also reads the value on a hit (before the promotion prunes):
+    /// `Some(read(value))` on a hit, `None` on a miss (the new value is then inserted).
+    #[inline]
+    pub fn get_or_put_read<R>(
+        &mut self,
+        key: K,
+        now: Nanos,
+        make_value: impl FnOnce() -> (V, Option<u64>),
+        read: impl FnOnce(&V) -> R,
+    ) -> Option<R> {
         let hash = KeyHasher.hash_one(&key);
         let nodes = &self.nodes;
         // ok: table entries always point at occupied slots.
@@ -653,8 +666,9 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
             Some(idx) if !self.is_expired(self.node(idx), now) => {
                 self.stats.hits += 1;
                 self.node_mut(idx).access_time = now;
+                let r = read(&self.node(idx).value);
                 self.promote(idx, now);
-                return true;
+                return Some(r);
             }
             other => other,
         };
@@ -683,7 +697,7 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
             }
             None => self.insert_new(hash, node, now),
         }
-        false
+        None
     }
 
     /// A run of get-or-put requests, the `i`-th at `start + i * interval`.

@@ -411,16 +411,30 @@ impl PyCache {
         let (found, pending) = {
             let mut inner = self.lock(py)?;
             let now = inner.clock.now();
-            let found = karg.with_ref(|k| inner.cache.get_with(&k, now, |v| value_to_py(py, v)))?;
-            if found.is_none() {
-                let owned = karg.to_owned()?;
-                inner.cache.put_with_weight(
-                    owned,
-                    value_from_py(default),
-                    weight.unwrap_or(1),
+            let found = match karg {
+                // An int key costs nothing to own: one lookup does the get and the put.
+                KeyArg::Int(i) => inner.cache.get_or_put_read(
+                    Key::Int(i),
                     now,
-                );
-            }
+                    || (value_from_py(default), Some(weight.unwrap_or(1))),
+                    |v| value_to_py(py, v),
+                ),
+                // A str key is only copied on a miss.
+                KeyArg::Str(_) => {
+                    let found =
+                        karg.with_ref(|k| inner.cache.get_with(&k, now, |v| value_to_py(py, v)))?;
+                    if found.is_none() {
+                        let owned = karg.to_owned()?;
+                        inner.cache.put_with_weight(
+                            owned,
+                            value_from_py(default),
+                            weight.unwrap_or(1),
+                            now,
+                        );
+                    }
+                    found
+                }
+            };
             (found, inner.take_pending())
         };
         self.deliver(py, pending)?;
