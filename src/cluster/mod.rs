@@ -29,7 +29,7 @@ use crate::security::index::{should_clear_caches, IndexHealth, IndexState, Secur
 use crate::security::registry::{CacheInvalidatorRegistry, Invalidator};
 use crate::security::service_account::ServiceAccountService;
 use crate::security::settings::SecuritySettings;
-use crate::security::Ctx;
+use crate::security::{CacheViews, Ctx};
 use crate::time::{Nanos, VirtualClock};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -397,74 +397,45 @@ impl Cluster {
 
     // ---- cache views ---------------------------------------------------------------------------
 
+    /// The service that owns a cache on a running node.
+    fn cache_owner(&self, node: NodeIndex, cache: CacheId) -> Option<&dyn CacheViews> {
+        let n = self.nodes.get(node as usize).filter(|n| n.running)?;
+        Some(match cache {
+            CacheId::FileServiceAccountToken | CacheId::IndexServiceAccountToken => {
+                &n.service_accounts
+            }
+            _ => &n.api_keys,
+        })
+    }
+
     /// (count, weight, max weight) of a node's cache; `None` when the settings disable it.
     pub fn cache_size(
         &self,
         node: NodeIndex,
         cache: CacheId,
     ) -> Option<(usize, u128, Option<u64>)> {
-        let n = self.nodes.get(node as usize)?;
-        if !n.running {
-            return None;
-        }
-        match cache {
-            CacheId::FileServiceAccountToken | CacheId::IndexServiceAccountToken => {
-                n.service_accounts.size(cache)
-            }
-            _ => n.api_keys.size(cache),
-        }
+        self.cache_owner(node, cache)?.size(cache)
     }
 
     pub fn cache_contains(&self, node: NodeIndex, cache: CacheId, key: &str) -> bool {
-        self.nodes.get(node as usize).is_some_and(|n| {
-            n.running
-                && match cache {
-                    CacheId::FileServiceAccountToken | CacheId::IndexServiceAccountToken => {
-                        n.service_accounts.contains(cache, key)
-                    }
-                    _ => n.api_keys.contains(cache, key),
-                }
-        })
+        self.cache_owner(node, cache)
+            .is_some_and(|o| o.contains(cache, key))
     }
 
     /// Keys, most recently used first.
     pub fn cache_keys(&self, node: NodeIndex, cache: CacheId) -> Vec<String> {
-        match self.nodes.get(node as usize) {
-            Some(n) if n.running => match cache {
-                CacheId::FileServiceAccountToken | CacheId::IndexServiceAccountToken => {
-                    n.service_accounts.keys(cache)
-                }
-                _ => n.api_keys.keys(cache),
-            },
-            _ => Vec::new(),
-        }
+        self.cache_owner(node, cache)
+            .map(|o| o.keys(cache))
+            .unwrap_or_default()
     }
 
     pub fn cache_stats(&self, node: NodeIndex, cache: CacheId) -> Option<crate::cache::CacheStats> {
-        let n = self.nodes.get(node as usize)?;
-        if !n.running {
-            return None;
-        }
-        match cache {
-            CacheId::FileServiceAccountToken | CacheId::IndexServiceAccountToken => {
-                n.service_accounts.stats(cache)
-            }
-            _ => n.api_keys.stats(cache),
-        }
+        self.cache_owner(node, cache)?.stats(cache)
     }
 
     /// Removals of a node's cache by reason (REPLACED, INVALIDATED, EVICTED); `None` when disabled.
     pub fn cache_removals(&self, node: NodeIndex, cache: CacheId) -> Option<[u64; 3]> {
-        let n = self.nodes.get(node as usize)?;
-        if !n.running {
-            return None;
-        }
-        match cache {
-            CacheId::FileServiceAccountToken | CacheId::IndexServiceAccountToken => {
-                n.service_accounts.removals(cache)
-            }
-            _ => n.api_keys.removals(cache),
-        }
+        self.cache_owner(node, cache)?.removals(cache)
     }
 
     // ---- node faults -------------------------------------------------------------------------

@@ -70,3 +70,51 @@ pub fn removal_event(reason: RemovalReason) -> EventKind {
         RemovalReason::Evicted => EventKind::CacheEvicted,
     }
 }
+
+/// What an observer can read of a service's caches, by cache name (no stats counted, no order moved).
+pub trait CacheViews {
+    /// (count, weight, max weight); `None` when the settings disable the cache.
+    fn size(&self, cache: CacheId) -> Option<(usize, u128, Option<u64>)>;
+    /// Keys, most recently used first.
+    fn keys(&self, cache: CacheId) -> Vec<String>;
+    fn contains(&self, cache: CacheId, key: &str) -> bool;
+    fn stats(&self, cache: CacheId) -> Option<crate::cache::CacheStats>;
+    /// Removals by reason: REPLACED, INVALIDATED, EVICTED.
+    fn removals(&self, cache: CacheId) -> Option<[u64; 3]>;
+}
+
+impl CacheViews for api_key::ApiKeyService {
+    fn size(&self, cache: CacheId) -> Option<(usize, u128, Option<u64>)> {
+        api_key::ApiKeyService::size(self, cache)
+    }
+    fn keys(&self, cache: CacheId) -> Vec<String> {
+        api_key::ApiKeyService::keys(self, cache)
+    }
+    fn contains(&self, cache: CacheId, key: &str) -> bool {
+        api_key::ApiKeyService::contains(self, cache, key)
+    }
+    fn stats(&self, cache: CacheId) -> Option<crate::cache::CacheStats> {
+        api_key::ApiKeyService::stats(self, cache)
+    }
+    fn removals(&self, cache: CacheId) -> Option<[u64; 3]> {
+        api_key::ApiKeyService::removals(self, cache)
+    }
+}
+
+impl CacheViews for service_account::ServiceAccountService {
+    fn size(&self, cache: CacheId) -> Option<(usize, u128, Option<u64>)> {
+        service_account::ServiceAccountService::size(self, cache)
+    }
+    fn keys(&self, cache: CacheId) -> Vec<String> {
+        service_account::ServiceAccountService::keys(self, cache)
+    }
+    fn contains(&self, cache: CacheId, key: &str) -> bool {
+        service_account::ServiceAccountService::contains(self, cache, key)
+    }
+    fn stats(&self, cache: CacheId) -> Option<crate::cache::CacheStats> {
+        service_account::ServiceAccountService::stats(self, cache)
+    }
+    fn removals(&self, cache: CacheId) -> Option<[u64; 3]> {
+        service_account::ServiceAccountService::removals(self, cache)
+    }
+}
