@@ -667,14 +667,7 @@ impl Cluster {
         credentials: crate::security::api_key::ApiKeyCredentials,
         request: u64,
     ) -> crate::security::api_key::AuthStep {
-        self.with_node(node, |n, index, ctx| {
-            let Node {
-                api_keys,
-                crypto_pool,
-                ..
-            } = n;
-            api_keys.authenticate(credentials, request, index, crypto_pool, ctx)
-        })
+        self.authenticate_api_key_ref(node, &credentials, request)
     }
 
     /// [`Self::authenticate_api_key_direct`] with borrowed credentials.

@@ -875,6 +875,15 @@ impl Simulation {
         self.push(next, Ev::Sample);
     }
 
+    /// (`namespace/service`, token name) of a token credential's qualified name.
+    fn token_parts(&self, w: usize, c: usize) -> (String, String) {
+        let id = &self.workloads[w].credentials[c].id;
+        match id.rsplit_once('/') {
+            Some((principal, name)) => (principal.to_string(), name.to_string()),
+            None => (String::new(), id.clone()),
+        }
+    }
+
     fn select(&mut self, w: usize, sel: &Selection) -> Vec<usize> {
         let n = self.workloads.get(w).map_or(0, |w| w.credentials.len());
         match sel {
@@ -963,10 +972,7 @@ impl Simulation {
             } => {
                 let picked = self.select(workload, &selection);
                 for c in picked {
-                    let id = self.workloads[workload].credentials[c].id.clone();
-                    let mut parts = id.rsplitn(2, '/');
-                    let name = parts.next().unwrap_or("").to_string();
-                    let principal = parts.next().unwrap_or("").to_string();
+                    let (principal, name) = self.token_parts(workload, c);
                     let acc = ServiceAccountId::from_principal(&principal)?;
                     if cluster.delete_service_token(node, &acc, &name)? {
                         self.workloads[workload].credentials[c]
@@ -982,10 +988,7 @@ impl Simulation {
             } => {
                 let picked = self.select(workload, &selection);
                 for c in picked {
-                    let id = self.workloads[workload].credentials[c].id.clone();
-                    let mut parts = id.rsplitn(2, '/');
-                    let name = parts.next().unwrap_or("").to_string();
-                    let principal = parts.next().unwrap_or("").to_string();
+                    let (principal, name) = self.token_parts(workload, c);
                     for &n in &nodes {
                         if cluster
                             .service_tokens_tool_delete(n, &principal, &name)
