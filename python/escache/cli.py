@@ -279,6 +279,31 @@ def _demo(args: argparse.Namespace) -> int:
     )
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from escache.server import make_server  # noqa: PLC0415
+
+    settings = {}
+    for item in args.setting:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise escache.IllegalArgumentError(f"--setting takes NAME=VALUE, got [{item}]")
+        settings[name] = value
+    cluster = escache.Cluster(args.nodes, seed=args.seed, password=args.password, settings=settings)
+    server = make_server(cluster, args.host, args.port)
+    host, port = server.server_address[:2]
+    sys.stderr.write(
+        f"escache: cluster [{cluster.name}] with {args.nodes} nodes on http://{host}:{port} "
+        f"(elastic / {'*' * len(args.password)}); POST /_escache/advance?by=5m moves virtual time\n"
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="escache", description="Elasticsearch's security credential caches, simulated in virtual time.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -292,6 +317,15 @@ def _parser() -> argparse.ArgumentParser:
     progress.add_argument("--progress", dest="progress", action="store_true", default=None, help="show a progress bar on stderr (default: when stderr is a terminal)")
     progress.add_argument("--no-progress", dest="progress", action="store_false", help="never show the progress bar")
     r.set_defaults(run=_run)
+
+    sv = sub.add_parser("serve", help="serve a cluster over HTTP (loopback by default) for tooling in any language")
+    sv.add_argument("--nodes", type=int, default=3, help="number of nodes (default 3)")
+    sv.add_argument("--seed", type=int, default=0, help="cluster seed (default 0)")
+    sv.add_argument("--password", default="changeme", help="the elastic user's password (default changeme)")
+    sv.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE", help="an Elasticsearch setting (repeatable)")
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    sv.add_argument("--port", type=int, default=9200, help="port (default 9200; 0 picks a free one)")
+    sv.set_defaults(run=_serve)
 
     d = sub.add_parser(
         "demo",
