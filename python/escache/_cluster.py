@@ -326,7 +326,6 @@ class Cluster(_core.Cluster):
         self,
         method: str,
         path: str,
-        *,
         headers: Mapping[str, str] | None = None,
         body: Any = None,
         node: str | None = None,
