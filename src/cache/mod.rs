@@ -560,6 +560,18 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
             Ok(None) => return Err(LoadError::NullValue),
             Err(e) => return Err(LoadError::Loader(e)),
         };
+        Ok(self.insert_loaded(key, value, weight, now, read))
+    }
+
+    /// The end of `computeIfAbsent`: the loaded value linked at the head, then the tail pruned.
+    fn insert_loaded<R>(
+        &mut self,
+        key: K,
+        value: V,
+        weight: Option<u64>,
+        now: Nanos,
+        read: impl FnOnce(&V) -> R,
+    ) -> R {
         let weight = weight.unwrap_or_else(|| self.weigher.weigh(&key, &value));
         let r = read(&value);
         let hash = KeyHasher.hash_one(&key);
@@ -573,7 +585,7 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
             next: NIL,
         };
         self.insert_new(hash, node, now);
-        Ok(r)
+        r
     }
 
     /// [`Self::compute_if_absent_with`] looked up by a borrowed key: the owned key is only made when
@@ -600,20 +612,7 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
             Ok(None) => return Err(LoadError::NullValue),
             Err(e) => return Err(LoadError::Loader(e)),
         };
-        let weight = self.weigher.weigh(&owned, &value);
-        let r = read(&value);
-        let hash = KeyHasher.hash_one(&owned);
-        let node = Node {
-            key: owned,
-            value,
-            weight,
-            write_time: now,
-            access_time: now,
-            prev: NIL,
-            next: NIL,
-        };
-        self.insert_new(hash, node, now);
-        Ok(r)
+        Ok(self.insert_loaded(owned, value, None, now, read))
     }
 
     /// `computeIfAbsent` for cloneable values with an infallible loader.
