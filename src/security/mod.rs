@@ -31,7 +31,7 @@ impl Ctx<'_> {
 }
 
 /// A removal listener that keeps the removed keys and reasons until they are written to the trace.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RemovalBuffer<K> {
     pub removed: Vec<(K, RemovalReason)>,
     /// Removals counted by reason: REPLACED, INVALIDATED, EVICTED (kept even with the trace off).
@@ -45,6 +45,15 @@ impl<K, V> RemovalListener<K, V> for RemovalBuffer<K> {
     }
 }
 
+impl<K> Default for RemovalBuffer<K> {
+    fn default() -> Self {
+        RemovalBuffer {
+            removed: Vec::new(),
+            by_reason: [0; 3],
+        }
+    }
+}
+
 /// REPLACED, INVALIDATED, EVICTED as 0, 1, 2.
 pub fn reason_index(reason: RemovalReason) -> usize {
     match reason {
@@ -54,12 +63,38 @@ pub fn reason_index(reason: RemovalReason) -> usize {
     }
 }
 
-impl<K: AsRef<str>> RemovalBuffer<K> {
+impl<K: TraceKey> RemovalBuffer<K> {
     /// Writes the buffered removals to the trace.
     pub fn flush(&mut self, ctx: &mut Ctx<'_>, cache: CacheId) {
         for (key, reason) in self.removed.drain(..) {
-            ctx.record(removal_event(reason), cache, key.as_ref(), "");
+            if ctx.log.enabled() {
+                key.with_str(|k| ctx.record(removal_event(reason), cache, k, ""));
+            }
         }
+    }
+}
+
+/// A cache key as the trace writes it, without allocating.
+pub trait TraceKey {
+    fn with_str<R>(&self, f: impl FnOnce(&str) -> R) -> R;
+}
+
+impl TraceKey for str {
+    fn with_str<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        f(self)
+    }
+}
+
+impl TraceKey for String {
+    fn with_str<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        f(self)
+    }
+}
+
+impl TraceKey for api_key::RdDigest {
+    fn with_str<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        let buf = self.hex_buf();
+        f(std::str::from_utf8(&buf).unwrap_or(""))
     }
 }
 

@@ -103,16 +103,69 @@ impl fmt::Debug for ApiKeyDoc {
     }
 }
 
-/// SHA-256 hex of role-descriptor bytes: the role-descriptor cache's key (R2.2).
-pub fn role_descriptors_hash(bytes: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(bytes.as_bytes());
-    let mut s = String::with_capacity(64);
-    for b in digest.iter() {
-        s.push(HEX[(b >> 4) as usize] as char);
-        s.push(HEX[(b & 0xf) as usize] as char);
+/// The SHA-256 of role-descriptor bytes: the role-descriptor cache's key (R2.2). Elasticsearch keys on
+/// its hex string; escache keeps the 32 bytes (hashing and comparing half as much) and shows hex.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RdDigest(pub [u8; 32]);
+
+impl RdDigest {
+    pub fn of(bytes: &str) -> Self {
+        RdDigest(Sha256::digest(bytes.as_bytes()).into())
     }
-    s
+
+    /// Lowercase hex into a stack buffer.
+    pub fn hex_buf(&self) -> [u8; 64] {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 64];
+        for (i, b) in self.0.iter().enumerate() {
+            out[2 * i] = HEX[(b >> 4) as usize];
+            out[2 * i + 1] = HEX[(b & 0xf) as usize];
+        }
+        out
+    }
+
+    pub fn hex(&self) -> String {
+        // ok: hex digits are ASCII.
+        String::from_utf8(self.hex_buf().to_vec()).unwrap_or_default()
+    }
+
+    /// Parses 64 hex digits (either case).
+    pub fn from_hex(s: &str) -> Option<Self> {
+        let b = s.as_bytes();
+        if b.len() != 64 {
+            return None;
+        }
+        let nib = |c: u8| -> Option<u8> {
+            match c {
+                b'0'..=b'9' => Some(c - b'0'),
+                b'a'..=b'f' => Some(c - b'a' + 10),
+                b'A'..=b'F' => Some(c - b'A' + 10),
+                _ => None,
+            }
+        };
+        let mut out = [0u8; 32];
+        for i in 0..32 {
+            out[i] = (nib(b[2 * i])? << 4) | nib(b[2 * i + 1])?;
+        }
+        Some(RdDigest(out))
+    }
+}
+
+impl fmt::Display for RdDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.hex())
+    }
+}
+
+impl fmt::Debug for RdDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RdDigest({})", self.hex())
+    }
+}
+
+/// SHA-256 hex of role-descriptor bytes, as Elasticsearch writes the role-descriptor cache's keys.
+pub fn role_descriptors_hash(bytes: &str) -> String {
+    RdDigest::of(bytes).hex()
 }
 
 impl ApiKeyDoc {
@@ -146,11 +199,8 @@ impl ApiKeyDoc {
     pub fn to_cached(&self) -> CachedApiKeyDoc {
         CachedApiKeyDoc {
             fields: self.fields.clone(),
-            role_descriptors_hash: role_descriptors_hash(&self.role_descriptors).into(),
-            limited_by_role_descriptors_hash: role_descriptors_hash(
-                &self.limited_by_role_descriptors,
-            )
-            .into(),
+            role_descriptors_hash: RdDigest::of(&self.role_descriptors),
+            limited_by_role_descriptors_hash: RdDigest::of(&self.limited_by_role_descriptors),
         }
     }
 }
@@ -159,8 +209,8 @@ impl ApiKeyDoc {
 #[derive(Clone, PartialEq)]
 pub struct CachedApiKeyDoc {
     fields: Arc<ApiKeyDocFields>,
-    pub role_descriptors_hash: Arc<str>,
-    pub limited_by_role_descriptors_hash: Arc<str>,
+    pub role_descriptors_hash: RdDigest,
+    pub limited_by_role_descriptors_hash: RdDigest,
 }
 
 impl std::ops::Deref for CachedApiKeyDoc {

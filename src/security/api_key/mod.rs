@@ -7,6 +7,7 @@ mod service;
 
 pub use doc::{
     role_descriptors_hash, ApiKeyDoc, ApiKeyDocFields, ApiKeyType, CachedApiKeyDoc, Creator,
+    RdDigest,
 };
 pub use service::{
     ApiKeyAuthentication, ApiKeyCredentials, ApiKeyDocCache, ApiKeyService, AuthEntry, AuthOutcome,

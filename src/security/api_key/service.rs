@@ -6,7 +6,7 @@
 //! [`ApiKeyService::complete_verification`] finishes the first request and every request that joined
 //! the same pending cache entry (the shared `ListenableFuture` of R3.4).
 
-use super::doc::{ApiKeyDoc, ApiKeyType, CachedApiKeyDoc};
+use super::doc::{ApiKeyDoc, ApiKeyType, CachedApiKeyDoc, RdDigest};
 use super::eviction_monitor::AuthCacheEvictionMonitor;
 use crate::cache::{
     Cache, CacheBuilder, CacheStats, RemovalContext, RemovalListener, RemovalNotification,
@@ -18,7 +18,7 @@ use crate::security::crypto_pool::{CryptoPool, CryptoTask, CryptoTaskKind, Submi
 use crate::security::hashing::{verify_hash, Hasher, Secret};
 use crate::security::index::{Availability, SecurityIndex};
 use crate::security::settings::ApiKeySettings;
-use crate::security::{removal_event, Ctx, RemovalBuffer};
+use crate::security::{removal_event, Ctx, RemovalBuffer, TraceKey};
 use crate::time::{epoch_millis, NANOS_PER_HOUR, NANOS_PER_MILLI};
 use indexmap::IndexMap;
 use rand::SeedableRng;
@@ -180,7 +180,7 @@ type AuthCache = Cache<String, AuthEntry, UnitWeigher, AuthCacheListener>;
 /// The doc cache and the role-descriptor bytes cache, with the invalidation counter of R2.4.
 pub struct ApiKeyDocCache {
     pub docs: Cache<String, CachedApiKeyDoc, UnitWeigher, RemovalBuffer<String>>,
-    pub role_descriptors: Cache<String, Arc<str>, UnitWeigher, RemovalBuffer<String>>,
+    pub role_descriptors: Cache<RdDigest, Arc<str>, UnitWeigher, RemovalBuffer<RdDigest>>,
     invalidation_count: u64,
 }
 
@@ -270,9 +270,9 @@ impl ApiKeyDocCache {
         ] {
             let mut loaded = false;
             let _ = self.role_descriptors.compute_if_absent_borrowed(
-                &*hash,
+                &hash,
                 ctx.now,
-                str::to_string,
+                |h: &RdDigest| *h,
                 |_| {
                     loaded = true;
                     Ok::<_, ()>(Some(bytes.clone()))
@@ -284,14 +284,11 @@ impl ApiKeyDocCache {
             } else {
                 EventKind::CacheHit
             };
-            ctx.record(kind, CacheId::ApiKeyRoleDescriptors, &hash, "");
+            hash.with_str(|h| ctx.record(kind, CacheId::ApiKeyRoleDescriptors, h, ""));
             if loaded {
-                ctx.record(
-                    EventKind::CachePut,
-                    CacheId::ApiKeyRoleDescriptors,
-                    &hash,
-                    "",
-                );
+                hash.with_str(|h| {
+                    ctx.record(EventKind::CachePut, CacheId::ApiKeyRoleDescriptors, h, "")
+                });
             }
         }
         self.flush(ctx);
@@ -317,23 +314,27 @@ impl ApiKeyDocCache {
 }
 
 /// A `get` that writes its hit or miss to the trace.
-fn traced_get<V: Clone, L: RemovalListener<String, V>>(
-    cache: &mut Cache<String, V, UnitWeigher, L>,
-    key: &str,
+fn traced_get<K, Q, V, L>(
+    cache: &mut Cache<K, V, UnitWeigher, L>,
+    key: &Q,
     ctx: &mut Ctx<'_>,
     id: CacheId,
-) -> Option<V> {
+) -> Option<V>
+where
+    K: std::hash::Hash + Eq,
+    Q: ?Sized + std::hash::Hash + crate::cache::Equivalent<K> + TraceKey,
+    V: Clone,
+    L: RemovalListener<K, V>,
+{
     let v = cache.get(key, ctx.now);
-    ctx.record(
-        if v.is_some() {
+    if ctx.log.enabled() {
+        let kind = if v.is_some() {
             EventKind::CacheHit
         } else {
             EventKind::CacheMiss
-        },
-        id,
-        key,
-        "",
-    );
+        };
+        key.with_str(|k| ctx.record(kind, id, k, ""));
+    }
     v
 }
 
@@ -941,7 +942,7 @@ impl ApiKeyService {
             CacheId::ApiKeyRoleDescriptors => self
                 .doc_cache
                 .as_ref()
-                .map(|c| c.role_descriptors.keys().cloned().collect()),
+                .map(|c| c.role_descriptors.keys().map(RdDigest::hex).collect()),
             _ => None,
         }
         .unwrap_or_default()
@@ -979,17 +980,19 @@ impl ApiKeyService {
                 .doc_cache
                 .as_ref()
                 .is_some_and(|c| c.docs.contains_key(key)),
-            CacheId::ApiKeyRoleDescriptors => self
-                .doc_cache
-                .as_ref()
-                .is_some_and(|c| c.role_descriptors.contains_key(key)),
+            CacheId::ApiKeyRoleDescriptors => self.doc_cache.as_ref().is_some_and(|c| {
+                RdDigest::from_hex(key).is_some_and(|d| c.role_descriptors.contains_key(&d))
+            }),
             _ => false,
         }
     }
 
     /// The shared role-descriptor bytes for a hash (S7 checks instance identity).
     pub fn role_descriptor_bytes(&self, hash: &str) -> Option<&Arc<str>> {
-        self.doc_cache.as_ref()?.role_descriptors.peek(hash)
+        self.doc_cache
+            .as_ref()?
+            .role_descriptors
+            .peek(&RdDigest::from_hex(hash)?)
     }
 
     /// Test hook mirroring the Java tests' direct use of the doc cache's byte cache.
