@@ -3,7 +3,7 @@
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// `ApiKey.Type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -69,11 +69,32 @@ pub struct ApiKeyDocFields {
 /// The document in `.security`. Role descriptors are kept as the JSON bytes Elasticsearch stores,
 /// shared (`Arc`) so that the role-descriptor cache can hand out one instance for identical roles (S7).
 /// The other fields are reached through `Deref` (and copied on write through `DerefMut`).
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 pub struct ApiKeyDoc {
     fields: Arc<ApiKeyDocFields>,
     pub role_descriptors: Arc<str>,
     pub limited_by_role_descriptors: Arc<str>,
+    /// The digests of the two blobs, computed once per pair of blob instances (shared by clones; a
+    /// reassigned blob is a new instance, so its digest is computed again).
+    digests: Arc<OnceLock<DigestMemo>>,
+}
+
+/// The memo holds the blob instances it was computed for, so that their addresses cannot be reused
+/// by other blobs while it lives.
+#[derive(Clone)]
+struct DigestMemo {
+    rd_blob: Arc<str>,
+    lb_blob: Arc<str>,
+    rd: RdDigest,
+    lb: RdDigest,
+}
+
+impl PartialEq for ApiKeyDoc {
+    fn eq(&self, other: &Self) -> bool {
+        self.fields == other.fields
+            && self.role_descriptors == other.role_descriptors
+            && self.limited_by_role_descriptors == other.limited_by_role_descriptors
+    }
 }
 
 impl std::ops::Deref for ApiKeyDoc {
@@ -178,6 +199,7 @@ impl ApiKeyDoc {
             fields: Arc::new(fields),
             role_descriptors,
             limited_by_role_descriptors,
+            digests: Arc::default(),
         }
     }
 
@@ -197,10 +219,31 @@ impl ApiKeyDoc {
 
     /// `toCachedApiKeyDoc`: everything but the two role-descriptor blobs, replaced by their hashes.
     pub fn to_cached(&self) -> CachedApiKeyDoc {
+        let (rd, lb) = self.digests();
         CachedApiKeyDoc {
             fields: self.fields.clone(),
-            role_descriptors_hash: RdDigest::of(&self.role_descriptors),
-            limited_by_role_descriptors_hash: RdDigest::of(&self.limited_by_role_descriptors),
+            role_descriptors_hash: rd,
+            limited_by_role_descriptors_hash: lb,
+        }
+    }
+
+    /// The two blobs' digests, memoised for these blob instances.
+    fn digests(&self) -> (RdDigest, RdDigest) {
+        let m = self.digests.get_or_init(|| DigestMemo {
+            rd_blob: self.role_descriptors.clone(),
+            lb_blob: self.limited_by_role_descriptors.clone(),
+            rd: RdDigest::of(&self.role_descriptors),
+            lb: RdDigest::of(&self.limited_by_role_descriptors),
+        });
+        if Arc::ptr_eq(&m.rd_blob, &self.role_descriptors)
+            && Arc::ptr_eq(&m.lb_blob, &self.limited_by_role_descriptors)
+        {
+            (m.rd, m.lb)
+        } else {
+            (
+                RdDigest::of(&self.role_descriptors),
+                RdDigest::of(&self.limited_by_role_descriptors),
+            )
         }
     }
 }
@@ -237,6 +280,71 @@ impl CachedApiKeyDoc {
             fields: self.fields.clone(),
             role_descriptors,
             limited_by_role_descriptors: limited_by,
+            digests: Arc::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(rd: &str) -> ApiKeyDoc {
+        ApiKeyDoc::new(
+            ApiKeyDocFields {
+                doc_type: "api_key".into(),
+                key_type: ApiKeyType::Rest,
+                creation_time: 0,
+                expiration_time: -1,
+                invalidated: Some(false),
+                invalidation_time: None,
+                hash: None,
+                name: Some("k".into()),
+                version: 1,
+                metadata_flattened: None,
+                creator: Creator {
+                    principal: "elastic".into(),
+                    full_name: None,
+                    email: None,
+                    metadata: Value::Null,
+                    realm: "reserved".into(),
+                    realm_type: "reserved".into(),
+                },
+            },
+            Arc::from(rd),
+            Arc::from("{}"),
+        )
+    }
+
+    #[test]
+    fn cached_digests_follow_reassigned_blobs() {
+        let d = doc(r#"{"a":{}}"#);
+        assert_eq!(
+            d.to_cached().role_descriptors_hash,
+            RdDigest::of(r#"{"a":{}}"#)
+        );
+        let mut e = d.clone();
+        e.role_descriptors = Arc::from(r#"{"b":{}}"#);
+        assert_eq!(
+            e.to_cached().role_descriptors_hash,
+            RdDigest::of(r#"{"b":{}}"#)
+        );
+        assert_eq!(
+            d.to_cached().role_descriptors_hash,
+            RdDigest::of(r#"{"a":{}}"#)
+        );
+        assert_eq!(
+            e.to_cached().limited_by_role_descriptors_hash.hex(),
+            role_descriptors_hash("{}")
+        );
+    }
+
+    #[test]
+    fn digest_hex_round_trips() {
+        let x = RdDigest::of("{}");
+        assert_eq!(RdDigest::from_hex(&x.hex()), Some(x));
+        assert_eq!(RdDigest::from_hex(&x.hex().to_uppercase()), Some(x));
+        assert_eq!(RdDigest::from_hex("zz"), None);
+        assert_eq!(x.hex().len(), 64);
     }
 }
