@@ -758,15 +758,11 @@ impl ApiKeyService {
                 AuthStep::Done(type_and_expiry(credentials, doc, ctx))
             } else {
                 // A wrong secret against a good entry: the good entry is kept (S2).
-                AuthStep::Done(AuthOutcome::unsuccessful(format!(
-                    "invalid credentials for API key [{id}]"
-                )))
+                AuthStep::Done(invalid_credentials(id))
             }
         } else if verifies {
             // The same wrong secret again: no re-hash.
-            AuthStep::Done(AuthOutcome::unsuccessful(format!(
-                "invalid credentials for API key [{id}]"
-            )))
+            AuthStep::Done(invalid_credentials(id))
         } else {
             // A different secret against a cached failure: drop that entry and validate again (S3).
             self.auth_invalidate_future(id, serial, ctx);
@@ -836,17 +832,14 @@ impl ApiKeyService {
                 .as_deref()
                 .unwrap_or("unknown"),
         );
+        let first = if verified {
+            type_and_expiry(&p.first.credentials, p.first.doc.clone(), ctx)
+        } else {
+            invalid_credentials(&p.first.credentials.id)
+        };
         let mut out = Vec::with_capacity(1 + p.joined.len());
         if !p.in_cache {
-            let outcome = if verified {
-                type_and_expiry(&p.first.credentials, p.first.doc.clone(), ctx)
-            } else {
-                AuthOutcome::unsuccessful(format!(
-                    "invalid credentials for API key [{}]",
-                    p.first.credentials.id
-                ))
-            };
-            out.push((p.first.request, AuthStep::Done(outcome)));
+            out.push((p.first.request, AuthStep::Done(first)));
             return out;
         }
         let result = self.hash_result(verified, &p.first.credentials.secret);
@@ -857,14 +850,6 @@ impl ApiKeyService {
                 }
             }
         }
-        let first = if verified {
-            type_and_expiry(&p.first.credentials, p.first.doc.clone(), ctx)
-        } else {
-            AuthOutcome::unsuccessful(format!(
-                "invalid credentials for API key [{}]",
-                p.first.credentials.id
-            ))
-        };
         out.push((p.first.request, AuthStep::Done(first)));
         for w in p.joined {
             let verifies = self.result_verifies(&result, &w.credentials.secret);
@@ -1002,6 +987,11 @@ impl ApiKeyService {
             dc.flush(ctx);
         }
     }
+}
+
+/// `invalid credentials for API key [<id>]` (R3.3, R3.4).
+fn invalid_credentials(id: &str) -> AuthOutcome {
+    AuthOutcome::unsuccessful(format!("invalid credentials for API key [{id}]"))
 }
 
 /// `validateApiKeyTypeAndExpiration` (R3.5): type first, then expiry against the clock of this
