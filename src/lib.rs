@@ -3,7 +3,7 @@
 //!
 //! Layers depend downward only: `python -> sim -> rest -> cluster -> security -> cache -> time`
 //! (`error` and `events` are shared vocabulary under all of them). The rule ids cited in comments
-//! (R6.4, C3, ...) are those of the project's behaviour spec.
+//! (R6.4, C3, ...) are those of `docs/rules.md`.
 
 pub mod cache;
 pub mod cluster;

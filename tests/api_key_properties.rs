@@ -192,7 +192,7 @@ impl IndexModel {
         matches!(self.health(), Some(h) if h != IndexHealth::Red)
     }
 
-    /// R4.1, written from the spec: red->non-red, deleted/closed, UUID change, up-to-date flip.
+    /// R4.1, written from the rule: red->non-red, deleted/closed, UUID change, up-to-date flip.
     fn clears(prev: &IndexModel, cur: &IndexModel) -> bool {
         let (p, c) = (prev.health(), cur.health());
         let red_to_non_red = matches!(p, None | Some(IndexHealth::Red))

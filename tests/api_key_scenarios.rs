@@ -1,8 +1,8 @@
-//! The API key cache scenarios of `spec/api-key-cache.md` section 7 (S1-S20), run on a simulated
+//! The API key cache scenarios of `docs/rules.md` (AK-S1 to AK-S20), run on a simulated
 //! cluster, plus rule tests for R2.4, R3.5, R3.7, R4.1, R4.3, R5.9, node restarts, the event trace and
 //! secret hygiene.
 //!
-//! Every expectation is written out by hand from the spec (and Elasticsearch's tests it cites), never
+//! Every expectation is written out by hand from the rules (and the Elasticsearch tests they cite), never
 //! computed by the model itself.
 
 use base64::engine::general_purpose::STANDARD;
@@ -300,7 +300,7 @@ fn green(uuid: &str) -> IndexState {
 // Section 7 scenarios
 // ---------------------------------------------------------------------------------------------
 
-/// S1 (R3.8): the creating node, and only it, caches `(true, hash(secret))`; the doc cache is empty.
+/// AK-S1 (R3.8): the creating node, and only it, caches `(true, hash(secret))`; the doc cache is empty.
 #[test]
 fn s1_create_prewarms_auth_cache() {
     let mut c = cluster(3);
@@ -322,7 +322,7 @@ fn s1_create_prewarms_auth_cache() {
     assert_eq!(svc(&c, 1).verifications, 1);
 }
 
-/// S2: a wrong secret against a good cached entry fails and keeps the very same entry.
+/// AK-S2: a wrong secret against a good cached entry fails and keeps the very same entry.
 #[test]
 fn s2_wrong_secret_keeps_good_entry() {
     let mut c = cluster(2);
@@ -357,7 +357,7 @@ fn s2_wrong_secret_keeps_good_entry() {
     assert_eq!(serial(&c, 0, &k.id), pre);
 }
 
-/// S3: failures are cached; a different wrong secret replaces the entry; the right one replaces it
+/// AK-S3: failures are cached; a different wrong secret replaces the entry; the right one replaces it
 /// with a success; then alternating wrong/right gives CONTINUE then SUCCESS.
 #[test]
 fn s3_failed_verifications_are_cached() {
@@ -414,7 +414,7 @@ fn s3_failed_verifications_are_cached() {
     }
 }
 
-/// S4: with the first verification held in the crypto pool, a second authentication joins the same
+/// AK-S4: with the first verification held in the crypto pool, a second authentication joins the same
 /// pending entry; one verification serves both.
 #[test]
 fn s4_concurrent_first_use_shares_one_verification() {

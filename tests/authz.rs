@@ -1,9 +1,9 @@
-//! Authorization: cluster privileges (R5.7, service-token R4), the 403 message, role and user
+//! Authorization: cluster privileges (R5.7, ST-R4), the 403 message, role and user
 //! request parsing, and API key privilege intersection.
 //!
 //! Expectations are written out by hand from Elasticsearch's sources (`ClusterPrivilegeResolver`,
 //! `AuthorizationDenialMessages`, `RoleDescriptor`, `PutUserRequestBuilder`, `Validation`) and the
-//! test evidence quoted in the research notes, never computed by the module itself.
+//! Elasticsearch test evidence cited in docs/rules.md, never computed by the module itself.
 
 use escache::security::authz::*;
 use escache::security::hashing::Hasher;

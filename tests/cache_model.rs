@@ -1,5 +1,5 @@
 //! A state-machine test of the cache engine (`escache::cache::Cache`, Elasticsearch's
-//! `common/cache/Cache.java`, spec section 6) against a deliberately naive reference model.
+//! `common/cache/Cache.java`, R6.1-R6.9) against a deliberately naive reference model.
 //!
 //! The model keeps a `Vec` of entries, most recently used first, and implements each operation the
 //! most obvious way (linear search, recomputing the total weight every time it is needed), step by

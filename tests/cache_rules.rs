@@ -1,4 +1,4 @@
-//! One test per rule of spec section 6 (`org.elasticsearch.common.cache.Cache`, R6.1-R6.9), the
+//! One test per rule of docs/rules.md (`org.elasticsearch.common.cache.Cache`, R6.1-R6.9), the
 //! eviction scenarios S16 and S17, and the auth-cache eviction monitor (R2.7, S16-S18).
 //!
 //! Every expectation here is spelled out by hand from the rule (and from `Cache.java`), never

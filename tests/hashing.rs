@@ -18,7 +18,7 @@ const SECRETS: [(&str, &str); 5] = [
     ("pbkdf2_stretch", "aI_0QLRfRyGBP1U60Sby2w"),
 ];
 
-/// `key -> hash` pairs of the file, split at the first `:` (spec F2; no comments or blank lines
+/// `key -> hash` pairs of the file, split at the first `:` (F2; no comments or blank lines
 /// in this file).
 fn lines() -> Vec<(&'static str, &'static str)> {
     SERVICE_TOKENS

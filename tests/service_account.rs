@@ -1,5 +1,5 @@
-//! `escache::security::service_account` against the spec `service-token-cache.md` (T, V, A, S, C, I,
-//! F, M rules and the scenarios of section 10).
+//! `escache::security::service_account` against the rules of docs/rules.md (T, V, A, S, C, I,
+//! F, M rules and the scenarios ST-SC1 to ST-SC20).
 //!
 //! `tests/data/service_tokens` is Elasticsearch's own test resource (see `tests/data/README.md`).
 
@@ -288,7 +288,7 @@ fn real_file_tokens_authenticate_from_the_file_store() {
         e.reason,
         "failed to authenticate service account [elastic/fleet-server] with token name [plain]"
     );
-    // With no security index the index store raises: S2 returns the exception (S4).
+    // With no security index the index store raises: ST-S2 returns the exception (ST-S4).
     let out = svc.authenticate(&plain, &SecurityIndex::new(), &mut ctx(&mut log, 0));
     match out {
         ServiceAccountAuthOutcome::Exception(e) => {
@@ -636,7 +636,7 @@ fn c4_prefix_versus_exact() {
     assert_eq!(s.size().unwrap().0, 0);
 }
 
-// ----- S2 / scenarios ---------------------------------------------------------------------------
+// ----- ST-S2 / scenarios ------------------------------------------------------------------------
 
 #[test]
 fn scenario_9_same_name_in_file_and_index() {

@@ -1,4 +1,4 @@
-//! Property tests of the service token clear-cache API (`spec/service-token-cache.md` R2-R5, C4, V1).
+//! Property tests of the service token clear-cache API (ST-R2 to ST-R5, C4, V1).
 //!
 //! A random cluster (three nodes, random `service_tokens` files, random authentications, random
 //! partitions and stopped nodes) receives
@@ -48,7 +48,7 @@ const INDEX_TOKENS: [(usize, &str); 6] = [
     (1, "c"),
     (1, "t1"),
 ];
-/// The principals a request names: real accounts, and unchecked ones (R3).
+/// The principals a request names: real accounts, and unchecked ones (ST-R3).
 const PRINCIPALS: [&str; 6] = [
     "elastic/fleet-server",
     "elastic/fleet-server",
@@ -87,7 +87,7 @@ fn model_split(s: &str) -> Vec<String> {
     parts
 }
 
-/// R2: the keys of the request, or the first bad name.
+/// ST-R2: the keys of the request, or the first bad name.
 fn model_keys(principal: &str, names: &str) -> Result<Vec<String>, String> {
     let list = model_split(names);
     if list.is_empty() || (list.len() == 1 && (list[0] == "*" || list[0] == "_all")) {
@@ -366,7 +366,7 @@ fn clear_events(c: &Cluster, since: usize) -> usize {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
-    /// R2 parsing alone, against the model (cheap, so many cases).
+    /// ST-R2 parsing alone, against the model (cheap, so many cases).
     #[test]
     fn r2_keys_follow_the_model(principal in proptest::sample::select(&PRINCIPALS[..]), names in name_list()) {
         let got = escache::rest::service_accounts::clear_cache_keys(
@@ -430,7 +430,7 @@ proptest! {
                         prop_assert_eq!(ak, &expected, "node {} cache {} keys {:?}", n, cache, keys);
                         prop_assert_eq!(as_.hits, bs.hits);
                         prop_assert_eq!(as_.misses, bs.misses);
-                        // `Cache.invalidate(key)` counts an eviction (api-key-cache.md R6.8), and C4
+                        // `Cache.invalidate(key)` counts an eviction (R6.8), and C4
                         // removes prefix matches one `invalidate(key)` at a time.
                         let removed = (bk.len() - expected.len()) as u64;
                         prop_assert_eq!(as_.evictions, bs.evictions + removed);
@@ -498,7 +498,7 @@ proptest! {
 
 #[test]
 fn model_sanity() {
-    // The model itself, on the spec's examples.
+    // The model itself, on the examples of docs/rules.md.
     assert_eq!(model_split(""), Vec::<String>::new());
     assert_eq!(model_split(","), Vec::<String>::new());
     assert_eq!(model_split("a,,b,,"), ["a", "", "b"]);

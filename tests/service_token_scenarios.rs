@@ -1,11 +1,11 @@
-//! The service account token scenarios of `spec/service-token-cache.md` section 10 (one test per
+//! The service account token scenarios of `docs/rules.md` (ST-SC1 to ST-SC20) (one test per
 //! scenario, `sc1_*` ... `sc20_*`), run on a simulated cluster, plus cluster-level tests of I1, I2, I3,
 //! C1, A2, M5 and of nodes whose `service_tokens` files disagree.
 //!
 //! Where a scenario is about the REST API it goes through `escache::rest::handle` (routing,
 //! authentication, authorization, the handler). "The store is not asked" is observed through the
 //! service's `verifications` counter, the `hash_verification` events and the cache stats.
-//! Expectations are written out from the spec (and the Elasticsearch tests it cites), never computed by
+//! Expectations are written out from the rules (and the Elasticsearch tests they cite), never computed by
 //! the model itself.
 //!
 //! Index tokens are hashed with `bcrypt4` and file tokens with `{SSHA256}` so the suite stays fast; the
@@ -433,7 +433,7 @@ fn sc5_clear_one_token() {
         assert_eq!(keys(&c, n, FILE), set(&["elastic/fleet-server/t1-b"]));
         assert_eq!(keys(&c, n, INDEX), set(&["elastic/fleet-server/t1-b"]));
     }
-    // R4: cache name `service`, the single exact key.
+    // ST-R4: cache name `service`, the single exact key.
     assert_eq!(
         clear_events_since(&c, mark),
         [

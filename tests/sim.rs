@@ -429,7 +429,7 @@ fn a_single_thread_serialises_verifications() {
 #[test]
 fn a_full_pool_answers_429_only_past_threads_plus_queue() {
     // Threads 1, queue 3: four verifications fit. A cost of an hour keeps them all in the pool, so
-    // the first four distinct keys are admitted (their later requests join the pending futures, S4)
+    // the first four distinct keys are admitted (their later requests join the pending futures, AK-S4)
     // and every request for any other key is rejected (R3.4: 429, and the failed future removed).
     let settings = [
         (

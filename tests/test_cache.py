@@ -1,6 +1,6 @@
 """Unit tests of escache's Python API: escache.Cache, its errors, zipf_trace and parse_time_value.
 
-Expected values come from the rules of spec section 6 (R6.1-R6.9, Elasticsearch's
+Expected values come from the rules R6.1-R6.9 of docs/rules.md (Elasticsearch's
 org.elasticsearch.common.cache.Cache) worked by hand for each small scenario.
 """
 

@@ -1,7 +1,7 @@
 """Property tests of escache.Cache.
 
 (a) A hypothesis state machine drives escache.Cache and a small pure-Python reference model that
-    implements the rules of spec section 6 (R6.1-R6.9) directly, and compares them after every step.
+    implements the rules R6.1-R6.9 (docs/rules.md) directly, and compares them after every step.
 (b) A differential test: with no expiry and unit weights, escache's get-or-put hit/miss sequence
     equals cachetools.LRUCache's.
 """

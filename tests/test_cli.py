@@ -1,8 +1,8 @@
 """Tests of `escache demo` (escache.cli.main).
 
 Expected numbers are not copied from a run: they come from an independent pure-Python simulation of
-the API key auth cache (spec R2.1: expire-after-access ttl, max weight max_keys, weight 1; the cache
-rules of section 6) and of its removal listener's thrashing monitor (spec R2.7).
+the API key auth cache (R2.1 in docs/rules.md: expire-after-access ttl, max weight max_keys, weight 1; the cache
+rules R6.1-R6.9) and of its removal listener's thrashing monitor (R2.7).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def seconds_to_nanos(seconds: float) -> int:
 
 
 def simulate(trace, rate: float, max_keys: int, ttl_nanos: int) -> Expected:
-    """The auth cache (R2.1, R6.*) fed one request every 1/rate s, with the R2.7 monitor."""
+    """The auth cache (R2.1, R6.1-R6.9) fed one request every 1/rate s, with the R2.7 monitor."""
     interval = seconds_to_nanos(1.0 / rate)
     lru: OrderedDict[int, int] = OrderedDict()  # key -> access time, least recent first
     e = Expected(requests=len(trace), elapsed_nanos=interval * max(0, len(trace) - 1))

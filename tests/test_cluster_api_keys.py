@@ -1,8 +1,8 @@
 """The simulated cluster's API key caches, driven the way users drive Elasticsearch: through the official
 ``elasticsearch`` client (``Cluster.client()``) and raw REST (``Cluster.perform_request``).
 
-Expected values come from the spec (``shared/spec/api-key-cache.md``: R1-R5, scenarios S1-S20, the
-observed responses of section 10) and from Elasticsearch's own texts, not from a run of escache.
+Expected values come from the rules in ``docs/rules.md`` (AK-R1 to AK-R5, scenarios AK-S1 to AK-S20, the
+401 body of AK-R3.6) and from Elasticsearch's own texts, not from a run of escache.
 """
 
 from __future__ import annotations
@@ -390,7 +390,7 @@ def test_invalidation_broadcast_clears_only_the_invalidated_key(cluster, es, thr
     assert len(events_of(cluster, "clear_cache")) == len(clear_events)
 
 
-# ---- 4. per-node caches (R2, R3.8, S1, S5-S7) --------------------------------------------------------
+# ---- 4. per-node caches (AK-R2, R3.8, AK-S1, S5-S7) ----------------------------------------------------
 
 
 def test_create_prewarms_only_the_creating_nodes_auth_cache(cluster):

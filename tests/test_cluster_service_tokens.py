@@ -2,8 +2,8 @@
 Elasticsearch: through the official ``elasticsearch`` client (``Cluster.client()``) and raw REST
 (``Cluster.perform_request``).
 
-Expected values come from the spec (``shared/spec/service-token-cache.md``: T, V, A, S, C, I, R, M, F
-rules and the scenarios of section 10) and from Elasticsearch's own texts and test data, not from a run
+Expected values come from the rules in ``docs/rules.md`` (the ``ST-`` ones: T, V, A, S, C, I, R, M, F
+rules and the scenarios ST-SC1 to ST-SC20) and from Elasticsearch's own texts and test data, not from a run
 of escache.
 """
 
@@ -141,7 +141,7 @@ def warmed(cluster, es):
     return values
 
 
-# ---- R2: the name list ------------------------------------------------------------------------------
+# ---- ST-R2: the name list ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("name", ["*", "_all", ["*"], ["_all"]])
@@ -260,7 +260,7 @@ def test_r2_256_characters_is_still_valid(cluster, es, warmed):
     assert resp.meta.status == 200
 
 
-# ---- R3, R4, R5 -------------------------------------------------------------------------------------
+# ---- ST-R3, ST-R4, ST-R5 ----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

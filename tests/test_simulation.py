@@ -9,7 +9,7 @@ number copied from a run:
   until its cached document is strictly older than ``doc_cache.ttl`` (R2.2, R3.7; R6.3 strict
   expiry), so the stale window is the TTL left at revocation, within one request interval;
 - clear_all_caches_hash_storm: after a clear-all each node verifies each key it serves exactly once
-  while the auth cache holds (R2.6, R3.4, S4), at 65 ms per PBKDF2 verification (cost model); a
+  while the auth cache holds (R2.6, R3.4, AK-S4), at 65 ms per PBKDF2 verification (cost model); a
   verification is rejected (429) only when threads + queue tasks are already in the pool (R3.4);
 - service_tokens_partial_update: a node re-reads its file at the first 5 s poll after the edit (I3);
 - security_index_red_recovery: a red index fails the GET of a doc-cache miss (R3.2) and its recovery

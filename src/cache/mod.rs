@@ -1,8 +1,8 @@
 //! The generic Elasticsearch cache: `server/src/main/java/org/elasticsearch/common/cache/Cache.java`.
 //!
 //! Every security cache escache models (the API key auth, doc and role-descriptor caches, the two service
-//! account token caches) is an instance of this one engine, so its rules (spec `api-key-cache.md`
-//! section 6, R6.1-R6.9) are kept to the letter, quirks included:
+//! account token caches) is an instance of this one engine, so its rules (docs/rules.md,
+//! R6.1-R6.9) are kept to the letter, quirks included:
 //!
 //! * one LRU order over the whole cache, most recent at the head (R6.1);
 //! * an entry is expired when `now - access > expire_after_access` or `now - write > expire_after_write`,

@@ -1,6 +1,6 @@
 //! Authenticating a REST request: `SEC/authc/AuthenticatorChain.java` with its authenticators in
 //! Elasticsearch's order (service account token, OAuth2 token, API key, realms), and the 401 bodies of
-//! `CORE/authc/DefaultAuthenticationFailureHandler.java` (spec section 10).
+//! `CORE/authc/DefaultAuthenticationFailureHandler.java` (AK-R3.6).
 
 use super::Cluster;
 use crate::error::EsError;
@@ -157,7 +157,7 @@ pub fn missing_credentials(uri: &str) -> EsError {
     .with_header("WWW-Authenticate", www_authenticate())
 }
 
-/// The failure when every authenticator that saw a credential was unsuccessful (spec section 10).
+/// The failure when every authenticator that saw a credential was unsuccessful (AK-R3.6).
 pub fn unsuccessful_credentials(messages: &[String]) -> EsError {
     let mut e = EsError::security(
         "unable to authenticate with provided credentials and anonymous access is not allowed for this request",

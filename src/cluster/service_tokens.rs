@@ -1,4 +1,4 @@
-//! Service account token actions (service-token-cache.md M1-M3, I2, I4): index tokens in `.security`,
+//! Service account token actions (M1-M3, I2, I4): index tokens in `.security`,
 //! file tokens gathered from every node's `service_tokens` file.
 
 use super::authn::Authentication;

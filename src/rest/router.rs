@@ -85,7 +85,7 @@ impl RouteId {
         RouteId::ClearServiceAccountTokenStoreCache,
     ];
 
-    /// The handler's `getName()`. The two clear-cache names come from the spec (R5.6, service-token R1);
+    /// The handler's `getName()`. The two clear-cache names come from AK-R5.6 and ST-R1;
     /// the others follow ES's naming and were not all re-read.
     pub fn handler_name(self) -> &'static str {
         match self {
@@ -110,7 +110,7 @@ impl RouteId {
         }
     }
 
-    /// The transport action the handler runs (what authorization checks; research notes section 9).
+    /// The transport action the handler runs (what authorization checks: AK-R5.7, ST-R4).
     pub fn action(self) -> &'static str {
         match self {
             RouteId::Main => "cluster:monitor/main",

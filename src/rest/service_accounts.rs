@@ -1,4 +1,4 @@
-//! Service account routes (service-token-cache.md R1-R5 and M1-M4): create, delete, get credentials,
+//! Service account routes (ST-R1 to ST-R5 and M1-M4): create, delete, get credentials,
 //! get service accounts, and `POST /_security/service/{namespace}/{service}/credential/token/{name}/_clear_cache`.
 
 use super::{check_unconsumed_params, reject_unconsumed_body, Request, Response, RouteId};
@@ -118,8 +118,8 @@ fn validate_request(namespace: &str, service: &str, name: Option<&str>) -> Resul
     }
 }
 
-/// R2: `*`, `_all` or nothing mean the account's prefix `ns/svc/`; otherwise every name must pass V1
-/// (the first bad one is a 400 and nothing is cleared); duplicates are dropped. R3: namespace and
+/// ST-R2: `*`, `_all` or nothing mean the account's prefix `ns/svc/`; otherwise every name must pass V1
+/// (the first bad one is a 400 and nothing is cleared); duplicates are dropped. ST-R3: namespace and
 /// service are not checked.
 pub fn clear_cache_keys(
     namespace: &str,
@@ -173,7 +173,7 @@ mod tests {
                 e.reason
             );
         }
-        // R3: namespace and service are taken literally.
+        // ST-R3: namespace and service are taken literally.
         assert_eq!(clear_cache_keys("*", "*", Some("*")).unwrap(), ["*/*/"]);
     }
 }

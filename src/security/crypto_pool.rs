@@ -4,7 +4,7 @@
 //!
 //! In escache a verification either runs at once (the default: requests complete synchronously), or
 //! waits in the pool until the owner of the pool runs it (`Held`, for exploring concurrent first uses,
-//! S4), or is rejected (`Saturated`, a pool whose threads and queue are full). The simulator drives the
+//! AK-S4), or is rejected (`Saturated`, a pool whose threads and queue are full). The simulator drives the
 //! same pool with virtual CPU costs.
 
 use std::collections::VecDeque;

@@ -1,5 +1,5 @@
 //! Credential hashing, byte-compatible with Elasticsearch's `Hasher`
-//! (`CORE/authc/support/Hasher.java`; research notes §12, spec service-token-cache §4 and F2).
+//! (`CORE/authc/support/Hasher.java`; C1 and F2 in docs/rules.md).
 //!
 //! Every hash this module writes has exactly the layout Elasticsearch writes, so a hash made here
 //! verifies in Elasticsearch and the other way round. The unit and integration tests check this

@@ -46,7 +46,7 @@ pub const KNOWN_SETTINGS: [&str; 13] = [
     NODE_PROCESSORS,
 ];
 
-/// The API key service's settings (spec section 1).
+/// The API key service's settings (AK-R1).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiKeySettings {
     pub enabled: bool,
@@ -62,7 +62,7 @@ pub struct ApiKeySettings {
     pub hashing_algorithm: Hasher,
 }
 
-/// The service token caches' settings (service-token-cache.md C1) and the token hashing algorithm.
+/// The service token caches' settings (C1) and the token hashing algorithm.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceTokenSettings {
     /// Expire-after-write; ≤ 0 means no cache.
@@ -249,7 +249,7 @@ impl SecuritySettings {
                 TimeValue::new(15, TimeUnit::Minutes),
             )?,
             // The newest Elasticsearch (PR #120997) stores API key hashes with ssha256 by default; the
-            // spec's version read used pbkdf2. The real system wins.
+            // 8.x releases used pbkdf2 (AK-R1). The real system wins.
             hashing_algorithm: stored_hash_setting(
                 &given,
                 API_KEY_HASHING_ALGORITHM,

@@ -1,4 +1,4 @@
-//! A request stream through one node's API key auth cache, with the settings' rules (section 1) and the
+//! A request stream through one node's API key auth cache, with the settings' rules (AK-R1) and the
 //! eviction monitor (R2.7). This is what `escache demo` runs; the cluster model drives the same cache
 //! through full authentication.
 

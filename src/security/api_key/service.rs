@@ -1,5 +1,5 @@
 //! One node's `ApiKeyService` (`SEC/authc/ApiKeyService.java`): its three caches and API key
-//! authentication through them (R2, R3), the create pre-warm (R3.8) and the invalidators (R2.6).
+//! authentication through them (AK-R2, AK-R3), the create pre-warm (R3.8) and the invalidators (R2.6).
 //!
 //! Authentication is a small state machine rather than callbacks: a request either finishes at once or
 //! waits on a verification queued in the node's `security-crypto` pool; when the pool runs it,
@@ -347,7 +347,7 @@ pub struct ApiKeyService {
     next_serial: u64,
     pending: IndexMap<u64, PendingVerification, crate::cache::KeyHasher>,
     rng: ChaCha8Rng,
-    /// Slow hash verifications run against stored hashes (S4 counts them).
+    /// Slow hash verifications run against stored hashes (AK-S4 counts them).
     pub verifications: u64,
 }
 
@@ -757,14 +757,14 @@ impl ApiKeyService {
             if verifies {
                 AuthStep::Done(type_and_expiry(credentials, doc, ctx))
             } else {
-                // A wrong secret against a good entry: the good entry is kept (S2).
+                // A wrong secret against a good entry: the good entry is kept (AK-S2).
                 AuthStep::Done(invalid_credentials(id))
             }
         } else if verifies {
             // The same wrong secret again: no re-hash.
             AuthStep::Done(invalid_credentials(id))
         } else {
-            // A different secret against a cached failure: drop that entry and validate again (S3).
+            // A different secret against a cached failure: drop that entry and validate again (AK-S3).
             self.auth_invalidate_future(id, serial, ctx);
             self.validate(credentials, doc, request, pool, ctx)
         }

@@ -1,5 +1,5 @@
-//! Service account tokens and their two credential caches (spec `service-token-cache.md`: T1-T4, V1,
-//! A1-A3, S1-S4, C1-C4, I1-I4, F1-F4, M1-M5).
+//! Service account tokens and their two credential caches (docs/rules.md: T1-T4, V1,
+//! A1-A3, ST-S1 to ST-S4, C1-C4, I1-I4, F1-F4, M1-M5).
 //!
 //! * [`token`]: the token, its bearer string and parser, and the token-name rule;
 //! * [`accounts`]: the built-in `elastic/*` accounts and their role descriptors;
@@ -13,7 +13,7 @@
 //! `CachingServiceAccountTokenStore`, `FileServiceAccountTokenStore`,
 //! `IndexServiceAccountTokenStore`, `CompositeServiceAccountTokenStore`, `ElasticServiceAccounts`,
 //! `FileTokensTool`) and `x-pack/plugin/core/.../authc/service/ServiceAccountToken`. Behaviour is
-//! reimplemented from the spec; no code is copied.
+//! reimplemented from those rules; no code is copied.
 
 pub mod accounts;
 pub mod file;

@@ -1,5 +1,5 @@
 //! One node's `ServiceAccountService` (`SEC/authc/service/ServiceAccountService.java`) with its two
-//! token stores (S1): the file store (`FileServiceAccountTokenStore`: the parsed `service_tokens`
+//! token stores (ST-S1): the file store (`FileServiceAccountTokenStore`: the parsed `service_tokens`
 //! file and its cache) and the index store's cache (`IndexServiceAccountTokenStore`; the documents
 //! live in the cluster's [`SecurityIndex`]).
 //!
@@ -58,7 +58,7 @@ pub enum ServiceAccountAuthOutcome {
     /// 401 `security_exception` `failed to authenticate service account [<ns/svc>] with token name
     /// [<name>]`. Does not fall through to other authenticators (A2).
     Failure(EsError),
-    /// An exception of the index store (S2, S4), returned as is.
+    /// An exception of the index store (ST-S2, ST-S4), returned as is.
     Exception(EsError),
 }
 
@@ -194,7 +194,7 @@ impl ServiceAccountService {
         }
     }
 
-    /// `authenticateToken` (A2) then the composite store (S2): file first, then index.
+    /// `authenticateToken` (A2) then the composite store (ST-S2): file first, then index.
     ///
     /// Checks 1-3 fail before any store is asked and touch no cache: the namespace must be
     /// `elastic`, the principal a known account, the secret at least 10 characters.
@@ -210,7 +210,7 @@ impl ServiceAccountService {
         {
             return ServiceAccountAuthOutcome::Failure(authentication_failure(token));
         }
-        // S2: the first success wins; a failure moves on; an exception ends the walk.
+        // ST-S2: the first success wins; a failure moves on; an exception ends the walk.
         let file_ok = {
             let tokens = &self.file.tokens;
             let verifications = Verified {
@@ -394,7 +394,7 @@ fn hasher_name(hash: &str) -> String {
         .unwrap_or_else(|_| "unknown".to_string())
 }
 
-/// S3: the key must be in the file's map; the secret is checked against its hash.
+/// ST-S3: the key must be in the file's map; the secret is checked against its hash.
 /// Counts a verification and, for the simulator, which hasher ran.
 struct Verified<'a> {
     count: &'a mut u64,
@@ -430,7 +430,7 @@ fn file_lookup(
     verify_hash(token.secret.expose(), hash)
 }
 
-/// S4: `checkIndexVersionThenExecute`, then the GET of `service_account_token-<qualified>` from
+/// ST-S4: `checkIndexVersionThenExecute`, then the GET of `service_account_token-<qualified>` from
 /// `.security`. A missing document is a failure; an index that is not up to date, absent, closed or
 /// red is an exception.
 fn index_lookup(

@@ -1,6 +1,6 @@
 //! `CachingServiceAccountTokenStore` (C1-C4): the cache in front of a token store.
 //!
-//! One [`CachingTokenStore`] per store (the file store and the index store each own one, S1). Its
+//! One [`CachingTokenStore`] per store (the file store and the index store each own one, ST-S1). Its
 //! cache maps the qualified token name to a result slot: pending while the store lookup runs, then
 //! `{success, hash}` where `hash` is the cache hasher's hash of the secret presented (C2). The
 //! plaintext secret is never stored.
@@ -125,7 +125,7 @@ impl CachingTokenStore {
 
     /// `authenticate` through the cache (C3), with a lookup that does not write to the trace.
     ///
-    /// `lookup` is the store's own check (S3/S4): `Ok(true)` success, `Ok(false)` failure, `Err` an
+    /// `lookup` is the store's own check (ST-S3/ST-S4): `Ok(true)` success, `Ok(false)` failure, `Err` an
     /// exception.
     ///
     /// # Errors

@@ -1,5 +1,5 @@
 //! Service account tokens: the account id, the qualified name, the bearer string and its parser, and
-//! the token-name rule (spec T1-T4, V1; `CORE/authc/service/ServiceAccountToken.java`,
+//! the token-name rule (T1-T4, V1; `CORE/authc/service/ServiceAccountToken.java`,
 //! `CORE/authc/service/ServiceAccount.java`, `CORE/support/Validation.java`).
 
 use crate::error::EsError;
