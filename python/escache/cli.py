@@ -9,7 +9,7 @@
 - ``escache demo --auth-cache`` replays a Zipf-distributed stream of API key ids through one node's
   API key authentication cache, configured with Elasticsearch's defaults, in virtual time, and
   reports the hit ratio, evictions and the "possible thrashing" warnings Elasticsearch would log
-  (spec rule R2.7). Any of its workload flags (``--keys``, ``--requests``, ``--rate``, ``--alpha``,
+  (rule R2.7 in docs/rules.md). Any of its workload flags (``--keys``, ``--requests``, ``--rate``, ``--alpha``,
   ``--max-keys``, ``--ttl``) selects it too.
 """
 
@@ -288,7 +288,8 @@ def _serve(args: argparse.Namespace) -> int:
         if not sep:
             raise escache.IllegalArgumentError(f"--setting takes NAME=VALUE, got [{item}]")
         settings[name] = value
-    cluster = escache.Cluster(args.nodes, seed=args.seed, password=args.password, settings=settings)
+    # The trace is off unless asked for: on, it grows with every request for as long as the server runs.
+    cluster = escache.Cluster(args.nodes, seed=args.seed, password=args.password, settings=settings, trace=args.trace)
     server = make_server(cluster, args.host, args.port)
     host, port = server.server_address[:2]
     sys.stderr.write(
@@ -325,6 +326,7 @@ def _parser() -> argparse.ArgumentParser:
     sv.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE", help="an Elasticsearch setting (repeatable)")
     sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     sv.add_argument("--port", type=int, default=9200, help="port (default 9200; 0 picks a free one)")
+    sv.add_argument("--trace", action="store_true", help="record the event trace (off by default: it grows with every request)")
     sv.set_defaults(run=_serve)
 
     d = sub.add_parser(
