@@ -56,8 +56,9 @@ _MAX_TRAILERS = 100
 _DIGITS = re.compile(r"[0-9]+")
 _CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,15}")
 _LONG_MAX = 2**63 - 1
-_PRODUCT = ("X-elastic-product", "Elasticsearch")  # what RestController adds to every REST answer
-_JSON = ("content-type", "application/json")
+# What RestController adds to every REST answer, spelled as escache's REST layer spells it.
+_PRODUCT = ("X-Elastic-Product", "Elasticsearch")
+_JSON = ("Content-Type", "application/json")
 # Netty's phrases; Python renamed some of them (413 is "Content Too Large" from 3.13).
 _PHRASES = {413: "Request Entity Too Large", 417: "Expectation Failed"}
 
@@ -68,6 +69,24 @@ def error_body(status: int, es_type: str, reason: str) -> bytes:
     """Elasticsearch's JSON error body (``ElasticsearchException.generateFailureXContent``)."""
     cause = {"type": es_type, "reason": reason}
     return json.dumps({"error": {"root_cause": [cause], **cause}, "status": status}).encode()
+
+
+def encode_response(status: int, headers: list[tuple[str, Any]], body: bytes, *, close: bool, with_body: bool = True) -> bytes:
+    """Status line, headers and body as one buffer, written with one send (with TCP_NODELAY a second
+    small send would go out at once, but one is cheaper). A header whose value is a list is sent as
+    one field per value (``WWW-Authenticate``: one challenge per field, as Elasticsearch sends them)."""
+    phrase = _PHRASES.get(status) or (HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "")
+    lines = [f"HTTP/1.1 {status} {phrase}"]
+    for name, value in headers:
+        if name.lower() in ("content-length", "connection", "transfer-encoding"):
+            continue
+        for one in value if isinstance(value, (list, tuple)) else (value,):
+            lines.append(f"{name}: {str(one).replace(chr(13), ' ').replace(chr(10), ' ')}")
+    lines.append(f"content-length: {len(body)}")
+    if close:
+        lines.append("connection: close")
+    data = ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
+    return data + body if with_body else data
 
 
 class _Reject(Exception):
@@ -239,25 +258,9 @@ class _Handler(BaseHTTPRequestHandler):
         return status, list(resp_headers), bytes(raw)
 
     def _write(self, status: int, headers: list[tuple[str, Any]], body: bytes, *, close: bool = False) -> None:
-        """One send for the status line, headers and body (with TCP_NODELAY, a second small send would
-        go out at once, but one is cheaper). A header whose value is a list is sent as one field per
-        value (``WWW-Authenticate``: one challenge per field, as Elasticsearch sends them)."""
         if close:
             self.close_connection = True
-        phrase = _PHRASES.get(status) or (HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "")
-        lines = [f"HTTP/1.1 {status} {phrase}"]
-        for name, value in headers:
-            if name.lower() in ("content-length", "connection", "transfer-encoding"):
-                continue
-            for one in value if isinstance(value, (list, tuple)) else (value,):
-                lines.append(f"{name}: {str(one).replace(chr(13), ' ').replace(chr(10), ' ')}")
-        lines.append(f"content-length: {len(body)}")
-        if self.close_connection:
-            lines.append("connection: close")
-        data = ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
-        if self.command != "HEAD":
-            data += body
-        self.wfile.write(data)
+        self.wfile.write(encode_response(status, headers, body, close=self.close_connection, with_body=self.command != "HEAD"))
 
 
 class EscacheHTTPServer(ThreadingHTTPServer):
@@ -339,10 +342,9 @@ class EscacheHTTPServer(ThreadingHTTPServer):
 
     def _refuse(self, request: socket.socket) -> None:
         body = error_body(429, "es_rejected_execution_exception", f"rejected execution: {self.max_connections} connections are open")
-        head = f"HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\nX-elastic-product: Elasticsearch\r\ncontent-length: {len(body)}\r\nconnection: close\r\n\r\n"
         try:
             request.settimeout(1.0)
-            request.sendall(head.encode() + body)
+            request.sendall(encode_response(429, [_JSON, _PRODUCT], body, close=True))
         except OSError:
             pass
         self.shutdown_request(request)
