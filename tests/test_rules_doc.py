@@ -88,7 +88,7 @@ def test_issue8_d28_both_books_are_complete():
 
 
 def test_issue8_d28_nothing_points_at_material_users_do_not_have():
-    pattern = re.compile(r"shared/spec|research notes", re.I)
+    pattern = re.compile(r"shared/spec|research notes|DESIGN\.md", re.I)  # all outside the repository
     offenders = []
     for base in [*SCANNED, ROOT / "docs"]:
         files = [base] if base.is_file() else sorted(p for p in base.rglob("*") if p.suffix in SUFFIXES)

@@ -1,7 +1,7 @@
 //! A REST response: status, headers, JSON body.
 //!
 //! Every response carries `X-Elastic-Product: Elasticsearch` (ES adds `X-elastic-product` in
-//! `RestController.dispatchRequest`/`dispatchBadRequest`; the spelling here follows DESIGN.md section 4,
+//! `RestController.dispatchRequest`/`dispatchBadRequest`; the spelling here is escache's own,
 //! and header names are case-insensitive in HTTP) and `Content-Type: application/json`.
 //!
 //! A body of `Value::Null` means *no body* (HEAD answers, OPTIONS answers): [`Response::body_bytes`] is

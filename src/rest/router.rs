@@ -138,7 +138,7 @@ impl RouteId {
     }
 }
 
-/// Every (method, path pattern, handler) the router serves (DESIGN.md section 4).
+/// Every (method, path pattern, handler) the router serves.
 pub const ROUTES: &[(Method, &str, RouteId)] = &[
     (Method::Get, "/", RouteId::Main),
     (Method::Head, "/", RouteId::Main),
