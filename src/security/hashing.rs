@@ -737,7 +737,8 @@ fn verify_ssha256(secret: &[u8], hash: &str) -> bool {
     let Ok(n) = STANDARD.encode_slice(digest, &mut encoded) else {
         return false;
     };
-    bool::from(encoded[..n].ct_eq(salt_and_hash[split..].as_bytes()))
+    let stored = salt_and_hash.as_bytes().get(split..).unwrap_or_default(); // `split` is a char offset
+    bool::from(encoded[..n].ct_eq(stored))
 }
 
 fn verify_bcrypt(secret: &[u8], hash: &str) -> bool {
