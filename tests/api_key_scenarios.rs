@@ -1857,3 +1857,265 @@ fn r3_3_validation_order() {
     );
     assert!(!svc(&c, 0).contains(CacheId::ApiKeyAuth, &k.id));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 8: request input that must never panic, malformed ApiKey headers, the crypto pool size
+// ---------------------------------------------------------------------------------------------
+
+const GENERIC_401: &str =
+    "unable to authenticate with provided credentials and anonymous access is not allowed for this request";
+const CHALLENGES: [&str; 3] = [
+    "Basic realm=\"security\", charset=\"UTF-8\"",
+    "Bearer realm=\"security\"",
+    "ApiKey",
+];
+
+fn get_authenticate(c: &mut Cluster, authorization: &str) -> escache::rest::Response {
+    escache::rest::handle(
+        c,
+        0,
+        "GET",
+        "/_security/_authenticate",
+        vec![("Authorization".into(), authorization.into())],
+        None,
+    )
+}
+
+/// Issue 8, point 2: the exact report (`é` at bytes 4..6 of the Authorization header sliced the
+/// header inside a char) and its neighbours answer Elasticsearch's 401, never a panic.
+#[test]
+fn issue8_d02_non_ascii_authorization_header_is_a_401() {
+    let mut c = cluster(1);
+    for header in [
+        "abcdéx",
+        "abcdé",
+        "Basiéx",
+        "ApiKeé x",
+        "Beareré x",
+        "é",
+        "ééééééé",
+    ] {
+        let r = escache::rest::handle(
+            &mut c,
+            0,
+            "GET",
+            "/",
+            vec![("Authorization".into(), header.into())],
+            None,
+        );
+        assert_eq!(r.status, 401, "{header}");
+        assert_eq!(
+            r.body["error"]["reason"],
+            json!("missing authentication credentials for REST request [/]"),
+            "{header}"
+        );
+        assert_eq!(
+            r.header_values("WWW-Authenticate").collect::<Vec<_>>(),
+            CHALLENGES
+        );
+    }
+    // Java's case-insensitive scheme match: `Baſic` (long s) is `Basic`.
+    let r = get_authenticate(
+        &mut c,
+        &basic("elastic", "changeme").replacen("Basic", "Baſic", 1),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["username"], json!("elastic"));
+}
+
+/// Issue 8, point 12: a malformed `ApiKey` credential is not a 400: `AuthenticatorChain` records
+/// `API key: <IllegalArgumentException message>` and ends with the generic 401, the message under
+/// `additional_unsuccessful_credentials` and the three challenges.
+#[test]
+fn issue8_d12_malformed_api_key_header_is_a_401_with_the_message() {
+    let mut c = cluster(1);
+    let cases = [
+        (
+            format!("ApiKey {}", STANDARD.encode("nocolon")),
+            "invalid ApiKey value",
+        ),
+        (
+            format!("ApiKey {}", STANDARD.encode(":secret")),
+            "invalid ApiKey value",
+        ),
+        ("ApiKey a-b".to_string(), "Illegal base64 character 2d"),
+        ("apikey abcé".to_string(), "Illegal base64 character -3d"),
+    ];
+    for (header, message) in cases {
+        let mark = c.events.len();
+        let r = get_authenticate(&mut c, &header);
+        assert_eq!(r.status, 401, "{header}");
+        let error = &r.body["error"];
+        assert_eq!(error["type"], json!("security_exception"));
+        assert_eq!(error["reason"], json!(GENERIC_401));
+        assert_eq!(
+            error["additional_unsuccessful_credentials"],
+            json!(format!("API key: {message}"))
+        );
+        assert_eq!(error["root_cause"][0]["reason"], json!(GENERIC_401));
+        assert_eq!(error["header"]["WWW-Authenticate"], json!(CHALLENGES));
+        assert_eq!(
+            r.header_values("WWW-Authenticate").collect::<Vec<_>>(),
+            CHALLENGES
+        );
+        // Recorded as an authentication failure with the message; no key is looked up.
+        let failures: Vec<String> = events_since(&c, mark)
+            .into_iter()
+            .filter(|e| e.1 == EventKind::AuthFailure)
+            .map(|e| e.4)
+            .collect();
+        assert_eq!(failures, [format!("API key: {message}")]);
+        assert_eq!(svc(&c, 0).verifications, 0);
+    }
+    // With API keys disabled the header is ignored: no credentials at all.
+    let mut off = cluster_with(1, &[("xpack.security.authc.api_key.enabled", "false")]);
+    let r = get_authenticate(&mut off, "ApiKey a-b");
+    assert_eq!(
+        r.body["error"]["reason"],
+        json!("missing authentication credentials for REST request [/_security/_authenticate]")
+    );
+}
+
+/// Issue 8, point 14: the `security-crypto` pool has `(allocatedProcessors + 1) / 2` threads
+/// (`Security.getExecutorBuilders`): odd processor counts round up.
+#[test]
+fn issue8_d14_crypto_pool_size_rounds_half_the_processors_up() {
+    for (processors, threads) in [
+        (1, 1),
+        (2, 1),
+        (3, 2),
+        (4, 2),
+        (5, 3),
+        (7, 4),
+        (8, 4),
+        (33, 17),
+    ] {
+        let p = processors.to_string();
+        let s = SecuritySettings::from_pairs([("node.processors", p.as_str())]).unwrap();
+        assert_eq!(
+            (s.crypto_pool.size, s.crypto_pool.queue_size),
+            (threads, 1000),
+            "{p}"
+        );
+        let c = cluster_with(1, &[("node.processors", p.as_str())]);
+        assert_eq!(c.node(0).unwrap().crypto_pool.size, threads, "{p}");
+    }
+    // An explicit size still wins.
+    let s = SecuritySettings::from_pairs([
+        ("node.processors", "3"),
+        ("thread_pool.security-crypto.size", "5"),
+    ])
+    .unwrap();
+    assert_eq!(s.crypto_pool.size, 5);
+}
+
+mod issue8_d02_no_request_panics {
+    //! Issue 8, point 2: any bytes in the Authorization header, other headers, the method, the path,
+    //! the query string and the body give an HTTP answer (a panic fails the test) that never carries
+    //! the cluster password in any encoding.
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Arbitrary bytes read as lossy UTF-8, plus strings built from non-ASCII chars.
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..40)
+                .prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
+            "[é☃ıſ\u{212A}İ\u{a0}\u{0}\u{1F600}a-zA-Z0-9:=+/ %?&#;]{0,30}",
+            any::<String>(),
+        ]
+    }
+
+    fn authorization() -> impl Strategy<Value = Option<String>> {
+        let scheme = prop_oneof![
+            Just(""),
+            Just("Basic "),
+            Just("ApiKey "),
+            Just("Bearer "),
+            Just("basic"),
+            Just("APIKEY "),
+            Just("Baſic "),
+            // Cut schemes, so that the next char straddles the scheme's end.
+            Just("Basi"),
+            Just("ApiKe"),
+            Just("Beare"),
+            Just("abcd"),
+            Just("Basic"),
+            Just("Bearer"),
+        ];
+        let credential = prop_oneof![
+            text(),
+            proptest::collection::vec(any::<u8>(), 0..48).prop_map(|b| STANDARD.encode(b)),
+            text().prop_map(|t| STANDARD.encode(format!("elastic:{t}"))),
+            Just(STANDARD.encode("elastic:changeme")),
+        ];
+        proptest::option::weighted(
+            0.9,
+            (scheme, credential).prop_map(|(s, c)| format!("{s}{c}")),
+        )
+    }
+
+    fn target() -> impl Strategy<Value = String> {
+        let path = prop_oneof![
+            text().prop_map(|t| format!("/{t}")),
+            text().prop_map(|t| format!("/_security/api_key/{t}/_clear_cache")),
+            text().prop_map(|t| format!("/_security/service/elastic/{t}/credential/token/{t}")),
+            text().prop_map(|t| format!("/_security/api_key?id={t}&name={t}")),
+            Just("/_security/_authenticate".to_string()),
+            Just("/_security/api_key".to_string()),
+            text(),
+        ];
+        (path, proptest::option::of(text()))
+            .prop_map(|(p, q)| q.map_or(p.clone(), |q| format!("{p}?{q}")))
+    }
+
+    fn method() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("GET".to_string()),
+            Just("POST".to_string()),
+            Just("PUT".to_string()),
+            Just("DELETE".to_string()),
+            Just("HEAD".to_string()),
+            Just("OPTIONS".to_string()),
+            text(),
+        ]
+    }
+
+    fn body() -> impl Strategy<Value = Option<Vec<u8>>> {
+        proptest::option::of(prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..64),
+            text().prop_map(|t| format!("{{\"ids\":[\"{t}\"],\"name\":\"{t}\"}}").into_bytes()),
+            text().prop_map(String::into_bytes),
+        ])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        #[test]
+        fn issue8_d02_arbitrary_requests_never_panic(
+            method in method(),
+            target in target(),
+            authorization in authorization(),
+            extra in proptest::collection::vec((text(), text()), 0..3),
+            content_type in proptest::option::of(prop_oneof![Just("application/json".to_string()), text()]),
+            body in body(),
+        ) {
+            let mut c = cluster(2);
+            let mut headers: Vec<(String, String)> = extra;
+            if let Some(a) = &authorization {
+                headers.push(("Authorization".into(), a.clone()));
+            }
+            if let Some(t) = content_type {
+                headers.push(("Content-Type".into(), t));
+            }
+            let r = escache::rest::handle(&mut c, 1, &method, &target, headers, body);
+            prop_assert!((200..600).contains(&r.status), "{}", r.status);
+            let wire = String::from_utf8_lossy(&r.body_bytes()).into_owned()
+                + &r.headers.iter().map(|(k, v)| format!("{k}: {v}\n")).collect::<String>();
+            for secret in ["changeme", "ZWxhc3RpYzpjaGFuZ2VtZQ"] {
+                prop_assert!(!wire.contains(secret) || target.contains(secret));
+            }
+        }
+    }
+}

@@ -696,8 +696,8 @@ fn r6_9_accessors_and_reasons() {
 type AuthCache = Cache<String, u32, escache::cache::UnitWeigher, AuthCacheEvictionMonitor>;
 
 /// The API key auth cache: max_keys entries, expire-after-access ttl, the R2.7 listener.
-fn auth_cache(max_keys: i64, ttl: TimeValue, created_at: u64) -> AuthCache {
-    let mut monitor = AuthCacheEvictionMonitor::new(max_keys as u64, created_at);
+fn auth_cache(max_keys: i64, ttl: TimeValue) -> AuthCache {
+    let mut monitor = AuthCacheEvictionMonitor::new(max_keys as u64);
     monitor.keep_trace = true;
     CacheBuilder::new()
         .maximum_weight(max_keys)
@@ -723,7 +723,7 @@ fn traced_ids(cache: &AuthCache) -> Vec<String> {
 #[test]
 fn s16_eviction_statistics_and_trace_only_on_size_evictions() {
     const N: i64 = 5;
-    let mut cache = auth_cache(N, TimeValue::new(24, TimeUnit::Hours), 0);
+    let mut cache = auth_cache(N, TimeValue::new(24, TimeUnit::Hours));
     let t = NANOS_PER_SECOND;
     for i in 0..N {
         cache.put(format!("k{i}"), i as u32, t);
@@ -757,7 +757,8 @@ fn s16_eviction_statistics_and_trace_only_on_size_evictions() {
     assert_eq!(cache.stats().evictions, 2);
     let monitor = cache.listener();
     assert_eq!(monitor.size_evictions, 2);
-    assert_eq!(monitor.eviction_counter(), 2);
+    // The first size eviction ran the first R2.7 check and reset the counter; only k1 is pending.
+    assert_eq!(monitor.eviction_counter(), 1);
     assert_eq!(monitor.trace.len(), 2, "invalidations are not traced");
     assert!(monitor.warnings.is_empty());
 }
@@ -767,7 +768,7 @@ fn s16_eviction_statistics_and_trace_only_on_size_evictions() {
 #[test]
 fn s17_ttl_expiry_is_a_miss_and_not_traced() {
     let ttl = TimeValue::new(100, TimeUnit::Millis);
-    let mut cache = auth_cache(5, ttl, 0);
+    let mut cache = auth_cache(5, ttl);
     cache.put("k".to_string(), 1, 0);
     let later = 200 * NANOS_PER_MILLI;
     assert_eq!(cache.get("k", later), None);
@@ -788,7 +789,7 @@ fn s17_ttl_expiry_is_a_miss_and_not_traced() {
     assert!(monitor.trace.is_empty());
 
     // The same with a re-put of the expired key: REPLACED, count 1, still nothing traced.
-    let mut again = auth_cache(5, ttl, 0);
+    let mut again = auth_cache(5, ttl);
     again.put("k".to_string(), 1, 0);
     assert_eq!(again.get("k", later), None);
     again.put("k".to_string(), 2, later);
@@ -802,7 +803,7 @@ fn s17_ttl_expiry_is_a_miss_and_not_traced() {
 #[test]
 fn s18_thrashing_warning_once_then_throttled() {
     let now = 1_000 * NANOS_PER_SECOND;
-    let mut cache = auth_cache(2, TimeValue::new(24, TimeUnit::Hours), 0);
+    let mut cache = auth_cache(2, TimeValue::new(24, TimeUnit::Hours));
     cache.put("a".to_string(), 1, now);
     cache.put("b".to_string(), 2, now);
     let monitor = cache.listener_mut();
@@ -821,7 +822,7 @@ fn s18_thrashing_warning_once_then_throttled() {
         "Possible thrashing for API key authentication cache, [4501] eviction due to cache size within last [300] seconds"
     );
     assert_eq!(monitor.eviction_counter(), 0, "reset");
-    assert_eq!(monitor.last_checked_at(), now);
+    assert_eq!(monitor.last_checked_at(), Some(now));
 
     let next = now + NANOS_PER_SECOND;
     cache.put("d".to_string(), 4, next);
@@ -829,12 +830,14 @@ fn s18_thrashing_warning_once_then_throttled() {
     assert_eq!(traced_ids(&cache), vec!["a", "b"]);
     assert_eq!(monitor.warnings.len(), 1, "throttled: no second WARN");
     assert_eq!(monitor.eviction_counter(), 1);
-    assert_eq!(monitor.last_checked_at(), now);
+    assert_eq!(monitor.last_checked_at(), Some(now));
     assert_eq!(monitor.size_evictions, 2);
 }
 
-/// R2.7 edges: only EVICTED with count() >= max_keys is counted; the check runs once at least 300 s
-/// have passed (>=), resets the counter even below the threshold, and warns only at >= 4500.
+/// R2.7 edges: only EVICTED with count() >= max_keys is counted; the first size eviction runs the
+/// first check (Elasticsearch's last-check time starts at 0, far before `nanoTime`); later checks run
+/// once at least 300 s have passed (>=), reset the counter even below the threshold, and warn only at
+/// >= 4500.
 #[test]
 fn r2_7_monitor_counts_size_evictions_and_checks_every_300s() {
     let ctx = |count: usize, now: u64| RemovalContext {
@@ -842,32 +845,41 @@ fn r2_7_monitor_counts_size_evictions_and_checks_every_300s() {
         weight: count as u128,
         now,
     };
-    let mut m = AuthCacheEvictionMonitor::new(10, 0);
+    let mut m = AuthCacheEvictionMonitor::new(10);
     m.observe(Evicted, &"ttl", ctx(9, 1)); // below the limit: a TTL eviction
     m.observe(Replaced, &"r", ctx(10, 1));
     m.observe(Invalidated, &"i", ctx(10, 1));
     assert_eq!((m.eviction_counter(), m.size_evictions), (0, 0));
     assert!(m.trace.is_empty(), "nothing logged, keep_trace or not");
+    assert_eq!(m.last_checked_at(), None);
 
+    // The first size eviction: counted, then the first check takes it and resets the counter.
     m.observe(Evicted, &"s1", ctx(10, 2));
+    assert_eq!((m.eviction_counter(), m.size_evictions), (0, 1));
+    assert_eq!(m.last_checked_at(), Some(2));
     m.observe(Evicted, &"s2", ctx(11, 3));
-    assert_eq!((m.eviction_counter(), m.size_evictions), (2, 2));
-    assert_eq!(m.last_checked_at(), 0);
+    assert_eq!((m.eviction_counter(), m.size_evictions), (1, 2));
+    assert_eq!(m.last_checked_at(), Some(2));
 
-    // 1 ns short of 300 s: no check yet.
-    m.observe(Evicted, &"s3", ctx(10, EVICTION_MONITOR_INTERVAL_NANOS - 1));
-    assert_eq!(m.eviction_counter(), 3);
-    assert_eq!(m.last_checked_at(), 0);
+    // 1 ns short of 300 s after that check: no check yet.
+    m.observe(
+        Evicted,
+        &"s3",
+        ctx(10, 2 + EVICTION_MONITOR_INTERVAL_NANOS - 1),
+    );
+    assert_eq!(m.eviction_counter(), 2);
+    assert_eq!(m.last_checked_at(), Some(2));
 
-    // Exactly 300 s: the check runs; 4 < 4500, so no WARN, but the counter is reset.
-    m.observe(Evicted, &"s4", ctx(10, EVICTION_MONITOR_INTERVAL_NANOS));
+    // Exactly 300 s: the check runs; 3 < 4500, so no WARN, but the counter is reset.
+    let first = 2 + EVICTION_MONITOR_INTERVAL_NANOS;
+    m.observe(Evicted, &"s4", ctx(10, first));
     assert_eq!(m.eviction_counter(), 0);
-    assert_eq!(m.last_checked_at(), EVICTION_MONITOR_INTERVAL_NANOS);
+    assert_eq!(m.last_checked_at(), Some(first));
     assert!(m.warnings.is_empty());
 
     // Exactly the threshold at the next check: WARN with that count.
     m.set_eviction_counter(EVICTION_WARNING_THRESHOLD - 1);
-    let second = 2 * EVICTION_MONITOR_INTERVAL_NANOS;
+    let second = first + EVICTION_MONITOR_INTERVAL_NANOS;
     m.observe(Evicted, &"s5", ctx(10, second));
     assert_eq!(m.warnings, vec![(second, EVICTION_WARNING_THRESHOLD)]);
     assert_eq!(m.eviction_counter(), 0);

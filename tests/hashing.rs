@@ -61,15 +61,15 @@ fn real_elasticsearch_hashes_resolve_to_the_named_hasher() {
     }
     assert_eq!(
         Hasher::resolve_from_hash(hash_of("pbkdf2_50000")),
-        Ok(Hasher::Pbkdf2 { iterations: 50_000 })
+        Ok(Hasher::pbkdf2(50_000).unwrap())
     );
     assert_eq!(
         Hasher::resolve_from_hash(hash_of("pbkdf2_stretch")),
-        Ok(Hasher::Pbkdf2Stretch { iterations: 10_000 })
+        Ok(Hasher::pbkdf2_stretch(10_000).unwrap())
     );
     assert_eq!(
         Hasher::resolve_from_hash(hash_of("bcrypt10")),
-        Ok(Hasher::Bcrypt { cost: 10 })
+        Ok(Hasher::bcrypt(10).unwrap())
     );
 }
 
@@ -117,7 +117,7 @@ fn service_account_it_token_verifies() {
     assert_eq!(key, "elastic/fleet-server/token1");
     assert_eq!(
         Hasher::resolve_from_hash(hash),
-        Ok(Hasher::Pbkdf2Stretch { iterations: 10_000 })
+        Ok(Hasher::pbkdf2_stretch(10_000).unwrap())
     );
     assert!(verify_hash("r5wdbdboQSe9vGOKwaJGAw", hash));
     assert!(!verify_hash("3aJCLaQWRN2sXlOdtxA0SQ", hash));
@@ -138,5 +138,77 @@ fn our_hashes_have_the_same_shape_as_elasticsearch_hashes() {
         };
         assert_eq!(ours[..cut], real[..cut], "{token}");
         assert!(verify_hash(secret, &ours));
+    }
+}
+
+/// Issue 8, point 10: a bcrypt cost or PBKDF2 count without an Elasticsearch hasher cannot be built
+/// (it used to make `hash` panic); the constructors answer `Hasher.resolve`'s error instead, and
+/// every value they accept hashes and verifies.
+#[test]
+fn issue8_d10_invalid_costs_are_refused_not_panicking() {
+    use escache::security::hashing::{BcryptCost, Pbkdf2Iterations};
+    assert_eq!(
+        Hasher::bcrypt(40).unwrap_err().to_string(),
+        "unknown hash function [bcrypt40]"
+    );
+    assert_eq!(
+        Hasher::pbkdf2(0).unwrap_err().to_string(),
+        "unknown hash function [pbkdf2_0]"
+    );
+    assert_eq!(
+        Hasher::pbkdf2_stretch(0).unwrap_err().to_string(),
+        "unknown hash function [pbkdf2_stretch_0]"
+    );
+    // Exactly Elasticsearch's BCRYPT4..BCRYPT14 and PBKDF2_{1000,...,1000000}.
+    for cost in 0..=64u32 {
+        assert_eq!(
+            BcryptCost::new(cost).is_ok(),
+            (4..=14).contains(&cost),
+            "{cost}"
+        );
+        assert_eq!(
+            Hasher::bcrypt(cost).ok(),
+            Hasher::resolve(&format!("bcrypt{cost}")).ok(),
+            "{cost}"
+        );
+    }
+    let choices = [1_000, 10_000, 50_000, 100_000, 500_000, 1_000_000];
+    for n in [
+        0,
+        1,
+        999,
+        1_000,
+        2_000,
+        10_000,
+        50_000,
+        100_000,
+        500_000,
+        1_000_000,
+        u32::MAX,
+    ] {
+        assert_eq!(
+            Pbkdf2Iterations::new(n).is_ok(),
+            choices.contains(&n),
+            "{n}"
+        );
+        assert_eq!(
+            Hasher::pbkdf2(n).ok(),
+            Hasher::resolve(&format!("pbkdf2_{n}")).ok()
+        );
+        assert_eq!(
+            Hasher::pbkdf2_stretch(n).ok(),
+            Hasher::resolve(&format!("pbkdf2_stretch_{n}")).ok()
+        );
+    }
+    // The cheapest accepted values hash and verify (the others only cost more time).
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    for h in [
+        Hasher::bcrypt(4).unwrap(),
+        Hasher::pbkdf2(1_000).unwrap(),
+        Hasher::pbkdf2_stretch(1_000).unwrap(),
+    ] {
+        let hash = h.hash("s3cret", &mut rng);
+        assert!(h.verify("s3cret", &hash), "{h}");
+        assert_eq!(Hasher::resolve_from_hash(&hash), Ok(h));
     }
 }

@@ -1019,7 +1019,7 @@ fn f4_file_tokens_tool() {
     assert_eq!(e.exit_code, EXIT_NO_USER);
     assert_eq!(
         e.message,
-        "Unknown service account principal: [elastic/foo]. Must be one of [elastic/auto-ops, elastic/fleet-server, elastic/fleet-server-remote, elastic/kibana]"
+        "Unknown service account principal: [elastic/foo]. Must be one of [elastic/fleet-server,elastic/fleet-server-remote,elastic/auto-ops,elastic/kibana]"
     );
     let e = tool::create(b"broken", "elastic/fleet-server", "x", h, &mut rng).unwrap_err();
     assert_eq!(
@@ -1065,5 +1065,31 @@ fn f4_file_tokens_tool() {
     assert_eq!(
         tool::delete(&file, "x/y", "tok1").unwrap_err().exit_code,
         EXIT_NO_USER
+    );
+}
+
+/// Issue 8, point 17: `elasticsearch-service-tokens` with an unknown principal lists the valid ones
+/// joined with `","` in `ACCOUNTS`' own map order (`getServiceAccountPrincipals()`), for every command
+/// that takes a principal.
+#[test]
+fn issue8_d17_unknown_principal_lists_accounts_in_map_order() {
+    let want = "Unknown service account principal: [elastic/nope]. Must be one of \
+                [elastic/fleet-server,elastic/fleet-server-remote,elastic/auto-ops,elastic/kibana]";
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let h = Hasher::resolve("bcrypt4").unwrap();
+    let errors = [
+        tool::create(b"", "elastic/nope", "t", h, &mut rng).unwrap_err(),
+        tool::delete(b"", "elastic/nope", "t").unwrap_err(),
+        tool::list(b"", Some("elastic/nope")).unwrap_err(),
+    ];
+    for e in errors {
+        assert_eq!((e.exit_code, e.message.as_str()), (EXIT_NO_USER, want));
+    }
+    assert_eq!(
+        service_account_principals(),
+        elastic_service_accounts()
+            .iter()
+            .map(ServiceAccount::principal)
+            .collect::<Vec<_>>()
     );
 }

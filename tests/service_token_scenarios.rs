@@ -1559,14 +1559,10 @@ fn a2_checks_touch_no_cache_and_do_not_fall_through() {
             r.body["error"]["reason"],
             json!(auth_failed_message(principal, name))
         );
-        let challenges = r
-            .headers
-            .get("WWW-Authenticate")
-            .cloned()
-            .unwrap_or_default();
+        let challenges: Vec<&str> = r.header_values("WWW-Authenticate").collect();
         assert!(
-            challenges.contains("Bearer realm=\"security\""),
-            "{challenges}"
+            challenges.contains(&"Bearer realm=\"security\""),
+            "{challenges:?}"
         );
     }
     assert_eq!(stats(&c, 0, INDEX), (0, 0));
@@ -1746,4 +1742,55 @@ fn r2_bad_name_is_reported_before_an_unknown_parameter() {
         "{reason}"
     );
     assert!(clear_events_since(&c, mark).is_empty());
+}
+
+/// Issue 8, point 16: each node's `service_tokens` watcher polls every 5 s from that node's own
+/// start (`ResourceWatcherService`, `Frequency.HIGH`), not on one cluster-wide grid: node-1,
+/// restarted at 3 s, polls at 8 s and 13 s while node-0 polls at 5 s and 10 s.
+#[test]
+fn issue8_d16_restarted_node_polls_from_its_own_start() {
+    let mut c = cluster(2);
+    c.advance(NANOS_PER_SECOND);
+    c.stop_node(1).unwrap();
+    c.advance(2 * NANOS_PER_SECOND);
+    c.start_node(1).unwrap();
+    assert_eq!(c.node(1).unwrap().started_at(), 3 * NANOS_PER_SECOND);
+    assert_eq!(c.node(0).unwrap().started_at(), 0);
+    c.advance(NANOS_PER_SECOND); // 4 s
+    let mark = c.events.len();
+    let reloads = |c: &Cluster| -> Vec<(NodeIndex, u64)> {
+        c.events
+            .iter()
+            .skip(mark)
+            .filter(|e| e.kind == EventKind::FileReloaded && e.cache == FILE)
+            .map(|e| (e.node, e.time / NANOS_PER_MILLI))
+            .collect()
+    };
+    let text = file_line(FLEET, "f1", "file-secret-f1", 1) + "\n";
+    for node in [0, 1] {
+        c.set_service_tokens_file(node, text.clone().into_bytes())
+            .unwrap();
+    }
+    c.advance(NANOS_PER_SECOND); // 5 s: node-0's poll
+    assert_eq!(reloads(&c), [(0, 5_000)]);
+    c.advance(3 * NANOS_PER_SECOND - 1); // just before 8 s
+    assert_eq!(reloads(&c), [(0, 5_000)], "node-1 has not polled yet");
+    c.advance(1); // 8 s: node-1's first poll since its restart
+    assert_eq!(reloads(&c), [(0, 5_000), (1, 8_000)]);
+    assert_eq!(
+        auth_source(&mut c, 1, &bearer_for(FLEET, "f1", "file-secret-f1")),
+        "file"
+    );
+    // A later edit at 9 s: node-0 sees it at 10 s, node-1 at 13 s.
+    let text = format!("{text}{}\n", file_line(FLEET, "f2", "file-secret-f2", 2));
+    c.advance(NANOS_PER_SECOND);
+    for node in [0, 1] {
+        c.set_service_tokens_file(node, text.clone().into_bytes())
+            .unwrap();
+    }
+    c.advance(4 * NANOS_PER_SECOND);
+    assert_eq!(
+        reloads(&c),
+        [(0, 5_000), (1, 8_000), (0, 10_000), (1, 13_000)]
+    );
 }

@@ -315,18 +315,12 @@ fn every_request_ends_in_exactly_one_outcome() {
 #[test]
 fn default_costs_are_elasticsearchs_measurements() {
     let m = CostModel::default();
+    assert_eq!(m.verification(Hasher::pbkdf2(10_000).unwrap()), 65 * MS);
     assert_eq!(
-        m.verification(Hasher::Pbkdf2 { iterations: 10_000 }),
+        m.verification(Hasher::pbkdf2_stretch(10_000).unwrap()),
         65 * MS
     );
-    assert_eq!(
-        m.verification(Hasher::Pbkdf2Stretch { iterations: 10_000 }),
-        65 * MS
-    );
-    assert_eq!(
-        m.verification(Hasher::Pbkdf2 { iterations: 1_000 }),
-        6_500_000
-    );
+    assert_eq!(m.verification(Hasher::pbkdf2(1_000).unwrap()), 6_500_000);
     assert_eq!(m.verification(Hasher::Ssha256), 2_000);
 }
 

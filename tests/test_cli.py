@@ -47,7 +47,9 @@ def simulate(trace, rate: float, max_keys: int, ttl_nanos: int) -> Expected:
     lru: OrderedDict[int, int] = OrderedDict()  # key -> access time, least recent first
     e = Expected(requests=len(trace), elapsed_nanos=interval * max(0, len(trace) - 1))
     counter = 0
-    last_checked = 0  # the service (and its monitor) is created at time 0
+    # R2.7: Elasticsearch's last-check time starts at 0 while nanoTime is far above 300 s, so the
+    # first size eviction already runs a check. None stands for "never checked".
+    last_checked = None
 
     def prune(now: int) -> None:
         nonlocal counter, last_checked
@@ -61,7 +63,7 @@ def simulate(trace, rate: float, max_keys: int, ttl_nanos: int) -> Expected:
             if len(lru) >= max_keys:
                 counter += 1
                 e.size_evictions += 1
-                if now - last_checked >= MONITOR_INTERVAL:
+                if last_checked is None or now - last_checked >= MONITOR_INTERVAL:
                     last_checked = now
                     total, counter = counter, 0
                     if total >= WARN_THRESHOLD:
@@ -193,8 +195,9 @@ def test_same_eviction_rate_below_threshold_does_not_warn(capsys):
 
 
 def test_heavy_but_short_traffic_cannot_warn_before_300_seconds(capsys):
-    # 400,000 requests at 2,000/s span (400,000 - 1) / 2,000 < 300 s: R2.7 checks the counter only
-    # once 300 s have passed since the monitor was created, so no WARN, however many evictions.
+    # 400,000 requests at 2,000/s span (400,000 - 1) / 2,000 < 300 s: R2.7's first check runs at the
+    # first size eviction (and resets the counter), the next one only 300 s later, so no WARN, however
+    # many evictions.
     requests, rate, max_keys = 400_000, 2000, 1000
     report = run_json(capsys, 200_000, requests, rate, max_keys)
     elapsed = (requests - 1) / rate
@@ -316,3 +319,22 @@ def test_a_subcommand_is_required():
     with pytest.raises(SystemExit) as info:
         main([])
     assert info.value.code == 2
+
+
+def test_issue8_d15_first_warn_comes_300s_after_the_first_size_eviction():
+    # Every request is a new key, 20/s, into a 100-entry cache: the first size eviction is at 5 s (the
+    # 101st key). R2.7's first check runs right then and resets the counter, so the first WARN is at
+    # 305 s and counts the 6,000 evictions after the first one (not 300 s and 5,901 evictions, as a
+    # window starting at node start would give).
+    rate, max_keys = 20, 100
+    trace = list(range(max_keys + 700 * rate + 1))
+    report = escache.replay_api_key_auth_cache(trace, interval=1 / rate, max_keys=max_keys, ttl="24h")
+    warnings = [(round(at * NANOS_PER_SECOND), n) for at, n in report["warnings"]]  # (seconds, count)
+    first_eviction = max_keys * NANOS_PER_SECOND // rate
+    assert warnings[:2] == [
+        (first_eviction + MONITOR_INTERVAL, 300 * rate),
+        (first_eviction + 2 * MONITOR_INTERVAL, 300 * rate),
+    ]
+    exp = simulate(trace, rate, max_keys, escache.parse_time_value("24h"))
+    assert warnings == exp.warnings
+    assert report["size_evictions"] == exp.size_evictions == 700 * rate + 1

@@ -1220,3 +1220,55 @@ ApiKeyCluster.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 test_api_key_cluster_state_machine = ApiKeyCluster.TestCase
+
+
+# ---- issue 8 ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("header", ["abcdéx", "abcdé", "Basiéc", "ApiKeé x", "Beareré", "ééééééé"])
+def test_issue8_d02_non_ascii_authorization_header_is_a_401_not_a_panic(cluster, header):
+    # The report: `é` at bytes 4..6 of the header used to panic (PanicException in Python, a dropped
+    # connection over HTTP). No scheme matches: Elasticsearch's "missing authentication credentials".
+    r = cluster.perform_request("GET", "/", headers={"Authorization": header})
+    assert r.status == 401
+    assert r.body["error"]["type"] == "security_exception"
+    assert r.body["error"]["reason"] == "missing authentication credentials for REST request [/]"
+    assert r.get_all("WWW-Authenticate") == CHALLENGES
+    # The cluster goes on serving.
+    assert cluster.perform_request("GET", "/_security/_authenticate", headers=admin(cluster)).status == 200
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (base64.b64encode(b"no-colon").decode(), "invalid ApiKey value"),
+        (base64.b64encode(b":secret").decode(), "invalid ApiKey value"),
+        ("a-b", "Illegal base64 character 2d"),
+        ("abcé", "Illegal base64 character -3d"),  # Java prints the signed byte 0xC3
+    ],
+)
+def test_issue8_d12_malformed_api_key_header_is_a_401(cluster, value, message):
+    anonymous = make_client(cluster, f"ApiKey {value}", None)
+    with pytest.raises(elasticsearch.AuthenticationException) as exc:
+        anonymous.security.authenticate()
+    e = exc.value
+    assert e.meta.status == 401
+    err = e.body["error"]
+    assert err["type"] == "security_exception"
+    assert err["reason"] == GENERIC_401
+    assert err["additional_unsuccessful_credentials"] == f"API key: {message}"
+    assert err["header"]["WWW-Authenticate"] == CHALLENGES
+    # The in-process transport shows the three fields joined, as the urllib3 node does.
+    assert e.meta.headers["WWW-Authenticate"] == ", ".join(CHALLENGES)
+
+
+def test_issue8_d13_one_www_authenticate_field_per_challenge(cluster):
+    r = cluster.perform_request("GET", "/_security/_authenticate")
+    assert r.status == 401
+    fields = [(k, v) for k, v in r.header_fields if k.lower() == "www-authenticate"]
+    assert fields == [("WWW-Authenticate", c) for c in CHALLENGES]
+    assert r.get_all("www-authenticate") == CHALLENGES
+    assert r.headers["WWW-Authenticate"] == ", ".join(CHALLENGES)
+    assert r.body["error"]["header"]["WWW-Authenticate"] == CHALLENGES
+    # Headers sent once stay single fields.
+    assert r.get_all("X-Elastic-Product") == ["Elasticsearch"]

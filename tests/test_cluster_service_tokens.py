@@ -830,3 +830,48 @@ def test_cache_view_reflects_the_service_caches(cluster, es):
     assert list(view) == view.keys() == ["elastic/fleet-server/t1"]
     assert len(view) == 1 and view.weight == 1
     assert "elastic/fleet-server/t1" not in cluster.node("node-0").caches[INDEX]
+
+
+# ---- issue 8 ---------------------------------------------------------------------------------------
+
+
+def test_issue8_d16_each_node_polls_from_its_own_start(cluster):
+    # ResourceWatcherService polls every 5 s from the node's start: node-1, restarted at 3 s, polls at
+    # 8 s, 13 s, ... while node-0 and node-2 poll at 5 s, 10 s, ...
+    cluster.advance("1s")
+    cluster.node("node-1").stop()
+    cluster.advance("2s")
+    cluster.node("node-1").start()
+    cluster.advance("1s")  # 4 s
+    mark = len(cluster.events)
+    for node in ("node-0", "node-1"):
+        cluster.node(node).service_tokens_file = line(FLEET, "f1", "file-secret-f1") + "\n"
+
+    def reloads() -> list[tuple[str, float]]:
+        return [(e["node"], e["time"] / 1e9) for e in events_of(cluster, "file_reloaded", mark)]
+
+    cluster.advance("1s")
+    assert reloads() == [("node-0", 5.0)]
+    cluster.advance("2999ms")
+    assert reloads() == [("node-0", 5.0)]
+    assert authenticate(cluster, bearer(FLEET, "f1", "file-secret-f1"), "node-1").status == 401
+    cluster.advance("1ms")
+    assert reloads() == [("node-0", 5.0), ("node-1", 8.0)]
+    assert authenticate(cluster, bearer(FLEET, "f1", "file-secret-f1"), "node-1").status == 200
+
+
+@pytest.mark.parametrize("command", ["create", "delete", "list"])
+def test_issue8_d17_unknown_principal_lists_the_accounts_in_map_order(cluster, command):
+    tool = cluster.node("node-0").service_tokens
+    call = {
+        "create": lambda: tool.create("elastic/nope", "t1"),
+        "delete": lambda: tool.delete("elastic/nope", "t1"),
+        "list": lambda: tool.list("elastic/nope"),
+    }[command]
+    with pytest.raises(escache.ServiceTokensToolError) as exc:
+        call()
+    assert exc.value.exit_code == 67
+    assert str(exc.value) == (
+        "Unknown service account principal: [elastic/nope]. Must be one of "
+        "[elastic/fleet-server,elastic/fleet-server-remote,elastic/auto-ops,elastic/kibana]"
+    )

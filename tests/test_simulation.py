@@ -267,7 +267,7 @@ def test_clear_all_costs_one_verification_per_key_per_node(runs):
     run = runs[name]
     doc = scenario_doc(name)
     cleared_at = action_time(name, "clear_cache")
-    threads = doc["settings"]["node.processors"] // 2  # security-crypto: processors / 2
+    threads = (doc["settings"]["node.processors"] + 1) // 2  # security-crypto: (processors + 1) / 2
     cost = COST_NANOS["pbkdf2"]
     verified = defaultdict(list)
     served = defaultdict(set)

@@ -29,12 +29,35 @@ _encode_str = json.encoder.encode_basestring_ascii  # what json.dumps uses for s
 
 @dataclass(frozen=True)
 class Response:
-    """An HTTP response from the cluster. HTTP errors are not raised: ``body`` is Elasticsearch's error JSON."""
+    """An HTTP response from the cluster. HTTP errors are not raised: ``body`` is Elasticsearch's error JSON.
+
+    ``header_fields`` lists the header fields as Elasticsearch sends them, one ``(name, value)`` pair
+    per field: a 401 carries three ``WWW-Authenticate`` fields, one per challenge. ``headers`` is the
+    dict view, with the values of a repeated field joined by ``", "`` (as ``urllib3`` and ``requests``
+    show them); :meth:`get_all` gives one header's values without joining them.
+    """
 
     status: int
     headers: dict[str, str] = field(repr=False)
     body: Any
     raw: bytes = field(repr=False, default=b"")
+    header_fields: list[tuple[str, str]] = field(repr=False, default_factory=list)
+
+    def get_all(self, name: str) -> list[str]:
+        """Every value of header ``name`` (case-insensitive), in the order sent."""
+        wanted = name.lower()
+        return [v for k, v in self.header_fields if k.lower() == wanted]
+
+
+def _join_header_fields(fields: list[tuple[str, str]]) -> dict[str, str]:
+    """Header fields as a dict: a name (case-insensitive, first spelling kept) that repeats gets its
+    values joined with ``", "``, the way HTTP client libraries present repeated fields."""
+    names: dict[str, str] = {}
+    out: dict[str, str] = {}
+    for name, value in fields:
+        key = names.setdefault(name.lower(), name)
+        out[key] = f"{out[key]}, {value}" if key in out else value
+    return out
 
 
 def _encode_body(body: Any) -> bytes | None:
@@ -86,7 +109,8 @@ class Caches(Mapping[str, "_core.CacheView"]):
 
 class ServiceTokensTool:
     """``elasticsearch-service-tokens`` run on one node's ``config/service_tokens`` (F4). The file it
-    writes is re-read by that node's watcher at its next poll (every 5 s of virtual time)."""
+    writes is re-read by that node's watcher at its next poll (every 5 s of virtual time from the node's
+    start)."""
 
     def __init__(self, node: _core.Node) -> None:
         self._node = node
@@ -140,7 +164,7 @@ class Node:
     @property
     def service_tokens_file(self) -> str:
         """The node's ``config/service_tokens`` file. Settable (``str`` or ``bytes``): the node's
-        watcher re-reads it at its next poll, every 5 s of virtual time."""
+        watcher re-reads it at its next poll, every 5 s of virtual time from the node's start."""
         raw = self._node.service_tokens_file
         try:
             return raw.decode("utf-8")
@@ -337,9 +361,11 @@ class Cluster(_core.Cluster):
         data = _encode_body(body)
         if data is not None and not any(k.lower() == "content-type" for k in hdrs):
             hdrs["Content-Type"] = "application/json"
-        status, resp_headers, raw = self._perform_raw(method, path, list(hdrs.items()), data, node)
+        status, fields, raw = self._perform_raw(method, path, list(hdrs.items()), data, node)
         parsed = json.loads(raw) if raw else None
-        return Response(status=status, headers=dict(resp_headers), body=parsed, raw=bytes(raw))
+        return Response(
+            status=status, headers=_join_header_fields(fields), body=parsed, raw=bytes(raw), header_fields=fields
+        )
 
     def client(
         self,

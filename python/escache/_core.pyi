@@ -104,7 +104,11 @@ class Cluster:
     ) -> None: ...
     def _perform_raw(
         self, method: str, target: str, headers: list[tuple[str, str]], body: bytes | None, node: str | None = None
-    ) -> tuple[int, list[tuple[str, str]], bytes]: ...
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """``(status, header fields, body)``. The header fields are in order, one ``(name, value)``
+        pair per field as sent on the wire: a name repeats for a header with several values (a 401
+        has three ``WWW-Authenticate`` fields, one per challenge); an HTTP server sends each pair as
+        its own header line."""
     @property
     def name(self) -> str: ...
     @property

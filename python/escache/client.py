@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from elastic_transport import ApiResponseMeta, BaseNode, HttpHeaders, NodeConfig
 from elastic_transport._node import NodeApiResponse
 
+from escache._cluster import _join_header_fields
+
 if TYPE_CHECKING:
     from escache._cluster import Cluster
 
@@ -38,13 +40,12 @@ class InProcessNode(BaseNode):
         if headers:
             merged.update(headers)
         start = time.perf_counter()
-        status, resp_headers, raw = self.cluster._perform_raw(
-            method, target, list(merged.items()), body, self.node_name
-        )
+        status, fields, raw = self.cluster._perform_raw(method, target, list(merged.items()), body, self.node_name)
         meta = ApiResponseMeta(
             status=status,
             http_version="1.1",
-            headers=HttpHeaders(resp_headers),
+            # Repeated fields (the three WWW-Authenticate challenges) joined, as the urllib3 node does.
+            headers=HttpHeaders(_join_header_fields(fields)),
             duration=time.perf_counter() - start,
             node=self.config,
         )

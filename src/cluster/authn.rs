@@ -11,7 +11,6 @@ use crate::security::api_key::{
 use crate::security::hashing::{Hasher, Secret};
 use crate::security::index::Availability;
 use crate::security::service_account::{ServiceAccountAuthOutcome, ServiceAccountToken};
-use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::{json, Map, Value};
 
@@ -169,34 +168,65 @@ pub fn unsuccessful_credentials(messages: &[String]) -> EsError {
     e.with_header("WWW-Authenticate", www_authenticate())
 }
 
-/// `Authenticator.extractCredentialFromHeaderValue`: `<scheme> <credential>`, scheme case-insensitive,
-/// credential non-empty.
+/// `Authenticator.extractCredentialFromHeaderValue`: `<scheme> <credential>`, credential non-empty.
+/// The scheme is compared as Java's `String.regionMatches(true, ..)` does, char by char and
+/// case-insensitively, so `baſic` (long s) matches `Basic` as in Elasticsearch. Works on any
+/// string: no byte offset is assumed to be a char boundary.
 pub fn credential_for_scheme<'a>(header: &'a str, scheme: &str) -> Option<&'a str> {
-    let prefix_len = scheme.len() + 1;
-    if header.len() > prefix_len
-        && header.is_char_boundary(prefix_len)
-        && header[..scheme.len()].eq_ignore_ascii_case(scheme)
-        && header.as_bytes()[scheme.len()] == b' '
-    {
-        Some(&header[prefix_len..])
-    } else {
-        None
+    after_scheme(header, scheme).filter(|credential| !credential.is_empty())
+}
+
+/// What follows `<scheme> ` when `header` starts with it (case-insensitively, as Java's
+/// `regionMatches(true, ..)`), possibly empty.
+fn after_scheme<'a>(header: &'a str, scheme: &str) -> Option<&'a str> {
+    let mut chars = header.chars();
+    for expected in scheme.chars().chain(std::iter::once(' ')) {
+        if java_fold_case(chars.next()?) != java_fold_case(expected) {
+            return None;
+        }
+    }
+    Some(chars.as_str())
+}
+
+/// The case folding of Java's `regionMatches(ignoreCase)`: two chars match when their upper cases
+/// or the lower cases of their upper cases are equal. Against the ASCII letters of an auth scheme
+/// that means ASCII case folding plus the four non-ASCII chars whose (simple) case mappings are
+/// ASCII: dotless `ı` and `İ` (i), long `ſ` (s), and the Kelvin sign (k).
+fn java_fold_case(c: char) -> char {
+    match c {
+        '\u{0131}' | '\u{0130}' => 'i',
+        '\u{017F}' => 's',
+        '\u{212A}' => 'k',
+        c => c.to_ascii_lowercase(),
     }
 }
 
 /// `ApiKeyService.parseApiKey` (R3.1): standard Base64 of `id:secret`; a colon at index < 1 is
-/// `invalid ApiKey value`.
-pub fn parse_api_key_credential(value: &str) -> Result<ApiKeyCredentials, EsError> {
+/// `invalid ApiKey value`. Elasticsearch throws `IllegalArgumentException`s here, which
+/// `AuthenticatorChain` records as `API key: <message>` before going on (see
+/// [`unsuccessful_credentials`]).
+pub fn parse_api_key_credential(value: &str) -> Result<ApiKeyCredentials, String> {
     let bytes = decode_base64_lenient(value)
-        .map_err(|c| EsError::illegal_argument(format!("Illegal base64 character {c:x}")))?;
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    match text.find(':') {
-        Some(i) if i >= 1 => Ok(ApiKeyCredentials {
-            id: text[..i].to_string(),
-            secret: Secret::new(&text[i + 1..]),
+        .map_err(|b| format!("Illegal base64 character {}", java_byte_hex(b)))?;
+    let text = String::from_utf8_lossy(&bytes);
+    match text.split_once(':') {
+        Some((id, secret)) if !id.is_empty() => Ok(ApiKeyCredentials {
+            id: id.to_string(),
+            secret: Secret::new(secret),
             expected_type: ApiKeyType::Rest,
         }),
-        _ => Err(EsError::illegal_argument("invalid ApiKey value")),
+        _ => Err("invalid ApiKey value".to_string()),
+    }
+}
+
+/// `Integer.toString(b, 16)` of a Java (signed) byte, as `java.util.Base64` prints a bad input
+/// byte: `2d` for `-`, `-3d` for `0xC3`.
+fn java_byte_hex(b: u8) -> String {
+    let signed = i32::from(b as i8);
+    if signed < 0 {
+        format!("-{:x}", -signed)
+    } else {
+        format!("{signed:x}")
     }
 }
 
@@ -220,19 +250,21 @@ fn decode_base64_lenient(value: &str) -> Result<Vec<u8>, u8> {
     engine.decode(trimmed).map_err(|_| b'=')
 }
 
-/// `Basic base64(user:password)`.
+/// `Basic base64(user:password)` (`UsernamePasswordToken.extractToken`): nothing after the prefix is
+/// a bad value; the rest is trimmed (Java's `trim`), decoded with Java's lenient Base64 decoder,
+/// read as UTF-8 with malformed bytes replaced (`CharArrays.utf8BytesToChars`), and split at the
+/// first `:`.
 fn parse_basic(value: &str) -> Result<(String, Secret), EsError> {
-    let bytes = STANDARD
-        .decode(value)
+    let bad_value = || EsError::security("invalid basic authentication header value", 401);
+    if value.is_empty() {
+        return Err(bad_value());
+    }
+    let bytes = decode_base64_lenient(value.trim_matches(|c: char| c <= ' '))
         .map_err(|_| EsError::security("invalid basic authentication header encoding", 401))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| EsError::security("invalid basic authentication header encoding", 401))?;
-    match text.find(':') {
-        Some(i) => Ok((text[..i].to_string(), Secret::new(&text[i + 1..]))),
-        None => Err(EsError::security(
-            "invalid basic authentication header value",
-            401,
-        )),
+    let text = String::from_utf8_lossy(&bytes);
+    match text.split_once(':') {
+        Some((user, password)) => Ok((user.to_string(), Secret::new(password))),
+        None => Err(bad_value()),
     }
 }
 
@@ -310,13 +342,21 @@ impl Cluster {
             return self.authenticate_bearer(node, token, uri);
         }
         if let Some(value) = credential_for_scheme(header, "ApiKey") {
-            let credentials = match parse_api_key_credential(value) {
-                Ok(c) => c,
-                Err(e) => return AuthenticationOutcome::Failed(e),
-            };
+            // `parseCredentialsFromApiKeyString`: with API keys disabled the header is ignored.
             if !self.settings.api_key.enabled {
                 return AuthenticationOutcome::Failed(missing_credentials(uri));
             }
+            // `AuthenticatorChain`: an `IllegalArgumentException` from `extractCredentials` is an
+            // unsuccessful attempt (`API key: <message>`); no realm takes an `ApiKey` header, so the
+            // chain ends in `handleNullToken` with a 401 that carries the message.
+            let credentials = match parse_api_key_credential(value) {
+                Ok(c) => c,
+                Err(message) => {
+                    return AuthenticationOutcome::Failed(unsuccessful_credentials(&[format!(
+                        "API key: {message}"
+                    )]))
+                }
+            };
             let step = self.with_node(node, |n, index, ctx| {
                 let super::Node {
                     api_keys,
@@ -327,7 +367,7 @@ impl Cluster {
             });
             return api_key_step_to_outcome(step, &self.nodes[node as usize].name);
         }
-        if let Some(value) = credential_for_scheme(header, "Basic") {
+        if let Some(value) = after_scheme(header, "Basic") {
             let (username, password) = match parse_basic(value) {
                 Ok(p) => p,
                 Err(e) => {
@@ -464,6 +504,7 @@ pub fn api_key_step_to_outcome(step: AuthStep, node_name: &str) -> Authenticatio
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::STANDARD;
 
     #[test]
     fn scheme_extraction_follows_elasticsearch() {
@@ -472,6 +513,36 @@ mod tests {
         assert_eq!(credential_for_scheme("ApiKey ", "ApiKey"), None);
         assert_eq!(credential_for_scheme("ApiKeyabc", "ApiKey"), None);
         assert_eq!(credential_for_scheme("Basic abc", "ApiKey"), None);
+        // Java's case-insensitive region match: long s, dotless i, Kelvin sign.
+        assert_eq!(credential_for_scheme("Baſic abc", "Basic"), Some("abc"));
+        assert_eq!(credential_for_scheme("BASıC abc", "Basic"), Some("abc"));
+        assert_eq!(
+            credential_for_scheme("Apİ\u{212A}ey k", "ApiKey"),
+            Some("k")
+        );
+        assert_eq!(credential_for_scheme("Basic\u{a0}abc", "Basic"), None);
+    }
+
+    /// Issue 8, point 2: non-ASCII chars anywhere around the scheme (the report had `é` at bytes
+    /// 4..6 of `abcdéx`, which sliced `header[..5]` inside the char) never panic.
+    #[test]
+    fn issue8_d02_scheme_extraction_on_non_ascii_headers() {
+        for header in [
+            "abcdéx",
+            "abcdé",
+            "Basicé",
+            "Basiéc x",
+            "ApiKeé x",
+            "Beareré",
+            "éééééééé",
+            "Basic é",
+        ] {
+            for scheme in ["Basic", "ApiKey", "Bearer"] {
+                let got = credential_for_scheme(header, scheme);
+                assert!(got.is_none() || header.ends_with(got.unwrap_or_default()));
+            }
+        }
+        assert_eq!(credential_for_scheme("Basic é", "Basic"), Some("é"));
     }
 
     #[test]
@@ -480,20 +551,21 @@ mod tests {
         assert_eq!(c.id, "id1");
         assert_eq!(c.secret.expose(), "secret");
         assert_eq!(
-            parse_api_key_credential(&STANDARD.encode(":x"))
-                .unwrap_err()
-                .reason,
+            parse_api_key_credential(&STANDARD.encode(":x")).unwrap_err(),
             "invalid ApiKey value"
         );
         assert_eq!(
-            parse_api_key_credential(&STANDARD.encode("nocolon"))
-                .unwrap_err()
-                .reason,
+            parse_api_key_credential(&STANDARD.encode("nocolon")).unwrap_err(),
             "invalid ApiKey value"
         );
         assert_eq!(
-            parse_api_key_credential("a-b").unwrap_err().reason,
+            parse_api_key_credential("a-b").unwrap_err(),
             "Illegal base64 character 2d"
+        );
+        // Java prints the (signed) byte: the first byte of `é` is 0xC3, i.e. -61.
+        assert_eq!(
+            parse_api_key_credential("aé").unwrap_err(),
+            "Illegal base64 character -3d"
         );
         // Padding is optional on decode.
         assert_eq!(

@@ -16,7 +16,10 @@ pub use api_keys::{
     CreateApiKeyRequest, CreatedApiKey, InvalidateApiKeyRequest, InvalidateApiKeyResult,
     UpdateApiKeyRequest,
 };
-pub use authn::{api_key_step_to_outcome, Authentication, AuthenticationOutcome, RealmRef};
+pub use authn::{
+    api_key_step_to_outcome, missing_credentials, www_authenticate, Authentication,
+    AuthenticationOutcome, RealmRef,
+};
 pub use fanout::{NodeFailure, NodesResponse};
 
 use crate::error::EsError;
@@ -48,6 +51,8 @@ pub struct Node {
     service_tokens_file: Vec<u8>,
     /// When the file was last changed without the watcher having reloaded it yet (I3).
     file_changed_at: Option<Nanos>,
+    /// When this node (last) started: its `ResourceWatcherService` polls from here (I3).
+    started_at: Nanos,
     pub crypto_pool: CryptoPool,
     pub uuids: TimeBasedUuidGenerator,
     pub rng: ChaCha8Rng,
@@ -77,7 +82,6 @@ impl Node {
     fn build_services(
         settings: &SecuritySettings,
         seed: u64,
-        now: Nanos,
         service_tokens_file: &[u8],
     ) -> Result<
         (
@@ -87,7 +91,7 @@ impl Node {
         ),
         EsError,
     > {
-        let api_keys = ApiKeyService::new(settings.api_key.clone(), seed, now)?;
+        let api_keys = ApiKeyService::new(settings.api_key.clone(), seed)?;
         // F3: a file that does not parse stops the node from starting.
         let service_accounts = ServiceAccountService::new(
             &settings.service_token,
@@ -102,10 +106,25 @@ impl Node {
     pub fn service_tokens_file(&self) -> &[u8] {
         &self.service_tokens_file
     }
+
+    /// Virtual time at which this node last started (0 for a node up since the cluster started).
+    pub fn started_at(&self) -> Nanos {
+        self.started_at
+    }
 }
 
 /// `resource.reload.interval.high`: how often the file watcher looks at `service_tokens` (I3).
 pub const FILE_WATCH_INTERVAL: Nanos = 5 * crate::time::NANOS_PER_SECOND;
+
+/// The first poll of a node's file watcher strictly after `changed_at`. `ResourceWatcherService`
+/// schedules its `Frequency.HIGH` monitor with a fixed delay from the node's start, so the polls of a
+/// node started at `started_at` fall at `started_at + k * 5 s` (k >= 1): a node restarted at 3 s
+/// polls at 8 s, 13 s, ...
+pub fn next_file_poll(started_at: Nanos, changed_at: Nanos) -> Nanos {
+    let since_start = changed_at.saturating_sub(started_at);
+    let polls = since_start / FILE_WATCH_INTERVAL + 1;
+    started_at.saturating_add(polls.saturating_mul(FILE_WATCH_INTERVAL))
+}
 
 /// A cluster of nodes in virtual time.
 pub struct Cluster {
@@ -196,7 +215,7 @@ impl Cluster {
             let mut node_rng = ChaCha8Rng::seed_from_u64(node_seed);
             let uuids = TimeBasedUuidGenerator::new(&mut node_rng);
             let (api_keys, service_accounts, registry) =
-                Node::build_services(&config.settings, node_rng.next_u64(), 0, &[])?;
+                Node::build_services(&config.settings, node_rng.next_u64(), &[])?;
             let pool = CryptoPool::new(
                 config.settings.crypto_pool.size,
                 config.settings.crypto_pool.queue_size,
@@ -212,6 +231,7 @@ impl Cluster {
                 registry,
                 service_tokens_file: Vec::new(),
                 file_changed_at: None,
+                started_at: 0,
                 crypto_pool: pool,
                 uuids,
                 rng: node_rng,
@@ -369,7 +389,8 @@ impl Cluster {
     }
 
     /// Runs the file watchers that fall due up to `target`, in time order: a node whose file changed
-    /// at `t` re-reads it at the first poll after `t` (polls every 5 s of virtual time).
+    /// at `t` re-reads it at its first poll after `t` ([`next_file_poll`]: every 5 s of virtual time
+    /// from the node's own start).
     fn run_file_watchers(&mut self, target: Nanos) {
         loop {
             let due = self
@@ -379,7 +400,7 @@ impl Cluster {
                 .filter(|(_, n)| n.running)
                 .filter_map(|(i, n)| {
                     n.file_changed_at
-                        .map(|t| (((t / FILE_WATCH_INTERVAL) + 1) * FILE_WATCH_INTERVAL, i))
+                        .map(|t| (next_file_poll(n.started_at, t), i))
                 })
                 .filter(|&(at, _)| at <= target)
                 .min();
@@ -472,13 +493,14 @@ impl Cluster {
         }
         let seed = node.rng.next_u64();
         let (api_keys, service_accounts, registry) =
-            Node::build_services(&settings, seed, now, &node.service_tokens_file)?;
+            Node::build_services(&settings, seed, &node.service_tokens_file)?;
         node.generation += 1;
         node.index_state_seen = self.security_index.state().clone();
         node.api_keys = api_keys;
         node.service_accounts = service_accounts;
         node.registry = registry;
         node.file_changed_at = None;
+        node.started_at = now;
         node.crypto_pool =
             CryptoPool::new(settings.crypto_pool.size, settings.crypto_pool.queue_size);
         node.running = true;

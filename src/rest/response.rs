@@ -4,11 +4,16 @@
 //! `RestController.dispatchRequest`/`dispatchBadRequest`; the spelling here is escache's own,
 //! and header names are case-insensitive in HTTP) and `Content-Type: application/json`.
 //!
+//! Headers are a list of fields, one `(name, value)` pair per field as sent on the wire: a header
+//! with several values (the three `WWW-Authenticate` challenges of a 401) is several fields of the
+//! same name, as Elasticsearch's HTTP layer sends them (`Netty4HttpResponse` adds one field per
+//! value), never one field joined with `", "`, which would be ambiguous for challenges that contain
+//! commas themselves.
+//!
 //! A body of `Value::Null` means *no body* (HEAD answers, OPTIONS answers): [`Response::body_bytes`] is
 //! empty then. ES never sends a bare JSON `null`.
 
 use crate::error::EsError;
-use indexmap::IndexMap;
 use serde_json::{json, Value};
 
 pub const PRODUCT_HEADER: &str = "X-Elastic-Product";
@@ -20,17 +25,18 @@ pub const CONTENT_TYPE_TEXT: &str = "text/plain; charset=UTF-8";
 #[derive(Debug, Clone, PartialEq)]
 pub struct Response {
     pub status: u16,
-    /// Header names as set; several values of one header are joined with `", "` (HTTP list syntax).
-    pub headers: IndexMap<String, String>,
+    /// The header fields in order, names as set; a name repeats for a header with several values.
+    pub headers: Vec<(String, String)>,
     pub body: Value,
 }
 
 impl Response {
     /// A response with the standard headers.
     pub fn new(status: u16, body: Value) -> Self {
-        let mut headers = IndexMap::new();
-        headers.insert(PRODUCT_HEADER.to_owned(), PRODUCT_HEADER_VALUE.to_owned());
-        headers.insert("Content-Type".to_owned(), CONTENT_TYPE_JSON.to_owned());
+        let headers = vec![
+            (PRODUCT_HEADER.to_owned(), PRODUCT_HEADER_VALUE.to_owned()),
+            ("Content-Type".to_owned(), CONTENT_TYPE_JSON.to_owned()),
+        ];
         Response {
             status,
             headers,
@@ -49,13 +55,13 @@ impl Response {
     }
 
     /// ES's error body for an exception (`{"error":{"root_cause":[..],..},"status":N}`), with the status
-    /// of the error and its headers (e.g. `WWW-Authenticate`) copied as HTTP headers, as `RestResponse`
-    /// does. Several values of one header are joined with `", "`.
+    /// of the error and its headers (e.g. `WWW-Authenticate`) copied as HTTP headers, one field per
+    /// value, as `RestResponse.copyHeaders` and the HTTP layer do.
     pub fn from_error(err: &EsError) -> Self {
         let mut r = Response::new(err.status, err.to_body());
         for (name, values) in &err.headers {
-            if !values.is_empty() {
-                r.add_header(name, &values.join(", "));
+            for value in values {
+                r.add_header(name, value);
             }
         }
         r
@@ -72,41 +78,29 @@ impl Response {
         Response::new(status, body)
     }
 
-    /// Sets a header, replacing any value under the same (case-insensitive) name.
+    /// Sets a header to one value, replacing every field of that (case-insensitive) name; the field
+    /// keeps the place of the first one it replaces.
     pub fn set_header(&mut self, name: &str, value: &str) {
-        match self
-            .headers
-            .keys()
-            .position(|k| k.eq_ignore_ascii_case(name))
-        {
-            Some(i) => {
-                if let Some((_, v)) = self.headers.get_index_mut(i) {
-                    *v = value.to_owned();
-                }
+        let mut found = false;
+        self.headers.retain_mut(|(k, v)| {
+            if !k.eq_ignore_ascii_case(name) {
+                return true;
             }
-            None => {
-                self.headers.insert(name.to_owned(), value.to_owned());
+            if found {
+                return false;
             }
+            found = true;
+            *v = value.to_owned();
+            true
+        });
+        if !found {
+            self.headers.push((name.to_owned(), value.to_owned()));
         }
     }
 
-    /// Adds a header value; an existing header of that name gets `", "` and the value appended.
+    /// Adds one more field: a header that has values already gets another one (`addHeader`).
     pub fn add_header(&mut self, name: &str, value: &str) {
-        match self
-            .headers
-            .keys()
-            .position(|k| k.eq_ignore_ascii_case(name))
-        {
-            Some(i) => {
-                if let Some((_, v)) = self.headers.get_index_mut(i) {
-                    v.push_str(", ");
-                    v.push_str(value);
-                }
-            }
-            None => {
-                self.headers.insert(name.to_owned(), value.to_owned());
-            }
-        }
+        self.headers.push((name.to_owned(), value.to_owned()));
     }
 
     pub fn with_header(mut self, name: &str, value: &str) -> Self {
@@ -114,11 +108,19 @@ impl Response {
         self
     }
 
-    /// A header by case-insensitive name.
+    /// The first value of a header, by case-insensitive name.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a header, by case-insensitive name, in the order sent.
+    pub fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> {
+        self.headers
+            .iter()
+            .filter(move |(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 
@@ -155,8 +157,8 @@ mod tests {
             assert_eq!(r.header("x-elastic-product"), Some("Elasticsearch"));
             assert_eq!(r.header("content-type"), Some("application/json"));
             assert_eq!(
-                r.headers.get("X-Elastic-Product").map(String::as_str),
-                Some("Elasticsearch")
+                r.headers[0],
+                (PRODUCT_HEADER.into(), "Elasticsearch".into())
             );
         }
     }
@@ -177,8 +179,8 @@ mod tests {
         let r = Response::from_error(&e);
         assert_eq!(r.status, 401);
         assert_eq!(
-            r.header("www-authenticate"),
-            Some("Basic realm=\"security\", charset=\"UTF-8\", ApiKey")
+            r.header_values("www-authenticate").collect::<Vec<_>>(),
+            ["Basic realm=\"security\", charset=\"UTF-8\"", "ApiKey"]
         );
         assert_eq!(r.body, e.to_body());
         assert_eq!(r.body["status"], 401);
@@ -234,6 +236,34 @@ mod tests {
         assert_eq!(r.headers.len(), 2);
         r.add_header("Warning", "a");
         r.add_header("warning", "b");
-        assert_eq!(r.header("WARNING"), Some("a, b"));
+        assert_eq!(r.header("WARNING"), Some("a"));
+        assert_eq!(r.header_values("WARNING").collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(r.headers.len(), 4);
+        r.set_header("WARNING", "c");
+        assert_eq!(r.header_values("warning").collect::<Vec<_>>(), ["c"]);
+        assert_eq!(r.headers[2], ("Warning".into(), "c".into()));
+        assert_eq!(r.headers.len(), 3);
+    }
+
+    /// Issue 8, point 13: one `WWW-Authenticate` field per challenge, in Elasticsearch's order.
+    #[test]
+    fn issue8_d13_one_www_authenticate_field_per_challenge() {
+        let r = Response::from_error(&crate::cluster::missing_credentials("/"));
+        let fields: Vec<&(String, String)> = r
+            .headers
+            .iter()
+            .filter(|(k, _)| k == "WWW-Authenticate")
+            .collect();
+        let values: Vec<&str> = fields.iter().map(|(_, v)| v.as_str()).collect();
+        assert_eq!(
+            values,
+            [
+                "Basic realm=\"security\", charset=\"UTF-8\"",
+                "Bearer realm=\"security\"",
+                "ApiKey"
+            ]
+        );
+        // The body keeps the list under `header`, as Elasticsearch renders it.
+        assert_eq!(r.body["error"]["header"]["WWW-Authenticate"], json!(values));
     }
 }

@@ -1,6 +1,7 @@
-//! The `security-crypto` thread pool (PR #58090): a fixed pool of half the node's processors with a
-//! queue of 1000, on which every slow hash verification runs. A full pool rejects the task
-//! (`EsRejectedExecutionException`), which authentication turns into HTTP 429 (R3.4, S20).
+//! The `security-crypto` thread pool (PR #58090): a fixed pool of `(processors + 1) / 2` threads (half
+//! the node's processors, rounded up; `Security.getExecutorBuilders`) with a queue of 1000, on which
+//! every slow hash verification runs. A full pool rejects the task (`EsRejectedExecutionException`),
+//! which authentication turns into HTTP 429 (R3.4, S20).
 //!
 //! In escache a verification either runs at once (the default: requests complete synchronously), or
 //! waits in the pool until the owner of the pool runs it (`Held`, for exploring concurrent first uses,

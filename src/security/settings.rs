@@ -72,7 +72,8 @@ pub struct ServiceTokenSettings {
     pub hashing_algorithm: Hasher,
 }
 
-/// The `security-crypto` thread pool: half the processors, queue 1000 (PR #58090).
+/// The `security-crypto` thread pool: `(processors + 1) / 2` threads, queue 1000
+/// (`Security.getExecutorBuilders`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CryptoPoolSettings {
     pub processors: u32,
@@ -273,8 +274,9 @@ impl SecuritySettings {
             )?,
         };
         let processors = int_setting(&given, NODE_PROCESSORS, 2, Some(1))? as u32;
-        // `security-crypto`: a fixed pool of half the allocated processors (at least one), queue 1000.
-        let default_size = (processors / 2).max(1) as i32;
+        // `security-crypto` (`Security.getExecutorBuilders`): a fixed pool of
+        // `(allocatedProcessors + 1) / 2` threads (half, rounded up), queue 1000.
+        let default_size = processors.div_ceil(2) as i32;
         let crypto_pool = CryptoPoolSettings {
             processors,
             size: int_setting(&given, CRYPTO_POOL_SIZE, default_size, Some(1))? as u32,

@@ -38,10 +38,11 @@ impl CostModel {
         match hasher {
             Hasher::Pbkdf2 { iterations } | Hasher::Pbkdf2Stretch { iterations } => {
                 self.pbkdf2_per_1000_iterations
-                    .saturating_mul(iterations as u64)
+                    .saturating_mul(u64::from(iterations.get()))
                     / 1000
             }
             Hasher::Bcrypt { cost } => {
+                let cost = cost.get();
                 if cost >= 10 {
                     self.bcrypt_cost_10
                         .saturating_mul(1u64 << (cost - 10).min(40))
@@ -64,19 +65,19 @@ mod tests {
     fn costs_scale_with_parameters() {
         let m = CostModel::default();
         assert_eq!(
-            m.verification(Hasher::Pbkdf2 { iterations: 10_000 }),
+            m.verification(Hasher::pbkdf2(10_000).unwrap()),
             65 * NANOS_PER_MILLI
         );
         assert_eq!(
-            m.verification(Hasher::Pbkdf2 { iterations: 1_000 }),
+            m.verification(Hasher::pbkdf2(1_000).unwrap()),
             6_500 * NANOS_PER_MICRO
         );
         assert_eq!(
-            m.verification(Hasher::Bcrypt { cost: 11 }),
+            m.verification(Hasher::bcrypt(11).unwrap()),
             130 * NANOS_PER_MILLI
         );
         assert_eq!(
-            m.verification(Hasher::Bcrypt { cost: 4 }),
+            m.verification(Hasher::bcrypt(4).unwrap()),
             (65 * NANOS_PER_MILLI) >> 6
         );
         assert_eq!(m.verification(Hasher::Ssha256), 2 * NANOS_PER_MICRO);

@@ -50,7 +50,7 @@ pub fn replay_auth_cache(
             cache_enabled: false,
         });
     };
-    let monitor = AuthCacheEvictionMonitor::new(u64::try_from(max_keys).unwrap_or(0), 0);
+    let monitor = AuthCacheEvictionMonitor::new(u64::try_from(max_keys).unwrap_or(0));
     let mut cache = CacheBuilder::new()
         .expire_after_access_nanos(i64::try_from(ttl_nanos).unwrap_or(i64::MAX))
         .maximum_weight(max_keys)

@@ -1,6 +1,11 @@
 //! The API key auth cache's removal listener (R2.7): a TRACE line for every eviction caused by the size
 //! limit and, at most every 300 s, a WARN when 4,500 or more such evictions happened since the last
-//! check (`ApiKeyService.getAuthCacheRemovalListener`).
+//! check (`ApiKeyService.getAuthCacheRemovalListener`, `maybeLogCacheFullWarning`).
+//!
+//! Elasticsearch starts `lastEvictionCheckedAt` at 0 while `System.nanoTime()` is far above 300 s, so
+//! the very first size eviction already runs a check: it takes the counter (that one eviction) and
+//! resets it without warning (fewer than 4,500). The first WARN can therefore come only about 300 s
+//! after the first size eviction, and it counts the evictions after that first one.
 
 use crate::cache::{RemovalContext, RemovalListener, RemovalNotification, RemovalReason};
 use crate::time::{Nanos, NANOS_PER_SECOND};
@@ -33,13 +38,13 @@ impl EvictionLog {
     }
 }
 
-/// The monitor's state. `last_checked_at` starts at the time the service was created, like
-/// `lastEvictionCheckedAt = new AtomicLong(System.nanoTime())`.
+/// The monitor's state. `last_checked_at` is `None` until the first check: Elasticsearch's
+/// `lastEvictionCheckedAt = new AtomicLong(0)`, which is more than 300 s before any `nanoTime`.
 #[derive(Debug, Clone)]
 pub struct AuthCacheEvictionMonitor {
     maximum_weight: u64,
     eviction_counter: u64,
-    last_checked_at: Nanos,
+    last_checked_at: Option<Nanos>,
     /// Size-limit evictions seen in total (TRACE lines written).
     pub size_evictions: u64,
     /// WARN lines written, with the time and the count each reported.
@@ -50,11 +55,11 @@ pub struct AuthCacheEvictionMonitor {
 }
 
 impl AuthCacheEvictionMonitor {
-    pub fn new(maximum_weight: u64, created_at: Nanos) -> Self {
+    pub fn new(maximum_weight: u64) -> Self {
         Self {
             maximum_weight,
             eviction_counter: 0,
-            last_checked_at: created_at,
+            last_checked_at: None,
             size_evictions: 0,
             warnings: Vec::new(),
             keep_trace: false,
@@ -73,10 +78,11 @@ impl AuthCacheEvictionMonitor {
     }
 
     pub fn set_last_checked_at(&mut self, at: Nanos) {
-        self.last_checked_at = at;
+        self.last_checked_at = Some(at);
     }
 
-    pub fn last_checked_at(&self) -> Nanos {
+    /// When the last check ran; `None` before the first size eviction.
+    pub fn last_checked_at(&self) -> Option<Nanos> {
         self.last_checked_at
     }
 
@@ -100,8 +106,11 @@ impl AuthCacheEvictionMonitor {
             });
         }
         let now = context.now;
-        if now.saturating_sub(self.last_checked_at) >= EVICTION_MONITOR_INTERVAL_NANOS {
-            self.last_checked_at = now;
+        let due = self
+            .last_checked_at
+            .is_none_or(|last| now.saturating_sub(last) >= EVICTION_MONITOR_INTERVAL_NANOS);
+        if due {
+            self.last_checked_at = Some(now);
             let sum = std::mem::take(&mut self.eviction_counter);
             if sum >= EVICTION_WARNING_THRESHOLD {
                 self.warnings.push((now, sum));
@@ -119,5 +128,40 @@ impl AuthCacheEvictionMonitor {
 impl<K: std::fmt::Display, V> RemovalListener<K, V> for AuthCacheEvictionMonitor {
     fn on_removal(&mut self, n: RemovalNotification<K, V>, context: RemovalContext) {
         self.observe(n.reason, &n.key, context);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 8, point 15: the first size eviction runs the first check (Elasticsearch's
+    /// `lastEvictionCheckedAt` starts at 0), so with evictions from 250 s on at 20/s the first WARN
+    /// comes 300 s after the first eviction and counts only the evictions after it. Starting the
+    /// window at node start would have checked at 300 s (1,000 evictions, no WARN) and warned at
+    /// 600 s.
+    #[test]
+    fn issue8_d15_first_warn_comes_300s_after_the_first_size_eviction() {
+        let max = 100;
+        let mut m = AuthCacheEvictionMonitor::new(max);
+        let start = 250 * NANOS_PER_SECOND;
+        let every = NANOS_PER_SECOND / 20;
+        for i in 0..=(700 * 20) {
+            let context = RemovalContext {
+                count: max as usize,
+                weight: u128::from(max),
+                now: start + i * every,
+            };
+            m.observe(RemovalReason::Evicted, &i, context);
+        }
+        let first_warn = start + EVICTION_MONITOR_INTERVAL_NANOS;
+        assert_eq!(
+            m.warnings,
+            vec![
+                (first_warn, 300 * 20),
+                (first_warn + EVICTION_MONITOR_INTERVAL_NANOS, 300 * 20),
+            ]
+        );
+        assert_eq!(m.size_evictions, 700 * 20 + 1);
     }
 }

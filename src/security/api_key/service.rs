@@ -362,17 +362,12 @@ impl std::fmt::Debug for ApiKeyService {
 
 impl ApiKeyService {
     /// Builds the caches as the constructor does: none when `cache.ttl <= 0`; no doc cache when
-    /// `doc_cache.ttl` is 0. `created_at` seeds the eviction monitor's clock.
-    pub fn new(
-        settings: ApiKeySettings,
-        seed: u64,
-        created_at: crate::time::Nanos,
-    ) -> Result<Self, EsError> {
+    /// `doc_cache.ttl` is 0.
+    pub fn new(settings: ApiKeySettings, seed: u64) -> Result<Self, EsError> {
         let build_err = |e: crate::cache::CacheBuildError| EsError::illegal_argument(e.to_string());
         let (auth_cache, doc_cache) = match settings.cache_ttl.positive_nanos() {
             Some(ttl) => {
-                let monitor =
-                    AuthCacheEvictionMonitor::new(settings.max_keys.max(0) as u64, created_at);
+                let monitor = AuthCacheEvictionMonitor::new(settings.max_keys.max(0) as u64);
                 let auth = CacheBuilder::new()
                     .expire_after_access_nanos(ttl.min(i64::MAX as u64) as i64)
                     .maximum_weight(settings.max_keys as i64)

@@ -92,14 +92,13 @@ pub fn is_service_account_principal(principal: &str) -> bool {
     find_account(principal).is_some()
 }
 
-/// The principals, sorted (for the CLI's "Must be one of" message).
-pub fn sorted_principals() -> Vec<String> {
-    let mut v: Vec<String> = elastic_service_accounts()
+/// `ServiceAccountService.getServiceAccountPrincipals()`: `ACCOUNTS.keySet()`, in the map's own
+/// iteration order (that of [`elastic_service_accounts`]), not sorted.
+pub fn service_account_principals() -> Vec<String> {
+    elastic_service_accounts()
         .iter()
         .map(ServiceAccount::principal)
-        .collect();
-    v.sort();
-    v
+        .collect()
 }
 
 /// `TransportGetServiceAccountAction`'s filter: namespace, then service name, in map order.
@@ -749,15 +748,7 @@ mod tests {
                 "elastic/kibana"
             ]
         );
-        assert_eq!(
-            sorted_principals(),
-            [
-                "elastic/auto-ops",
-                "elastic/fleet-server",
-                "elastic/fleet-server-remote",
-                "elastic/kibana"
-            ]
-        );
+        assert_eq!(service_account_principals(), principals);
         assert!(find_account("elastic/kibana").is_some());
         assert!(find_account("elastic/enterprise-search-server").is_none());
         assert!(find_account("elastic/foo").is_none());

@@ -24,7 +24,7 @@ pub mod tool;
 
 pub use accounts::{
     accounts_in, elastic_service_accounts, find_account, get_service_accounts_json,
-    is_service_account_principal, sorted_principals, ServiceAccount, ELASTIC_NAMESPACE,
+    is_service_account_principal, service_account_principals, ServiceAccount, ELASTIC_NAMESPACE,
 };
 pub use file::{
     parse_service_tokens_file, parse_service_tokens_file_lenient, FileParseError, ParsedTokens,

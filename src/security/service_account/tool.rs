@@ -8,7 +8,7 @@
 //! Checks come in the tool's order: the principal must be a known account (exit 67), then the token
 //! name must pass V1 (exit 1), then the file is read, then the existence check (exit 1).
 
-use super::accounts::{is_service_account_principal, sorted_principals};
+use super::accounts::{is_service_account_principal, service_account_principals};
 use super::file::parse_service_tokens_file;
 use super::token::{
     invalid_token_name_message, is_valid_token_name, ServiceAccountId, ServiceAccountToken,
@@ -40,13 +40,15 @@ impl ToolError {
     }
 }
 
+/// `FileTokensTool`: an unknown principal is `NO_USER`; the valid ones are listed as
+/// `Strings.collectionToDelimitedString(getServiceAccountPrincipals(), ",")`, in map order.
 fn check_principal(principal: &str) -> Result<ServiceAccountId, ToolError> {
     if !is_service_account_principal(principal) {
         return Err(ToolError::new(
             EXIT_NO_USER,
             format!(
                 "Unknown service account principal: [{principal}]. Must be one of [{}]",
-                sorted_principals().join(", ")
+                service_account_principals().join(",")
             ),
         ));
     }
