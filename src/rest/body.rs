@@ -36,7 +36,6 @@
 
 use super::request::Request;
 use crate::error::EsError;
-use indexmap::IndexMap;
 use serde_json::{Map, Number, Value};
 use std::fmt;
 
@@ -56,27 +55,81 @@ impl fmt::Display for Location {
     }
 }
 
-/// A parsed body with the token locations ES would report for it.
+/// A parsed body that can tell the token locations ES would report for it.
+///
+/// Locations are found on demand, only when an error needs one, by reading the body again and
+/// following one JSON pointer: parsing stays linear in the body's size with no per-value cost
+/// (issue 8 point 8: a map of every value's pointer grew quadratically with nesting).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParsedBody {
     pub value: Value,
-    /// The location of each value's first token, by JSON pointer (`""` is the root, `/name`,
-    /// `/role_descriptors/r1`, `/a/0`); ES reports this location for `failed to parse field [..]` and
-    /// `doesn't support values of type` errors.
-    pub value_locations: IndexMap<String, Location>,
-    /// The location of each object key (its opening quote), by the JSON pointer of its value; ES reports
-    /// this location for `unknown field [..]`.
-    pub key_locations: IndexMap<String, Location>,
+    /// The body's bytes, read again by [`ParsedBody::value_location`] and [`ParsedBody::key_location`].
+    source: Vec<u8>,
 }
 
 impl ParsedBody {
+    /// The location of a value's first token, by JSON pointer (`""` is the root, `/name`,
+    /// `/role_descriptors/r1`, `/a/0`); ES reports this location for `failed to parse field [..]` and
+    /// `doesn't support values of type` errors.
     pub fn value_location(&self, pointer: &str) -> Option<Location> {
-        self.value_locations.get(pointer).copied()
+        locate(&self.source, pointer, false)
     }
 
+    /// The location of an object key (its opening quote), by the JSON pointer of its value; ES reports
+    /// this location for `unknown field [..]`.
     pub fn key_location(&self, pointer: &str) -> Option<Location> {
-        self.key_locations.get(pointer).copied()
+        locate(&self.source, pointer, true)
     }
+}
+
+/// One JSON pointer to look for while parsing: its unescaped segments (each also as an array index
+/// when it is one in canonical form), and whether the key or the value location is wanted.
+struct Target {
+    segments: Vec<String>,
+    indexes: Vec<Option<usize>>,
+    want_key: bool,
+    found: Option<Location>,
+}
+
+impl Target {
+    fn new(pointer: &str, want_key: bool) -> Option<Self> {
+        let segments: Vec<String> = if pointer.is_empty() {
+            Vec::new()
+        } else {
+            let rest = pointer.strip_prefix('/')?;
+            rest.split('/')
+                .map(|s| s.replace("~1", "/").replace("~0", "~"))
+                .collect()
+        };
+        let indexes = segments
+            .iter()
+            .map(|s| {
+                let canonical = s == "0" || (!s.starts_with('0') && !s.starts_with('+'));
+                s.parse::<usize>().ok().filter(|_| canonical)
+            })
+            .collect();
+        Some(Target {
+            segments,
+            indexes,
+            want_key,
+            found: None,
+        })
+    }
+}
+
+/// Reads `bytes` again and returns the location of `pointer`'s key or value (`None` when absent, or
+/// when the bytes no longer parse).
+fn locate(bytes: &[u8], pointer: &str, want_key: bool) -> Option<Location> {
+    let target = Target::new(pointer, want_key)?;
+    if want_key && target.segments.is_empty() {
+        return None;
+    }
+    let mut p = Parser::new(bytes);
+    p.target = Some(target);
+    p.skip_ws().ok()?;
+    // A failure after the location was found does not matter; one before leaves `found` empty.
+    let _ = p.parse_value(true, 0);
+    p.target.and_then(|t| t.found)
 }
 
 /// Appends one key to a JSON pointer (RFC 6901 escaping).
@@ -135,23 +188,24 @@ pub fn parse_json_object(bytes: &[u8], parser_name: &str) -> Result<ParsedBody, 
     p.run(parser_name).map_err(|e| e.into_es_error())?;
     Ok(ParsedBody {
         value: p.root.take().unwrap_or(Value::Null),
-        value_locations: p.values,
-        key_locations: p.keys,
+        source: bytes.to_vec(),
     })
 }
 
-/// Parses any JSON value (no START_OBJECT requirement), with the same errors.
-pub fn parse_json_value(bytes: &[u8]) -> Result<ParsedBody, EsError> {
+/// [`parse_json_object`] without keeping the bytes for locations: for stored documents read back.
+pub fn parse_json_object_value(bytes: &[u8], parser_name: &str) -> Result<Value, EsError> {
+    let mut p = Parser::new(bytes);
+    p.run(parser_name).map_err(|e| e.into_es_error())?;
+    Ok(p.root.take().unwrap_or(Value::Null))
+}
+
+/// Parses any JSON value (no START_OBJECT requirement), with the same errors and the same nesting
+/// limit ([`MAX_NESTING_DEPTH`]). Stored security documents are read back with it, so that whatever a
+/// request could store can be read (issue 8 point 1).
+pub fn parse_json_value(bytes: &[u8]) -> Result<Value, EsError> {
     let mut p = Parser::new(bytes);
     p.skip_ws().map_err(|e| e.into_es_error())?;
-    let v = p
-        .parse_value(String::new(), 0)
-        .map_err(|e| e.into_es_error())?;
-    Ok(ParsedBody {
-        value: v,
-        value_locations: p.values,
-        key_locations: p.keys,
-    })
+    p.parse_value(false, 0).map_err(|e| e.into_es_error())
 }
 
 const SOURCE: &str = "REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled)";
@@ -235,8 +289,8 @@ struct Parser<'a> {
     pos: usize,
     line: usize,
     row_start: usize,
-    values: IndexMap<String, Location>,
-    keys: IndexMap<String, Location>,
+    /// Set only by [`locate`]: the one pointer whose location is wanted.
+    target: Option<Target>,
     root: Option<Value>,
 }
 
@@ -247,8 +301,7 @@ impl<'a> Parser<'a> {
             pos: 0,
             line: 1,
             row_start: 0,
-            values: IndexMap::new(),
-            keys: IndexMap::new(),
+            target: None,
             root: None,
         }
     }
@@ -375,7 +428,7 @@ impl<'a> Parser<'a> {
         } else {
             match self.b[self.pos] {
                 b'{' => {
-                    let v = self.parse_value(String::new(), 0)?;
+                    let v = self.parse_value(false, 0)?;
                     self.root = Some(v);
                     return Ok(());
                 }
@@ -385,7 +438,7 @@ impl<'a> Parser<'a> {
                     self.parse_number()?;
                     "VALUE_NUMBER"
                 }
-                b't' | b'f' | b'n' => match self.parse_value(String::new(), 0)? {
+                b't' | b'f' | b'n' => match self.parse_value(false, 0)? {
                     Value::Null => "VALUE_NULL",
                     _ => "VALUE_BOOLEAN",
                 },
@@ -399,7 +452,7 @@ impl<'a> Parser<'a> {
                 }
                 _ => {
                     // Not a valid value: Jackson's own error.
-                    self.parse_value(String::new(), 0)?;
+                    self.parse_value(false, 0)?;
                     "null"
                 }
             }
@@ -410,15 +463,19 @@ impl<'a> Parser<'a> {
         )))
     }
 
-    fn parse_value(&mut self, pointer: String, depth: usize) -> Result<Value, PErr> {
+    /// Parses the value at `pos`; `depth` is the number of containers around it (the length of its
+    /// path), and `on_path` tells whether its path is a prefix of the [`Target`]'s.
+    fn parse_value(&mut self, on_path: bool, depth: usize) -> Result<Value, PErr> {
         if !self.skip_ws()? {
             return Err(self.eof(String::new()));
         }
         let loc = self.cur_loc();
-        self.values.insert(pointer.clone(), loc);
+        if on_path {
+            self.record(depth, false, loc);
+        }
         match self.b[self.pos] {
-            b'{' => self.parse_object(pointer, depth + 1, loc),
-            b'[' => self.parse_array(pointer, depth + 1, loc),
+            b'{' => self.parse_object(on_path, depth + 1, loc),
+            b'[' => self.parse_array(on_path, depth + 1, loc),
             b'"' => {
                 self.pos += 1;
                 self.parse_string(false).map(Value::String)
@@ -688,9 +745,31 @@ impl<'a> Parser<'a> {
         ))
     }
 
+    /// Records `loc` when the value (or key) at this path length is the target.
+    fn record(&mut self, path_len: usize, is_key: bool, loc: Location) {
+        if let Some(t) = &mut self.target {
+            if t.found.is_none() && t.want_key == is_key && t.segments.len() == path_len {
+                t.found = Some(loc);
+            }
+        }
+    }
+
+    /// Whether the child at path length `depth` named `key` (or at `index`) is on the target's path,
+    /// its parent being on it.
+    fn child_on_path(&self, depth: usize, key: Option<&str>, index: usize) -> bool {
+        let Some(t) = &self.target else {
+            return false;
+        };
+        let i = depth - 1; // ok: children are at depth >= 1
+        match key {
+            Some(k) => t.segments.get(i).is_some_and(|s| s == k),
+            None => t.indexes.get(i).is_some_and(|s| *s == Some(index)),
+        }
+    }
+
     fn parse_object(
         &mut self,
-        pointer: String,
+        on_path: bool,
         depth: usize,
         start: Location,
     ) -> Result<Value, PErr> {
@@ -732,8 +811,10 @@ impl<'a> Parser<'a> {
             if map.contains_key(&key) {
                 return Err(self.err(format!("Duplicate field '{key}'")));
             }
-            let child = pointer_child(&pointer, &key);
-            self.keys.insert(child.clone(), key_loc);
+            let child_on_path = on_path && self.child_on_path(depth, Some(&key), 0);
+            if child_on_path {
+                self.record(depth, true, key_loc);
+            }
             if !self.skip_ws()? {
                 return Err(self.eof(" within/between Object entries".into()));
             }
@@ -746,17 +827,12 @@ impl<'a> Parser<'a> {
             if !self.skip_ws()? {
                 return Err(self.eof(" within/between Object entries".into()));
             }
-            let v = self.parse_value(child, depth)?;
+            let v = self.parse_value(child_on_path, depth)?;
             map.insert(key, v);
         }
     }
 
-    fn parse_array(
-        &mut self,
-        pointer: String,
-        depth: usize,
-        start: Location,
-    ) -> Result<Value, PErr> {
+    fn parse_array(&mut self, on_path: bool, depth: usize, start: Location) -> Result<Value, PErr> {
         self.pos += 1; // '['
         self.check_depth(depth)?;
         let mut items = Vec::new();
@@ -781,8 +857,8 @@ impl<'a> Parser<'a> {
                     return Err(self.close_marker_eof("Array", start));
                 }
             }
-            let child = format!("{pointer}/{}", items.len());
-            items.push(self.parse_value(child, depth)?);
+            let child_on_path = on_path && self.child_on_path(depth, None, items.len());
+            items.push(self.parse_value(child_on_path, depth)?);
         }
     }
 }
