@@ -39,8 +39,12 @@ use crate::error::EsError;
 use serde_json::{Map, Number, Value};
 use std::fmt;
 
-/// Jackson's `StreamReadConstraints` default nesting limit.
+/// Jackson's `StreamReadConstraints` default nesting limit, which ES keeps for request bodies
+/// (`libs/x-content/impl/.../XContentImplUtils.configure` only lifts the string-length limit).
 pub const MAX_NESTING_DEPTH: usize = 1000;
+
+/// Jackson's `StreamReadConstraints` default number-length limit (also kept by ES).
+pub const MAX_NUMBER_LENGTH: usize = 1000;
 
 /// A location as ES prints it (`XContentLocation`: `line:column`, both 1-based, byte columns).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -317,6 +321,14 @@ impl<'a> Parser<'a> {
         self.loc_at(self.pos)
     }
 
+    fn err_at(&self, pos: usize, msg: String) -> PErr {
+        PErr::Jackson {
+            kind: ErrKind::Parse,
+            msg,
+            loc: self.loc_at(pos),
+        }
+    }
+
     fn err(&self, msg: String) -> PErr {
         PErr::Jackson {
             kind: ErrKind::Parse,
@@ -580,6 +592,18 @@ impl<'a> Parser<'a> {
                 self.pos += 1;
             }
         }
+        // Jackson's `StreamReadConstraints` default `maxNumberLength`.
+        if self.pos - start > MAX_NUMBER_LENGTH {
+            return Err(PErr::Jackson {
+                kind: ErrKind::Constraints,
+                msg: format!(
+                    "Number value length ({}) exceeds the maximum allowed ({MAX_NUMBER_LENGTH}, from `StreamReadConstraints.getMaxNumberLength()`)",
+                    self.pos - start
+                ),
+                loc: self.cur_loc(),
+            });
+        }
+        // ok: the bytes are ASCII digits, signs, '.' and exponents.
         let text = std::str::from_utf8(&self.b[start..self.pos]).unwrap_or("0");
         let number = if is_float {
             None
@@ -591,7 +615,16 @@ impl<'a> Parser<'a> {
             None
         };
         let number = number.or_else(|| text.parse::<f64>().ok().and_then(Number::from_f64));
-        Ok(number.map(Value::Number).unwrap_or(Value::Null))
+        // A number beyond `f64` (Jackson reads it as a `BigDecimal`/infinity) cannot be kept in a
+        // `Value`; refuse it rather than turn it into `null`, which would read as "absent" (a key
+        // with `"expiration": 1e400` would never expire).
+        match number {
+            Some(n) => Ok(Value::Number(n)),
+            None => Err(self.err_at(
+                start,
+                format!("Numeric value ({text}) out of range of double"),
+            )),
+        }
     }
 
     fn unexpected_in_number(&mut self, comment: &str) -> PErr {
@@ -1057,6 +1090,136 @@ mod tests {
             .contains("Document nesting depth (1001) exceeds the maximum allowed (1000"));
         let ok = format!("{{\"a\":{}1{}}}", "[".repeat(999), "]".repeat(999));
         assert!(parse_json_object(ok.as_bytes(), "p").is_ok());
+    }
+
+    /// `{"a": [[...[0,0,...]...]]}`: `depth` nested arrays around `zeros` zeros.
+    fn nested_zeros(depth: usize, zeros: usize) -> String {
+        let mut s = String::with_capacity(2 * depth + 2 * zeros + 8);
+        s.push_str("{\"a\":");
+        s.push_str(&"[".repeat(depth));
+        for i in 0..zeros {
+            if i > 0 {
+                s.push(',');
+            }
+            s.push('0');
+        }
+        s.push_str(&"]".repeat(depth));
+        s.push('}');
+        s
+    }
+
+    #[test]
+    fn issue8_d08_nested_two_megabyte_body_parses_without_per_value_paths() {
+        // The body of the report: a million zeros in 990 nested arrays (2 MB).
+        let body = nested_zeros(990, 1_000_000);
+        assert!(body.len() > 2_000_000);
+        let b = parse_json_object(body.as_bytes(), "p").unwrap();
+        let mut v = &b.value["a"];
+        for _ in 0..989 {
+            let a = v.as_array().unwrap();
+            assert_eq!(a.len(), 1);
+            v = &a[0];
+        }
+        let zeros = v.as_array().unwrap();
+        assert_eq!(zeros.len(), 1_000_000);
+        assert!(zeros.iter().all(|z| *z == json!(0)));
+        // Locations are still there when an error needs one, found by reading the body again.
+        let deep = format!("/a{}", "/0".repeat(990));
+        assert_eq!(
+            b.value_location(&deep),
+            Some(Location {
+                line: 1,
+                column: 6 + 990
+            })
+        );
+        let last = format!("/a{}/999999", "/0".repeat(989));
+        assert_eq!(
+            b.value_location(&last),
+            Some(Location {
+                line: 1,
+                column: 6 + 990 + 2 * 999_999
+            })
+        );
+        assert_eq!(b.value_location("/a/1"), None);
+        assert_eq!(b.key_location("/a"), Some(Location { line: 1, column: 2 }));
+        // One level past Elasticsearch's limit is its nesting error, whatever the size.
+        let e = perr(&nested_zeros(1000, 1_000_000));
+        assert_eq!(
+            e.caused_by.as_ref().unwrap().kind,
+            "stream_constraints_exception"
+        );
+        assert!(e
+            .reason
+            .contains("Document nesting depth (1001) exceeds the maximum allowed (1000"));
+    }
+
+    #[test]
+    fn issue8_d08_large_flat_body_parses() {
+        let mut body = String::from("{");
+        for i in 0..100_000 {
+            if i > 0 {
+                body.push(',');
+            }
+            body.push_str(&format!("\"k{i}\":{{\"v\":[{i},\"s{i}\"]}}"));
+        }
+        body.push('}');
+        let b = parse_json_object(body.as_bytes(), "p").unwrap();
+        let m = b.value.as_object().unwrap();
+        assert_eq!(m.len(), 100_000);
+        assert_eq!(m["k99999"], json!({"v": [99999, "s99999"]}));
+        let key_at = body.find("\"k50000\"").unwrap();
+        assert_eq!(
+            b.key_location("/k50000"),
+            Some(Location {
+                line: 1,
+                column: key_at + 1
+            })
+        );
+        assert_eq!(
+            b.value_location("/k50000/v/1"),
+            Some(Location {
+                line: 1,
+                column: body.find("\"s50000\"").unwrap() + 1
+            })
+        );
+    }
+
+    #[test]
+    fn pointers_with_escapes_and_non_index_segments() {
+        let b = parse_json_object(br#"{"a/b":{"~":[1,{"0":2}]}}"#, "p").unwrap();
+        assert_eq!(
+            b.value_location("/a~1b/~0/1/0"),
+            Some(Location {
+                line: 1,
+                column: 21
+            })
+        );
+        assert_eq!(b.value_location("/a~1b/~0/01"), None);
+        assert_eq!(b.value_location("no-slash"), None);
+        assert_eq!(b.key_location(""), None);
+    }
+
+    #[test]
+    fn numbers_beyond_double_or_too_long_are_refused() {
+        // `null` would read as "absent" (an expiration never set); ES keeps the number's text.
+        let e = perr(r#"{"expiration":1e400}"#);
+        assert_eq!(e.kind, "x_content_parse_exception");
+        assert!(
+            e.reason
+                .starts_with("[1:15] Numeric value (1e400) out of range of double"),
+            "{}",
+            e.reason
+        );
+        let long = format!("{{\"a\":{}}}", "1".repeat(1001));
+        let e = perr(&long);
+        assert_eq!(
+            e.caused_by.as_ref().unwrap().kind,
+            "stream_constraints_exception"
+        );
+        assert!(e.reason.contains("Number value length (1001) exceeds"));
+        assert!(
+            parse_json_object(format!("{{\"a\":{}}}", "1".repeat(300)).as_bytes(), "p").is_ok()
+        );
     }
 
     #[test]

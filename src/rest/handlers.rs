@@ -336,6 +336,7 @@ fn create_api_key(
 ) -> Result<Response, EsError> {
     check_unconsumed_params(req, &["refresh"])?;
     let body = parse_json_body_with_locations(req, "api_key_request")?;
+    // ok: `parse_json_body_with_locations` only returns an object.
     let obj = body.value.as_object().cloned().unwrap_or_default();
     reject_unknown_fields(
         &body,
@@ -465,6 +466,7 @@ fn invalidate_api_key(
 ) -> Result<Response, EsError> {
     check_unconsumed_params(req, &["refresh"])?;
     let body = parse_json_body_with_locations(req, "invalidate_api_key")?;
+    // ok: `parse_json_body_with_locations` only returns an object.
     let obj = body.value.as_object().cloned().unwrap_or_default();
     reject_unknown_fields(
         &body,
@@ -596,6 +598,7 @@ fn update_api_key(
     let parsed = parse_optional_json_body(req, "update_api_key_request_payload")?;
     let mut update = UpdateApiKeyRequest::default();
     if let Some(body) = &parsed {
+        // ok: `parse_optional_json_body` only returns an object.
         let obj = body.value.as_object().cloned().unwrap_or_default();
         reject_unknown_fields(
             body,
@@ -665,10 +668,12 @@ fn put_user(cluster: &mut Cluster, req: &Request, subject: &Subject) -> Result<R
         .users
         .get(&username)
         .map(|u| u.password_hash.clone());
-    let password_hash = match (&put.password, &put.password_hash) {
-        (Some(p), _) => cluster.hash_password(p.expose()),
-        (None, Some(h)) => h.expose().to_string(),
-        (None, None) => previous_hash.unwrap_or_default(),
+    let password_hash = match (&put.password, &put.password_hash, previous_hash) {
+        (Some(p), _, _) => cluster.hash_password(p.expose()),
+        (None, Some(h), _) => h.expose().to_string(),
+        (None, None, Some(previous)) => previous,
+        // `check_create` refused this already; never store an empty hash.
+        (None, None, None) => return Err(authz::new_user_without_password_error()),
     };
     cluster.security_index.users.insert(
         username.clone(),
