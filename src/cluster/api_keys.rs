@@ -9,6 +9,7 @@ use crate::security::api_key::{
     parse_role_descriptors_blob, role_descriptors_blob, ApiKeyDoc, ApiKeyDocFields, ApiKeyType,
     Creator,
 };
+use crate::security::authz::RoleDescriptor;
 use crate::security::crypto_pool::CryptoPoolMode;
 use crate::security::hashing::Secret;
 use crate::security::ids::random_secret;
@@ -173,12 +174,24 @@ pub fn api_key_info(id: &str, doc: &ApiKeyDoc, with_limited_by: bool) -> Result<
     );
     m.insert(
         "role_descriptors".into(),
-        Value::Object(doc.role_descriptors_json()?),
+        Value::Object(checked_descriptors(doc.role_descriptors_json()?)?),
     );
     if with_limited_by {
-        m.insert("limited_by".into(), json!([doc.limited_by_json()?]));
+        m.insert(
+            "limited_by".into(),
+            json!([checked_descriptors(doc.limited_by_json()?)?]),
+        );
     }
     Ok(Value::Object(m))
+}
+
+/// ES shows stored descriptors through `RoleDescriptor.parse`: one that does not parse fails the
+/// request (its error) instead of being shown.
+fn checked_descriptors(map: Map<String, Value>) -> Result<Map<String, Value>, EsError> {
+    for (name, v) in &map {
+        RoleDescriptor::parse(name, v)?;
+    }
+    Ok(map)
 }
 
 impl Cluster {
