@@ -288,6 +288,19 @@ fn is_ident_part(c: char) -> bool {
     c.is_alphanumeric() || c == '_' || c == '$'
 }
 
+/// An open container: its contents so far (an object also holds the key whose value comes next).
+enum Container {
+    Object(Map<String, Value>, String),
+    Array(Vec<Value>),
+}
+
+struct Frame {
+    container: Container,
+    start: Location,
+    on_path: bool,
+    first: bool,
+}
+
 struct Parser<'a> {
     b: &'a [u8],
     pos: usize,
@@ -477,27 +490,164 @@ impl<'a> Parser<'a> {
 
     /// Parses the value at `pos`; `depth` is the number of containers around it (the length of its
     /// path), and `on_path` tells whether its path is a prefix of the [`Target`]'s.
+    ///
+    /// Containers are kept on an explicit stack, not the call stack: a body nested to the limit
+    /// must not depend on the thread's stack size (an unoptimised build used about 10 KB of stack per
+    /// level when this recursed).
     fn parse_value(&mut self, on_path: bool, depth: usize) -> Result<Value, PErr> {
-        if !self.skip_ws()? {
-            return Err(self.eof(String::new()));
-        }
-        let loc = self.cur_loc();
-        if on_path {
-            self.record(depth, false, loc);
-        }
-        match self.b[self.pos] {
-            b'{' => self.parse_object(on_path, depth + 1, loc),
-            b'[' => self.parse_array(on_path, depth + 1, loc),
-            b'"' => {
-                self.pos += 1;
-                self.parse_string(false).map(Value::String)
+        let mut stack: Vec<Frame> = Vec::new();
+        let mut on_path = on_path;
+        loop {
+            // A value starts here.
+            if !self.skip_ws()? {
+                return Err(self.eof(String::new()));
             }
-            b'-' | b'0'..=b'9' => self.parse_number(),
-            b't' => self.parse_literal("true", Value::Bool(true)),
-            b'f' => self.parse_literal("false", Value::Bool(false)),
-            b'n' => self.parse_literal("null", Value::Null),
-            _ => Err(self.unexpected_value()),
+            let loc = self.cur_loc();
+            let value_depth = depth + stack.len();
+            if on_path {
+                self.record(value_depth, false, loc);
+            }
+            let mut done = match self.b[self.pos] {
+                b'{' | b'[' => {
+                    let is_object = self.b[self.pos] == b'{';
+                    self.pos += 1;
+                    self.check_depth(value_depth + 1)?;
+                    stack.push(Frame {
+                        container: if is_object {
+                            Container::Object(Map::new(), String::new())
+                        } else {
+                            Container::Array(Vec::new())
+                        },
+                        start: loc,
+                        on_path,
+                        first: true,
+                    });
+                    None
+                }
+                b'"' => {
+                    self.pos += 1;
+                    Some(Value::String(self.parse_string(false)?))
+                }
+                b'-' | b'0'..=b'9' => Some(self.parse_number()?),
+                b't' => Some(self.parse_literal("true", Value::Bool(true))?),
+                b'f' => Some(self.parse_literal("false", Value::Bool(false))?),
+                b'n' => Some(self.parse_literal("null", Value::Null)?),
+                _ => return Err(self.unexpected_value()),
+            };
+            // Add finished values to their containers and close containers until one needs a value.
+            loop {
+                let child_depth = depth + stack.len();
+                let Some(frame) = stack.last_mut() else {
+                    // ok: the loop only gets here with a finished root value.
+                    return Ok(done.unwrap_or(Value::Null));
+                };
+                if let Some(v) = done.take() {
+                    match &mut frame.container {
+                        Container::Object(map, key) => {
+                            map.insert(std::mem::take(key), v);
+                        }
+                        Container::Array(items) => items.push(v),
+                    }
+                }
+                let (start, parent_on_path, first) = (frame.start, frame.on_path, frame.first);
+                let is_object = matches!(frame.container, Container::Object(..));
+                let (ctx, close, other_close) = if is_object {
+                    ("Object", b'}', b']')
+                } else {
+                    ("Array", b']', b'}')
+                };
+                if !self.skip_ws()? {
+                    return Err(self.close_marker_eof(ctx, start));
+                }
+                // Close markers are checked before the comma (Jackson's `nextToken`); after a comma, a
+                // `}` is read as a (bad) field name instead.
+                let c = self.b[self.pos];
+                if c == close {
+                    self.pos += 1;
+                    // ok: `frame` is the last element.
+                    if let Some(f) = stack.pop() {
+                        done = Some(match f.container {
+                            Container::Object(map, _) => Value::Object(map),
+                            Container::Array(items) => Value::Array(items),
+                        });
+                    }
+                    continue;
+                }
+                if c == other_close {
+                    let expected = char::from(close);
+                    return Err(self.mismatched_close(expected, ctx, start));
+                }
+                if !first {
+                    if c != b',' {
+                        return Err(self.unexpected(&format!(
+                            "was expecting comma to separate {ctx} entries"
+                        )));
+                    }
+                    self.pos += 1;
+                    if !self.skip_ws()? {
+                        return Err(self.close_marker_eof(ctx, start));
+                    }
+                }
+                if let Some(f) = stack.last_mut() {
+                    f.first = false;
+                }
+                if is_object {
+                    let key = self.parse_field_name()?;
+                    if let Some(Frame {
+                        container: Container::Object(map, slot),
+                        ..
+                    }) = stack.last_mut()
+                    {
+                        if map.contains_key(&key.0) {
+                            return Err(self.err(format!("Duplicate field '{}'", key.0)));
+                        }
+                        on_path =
+                            parent_on_path && self.child_on_path(child_depth, Some(&key.0), 0);
+                        if on_path {
+                            self.record(child_depth, true, key.1);
+                        }
+                        *slot = key.0;
+                    }
+                    self.parse_colon()?;
+                } else {
+                    let index = match stack.last() {
+                        Some(Frame {
+                            container: Container::Array(items),
+                            ..
+                        }) => items.len(),
+                        _ => 0,
+                    };
+                    on_path = parent_on_path && self.child_on_path(child_depth, None, index);
+                }
+                break;
+            }
         }
+    }
+
+    /// A field name, its colon and the whitespace up to the value: the name and its location.
+    fn parse_field_name(&mut self) -> Result<(String, Location), PErr> {
+        if self.b[self.pos] != b'"' {
+            return Err(self.unexpected("was expecting double-quote to start field name"));
+        }
+        let key_loc = self.cur_loc();
+        self.pos += 1;
+        let key = self.parse_string(true)?;
+        Ok((key, key_loc))
+    }
+
+    /// After a field name: the colon, and the whitespace up to the value.
+    fn parse_colon(&mut self) -> Result<(), PErr> {
+        if !self.skip_ws()? {
+            return Err(self.eof(" within/between Object entries".into()));
+        }
+        if self.b[self.pos] != b':' {
+            return Err(self.unexpected("was expecting a colon to separate field name and value"));
+        }
+        self.pos += 1;
+        if !self.skip_ws()? {
+            return Err(self.eof(" within/between Object entries".into()));
+        }
+        Ok(())
     }
 
     /// `_handleUnexpectedValue`.
@@ -797,101 +947,6 @@ impl<'a> Parser<'a> {
         match key {
             Some(k) => t.segments.get(i).is_some_and(|s| s == k),
             None => t.indexes.get(i).is_some_and(|s| *s == Some(index)),
-        }
-    }
-
-    fn parse_object(
-        &mut self,
-        on_path: bool,
-        depth: usize,
-        start: Location,
-    ) -> Result<Value, PErr> {
-        self.pos += 1; // '{'
-        self.check_depth(depth)?;
-        let mut map = Map::new();
-        let mut first = true;
-        loop {
-            if !self.skip_ws()? {
-                return Err(self.close_marker_eof("Object", start));
-            }
-            // Close markers are checked before the comma (Jackson's `nextToken`); after a comma, a
-            // `}` is read as a (bad) field name instead.
-            let c = self.b[self.pos];
-            if c == b'}' {
-                self.pos += 1;
-                return Ok(Value::Object(map));
-            }
-            if c == b']' {
-                return Err(self.mismatched_close('}', "Object", start));
-            }
-            if !first {
-                if c != b',' {
-                    return Err(self.unexpected("was expecting comma to separate Object entries"));
-                }
-                self.pos += 1;
-                if !self.skip_ws()? {
-                    return Err(self.close_marker_eof("Object", start));
-                }
-            }
-            first = false;
-            // A field name.
-            if self.b[self.pos] != b'"' {
-                return Err(self.unexpected("was expecting double-quote to start field name"));
-            }
-            let key_loc = self.cur_loc();
-            self.pos += 1;
-            let key = self.parse_string(true)?;
-            if map.contains_key(&key) {
-                return Err(self.err(format!("Duplicate field '{key}'")));
-            }
-            let child_on_path = on_path && self.child_on_path(depth, Some(&key), 0);
-            if child_on_path {
-                self.record(depth, true, key_loc);
-            }
-            if !self.skip_ws()? {
-                return Err(self.eof(" within/between Object entries".into()));
-            }
-            if self.b[self.pos] != b':' {
-                return Err(
-                    self.unexpected("was expecting a colon to separate field name and value")
-                );
-            }
-            self.pos += 1;
-            if !self.skip_ws()? {
-                return Err(self.eof(" within/between Object entries".into()));
-            }
-            let v = self.parse_value(child_on_path, depth)?;
-            map.insert(key, v);
-        }
-    }
-
-    fn parse_array(&mut self, on_path: bool, depth: usize, start: Location) -> Result<Value, PErr> {
-        self.pos += 1; // '['
-        self.check_depth(depth)?;
-        let mut items = Vec::new();
-        loop {
-            if !self.skip_ws()? {
-                return Err(self.close_marker_eof("Array", start));
-            }
-            let c = self.b[self.pos];
-            if c == b']' {
-                self.pos += 1;
-                return Ok(Value::Array(items));
-            }
-            if c == b'}' {
-                return Err(self.mismatched_close(']', "Array", start));
-            }
-            if !items.is_empty() {
-                if c != b',' {
-                    return Err(self.unexpected("was expecting comma to separate Array entries"));
-                }
-                self.pos += 1;
-                if !self.skip_ws()? {
-                    return Err(self.close_marker_eof("Array", start));
-                }
-            }
-            let child_on_path = on_path && self.child_on_path(depth, None, items.len());
-            items.push(self.parse_value(child_on_path, depth)?);
         }
     }
 }
