@@ -288,6 +288,13 @@ fn is_ident_part(c: char) -> bool {
     c.is_alphanumeric() || c == '_' || c == '$'
 }
 
+/// Fields whose values are credentials (put-user's `password` and `password_hash`, API key and
+/// token material): a malformed value there is reported without its text.
+const SECRET_FIELDS: &[&str] = &["password", "password_hash", "api_key", "secret", "encoded"];
+
+/// What replaces a credential's text in a parse error.
+const REDACTED: &str = "::es_redacted::";
+
 /// An open container: its contents so far (an object also holds the key whose value comes next).
 enum Container {
     Object(Map<String, Value>, String),
@@ -306,6 +313,8 @@ struct Parser<'a> {
     pos: usize,
     line: usize,
     row_start: usize,
+    /// Whether the value being read belongs to a [`SECRET_FIELDS`] key.
+    redact: bool,
     /// Set only by [`locate`]: the one pointer whose location is wanted.
     target: Option<Target>,
     root: Option<Value>,
@@ -318,6 +327,7 @@ impl<'a> Parser<'a> {
             pos: 0,
             line: 1,
             row_start: 0,
+            redact: false,
             target: None,
             root: None,
         }
@@ -507,6 +517,13 @@ impl<'a> Parser<'a> {
             if on_path {
                 self.record(value_depth, false, loc);
             }
+            // The value of a credential field is never echoed in an error (Jackson would print an
+            // unquoted token's text): escache's rule that secrets stay out of every HTTP body.
+            self.redact = matches!(
+                stack.last(),
+                Some(Frame { container: Container::Object(_, key), .. })
+                    if SECRET_FIELDS.contains(&key.as_str())
+            );
             let mut done = match self.b[self.pos] {
                 b'{' | b'[' => {
                     let is_object = self.b[self.pos] == b'{';
@@ -673,6 +690,9 @@ impl<'a> Parser<'a> {
             token.push(c);
         }
         self.pos = end;
+        if self.redact {
+            token = REDACTED.to_owned();
+        }
         self.err(format!(
             "Unrecognized token '{token}': was expecting {VALID_VALUES}"
         ))
@@ -772,7 +792,10 @@ impl<'a> Parser<'a> {
             Some(n) => Ok(Value::Number(n)),
             None => Err(self.err_at(
                 start,
-                format!("Numeric value ({text}) out of range of double"),
+                format!(
+                    "Numeric value ({}) out of range of double",
+                    if self.redact { REDACTED } else { text }
+                ),
             )),
         }
     }
@@ -1275,6 +1298,23 @@ mod tests {
         assert!(
             parse_json_object(format!("{{\"a\":{}}}", "1".repeat(300)).as_bytes(), "p").is_ok()
         );
+    }
+
+    #[test]
+    fn credential_tokens_are_not_echoed() {
+        let e = perr(r#"{"password": hunter2xyz}"#);
+        assert!(
+            e.reason.contains("Unrecognized token '::es_redacted::'"),
+            "{}",
+            e.reason
+        );
+        assert!(!format!("{:?}", e.to_body()).contains("hunter2xyz"));
+        let e = perr(r#"{"password_hash": 1e999999}"#);
+        assert!(!e.to_body().to_string().contains("1e999999"));
+        // Other fields keep Jackson's text.
+        assert!(perr(r#"{"name": hunter2xyz}"#)
+            .reason
+            .contains("Unrecognized token 'hunter2xyz'"));
     }
 
     #[test]
