@@ -259,8 +259,8 @@ impl ApiKeyDocCache {
         }
         let cached = doc.to_cached();
         let (rd_hash, lb_hash) = (
-            cached.role_descriptors_hash.clone(),
-            cached.limited_by_role_descriptors_hash.clone(),
+            cached.role_descriptors_hash,
+            cached.limited_by_role_descriptors_hash,
         );
         self.docs.put(id.to_string(), cached, ctx.now);
         ctx.record(EventKind::CachePut, CacheId::ApiKeyDoc, id, "");
