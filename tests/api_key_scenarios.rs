@@ -2115,3 +2115,53 @@ fn issue8_d01_blob_reader_fails_closed() {
     assert_eq!(e.kind, "stream_constraints_exception");
     assert_eq!(e.status, 500);
 }
+
+#[test]
+fn issue8_d01_owner_role_that_does_not_parse_is_left_out_of_limited_by() {
+    let mut c = cluster(1);
+    let admin = basic("elastic", "changeme");
+    let r = rest(
+        &mut c,
+        "PUT",
+        "/_security/role/monitoring",
+        &admin,
+        Some(r#"{"cluster":["monitor","manage_own_api_key"]}"#.into()),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = rest(
+        &mut c,
+        "PUT",
+        "/_security/user/ops",
+        &admin,
+        Some(r#"{"password":"s3cr3t-pass","roles":["monitoring","broken"]}"#.into()),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    // A role document that no longer parses (ES logs it and resolves the user without it).
+    c.security_index
+        .roles
+        .insert("broken".into(), json!({"cluster": 5}));
+    let ops = basic("ops", "s3cr3t-pass");
+    let r = rest(
+        &mut c,
+        "POST",
+        "/_security/api_key",
+        &ops,
+        Some(r#"{"name":"k"}"#.into()),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let key = api_key_header(&r.body);
+    // The key works with the owner's parsable roles only, and gains nothing.
+    assert_only_monitor(&mut c, &key, "evil");
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let r = rest(
+        &mut c,
+        "GET",
+        &format!("/_security/api_key?id={id}&with_limited_by=true"),
+        &admin,
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let limited_by = &r.body["api_keys"][0]["limited_by"][0];
+    assert!(limited_by.get("monitoring").is_some(), "{limited_by}");
+    assert!(limited_by.get("broken").is_none(), "{limited_by}");
+}

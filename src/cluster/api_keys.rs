@@ -207,7 +207,11 @@ impl Cluster {
                     if r == "superuser" {
                         out.insert(r.clone(), superuser_descriptor());
                     } else if let Some(d) = self.security_index.roles.get(r) {
-                        out.insert(r.clone(), d.clone());
+                        // A stored role that does not parse is left out, as ES's
+                        // `NativeRolesStore.transformRole` drops it when resolving the owner's roles.
+                        if RoleDescriptor::parse(r, d).is_ok() {
+                            out.insert(r.clone(), d.clone());
+                        }
                     }
                 }
             }
