@@ -2119,3 +2119,311 @@ mod issue8_d02_no_request_panics {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 8 point 1: stored role descriptors are read back or deny, never dropped
+// ---------------------------------------------------------------------------------------------
+
+fn rest(
+    c: &mut Cluster,
+    method: &str,
+    path: &str,
+    authorization: &str,
+    body: Option<String>,
+) -> escache::rest::Response {
+    let mut headers = vec![("Authorization".to_string(), authorization.to_string())];
+    if body.is_some() {
+        headers.push(("Content-Type".into(), "application/json".into()));
+    }
+    escache::rest::handle(c, 0, method, path, headers, body.map(String::into_bytes))
+}
+
+/// `depth` nested objects: `{"a":{"a":...{}}}`.
+fn nested(depth: usize) -> String {
+    format!(
+        "{}{{}}{}",
+        "{\"a\":".repeat(depth - 1),
+        "}".repeat(depth - 1)
+    )
+}
+
+/// A create-key body whose one role grants `monitor` only and carries metadata nested so that the
+/// whole body is `depth` levels deep (root, role_descriptors, the role, metadata, then the rest).
+fn restricted_key_body(depth: usize) -> String {
+    format!(
+        r#"{{"name":"restricted","role_descriptors":{{"r":{{"cluster":["monitor"],"metadata":{{"m":{}}}}}}}}}"#,
+        nested(depth - 4)
+    )
+}
+
+fn api_key_header(created: &Value) -> String {
+    format!("ApiKey {}", created["encoded"].as_str().unwrap())
+}
+
+const SUPERUSER_BODY: &str = r#"{"password":"s3cr3t-pass","roles":["superuser"]}"#;
+
+/// A key limited to `monitor` can read `/` and its own identity, and cannot create a superuser.
+fn assert_only_monitor(c: &mut Cluster, key: &str, user: &str) {
+    assert_eq!(rest(c, "GET", "/", key, None).status, 200);
+    assert_eq!(
+        rest(c, "GET", "/_security/_authenticate", key, None).status,
+        200
+    );
+    let r = rest(
+        c,
+        "PUT",
+        &format!("/_security/user/{user}"),
+        key,
+        Some(SUPERUSER_BODY.into()),
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(r.body["error"]["type"], "security_exception");
+    assert!(!c.security_index.users.contains_key(user));
+}
+
+#[test]
+fn issue8_d01_deep_metadata_key_cannot_create_a_superuser() {
+    let mut c = cluster(1);
+    let admin = basic("elastic", "changeme");
+    // 130 levels: past serde_json's recursion limit, which used to turn the stored descriptors into
+    // the empty set ("inherit the owner", here superuser).
+    let r = rest(
+        &mut c,
+        "POST",
+        "/_security/api_key",
+        &admin,
+        Some(restricted_key_body(130)),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let key = api_key_header(&r.body);
+    assert_only_monitor(&mut c, &key, "evil");
+    // The same through an update of a harmless key (PUT /_security/api_key/{id}) made by the
+    // key's owner.
+    let r = rest(
+        &mut c,
+        "POST",
+        "/_security/api_key",
+        &admin,
+        Some(r#"{"name":"later","role_descriptors":{"r":{"cluster":["monitor"]}}}"#.into()),
+    );
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let later = api_key_header(&r.body);
+    let update = format!(
+        r#"{{"role_descriptors":{{"r":{{"cluster":["monitor"],"metadata":{{"m":{}}}}}}}}}"#,
+        nested(200)
+    );
+    let r = rest(
+        &mut c,
+        "PUT",
+        &format!("/_security/api_key/{id}"),
+        &admin,
+        Some(update),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body, json!({"updated": true}));
+    assert_only_monitor(&mut c, &later, "evil2");
+}
+
+#[test]
+fn issue8_d01_accepted_at_creation_authenticates_with_exactly_its_restrictions() {
+    // Around serde_json's old limit and around Elasticsearch's (Jackson's) nesting limit of 1000.
+    for depth in (120..=132).chain(995..=1002) {
+        let mut c = cluster(1);
+        let admin = basic("elastic", "changeme");
+        let r = rest(
+            &mut c,
+            "POST",
+            "/_security/api_key",
+            &admin,
+            Some(restricted_key_body(depth)),
+        );
+        if depth <= 1000 {
+            assert_eq!(r.status, 200, "depth {depth}: {}", r.body);
+            let key = api_key_header(&r.body);
+            assert_only_monitor(&mut c, &key, "evil");
+            // And the stored descriptors read back through the get API, metadata intact.
+            let id = r.body["id"].as_str().unwrap();
+            let r = rest(
+                &mut c,
+                "GET",
+                &format!("/_security/api_key?id={id}"),
+                &admin,
+                None,
+            );
+            assert_eq!(r.status, 200, "depth {depth}");
+            let mut m = &r.body["api_keys"][0]["role_descriptors"]["r"]["metadata"]["m"];
+            for _ in 0..depth - 5 {
+                m = &m["a"];
+            }
+            assert_eq!(*m, json!({}), "depth {depth}");
+        } else {
+            assert_eq!(r.status, 400, "depth {depth}: {}", r.body);
+            assert_eq!(r.body["error"]["type"], "x_content_parse_exception");
+            assert_eq!(
+                r.body["error"]["caused_by"]["type"],
+                "stream_constraints_exception"
+            );
+            assert!(r.body["error"]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("Document nesting depth (1001) exceeds the maximum allowed (1000"));
+            assert!(c.security_index.api_keys.is_empty(), "depth {depth}");
+        }
+    }
+}
+
+#[test]
+fn issue8_d01_corrupt_stored_descriptors_deny() {
+    for (blob, kind, status) in [
+        // The blob does not parse: ES's `UncheckedIOException` around the parser's error.
+        (
+            r#"{"r":{"cluster":["monitor"]"#,
+            "unchecked_i_o_exception",
+            500,
+        ),
+        // A descriptor that does not parse: `RoleDescriptor.parse`'s error.
+        (r#"{"r":{"cluster":5}}"#, "parse_exception", 400),
+    ] {
+        let mut c = cluster(1);
+        let auth = elastic(&mut c);
+        let k = create_as(
+            &mut c,
+            0,
+            &auth,
+            "k",
+            json!({"r": {"cluster": ["monitor"]}}),
+        );
+        let key = header(&k.id, k.api_key.expose());
+        c.security_index
+            .api_keys
+            .get_mut(&k.id)
+            .unwrap()
+            .role_descriptors = Arc::from(blob);
+        c.clear_security_cache(0, "api_key", &[]);
+        for (method, path, body) in [
+            ("GET", "/", None),
+            ("GET", "/_security/_authenticate", None),
+            (
+                "PUT",
+                "/_security/user/evil",
+                Some(SUPERUSER_BODY.to_string()),
+            ),
+        ] {
+            let r = rest(&mut c, method, path, &key, body);
+            assert_eq!(r.status, status, "{blob} {method} {path}: {}", r.body);
+            assert_eq!(r.body["error"]["type"], kind, "{blob}");
+        }
+        assert!(!c.security_index.users.contains_key("evil"));
+        // The get API reads the same blob: it fails too, rather than showing `{}`.
+        let admin = basic("elastic", "changeme");
+        let r = rest(
+            &mut c,
+            "GET",
+            &format!("/_security/api_key?id={}", k.id),
+            &admin,
+            None,
+        );
+        assert_eq!(r.status, status, "{blob}: {}", r.body);
+    }
+    // The limited-by blob is read the same way.
+    let mut c = cluster(1);
+    let auth = elastic(&mut c);
+    let k = create_as(&mut c, 0, &auth, "k", json!({}));
+    let key = header(&k.id, k.api_key.expose());
+    c.security_index
+        .api_keys
+        .get_mut(&k.id)
+        .unwrap()
+        .limited_by_role_descriptors = Arc::from("not json");
+    c.clear_security_cache(0, "api_key", &[]);
+    let r = rest(
+        &mut c,
+        "PUT",
+        "/_security/user/evil",
+        &key,
+        Some(SUPERUSER_BODY.into()),
+    );
+    assert_eq!(r.status, 500, "{}", r.body);
+    assert_eq!(r.body["error"]["type"], "unchecked_i_o_exception");
+    assert!(!r.body.to_string().contains(k.api_key.expose()));
+    assert!(!c.security_index.users.contains_key("evil"));
+}
+
+#[test]
+fn issue8_d01_blob_reader_fails_closed() {
+    use escache::security::api_key::{parse_role_descriptors_blob, role_descriptors_blob};
+    assert!(parse_role_descriptors_blob("{}").unwrap().is_empty());
+    for bad in ["", "[]", "{", "{\"r\":}", "null"] {
+        let e = parse_role_descriptors_blob(bad).unwrap_err();
+        assert_eq!(e.kind, "unchecked_i_o_exception", "{bad}");
+        assert_eq!(e.status, 500);
+    }
+    // What the writer accepts, the reader reads; one level more cannot be written.
+    let deep = |d: usize| -> Map<String, Value> {
+        let v: Value = serde_json::from_str::<Value>("{}").unwrap();
+        let mut v = v;
+        for _ in 0..d {
+            v = json!({ "a": v });
+        }
+        match v {
+            Value::Object(m) => m,
+            _ => unreachable!(),
+        }
+    };
+    // `deep(d)` is d + 1 levels deep; the document around it adds one.
+    let blob = role_descriptors_blob(deep(997)).unwrap();
+    assert_eq!(parse_role_descriptors_blob(&blob).unwrap(), deep(997));
+    let e = role_descriptors_blob(deep(999)).unwrap_err();
+    assert_eq!(e.kind, "stream_constraints_exception");
+    assert_eq!(e.status, 500);
+}
+
+#[test]
+fn issue8_d01_owner_role_that_does_not_parse_is_left_out_of_limited_by() {
+    let mut c = cluster(1);
+    let admin = basic("elastic", "changeme");
+    let r = rest(
+        &mut c,
+        "PUT",
+        "/_security/role/monitoring",
+        &admin,
+        Some(r#"{"cluster":["monitor","manage_own_api_key"]}"#.into()),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = rest(
+        &mut c,
+        "PUT",
+        "/_security/user/ops",
+        &admin,
+        Some(r#"{"password":"s3cr3t-pass","roles":["monitoring","broken"]}"#.into()),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    // A role document that no longer parses (ES logs it and resolves the user without it).
+    c.security_index
+        .roles
+        .insert("broken".into(), json!({"cluster": 5}));
+    let ops = basic("ops", "s3cr3t-pass");
+    let r = rest(
+        &mut c,
+        "POST",
+        "/_security/api_key",
+        &ops,
+        Some(r#"{"name":"k"}"#.into()),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let key = api_key_header(&r.body);
+    // The key works with the owner's parsable roles only, and gains nothing.
+    assert_only_monitor(&mut c, &key, "evil");
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let r = rest(
+        &mut c,
+        "GET",
+        &format!("/_security/api_key?id={id}&with_limited_by=true"),
+        &admin,
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let limited_by = &r.body["api_keys"][0]["limited_by"][0];
+    assert!(limited_by.get("monitoring").is_some(), "{limited_by}");
+    assert!(limited_by.get("broken").is_none(), "{limited_by}");
+}

@@ -5,7 +5,11 @@ use super::authn::Authentication;
 use super::Cluster;
 use crate::error::EsError;
 use crate::events::NodeIndex;
-use crate::security::api_key::{ApiKeyDoc, ApiKeyDocFields, ApiKeyType, Creator};
+use crate::security::api_key::{
+    parse_role_descriptors_blob, role_descriptors_blob, ApiKeyDoc, ApiKeyDocFields, ApiKeyType,
+    Creator,
+};
+use crate::security::authz::RoleDescriptor;
 use crate::security::crypto_pool::CryptoPoolMode;
 use crate::security::hashing::Secret;
 use crate::security::ids::random_secret;
@@ -14,7 +18,6 @@ use crate::time::{epoch_millis, TimeValue};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::{json, Map, Value};
-use std::sync::Arc;
 
 /// `CreateApiKeyRequest`, validated.
 #[derive(Debug, Clone, Default)]
@@ -147,7 +150,9 @@ fn owned_by(doc: &ApiKeyDoc, auth: &Authentication) -> bool {
 }
 
 /// The per-key object of `GET /_security/api_key` (`ApiKey.toXContent`).
-pub fn api_key_info(id: &str, doc: &ApiKeyDoc, with_limited_by: bool) -> Value {
+/// A stored descriptor blob that does not parse fails the whole request, as ES's
+/// `parseRoleDescriptorsBytes` throws.
+pub fn api_key_info(id: &str, doc: &ApiKeyDoc, with_limited_by: bool) -> Result<Value, EsError> {
     let mut m = Map::new();
     m.insert("id".into(), json!(id));
     m.insert("name".into(), json!(doc.name));
@@ -167,16 +172,34 @@ pub fn api_key_info(id: &str, doc: &ApiKeyDoc, with_limited_by: bool) -> Value {
         "metadata".into(),
         doc.metadata_flattened.clone().unwrap_or_else(|| json!({})),
     );
-    m.insert("role_descriptors".into(), doc.role_descriptors_json());
+    m.insert(
+        "role_descriptors".into(),
+        Value::Object(checked_descriptors(doc.role_descriptors_json()?)?),
+    );
     if with_limited_by {
-        m.insert("limited_by".into(), json!([doc.limited_by_json()]));
+        m.insert(
+            "limited_by".into(),
+            json!([checked_descriptors(doc.limited_by_json()?)?]),
+        );
     }
-    Value::Object(m)
+    Ok(Value::Object(m))
+}
+
+/// ES shows stored descriptors through `RoleDescriptor.parse`: one that does not parse fails the
+/// request (its error) instead of being shown.
+fn checked_descriptors(map: Map<String, Value>) -> Result<Map<String, Value>, EsError> {
+    for (name, v) in &map {
+        RoleDescriptor::parse(name, v)?;
+    }
+    Ok(map)
 }
 
 impl Cluster {
     /// The role descriptors of an authenticated subject, by name (the limited-by of a new key).
-    pub fn role_descriptors_of(&self, auth: &Authentication) -> Map<String, Value> {
+    pub fn role_descriptors_of(
+        &self,
+        auth: &Authentication,
+    ) -> Result<Map<String, Value>, EsError> {
         let mut out = Map::new();
         match auth {
             Authentication::Realm { roles, .. } => {
@@ -184,23 +207,27 @@ impl Cluster {
                     if r == "superuser" {
                         out.insert(r.clone(), superuser_descriptor());
                     } else if let Some(d) = self.security_index.roles.get(r) {
-                        out.insert(r.clone(), d.clone());
+                        // A stored role that does not parse is left out, as ES's
+                        // `NativeRolesStore.transformRole` drops it when resolving the owner's roles.
+                        if RoleDescriptor::parse(r, d).is_ok() {
+                            out.insert(r.clone(), d.clone());
+                        }
                     }
                 }
             }
             Authentication::ApiKey(k) => {
-                let own: Map<String, Value> =
-                    serde_json::from_str(&k.role_descriptors).unwrap_or_default();
-                let src = if own.is_empty() {
-                    &k.limited_by_role_descriptors
+                // Stored blobs that do not parse deny (issue 8 point 1); an empty own set means
+                // the key inherits its limited-by descriptors.
+                let own = parse_role_descriptors_blob(&k.role_descriptors)?;
+                out = if own.is_empty() {
+                    parse_role_descriptors_blob(&k.limited_by_role_descriptors)?
                 } else {
-                    &k.role_descriptors
+                    own
                 };
-                out = serde_json::from_str(src).unwrap_or_default();
             }
             Authentication::ServiceAccount { .. } => {}
         }
-        out
+        Ok(out)
     }
 
     /// Creates an API key on `node`: hashes the secret on the crypto pool, writes the document
@@ -232,7 +259,9 @@ impl Cluster {
         self.prepare_index_for_write()?;
         let now = self.clock.now();
         let created = epoch_millis(now);
-        let limited_by = self.role_descriptors_of(auth);
+        // Both blobs are built (and checked) before anything is drawn or stored.
+        let rd_blob = role_descriptors_blob(req.role_descriptors)?;
+        let limited_by_blob = role_descriptors_blob(self.role_descriptors_of(auth)?)?;
         let hasher = self.settings.api_key.hashing_algorithm;
         let n = &mut self.nodes[node as usize];
         let id = n.uuids.next(created);
@@ -257,8 +286,8 @@ impl Cluster {
                 metadata_flattened: req.metadata.map(Value::Object),
                 creator: creator_of(auth),
             },
-            Arc::from(Value::Object(req.role_descriptors).to_string()),
-            Arc::from(Value::Object(limited_by).to_string()),
+            rd_blob,
+            limited_by_blob,
         );
         self.security_index.api_keys.insert(id.clone(), doc);
         self.with_node(node, |n, _, ctx| n.api_keys.on_created(&id, &secret, ctx));
@@ -324,7 +353,7 @@ impl Cluster {
                             && (d.expiration_time == -1 || d.expiration_time > now_ms)))
             })
             .map(|(kid, d)| api_key_info(kid, d, with_limited_by))
-            .collect();
+            .collect::<Result<_, _>>()?;
         let not_found = id.is_some() && keys.is_empty();
         Ok((keys, not_found))
     }
@@ -429,7 +458,10 @@ impl Cluster {
             )));
         }
         let caller = creator_of(auth);
-        let limited_by = Value::Object(self.role_descriptors_of(auth));
+        let limited_by = self.role_descriptors_of(auth)?;
+        // ES parses the stored descriptors to decide whether the update is a no-op; a stored blob
+        // that does not parse fails the update.
+        let current_role_descriptors = doc.role_descriptors_json()?;
         let noop = req.expiration.is_none()
             && doc.creator == caller
             && req
@@ -439,24 +471,29 @@ impl Cluster {
             && req
                 .role_descriptors
                 .as_ref()
-                .is_none_or(|r| doc.role_descriptors_json() == Value::Object(r.clone()))
-            && doc.limited_by_json() == limited_by;
+                .is_none_or(|r| current_role_descriptors == *r)
+            && doc.limited_by_json()? == limited_by;
         if noop {
             return Ok(false);
         }
+        let new_role_descriptors = req
+            .role_descriptors
+            .map(role_descriptors_blob)
+            .transpose()?;
+        let limited_by_blob = role_descriptors_blob(limited_by)?;
         self.prepare_index_for_write()?;
         let mut updated = doc;
         if let Some(e) = req.expiration {
             let seconds = e.nanos().max(0) / 1_000_000_000;
             updated.expiration_time = (now_ms / 1000 + seconds) * 1000 + now_ms % 1000;
         }
-        if let Some(r) = req.role_descriptors {
-            updated.role_descriptors = Arc::from(Value::Object(r).to_string());
+        if let Some(r) = new_role_descriptors {
+            updated.role_descriptors = r;
         }
         if let Some(m) = req.metadata {
             updated.metadata_flattened = Some(Value::Object(m));
         }
-        updated.limited_by_role_descriptors = Arc::from(limited_by.to_string());
+        updated.limited_by_role_descriptors = limited_by_blob;
         updated.creator = caller;
         self.security_index.api_keys.insert(id.to_string(), updated);
         self.clear_security_cache(node, "api_key_doc", &[id.to_string()]);

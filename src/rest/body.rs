@@ -36,12 +36,15 @@
 
 use super::request::Request;
 use crate::error::EsError;
-use indexmap::IndexMap;
 use serde_json::{Map, Number, Value};
 use std::fmt;
 
-/// Jackson's `StreamReadConstraints` default nesting limit.
+/// Jackson's `StreamReadConstraints` default nesting limit, which ES keeps for request bodies
+/// (`libs/x-content/impl/.../XContentImplUtils.configure` only lifts the string-length limit).
 pub const MAX_NESTING_DEPTH: usize = 1000;
+
+/// Jackson's `StreamReadConstraints` default number-length limit (also kept by ES).
+pub const MAX_NUMBER_LENGTH: usize = 1000;
 
 /// A location as ES prints it (`XContentLocation`: `line:column`, both 1-based, byte columns).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -56,27 +59,81 @@ impl fmt::Display for Location {
     }
 }
 
-/// A parsed body with the token locations ES would report for it.
+/// A parsed body that can tell the token locations ES would report for it.
+///
+/// Locations are found on demand, only when an error needs one, by reading the body again and
+/// following one JSON pointer: parsing stays linear in the body's size with no per-value cost
+/// (issue 8 point 8: a map of every value's pointer grew quadratically with nesting).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParsedBody {
     pub value: Value,
-    /// The location of each value's first token, by JSON pointer (`""` is the root, `/name`,
-    /// `/role_descriptors/r1`, `/a/0`); ES reports this location for `failed to parse field [..]` and
-    /// `doesn't support values of type` errors.
-    pub value_locations: IndexMap<String, Location>,
-    /// The location of each object key (its opening quote), by the JSON pointer of its value; ES reports
-    /// this location for `unknown field [..]`.
-    pub key_locations: IndexMap<String, Location>,
+    /// The body's bytes, read again by [`ParsedBody::value_location`] and [`ParsedBody::key_location`].
+    source: Vec<u8>,
 }
 
 impl ParsedBody {
+    /// The location of a value's first token, by JSON pointer (`""` is the root, `/name`,
+    /// `/role_descriptors/r1`, `/a/0`); ES reports this location for `failed to parse field [..]` and
+    /// `doesn't support values of type` errors.
     pub fn value_location(&self, pointer: &str) -> Option<Location> {
-        self.value_locations.get(pointer).copied()
+        locate(&self.source, pointer, false)
     }
 
+    /// The location of an object key (its opening quote), by the JSON pointer of its value; ES reports
+    /// this location for `unknown field [..]`.
     pub fn key_location(&self, pointer: &str) -> Option<Location> {
-        self.key_locations.get(pointer).copied()
+        locate(&self.source, pointer, true)
     }
+}
+
+/// One JSON pointer to look for while parsing: its unescaped segments (each also as an array index
+/// when it is one in canonical form), and whether the key or the value location is wanted.
+struct Target {
+    segments: Vec<String>,
+    indexes: Vec<Option<usize>>,
+    want_key: bool,
+    found: Option<Location>,
+}
+
+impl Target {
+    fn new(pointer: &str, want_key: bool) -> Option<Self> {
+        let segments: Vec<String> = if pointer.is_empty() {
+            Vec::new()
+        } else {
+            let rest = pointer.strip_prefix('/')?;
+            rest.split('/')
+                .map(|s| s.replace("~1", "/").replace("~0", "~"))
+                .collect()
+        };
+        let indexes = segments
+            .iter()
+            .map(|s| {
+                let canonical = s == "0" || (!s.starts_with('0') && !s.starts_with('+'));
+                s.parse::<usize>().ok().filter(|_| canonical)
+            })
+            .collect();
+        Some(Target {
+            segments,
+            indexes,
+            want_key,
+            found: None,
+        })
+    }
+}
+
+/// Reads `bytes` again and returns the location of `pointer`'s key or value (`None` when absent, or
+/// when the bytes no longer parse).
+fn locate(bytes: &[u8], pointer: &str, want_key: bool) -> Option<Location> {
+    let target = Target::new(pointer, want_key)?;
+    if want_key && target.segments.is_empty() {
+        return None;
+    }
+    let mut p = Parser::new(bytes);
+    p.target = Some(target);
+    p.skip_ws().ok()?;
+    // A failure after the location was found does not matter; one before leaves `found` empty.
+    let _ = p.parse_value(true, 0);
+    p.target.and_then(|t| t.found)
 }
 
 /// Appends one key to a JSON pointer (RFC 6901 escaping).
@@ -135,23 +192,24 @@ pub fn parse_json_object(bytes: &[u8], parser_name: &str) -> Result<ParsedBody, 
     p.run(parser_name).map_err(|e| e.into_es_error())?;
     Ok(ParsedBody {
         value: p.root.take().unwrap_or(Value::Null),
-        value_locations: p.values,
-        key_locations: p.keys,
+        source: bytes.to_vec(),
     })
 }
 
-/// Parses any JSON value (no START_OBJECT requirement), with the same errors.
-pub fn parse_json_value(bytes: &[u8]) -> Result<ParsedBody, EsError> {
+/// [`parse_json_object`] without keeping the bytes for locations: for stored documents read back.
+pub fn parse_json_object_value(bytes: &[u8], parser_name: &str) -> Result<Value, EsError> {
+    let mut p = Parser::new(bytes);
+    p.run(parser_name).map_err(|e| e.into_es_error())?;
+    Ok(p.root.take().unwrap_or(Value::Null))
+}
+
+/// Parses any JSON value (no START_OBJECT requirement), with the same errors and the same nesting
+/// limit ([`MAX_NESTING_DEPTH`]). Stored security documents are read back with it, so that whatever a
+/// request could store can be read (issue 8 point 1).
+pub fn parse_json_value(bytes: &[u8]) -> Result<Value, EsError> {
     let mut p = Parser::new(bytes);
     p.skip_ws().map_err(|e| e.into_es_error())?;
-    let v = p
-        .parse_value(String::new(), 0)
-        .map_err(|e| e.into_es_error())?;
-    Ok(ParsedBody {
-        value: v,
-        value_locations: p.values,
-        key_locations: p.keys,
-    })
+    p.parse_value(false, 0).map_err(|e| e.into_es_error())
 }
 
 const SOURCE: &str = "REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled)";
@@ -230,13 +288,35 @@ fn is_ident_part(c: char) -> bool {
     c.is_alphanumeric() || c == '_' || c == '$'
 }
 
+/// Fields whose values are credentials (put-user's `password` and `password_hash`, API key and
+/// token material): a malformed value there is reported without its text.
+const SECRET_FIELDS: &[&str] = &["password", "password_hash", "api_key", "secret", "encoded"];
+
+/// What replaces a credential's text in a parse error.
+const REDACTED: &str = "::es_redacted::";
+
+/// An open container: its contents so far (an object also holds the key whose value comes next).
+enum Container {
+    Object(Map<String, Value>, String),
+    Array(Vec<Value>),
+}
+
+struct Frame {
+    container: Container,
+    start: Location,
+    on_path: bool,
+    first: bool,
+}
+
 struct Parser<'a> {
     b: &'a [u8],
     pos: usize,
     line: usize,
     row_start: usize,
-    values: IndexMap<String, Location>,
-    keys: IndexMap<String, Location>,
+    /// Whether the value being read belongs to a [`SECRET_FIELDS`] key.
+    redact: bool,
+    /// Set only by [`locate`]: the one pointer whose location is wanted.
+    target: Option<Target>,
     root: Option<Value>,
 }
 
@@ -247,8 +327,8 @@ impl<'a> Parser<'a> {
             pos: 0,
             line: 1,
             row_start: 0,
-            values: IndexMap::new(),
-            keys: IndexMap::new(),
+            redact: false,
+            target: None,
             root: None,
         }
     }
@@ -262,6 +342,14 @@ impl<'a> Parser<'a> {
 
     fn cur_loc(&self) -> Location {
         self.loc_at(self.pos)
+    }
+
+    fn err_at(&self, pos: usize, msg: String) -> PErr {
+        PErr::Jackson {
+            kind: ErrKind::Parse,
+            msg,
+            loc: self.loc_at(pos),
+        }
     }
 
     fn err(&self, msg: String) -> PErr {
@@ -375,7 +463,7 @@ impl<'a> Parser<'a> {
         } else {
             match self.b[self.pos] {
                 b'{' => {
-                    let v = self.parse_value(String::new(), 0)?;
+                    let v = self.parse_value(false, 0)?;
                     self.root = Some(v);
                     return Ok(());
                 }
@@ -385,7 +473,7 @@ impl<'a> Parser<'a> {
                     self.parse_number()?;
                     "VALUE_NUMBER"
                 }
-                b't' | b'f' | b'n' => match self.parse_value(String::new(), 0)? {
+                b't' | b'f' | b'n' => match self.parse_value(false, 0)? {
                     Value::Null => "VALUE_NULL",
                     _ => "VALUE_BOOLEAN",
                 },
@@ -399,7 +487,7 @@ impl<'a> Parser<'a> {
                 }
                 _ => {
                     // Not a valid value: Jackson's own error.
-                    self.parse_value(String::new(), 0)?;
+                    self.parse_value(false, 0)?;
                     "null"
                 }
             }
@@ -410,25 +498,173 @@ impl<'a> Parser<'a> {
         )))
     }
 
-    fn parse_value(&mut self, pointer: String, depth: usize) -> Result<Value, PErr> {
-        if !self.skip_ws()? {
-            return Err(self.eof(String::new()));
-        }
-        let loc = self.cur_loc();
-        self.values.insert(pointer.clone(), loc);
-        match self.b[self.pos] {
-            b'{' => self.parse_object(pointer, depth + 1, loc),
-            b'[' => self.parse_array(pointer, depth + 1, loc),
-            b'"' => {
-                self.pos += 1;
-                self.parse_string(false).map(Value::String)
+    /// Parses the value at `pos`; `depth` is the number of containers around it (the length of its
+    /// path), and `on_path` tells whether its path is a prefix of the [`Target`]'s.
+    ///
+    /// Containers are kept on an explicit stack, not the call stack: a body nested to the limit
+    /// must not depend on the thread's stack size (an unoptimised build used about 10 KB of stack per
+    /// level when this recursed).
+    fn parse_value(&mut self, on_path: bool, depth: usize) -> Result<Value, PErr> {
+        let mut stack: Vec<Frame> = Vec::new();
+        let mut on_path = on_path;
+        loop {
+            // A value starts here.
+            if !self.skip_ws()? {
+                return Err(self.eof(String::new()));
             }
-            b'-' | b'0'..=b'9' => self.parse_number(),
-            b't' => self.parse_literal("true", Value::Bool(true)),
-            b'f' => self.parse_literal("false", Value::Bool(false)),
-            b'n' => self.parse_literal("null", Value::Null),
-            _ => Err(self.unexpected_value()),
+            let loc = self.cur_loc();
+            let value_depth = depth + stack.len();
+            if on_path {
+                self.record(value_depth, false, loc);
+            }
+            // The value of a credential field is never echoed in an error (Jackson would print an
+            // unquoted token's text): escache's rule that secrets stay out of every HTTP body.
+            self.redact = matches!(
+                stack.last(),
+                Some(Frame { container: Container::Object(_, key), .. })
+                    if SECRET_FIELDS.contains(&key.as_str())
+            );
+            let mut done = match self.b[self.pos] {
+                b'{' | b'[' => {
+                    let is_object = self.b[self.pos] == b'{';
+                    self.pos += 1;
+                    self.check_depth(value_depth + 1)?;
+                    stack.push(Frame {
+                        container: if is_object {
+                            Container::Object(Map::new(), String::new())
+                        } else {
+                            Container::Array(Vec::new())
+                        },
+                        start: loc,
+                        on_path,
+                        first: true,
+                    });
+                    None
+                }
+                b'"' => {
+                    self.pos += 1;
+                    Some(Value::String(self.parse_string(false)?))
+                }
+                b'-' | b'0'..=b'9' => Some(self.parse_number()?),
+                b't' => Some(self.parse_literal("true", Value::Bool(true))?),
+                b'f' => Some(self.parse_literal("false", Value::Bool(false))?),
+                b'n' => Some(self.parse_literal("null", Value::Null)?),
+                _ => return Err(self.unexpected_value()),
+            };
+            // Add finished values to their containers and close containers until one needs a value.
+            loop {
+                let child_depth = depth + stack.len();
+                let Some(frame) = stack.last_mut() else {
+                    // ok: the loop only gets here with a finished root value.
+                    return Ok(done.unwrap_or(Value::Null));
+                };
+                if let Some(v) = done.take() {
+                    match &mut frame.container {
+                        Container::Object(map, key) => {
+                            map.insert(std::mem::take(key), v);
+                        }
+                        Container::Array(items) => items.push(v),
+                    }
+                }
+                let (start, parent_on_path, first) = (frame.start, frame.on_path, frame.first);
+                let is_object = matches!(frame.container, Container::Object(..));
+                let (ctx, close, other_close) = if is_object {
+                    ("Object", b'}', b']')
+                } else {
+                    ("Array", b']', b'}')
+                };
+                if !self.skip_ws()? {
+                    return Err(self.close_marker_eof(ctx, start));
+                }
+                // Close markers are checked before the comma (Jackson's `nextToken`); after a comma, a
+                // `}` is read as a (bad) field name instead.
+                let c = self.b[self.pos];
+                if c == close {
+                    self.pos += 1;
+                    // ok: `frame` is the last element.
+                    if let Some(f) = stack.pop() {
+                        done = Some(match f.container {
+                            Container::Object(map, _) => Value::Object(map),
+                            Container::Array(items) => Value::Array(items),
+                        });
+                    }
+                    continue;
+                }
+                if c == other_close {
+                    let expected = char::from(close);
+                    return Err(self.mismatched_close(expected, ctx, start));
+                }
+                if !first {
+                    if c != b',' {
+                        return Err(self.unexpected(&format!(
+                            "was expecting comma to separate {ctx} entries"
+                        )));
+                    }
+                    self.pos += 1;
+                    if !self.skip_ws()? {
+                        return Err(self.close_marker_eof(ctx, start));
+                    }
+                }
+                if let Some(f) = stack.last_mut() {
+                    f.first = false;
+                }
+                if is_object {
+                    let key = self.parse_field_name()?;
+                    if let Some(Frame {
+                        container: Container::Object(map, slot),
+                        ..
+                    }) = stack.last_mut()
+                    {
+                        if map.contains_key(&key.0) {
+                            return Err(self.err(format!("Duplicate field '{}'", key.0)));
+                        }
+                        on_path =
+                            parent_on_path && self.child_on_path(child_depth, Some(&key.0), 0);
+                        if on_path {
+                            self.record(child_depth, true, key.1);
+                        }
+                        *slot = key.0;
+                    }
+                    self.parse_colon()?;
+                } else {
+                    let index = match stack.last() {
+                        Some(Frame {
+                            container: Container::Array(items),
+                            ..
+                        }) => items.len(),
+                        _ => 0,
+                    };
+                    on_path = parent_on_path && self.child_on_path(child_depth, None, index);
+                }
+                break;
+            }
         }
+    }
+
+    /// A field name, its colon and the whitespace up to the value: the name and its location.
+    fn parse_field_name(&mut self) -> Result<(String, Location), PErr> {
+        if self.b[self.pos] != b'"' {
+            return Err(self.unexpected("was expecting double-quote to start field name"));
+        }
+        let key_loc = self.cur_loc();
+        self.pos += 1;
+        let key = self.parse_string(true)?;
+        Ok((key, key_loc))
+    }
+
+    /// After a field name: the colon, and the whitespace up to the value.
+    fn parse_colon(&mut self) -> Result<(), PErr> {
+        if !self.skip_ws()? {
+            return Err(self.eof(" within/between Object entries".into()));
+        }
+        if self.b[self.pos] != b':' {
+            return Err(self.unexpected("was expecting a colon to separate field name and value"));
+        }
+        self.pos += 1;
+        if !self.skip_ws()? {
+            return Err(self.eof(" within/between Object entries".into()));
+        }
+        Ok(())
     }
 
     /// `_handleUnexpectedValue`.
@@ -454,6 +690,9 @@ impl<'a> Parser<'a> {
             token.push(c);
         }
         self.pos = end;
+        if self.redact {
+            token = REDACTED.to_owned();
+        }
         self.err(format!(
             "Unrecognized token '{token}': was expecting {VALID_VALUES}"
         ))
@@ -523,6 +762,18 @@ impl<'a> Parser<'a> {
                 self.pos += 1;
             }
         }
+        // Jackson's `StreamReadConstraints` default `maxNumberLength`.
+        if self.pos - start > MAX_NUMBER_LENGTH {
+            return Err(PErr::Jackson {
+                kind: ErrKind::Constraints,
+                msg: format!(
+                    "Number value length ({}) exceeds the maximum allowed ({MAX_NUMBER_LENGTH}, from `StreamReadConstraints.getMaxNumberLength()`)",
+                    self.pos - start
+                ),
+                loc: self.cur_loc(),
+            });
+        }
+        // ok: the bytes are ASCII digits, signs, '.' and exponents.
         let text = std::str::from_utf8(&self.b[start..self.pos]).unwrap_or("0");
         let number = if is_float {
             None
@@ -534,7 +785,19 @@ impl<'a> Parser<'a> {
             None
         };
         let number = number.or_else(|| text.parse::<f64>().ok().and_then(Number::from_f64));
-        Ok(number.map(Value::Number).unwrap_or(Value::Null))
+        // A number beyond `f64` (Jackson reads it as a `BigDecimal`/infinity) cannot be kept in a
+        // `Value`; refuse it rather than turn it into `null`, which would read as "absent" (a key
+        // with `"expiration": 1e400` would never expire).
+        match number {
+            Some(n) => Ok(Value::Number(n)),
+            None => Err(self.err_at(
+                start,
+                format!(
+                    "Numeric value ({}) out of range of double",
+                    if self.redact { REDACTED } else { text }
+                ),
+            )),
+        }
     }
 
     fn unexpected_in_number(&mut self, comment: &str) -> PErr {
@@ -688,101 +951,25 @@ impl<'a> Parser<'a> {
         ))
     }
 
-    fn parse_object(
-        &mut self,
-        pointer: String,
-        depth: usize,
-        start: Location,
-    ) -> Result<Value, PErr> {
-        self.pos += 1; // '{'
-        self.check_depth(depth)?;
-        let mut map = Map::new();
-        let mut first = true;
-        loop {
-            if !self.skip_ws()? {
-                return Err(self.close_marker_eof("Object", start));
+    /// Records `loc` when the value (or key) at this path length is the target.
+    fn record(&mut self, path_len: usize, is_key: bool, loc: Location) {
+        if let Some(t) = &mut self.target {
+            if t.found.is_none() && t.want_key == is_key && t.segments.len() == path_len {
+                t.found = Some(loc);
             }
-            // Close markers are checked before the comma (Jackson's `nextToken`); after a comma, a
-            // `}` is read as a (bad) field name instead.
-            let c = self.b[self.pos];
-            if c == b'}' {
-                self.pos += 1;
-                return Ok(Value::Object(map));
-            }
-            if c == b']' {
-                return Err(self.mismatched_close('}', "Object", start));
-            }
-            if !first {
-                if c != b',' {
-                    return Err(self.unexpected("was expecting comma to separate Object entries"));
-                }
-                self.pos += 1;
-                if !self.skip_ws()? {
-                    return Err(self.close_marker_eof("Object", start));
-                }
-            }
-            first = false;
-            // A field name.
-            if self.b[self.pos] != b'"' {
-                return Err(self.unexpected("was expecting double-quote to start field name"));
-            }
-            let key_loc = self.cur_loc();
-            self.pos += 1;
-            let key = self.parse_string(true)?;
-            if map.contains_key(&key) {
-                return Err(self.err(format!("Duplicate field '{key}'")));
-            }
-            let child = pointer_child(&pointer, &key);
-            self.keys.insert(child.clone(), key_loc);
-            if !self.skip_ws()? {
-                return Err(self.eof(" within/between Object entries".into()));
-            }
-            if self.b[self.pos] != b':' {
-                return Err(
-                    self.unexpected("was expecting a colon to separate field name and value")
-                );
-            }
-            self.pos += 1;
-            if !self.skip_ws()? {
-                return Err(self.eof(" within/between Object entries".into()));
-            }
-            let v = self.parse_value(child, depth)?;
-            map.insert(key, v);
         }
     }
 
-    fn parse_array(
-        &mut self,
-        pointer: String,
-        depth: usize,
-        start: Location,
-    ) -> Result<Value, PErr> {
-        self.pos += 1; // '['
-        self.check_depth(depth)?;
-        let mut items = Vec::new();
-        loop {
-            if !self.skip_ws()? {
-                return Err(self.close_marker_eof("Array", start));
-            }
-            let c = self.b[self.pos];
-            if c == b']' {
-                self.pos += 1;
-                return Ok(Value::Array(items));
-            }
-            if c == b'}' {
-                return Err(self.mismatched_close(']', "Array", start));
-            }
-            if !items.is_empty() {
-                if c != b',' {
-                    return Err(self.unexpected("was expecting comma to separate Array entries"));
-                }
-                self.pos += 1;
-                if !self.skip_ws()? {
-                    return Err(self.close_marker_eof("Array", start));
-                }
-            }
-            let child = format!("{pointer}/{}", items.len());
-            items.push(self.parse_value(child, depth)?);
+    /// Whether the child at path length `depth` named `key` (or at `index`) is on the target's path,
+    /// its parent being on it.
+    fn child_on_path(&self, depth: usize, key: Option<&str>, index: usize) -> bool {
+        let Some(t) = &self.target else {
+            return false;
+        };
+        let i = depth - 1; // ok: children are at depth >= 1
+        match key {
+            Some(k) => t.segments.get(i).is_some_and(|s| s == k),
+            None => t.indexes.get(i).is_some_and(|s| *s == Some(index)),
         }
     }
 }
@@ -981,6 +1168,153 @@ mod tests {
             .contains("Document nesting depth (1001) exceeds the maximum allowed (1000"));
         let ok = format!("{{\"a\":{}1{}}}", "[".repeat(999), "]".repeat(999));
         assert!(parse_json_object(ok.as_bytes(), "p").is_ok());
+    }
+
+    /// `{"a": [[...[0,0,...]...]]}`: `depth` nested arrays around `zeros` zeros.
+    fn nested_zeros(depth: usize, zeros: usize) -> String {
+        let mut s = String::with_capacity(2 * depth + 2 * zeros + 8);
+        s.push_str("{\"a\":");
+        s.push_str(&"[".repeat(depth));
+        for i in 0..zeros {
+            if i > 0 {
+                s.push(',');
+            }
+            s.push('0');
+        }
+        s.push_str(&"]".repeat(depth));
+        s.push('}');
+        s
+    }
+
+    #[test]
+    fn issue8_d08_nested_two_megabyte_body_parses_without_per_value_paths() {
+        // The body of the report: a million zeros in 990 nested arrays (2 MB).
+        let body = nested_zeros(990, 1_000_000);
+        assert!(body.len() > 2_000_000);
+        let b = parse_json_object(body.as_bytes(), "p").unwrap();
+        let mut v = &b.value["a"];
+        for _ in 0..989 {
+            let a = v.as_array().unwrap();
+            assert_eq!(a.len(), 1);
+            v = &a[0];
+        }
+        let zeros = v.as_array().unwrap();
+        assert_eq!(zeros.len(), 1_000_000);
+        assert!(zeros.iter().all(|z| *z == json!(0)));
+        // Locations are still there when an error needs one, found by reading the body again.
+        let deep = format!("/a{}", "/0".repeat(990));
+        assert_eq!(
+            b.value_location(&deep),
+            Some(Location {
+                line: 1,
+                column: 6 + 990
+            })
+        );
+        let last = format!("/a{}/999999", "/0".repeat(989));
+        assert_eq!(
+            b.value_location(&last),
+            Some(Location {
+                line: 1,
+                column: 6 + 990 + 2 * 999_999
+            })
+        );
+        assert_eq!(b.value_location("/a/1"), None);
+        assert_eq!(b.key_location("/a"), Some(Location { line: 1, column: 2 }));
+        // One level past Elasticsearch's limit is its nesting error, whatever the size.
+        let e = perr(&nested_zeros(1000, 1_000_000));
+        assert_eq!(
+            e.caused_by.as_ref().unwrap().kind,
+            "stream_constraints_exception"
+        );
+        assert!(e
+            .reason
+            .contains("Document nesting depth (1001) exceeds the maximum allowed (1000"));
+    }
+
+    #[test]
+    fn issue8_d08_large_flat_body_parses() {
+        let mut body = String::from("{");
+        for i in 0..100_000 {
+            if i > 0 {
+                body.push(',');
+            }
+            body.push_str(&format!("\"k{i}\":{{\"v\":[{i},\"s{i}\"]}}"));
+        }
+        body.push('}');
+        let b = parse_json_object(body.as_bytes(), "p").unwrap();
+        let m = b.value.as_object().unwrap();
+        assert_eq!(m.len(), 100_000);
+        assert_eq!(m["k99999"], json!({"v": [99999, "s99999"]}));
+        let key_at = body.find("\"k50000\"").unwrap();
+        assert_eq!(
+            b.key_location("/k50000"),
+            Some(Location {
+                line: 1,
+                column: key_at + 1
+            })
+        );
+        assert_eq!(
+            b.value_location("/k50000/v/1"),
+            Some(Location {
+                line: 1,
+                column: body.find("\"s50000\"").unwrap() + 1
+            })
+        );
+    }
+
+    #[test]
+    fn pointers_with_escapes_and_non_index_segments() {
+        let b = parse_json_object(br#"{"a/b":{"~":[1,{"0":2}]}}"#, "p").unwrap();
+        assert_eq!(
+            b.value_location("/a~1b/~0/1/0"),
+            Some(Location {
+                line: 1,
+                column: 21
+            })
+        );
+        assert_eq!(b.value_location("/a~1b/~0/01"), None);
+        assert_eq!(b.value_location("no-slash"), None);
+        assert_eq!(b.key_location(""), None);
+    }
+
+    #[test]
+    fn numbers_beyond_double_or_too_long_are_refused() {
+        // `null` would read as "absent" (an expiration never set); ES keeps the number's text.
+        let e = perr(r#"{"expiration":1e400}"#);
+        assert_eq!(e.kind, "x_content_parse_exception");
+        assert!(
+            e.reason
+                .starts_with("[1:15] Numeric value (1e400) out of range of double"),
+            "{}",
+            e.reason
+        );
+        let long = format!("{{\"a\":{}}}", "1".repeat(1001));
+        let e = perr(&long);
+        assert_eq!(
+            e.caused_by.as_ref().unwrap().kind,
+            "stream_constraints_exception"
+        );
+        assert!(e.reason.contains("Number value length (1001) exceeds"));
+        assert!(
+            parse_json_object(format!("{{\"a\":{}}}", "1".repeat(300)).as_bytes(), "p").is_ok()
+        );
+    }
+
+    #[test]
+    fn credential_tokens_are_not_echoed() {
+        let e = perr(r#"{"password": hunter2xyz}"#);
+        assert!(
+            e.reason.contains("Unrecognized token '::es_redacted::'"),
+            "{}",
+            e.reason
+        );
+        assert!(!format!("{:?}", e.to_body()).contains("hunter2xyz"));
+        let e = perr(r#"{"password_hash": 1e999999}"#);
+        assert!(!e.to_body().to_string().contains("1e999999"));
+        // Other fields keep Jackson's text.
+        assert!(perr(r#"{"name": hunter2xyz}"#)
+            .reason
+            .contains("Unrecognized token 'hunter2xyz'"));
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::cluster::{
 };
 use crate::error::EsError;
 use crate::events::{CacheId, EventKind, NodeIndex};
+use crate::security::api_key::parse_role_descriptors_blob;
 use crate::security::authz::{self, ApiKeyRequest, RequestContext, RoleDescriptor, Subject};
 use crate::security::hashing::Hasher;
 use crate::security::index::UserDoc;
@@ -37,13 +38,12 @@ pub fn handle(
         Err(resp) => return resp,
     };
     let resp = match authenticate(cluster, node, &req) {
-        Ok(auth) => {
-            let subject = subject_of(cluster, &auth);
-            match run(cluster, node, route, &req, &auth, &subject) {
-                Ok(r) => r,
-                Err(e) => Response::from_error(&e),
-            }
-        }
+        Ok(auth) => match subject_of(cluster, &auth)
+            .and_then(|subject| run(cluster, node, route, &req, &auth, &subject))
+        {
+            Ok(r) => r,
+            Err(e) => Response::from_error(&e),
+        },
         Err(e) => Response::from_error(&e),
     };
     let now = cluster.now();
@@ -87,11 +87,15 @@ fn authenticate(
 }
 
 /// The authorization subject of an authentication, with role descriptors resolved.
-pub fn subject_of(cluster: &Cluster, auth: &Authentication) -> Subject {
-    let parse_map = |json: &str| -> Vec<RoleDescriptor> {
-        let map: Map<String, Value> = serde_json::from_str(json).unwrap_or_default();
-        map.iter()
-            .filter_map(|(name, v)| RoleDescriptor::parse(name, v).ok())
+///
+/// An API key's stored descriptors are parsed as ES's `ApiKeyService.parseRoleDescriptorsBytes` does
+/// when roles are resolved: a blob or a descriptor that does not parse fails the request with that
+/// error. It never becomes an empty set, which would mean "inherit the owner" (issue 8 point 1).
+pub fn subject_of(cluster: &Cluster, auth: &Authentication) -> Result<Subject, EsError> {
+    let parse_map = |blob: &str| -> Result<Vec<RoleDescriptor>, EsError> {
+        parse_role_descriptors_blob(blob)?
+            .iter()
+            .map(|(name, v)| RoleDescriptor::parse(name, v))
             .collect()
     };
     match auth {
@@ -101,6 +105,9 @@ pub fn subject_of(cluster: &Cluster, auth: &Authentication) -> Subject {
             realm,
             ..
         } => {
+            // A stored role that does not parse is skipped, as ES's `NativeRolesStore.transformRole`
+            // logs and drops it: a user's privileges are the union of its roles, so a dropped role
+            // can only take privileges away.
             let descriptors: Vec<RoleDescriptor> = roles
                 .iter()
                 .filter_map(|r| {
@@ -114,23 +121,23 @@ pub fn subject_of(cluster: &Cluster, auth: &Authentication) -> Subject {
                 })
                 .collect();
             let role_names: Vec<&str> = roles.iter().map(String::as_str).collect();
-            if realm.type_ == "reserved" {
+            Ok(if realm.type_ == "reserved" {
                 Subject::reserved_user(username.clone(), &role_names, descriptors)
             } else {
                 Subject::native_user(username.clone(), &role_names, descriptors)
-            }
+            })
         }
-        Authentication::ApiKey(k) => Subject::api_key(
+        Authentication::ApiKey(k) => Ok(Subject::api_key(
             k.id.clone(),
             k.creator.principal.clone(),
             k.creator.realm.clone(),
-            parse_map(&k.role_descriptors),
-            parse_map(&k.limited_by_role_descriptors),
-        ),
-        Authentication::ServiceAccount { principal, .. } => Subject::service_account(
+            parse_map(&k.role_descriptors)?,
+            parse_map(&k.limited_by_role_descriptors)?,
+        )),
+        Authentication::ServiceAccount { principal, .. } => Ok(Subject::service_account(
             principal.clone(),
             RoleDescriptor::with_cluster(principal, &[]),
-        ),
+        )),
     }
 }
 
@@ -329,6 +336,7 @@ fn create_api_key(
 ) -> Result<Response, EsError> {
     check_unconsumed_params(req, &["refresh"])?;
     let body = parse_json_body_with_locations(req, "api_key_request")?;
+    // ok: `parse_json_body_with_locations` only returns an object.
     let obj = body.value.as_object().cloned().unwrap_or_default();
     reject_unknown_fields(
         &body,
@@ -458,6 +466,7 @@ fn invalidate_api_key(
 ) -> Result<Response, EsError> {
     check_unconsumed_params(req, &["refresh"])?;
     let body = parse_json_body_with_locations(req, "invalidate_api_key")?;
+    // ok: `parse_json_body_with_locations` only returns an object.
     let obj = body.value.as_object().cloned().unwrap_or_default();
     reject_unknown_fields(
         &body,
@@ -589,6 +598,7 @@ fn update_api_key(
     let parsed = parse_optional_json_body(req, "update_api_key_request_payload")?;
     let mut update = UpdateApiKeyRequest::default();
     if let Some(body) = &parsed {
+        // ok: `parse_optional_json_body` only returns an object.
         let obj = body.value.as_object().cloned().unwrap_or_default();
         reject_unknown_fields(
             body,
@@ -658,10 +668,12 @@ fn put_user(cluster: &mut Cluster, req: &Request, subject: &Subject) -> Result<R
         .users
         .get(&username)
         .map(|u| u.password_hash.clone());
-    let password_hash = match (&put.password, &put.password_hash) {
-        (Some(p), _) => cluster.hash_password(p.expose()),
-        (None, Some(h)) => h.expose().to_string(),
-        (None, None) => previous_hash.unwrap_or_default(),
+    let password_hash = match (&put.password, &put.password_hash, previous_hash) {
+        (Some(p), _, _) => cluster.hash_password(p.expose()),
+        (None, Some(h), _) => h.expose().to_string(),
+        (None, None, Some(previous)) => previous,
+        // `check_create` refused this already; never store an empty hash.
+        (None, None, None) => return Err(authz::new_user_without_password_error()),
     };
     cluster.security_index.users.insert(
         username.clone(),

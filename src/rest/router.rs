@@ -216,6 +216,49 @@ pub const ROUTES: &[(Method, &str, RouteId)] = &[
     ),
 ];
 
+/// Elasticsearch's own routes under `/_security/user/`, `/_security/role/` and `/_security/api_key/`
+/// that escache does not implement (from the `Rest*Action.routes()` of
+/// `x-pack/plugin/security/src/main/java/org/elasticsearch/xpack/security/rest/action/`). They are in
+/// the trie so that, as in ES's `PathTrie`, their literal segments win over the placeholders of the
+/// routes escache does serve: `POST /_security/user/_has_privileges` must never reach put-user
+/// (issue 8 point 11). A request that lands on one is answered like a path with no handler (400
+/// `no handler found for uri [..] and method [..]`), and the methods they declare count for 405/`Allow`
+/// as they do in ES.
+pub const UNIMPLEMENTED_ROUTES: &[(Method, &str)] = &[
+    // RestGetUsersAction, RestDeleteUserAction
+    (Method::Get, "/_security/user"),
+    (Method::Get, "/_security/user/{username}"),
+    (Method::Delete, "/_security/user/{username}"),
+    // RestChangePasswordAction
+    (Method::Put, "/_security/user/{username}/_password"),
+    (Method::Post, "/_security/user/{username}/_password"),
+    (Method::Put, "/_security/user/_password"),
+    (Method::Post, "/_security/user/_password"),
+    // RestSetEnabledAction
+    (Method::Put, "/_security/user/{username}/_enable"),
+    (Method::Post, "/_security/user/{username}/_enable"),
+    (Method::Put, "/_security/user/{username}/_disable"),
+    (Method::Post, "/_security/user/{username}/_disable"),
+    // RestHasPrivilegesAction
+    (Method::Get, "/_security/user/{username}/_has_privileges"),
+    (Method::Post, "/_security/user/{username}/_has_privileges"),
+    (Method::Get, "/_security/user/_has_privileges"),
+    (Method::Post, "/_security/user/_has_privileges"),
+    // RestGetUserPrivilegesAction
+    (Method::Get, "/_security/user/_privileges"),
+    // RestGetRolesAction, RestDeleteRoleAction, RestClearRolesCacheAction, bulk put/delete roles
+    (Method::Get, "/_security/role"),
+    (Method::Get, "/_security/role/{name}"),
+    (Method::Delete, "/_security/role/{name}"),
+    (Method::Post, "/_security/role/{name}/_clear_cache"),
+    (Method::Post, "/_security/role"),
+    (Method::Delete, "/_security/role"),
+    // RestGrantApiKeyAction, RestBulkUpdateApiKeyAction
+    (Method::Post, "/_security/api_key/grant"),
+    (Method::Put, "/_security/api_key/grant"),
+    (Method::Post, "/_security/api_key/_bulk_update"),
+];
+
 /// The outcome of matching a (method, raw path).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RouteMatch {
@@ -256,7 +299,8 @@ const MODES: [Mode; 4] = [
     Mode::WildcardNodesAllowed,
 ];
 
-type MethodHandlers = BTreeMap<Method, RouteId>;
+/// `None`: one of [`UNIMPLEMENTED_ROUTES`].
+type MethodHandlers = BTreeMap<Method, Option<RouteId>>;
 
 #[derive(Debug, Default)]
 struct TrieNode {
@@ -284,7 +328,7 @@ fn put(
 }
 
 impl TrieNode {
-    fn insert(&mut self, path: &[&str], index: usize, method: Method, route: RouteId) {
+    fn insert(&mut self, path: &[&str], index: usize, method: Method, route: Option<RouteId>) {
         if index >= path.len() {
             return;
         }
@@ -406,9 +450,13 @@ impl Default for Router {
 }
 
 impl Router {
-    /// A router over [`ROUTES`].
+    /// A router over [`ROUTES`] and [`UNIMPLEMENTED_ROUTES`].
     pub fn new() -> Self {
-        Router::with_routes(ROUTES)
+        let mut router = Router::with_routes(ROUTES);
+        for &(method, path) in UNIMPLEMENTED_ROUTES {
+            router.add(method, path, None);
+        }
+        router
     }
 
     /// A router over any table (panics on conflicting placeholder names or a duplicate (path, method),
@@ -419,19 +467,23 @@ impl Router {
             root_value: None,
         };
         for &(method, path, route) in routes {
-            let tokens = java_split_slash(path);
-            if tokens.is_empty() || path.is_empty() {
-                let handlers = router.root_value.get_or_insert_with(BTreeMap::new);
-                if handlers.insert(method, route).is_some() {
-                    panic!("Cannot replace existing handler for [/] for method: {method}");
-                    // ok: the route table is static and conflict-free (tested); this guards edits to it
-                }
-                continue;
-            }
-            let index = usize::from(tokens[0].is_empty());
-            router.root.insert(&tokens, index, method, route);
+            router.add(method, path, Some(route));
         }
         router
+    }
+
+    fn add(&mut self, method: Method, path: &str, route: Option<RouteId>) {
+        let tokens = java_split_slash(path);
+        if tokens.is_empty() || path.is_empty() {
+            let handlers = self.root_value.get_or_insert_with(BTreeMap::new);
+            if handlers.insert(method, route).is_some() {
+                panic!("Cannot replace existing handler for [/] for method: {method}");
+                // ok: the route table is static and conflict-free (tested); this guards edits to it
+            }
+            return;
+        }
+        let index = usize::from(tokens[0].is_empty());
+        self.root.insert(&tokens, index, method, route);
     }
 
     /// A shared router over [`ROUTES`].
@@ -481,11 +533,15 @@ impl Router {
                     };
                 }
                 Ok(handlers) => {
-                    if let Some(route) = handlers.and_then(|h| h.get(&method)) {
-                        return RouteMatch::Matched {
-                            route: *route,
-                            params,
-                        };
+                    match handlers.and_then(|h| h.get(&method)) {
+                        Some(Some(route)) => {
+                            return RouteMatch::Matched {
+                                route: *route,
+                                params,
+                            };
+                        }
+                        Some(None) => return RouteMatch::NoHandler,
+                        None => {}
                     }
                     let valid = self.allowed_methods(raw_path);
                     if !valid.contains(&method) {
@@ -931,11 +987,72 @@ mod tests {
                 allowed: vec![Method::Get, Method::Post, Method::Put, Method::Delete]
             }
         );
+        // ES declares GET and DELETE on this path too (get and delete user), which escache does
+        // not implement: they count for the allowed set.
         assert_eq!(
-            r().resolve(Method::Get, "/_security/user/bob"),
+            r().resolve(Method::Patch, "/_security/user/bob"),
             RouteMatch::MethodNotAllowed {
-                allowed: vec![Method::Post, Method::Put]
+                allowed: vec![Method::Get, Method::Post, Method::Put, Method::Delete]
             }
+        );
+    }
+
+    #[test]
+    fn issue8_d11_unimplemented_literal_routes_win_over_placeholders() {
+        // ES's literal segments win over `{username}`/`{name}`/`{ids}`; escache answers them like a
+        // path without a handler instead of running another handler.
+        for (m, path) in [
+            (Method::Post, "/_security/user/_has_privileges"),
+            (Method::Get, "/_security/user/_has_privileges"),
+            (Method::Post, "/_security/user/bob/_has_privileges"),
+            (Method::Get, "/_security/user/_privileges"),
+            (Method::Put, "/_security/user/_password"),
+            (Method::Post, "/_security/user/bob/_password"),
+            (Method::Put, "/_security/user/bob/_enable"),
+            (Method::Get, "/_security/user/bob"),
+            (Method::Delete, "/_security/role/r1"),
+            (Method::Post, "/_security/role/r1/_clear_cache"),
+            (Method::Put, "/_security/api_key/grant"),
+            (Method::Post, "/_security/api_key/_bulk_update"),
+        ] {
+            assert_eq!(r().resolve(m, path), RouteMatch::NoHandler, "{m} {path}");
+        }
+        // A method ES does not declare on the literal path is a 405 naming ES's methods (the
+        // placeholder's PUT/POST of put-user are not reached).
+        assert_eq!(
+            r().resolve(Method::Put, "/_security/user/_has_privileges"),
+            RouteMatch::MethodNotAllowed {
+                allowed: vec![Method::Get, Method::Post]
+            }
+        );
+        assert_eq!(
+            r().resolve(Method::Put, "/_security/user/_privileges"),
+            RouteMatch::MethodNotAllowed {
+                allowed: vec![Method::Get]
+            }
+        );
+        // The routes escache serves still match.
+        assert!(matches!(
+            r().resolve(Method::Put, "/_security/user/_hasprivileges"),
+            RouteMatch::Matched {
+                route: RouteId::PutUser,
+                ..
+            }
+        ));
+        assert!(matches!(
+            r().resolve(Method::Put, "/_security/api_key/k1"),
+            RouteMatch::Matched {
+                route: RouteId::UpdateApiKey,
+                ..
+            }
+        ));
+        let resp = r()
+            .route("POST", "/_security/user/_has_privileges", vec![], None)
+            .unwrap_err();
+        assert_eq!(resp.status, 400);
+        assert_eq!(
+            resp.body,
+            json!({"error": "no handler found for uri [/_security/user/_has_privileges] and method [POST]"})
         );
     }
 
@@ -977,13 +1094,13 @@ mod tests {
         assert_eq!(resp.header("X-Elastic-Product"), Some("Elasticsearch"));
 
         let resp = r()
-            .route("GET", "/_security/user/bob", vec![], None)
+            .route("PATCH", "/_security/user/bob", vec![], None)
             .unwrap_err();
-        assert_eq!(resp.header("Allow"), Some("POST,PUT"));
+        assert_eq!(resp.header("Allow"), Some("GET,POST,PUT,DELETE"));
         assert!(resp.body["error"]
             .as_str()
             .unwrap()
-            .ends_with("allowed: [POST, PUT]"));
+            .ends_with("allowed: [GET, POST, PUT, DELETE]"));
 
         let resp = r()
             .route("GET", "/_nope/x?a=1&b", vec![], None)

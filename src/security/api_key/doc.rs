@@ -1,5 +1,6 @@
 //! The API key document (`ApiKeyService.ApiKeyDoc`) and its cached form (`CachedApiKeyDoc`, R2.2).
 
+use crate::error::EsError;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -184,6 +185,83 @@ impl fmt::Debug for RdDigest {
     }
 }
 
+/// Reads a stored role-descriptor blob back, as `ApiKeyService.parseRoleDescriptorsBytes` does: with
+/// the same reader and nesting limit as request bodies (so whatever a request stored can be read), and
+/// failing closed. ES wraps the parser's `IOException` in an `UncheckedIOException`, which reaches the
+/// client as a 500 `unchecked_i_o_exception` caused by the x-content exception.
+pub fn parse_role_descriptors_blob(blob: &str) -> Result<Map<String, Value>, EsError> {
+    match crate::rest::body::parse_json_object_value(blob.as_bytes(), "role_descriptors") {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(unchecked_io_error(
+            crate::rest::body::x_content_parse_error(
+                None,
+                "[role_descriptors] Expected START_OBJECT",
+            ),
+        )),
+        Err(e) => Err(unchecked_io_error(e)),
+    }
+}
+
+/// `new UncheckedIOException(e)`: its message is the cause's `toString()`.
+fn unchecked_io_error(cause: EsError) -> EsError {
+    let class = match cause.kind.as_str() {
+        "x_content_e_o_f_exception" => "org.elasticsearch.xcontent.XContentEOFException",
+        _ => "org.elasticsearch.xcontent.XContentParseException",
+    };
+    let mut e = EsError::new(
+        "unchecked_i_o_exception",
+        format!("{class}: {}", cause.reason),
+        500,
+    )
+    .with_cause(cause);
+    e.is_elasticsearch_exception = false;
+    e
+}
+
+/// The nesting depth of a JSON value (a scalar is 0, `{}` and `[]` are 1), without recursion.
+pub fn nesting_depth(v: &Value) -> usize {
+    let mut max = 0;
+    let mut stack = vec![(v, 0usize)];
+    while let Some((v, d)) = stack.pop() {
+        match v {
+            Value::Object(m) => {
+                max = max.max(d + 1);
+                stack.extend(m.values().map(|c| (c, d + 1)));
+            }
+            Value::Array(a) => {
+                max = max.max(d + 1);
+                stack.extend(a.iter().map(|c| (c, d + 1)));
+            }
+            _ => {}
+        }
+    }
+    max
+}
+
+/// The blob of a role-descriptor map to store in a key document. ES writes the document with
+/// Jackson's `StreamWriteConstraints` (nesting limit 1000, the document's own object included), so a
+/// blob nested deeper than 999 cannot be written: the write fails with a 500
+/// `stream_constraints_exception` and nothing is stored. Every blob written can therefore be read back
+/// by [`parse_role_descriptors_blob`].
+pub fn role_descriptors_blob(map: Map<String, Value>) -> Result<Arc<str>, EsError> {
+    let v = Value::Object(map);
+    let depth = nesting_depth(&v) + 1;
+    let max = crate::rest::body::MAX_NESTING_DEPTH;
+    if depth > max {
+        let mut e = EsError::new(
+            "stream_constraints_exception",
+            format!(
+                "Document nesting depth ({}) exceeds the maximum allowed ({max}, from `StreamWriteConstraints.getMaxNestingDepth()`)",
+                max + 1
+            ),
+            500,
+        );
+        e.is_elasticsearch_exception = false;
+        return Err(e);
+    }
+    Ok(Arc::from(v.to_string()))
+}
+
 /// SHA-256 hex of role-descriptor bytes, as Elasticsearch writes the role-descriptor cache's keys.
 pub fn role_descriptors_hash(bytes: &str) -> String {
     RdDigest::of(bytes).hex()
@@ -203,14 +281,15 @@ impl ApiKeyDoc {
         }
     }
 
-    /// The role descriptors parsed back to JSON (an object of name → descriptor).
-    pub fn role_descriptors_json(&self) -> Value {
-        serde_json::from_str(&self.role_descriptors).unwrap_or_else(|_| Value::Object(Map::new()))
+    /// The role descriptors parsed back to JSON (an object of name → descriptor); a blob that does
+    /// not parse is an error, never an empty set (which would mean "inherit the owner").
+    pub fn role_descriptors_json(&self) -> Result<Map<String, Value>, EsError> {
+        parse_role_descriptors_blob(&self.role_descriptors)
     }
 
-    pub fn limited_by_json(&self) -> Value {
-        serde_json::from_str(&self.limited_by_role_descriptors)
-            .unwrap_or_else(|_| Value::Object(Map::new()))
+    /// [`ApiKeyDoc::role_descriptors_json`] for the limited-by blob.
+    pub fn limited_by_json(&self) -> Result<Map<String, Value>, EsError> {
+        parse_role_descriptors_blob(&self.limited_by_role_descriptors)
     }
 
     pub fn is_invalidated(&self) -> bool {

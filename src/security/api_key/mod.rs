@@ -6,8 +6,8 @@ mod eviction_monitor;
 mod service;
 
 pub use doc::{
-    role_descriptors_hash, ApiKeyDoc, ApiKeyDocFields, ApiKeyType, CachedApiKeyDoc, Creator,
-    RdDigest,
+    nesting_depth, parse_role_descriptors_blob, role_descriptors_blob, role_descriptors_hash,
+    ApiKeyDoc, ApiKeyDocFields, ApiKeyType, CachedApiKeyDoc, Creator, RdDigest,
 };
 pub use service::{
     ApiKeyAuthentication, ApiKeyCredentials, ApiKeyDocCache, ApiKeyService, AuthEntry, AuthOutcome,

@@ -259,8 +259,8 @@ impl ApiKeyDocCache {
         }
         let cached = doc.to_cached();
         let (rd_hash, lb_hash) = (
-            cached.role_descriptors_hash.clone(),
-            cached.limited_by_role_descriptors_hash.clone(),
+            cached.role_descriptors_hash,
+            cached.limited_by_role_descriptors_hash,
         );
         self.docs.put(id.to_string(), cached, ctx.now);
         ctx.record(EventKind::CachePut, CacheId::ApiKeyDoc, id, "");
@@ -815,8 +815,11 @@ impl ApiKeyService {
         let Some(p) = self.pending.shift_remove(&serial) else {
             return Vec::new();
         };
+        // A document without `api_key_hash` never verifies (ES's doc parser requires the field);
+        // an empty stand-in would match an empty secret through the no-op hasher.
         let stored_hash = p.first.doc.hash.clone().unwrap_or_default();
-        let verified = verify_hash(p.first.credentials.secret.expose(), &stored_hash);
+        let verified = p.first.doc.hash.is_some()
+            && verify_hash(p.first.credentials.secret.expose(), &stored_hash);
         self.verifications += 1;
         ctx.record(
             EventKind::HashVerification,
