@@ -33,7 +33,7 @@ fn with<R: Send>(
 
 /// A refusal decided under the lock, raised once re-attached.
 enum Refusal {
-    Es(EsError),
+    Es(Box<EsError>),
     UnknownNode(String),
     NodeUnavailable(String),
     NoRunningNode,
@@ -43,7 +43,7 @@ enum Refusal {
 impl Refusal {
     fn into_py_err(self, py: Python<'_>) -> PyErr {
         match self {
-            Refusal::Es(e) => es_err(py, e),
+            Refusal::Es(e) => es_err(py, *e),
             Refusal::UnknownNode(name) => unknown_node(py, &name),
             Refusal::NodeUnavailable(name) => {
                 errors::node_unavailable(py, format!("node [{name}] is stopped"))
@@ -58,7 +58,7 @@ impl Refusal {
 
 impl From<EsError> for Refusal {
     fn from(e: EsError) -> Self {
-        Refusal::Es(e)
+        Refusal::Es(Box::new(e))
     }
 }
 
@@ -120,6 +120,9 @@ fn setting_value(v: &Bound<'_, PyAny>, name: &str) -> PyResult<String> {
         ),
     ))
 }
+
+/// `(status, [(header, value)], body)`, as `_perform_raw` returns it.
+type RawResponse<'py> = (u16, Vec<(String, String)>, Bound<'py, PyBytes>);
 
 #[pyclass(subclass, frozen, module = "escache._core", name = "Cluster")]
 pub struct PyCluster {
@@ -213,7 +216,7 @@ impl PyCluster {
         headers: &Bound<'py, PyAny>,
         body: Option<&Bound<'py, PyAny>>,
         node: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<(u16, Vec<(String, String)>, Bound<'py, PyBytes>)> {
+    ) -> PyResult<RawResponse<'py>> {
         let method = convert::text(method, "method")?;
         let target = convert::text(target, "path")?;
         let node = convert::opt_text(node, "node")?;
