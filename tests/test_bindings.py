@@ -94,7 +94,7 @@ def test_issue8_d07_ctrl_c_stops_a_long_run_quickly_and_the_run_resumes_where_it
         sim.run("10h")  # hours of work
     latency = time.monotonic() - sent[0]
     # Signals are checked every 50 ms of wall time; allow a slow, busy machine.
-    assert latency < 1.0, f"KeyboardInterrupt came {latency:.2f}s after SIGINT"
+    assert latency < 1.5, f"KeyboardInterrupt came {latency:.2f}s after SIGINT"
     stopped_at = c.now
     assert 0 < stopped_at < 36_000
     report = sim.report()
