@@ -23,9 +23,11 @@ from escache._cluster import CacheView, Cluster, EventTrace, Node, Response, Sec
 from escache._types import RemovalReason
 from escache.simulation import Simulation, load_scenario
 from escache.errors import (
+    BrokenStateError,
     EscacheError,
     ExecutionError,
     IllegalArgumentError,
+    IllegalArgumentTypeError,
     KeyTypeError,
     MissingDependencyError,
     NodeUnavailableError,
@@ -51,6 +53,8 @@ __all__ = [
     "RemovalReason",
     "EscacheError",
     "IllegalArgumentError",
+    "IllegalArgumentTypeError",
+    "BrokenStateError",
     "KeyTypeError",
     "MissingDependencyError",
     "ExecutionError",

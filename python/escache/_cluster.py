@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from escache import _core
-from escache.errors import MissingDependencyError
+from escache.errors import IllegalArgumentError, IllegalArgumentTypeError, MissingDependencyError
 
 __all__ = ["Cluster", "Node", "Response", "EventTrace", "CacheView", "SecurityIndex"]
 
@@ -66,8 +66,16 @@ def _encode_body(body: Any) -> bytes | None:
     if isinstance(body, (bytes, bytearray, memoryview)):
         return bytes(body)
     if isinstance(body, str):
-        return body.encode("utf-8")
-    return json.dumps(body).encode("utf-8")
+        try:
+            return body.encode("utf-8")
+        except UnicodeEncodeError:
+            raise IllegalArgumentError(
+                "[body] is not valid text: it holds a lone surrogate, which UTF-8 cannot encode"
+            ) from None
+    try:
+        return json.dumps(body).encode("utf-8")
+    except (TypeError, ValueError) as e:  # not JSON-serialisable, or a circular reference
+        raise IllegalArgumentTypeError(f"[body] cannot be sent as JSON: {e}") from None
 
 
 def _auth_header(api_key: Any, bearer_auth: str | None, basic_auth: tuple[str, str] | None) -> str | None:
@@ -359,7 +367,7 @@ class Cluster(_core.Cluster):
         or list (sent as JSON), ``str`` or ``bytes``."""
         hdrs = dict(headers or {})
         data = _encode_body(body)
-        if data is not None and not any(k.lower() == "content-type" for k in hdrs):
+        if data is not None and not any(isinstance(k, str) and k.lower() == "content-type" for k in hdrs):
             hdrs["Content-Type"] = "application/json"
         status, fields, raw = self._perform_raw(method, path, list(hdrs.items()), data, node)
         parsed = json.loads(raw) if raw else None

@@ -14,6 +14,7 @@ from __future__ import annotations
 __all__ = [
     "EscacheError",
     "IllegalArgumentError",
+    "IllegalArgumentTypeError",
     "KeyTypeError",
     "ExecutionError",
     "ReentrantCallError",
@@ -21,6 +22,7 @@ __all__ = [
     "NodeUnavailableError",
     "ServiceTokensToolError",
     "MissingDependencyError",
+    "BrokenStateError",
 ]
 
 
@@ -38,6 +40,11 @@ class IllegalArgumentError(EscacheError, ValueError):
     """Elasticsearch's ``IllegalArgumentException``: a bad setting, duration, weight or parameter."""
 
     es_type = "illegal_argument_exception"
+
+
+class IllegalArgumentTypeError(IllegalArgumentError, TypeError):
+    """An argument of the wrong type (an ``int`` where a ``str`` is expected, for example): Elasticsearch's
+    ``IllegalArgumentException``, and a ``TypeError`` as Python expects. The message names the argument."""
 
 
 class KeyTypeError(EscacheError, TypeError):
@@ -98,3 +105,13 @@ class MissingDependencyError(EscacheError, ImportError):
     ``EventTrace.to_arrow()``); the message names the package to install."""
 
     es_type = "exception"
+
+
+class BrokenStateError(EscacheError, RuntimeError):
+    """The object can no longer be trusted: an internal error (a Rust panic) interrupted an operation
+    half-way, so its state may be inconsistent. Every later call on the object (and on the objects
+    sharing its state: a cluster's nodes, caches and simulations) raises this error; build a new one.
+
+    An internal error is a bug in escache: please report it with the call that caused it."""
+
+    es_type = "illegal_state_exception"

@@ -24,10 +24,8 @@ The same scenario and seed give the same report and the same event trace, byte f
 
 from __future__ import annotations
 
-import bisect
 import datetime
 import importlib.resources
-import itertools
 import json
 import math
 import textwrap
@@ -53,22 +51,11 @@ NANOS = 1_000_000_000
 
 
 def _nanos(value: Any, what: str) -> int:
-    if isinstance(value, datetime.timedelta):
-        value = value.total_seconds()
-    if isinstance(value, bool):
-        raise IllegalArgumentError(f"[{what}] must be a duration such as \"5m\" or a number of seconds")
-    if isinstance(value, (int, float)):
-        if not math.isfinite(value):
-            raise IllegalArgumentError(f"[{what}] must be a finite duration, got [{value}]")
-        if value < 0:
-            raise IllegalArgumentError(f"[{what}] must not be negative")
-        return int(round(value * NANOS))
-    if isinstance(value, str):
-        n = _core.parse_time_value(value, what)
-        if n < 0:
-            raise IllegalArgumentError(f"[{what}] must not be negative")
-        return n
-    raise IllegalArgumentError(f"[{what}] must be a duration such as \"5m\" or a number of seconds")
+    """A duration argument in nanoseconds: a time value (``"5m"``), a number of seconds or a
+    ``timedelta``, at most about 292 years (Java's ``Long.MAX_VALUE`` nanoseconds)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+        raise IllegalArgumentError(f"[{what}] must not be negative")
+    return _core._duration_nanos(value, what)
 
 
 def _json_value(value: Any) -> Any:
@@ -105,9 +92,7 @@ class Simulation:
                 raise IllegalArgumentError("[cost_model] must be a table of durations")
             self._sim._set_cost_model(_describe(cost_model))
         self._workloads: list[str] = []
-        self._callables: list[tuple[int, int, Callable[[Cluster], Any], int | None]] = []
-        self._seq = itertools.count()
-        self._start = cluster.now_nanos
+        self._start = self._sim._start_nanos
 
     # ---- building ---------------------------------------------------------------------------
 
@@ -135,8 +120,12 @@ class Simulation:
 
     def schedule(self, at: Any, action: str | Callable[[Cluster], Any], *, every: Any = None, **fields: Any) -> None:
         """Schedules an action at virtual time ``at`` (counted from when the simulation was built),
-        and then every ``every`` if given. ``action`` is a Python callable (called with the cluster)
-        or one of these names:
+        and then every ``every`` if given. ``action`` is a Python callable or one of the names below.
+        A callable is called with the cluster, in schedule order with the other actions due at the
+        same time; it may use the cluster (and the simulation). If it raises an ``Exception``, the
+        failure is recorded under the report's ``action_errors`` and the run goes on.
+
+        Names:
 
         - **REST:** ``rest``, with ``method``, ``path``, ``body``, ``node`` and ``authorization``.
           The default ``authorization`` is ``elastic``.
@@ -151,31 +140,26 @@ class Simulation:
           ``value``).
         - **Service token files:** ``set_service_tokens_file``, with ``nodes`` and ``content``.
         """
-        at_n = self._start + _nanos(at, "at")
+        at_n = _nanos(at, "at")
         every_n = None if every is None else _nanos(every, "every")
         if every_n == 0:
             raise IllegalArgumentError("[every] must be positive")
         if callable(action):
-            entry = (at_n, next(self._seq), action, every_n)
-            bisect.insort(self._callables, entry, key=lambda e: (e[0], e[1]))
+            self._sim._schedule_callable(at_n, action, every_n)
             return
         description = {"action": action, **fields}
         if action == "rest" and "authorization" not in fields:
             description["authorization"] = self.cluster.basic_auth_header()
-        self._sim._schedule(at_n / NANOS, _describe(description), None if every_n is None else every_n / NANOS)
+        self._sim._schedule(at_n, _describe(description), every_n)
 
     # ---- running ------------------------------------------------------------------------------
 
     def run_until(self, until: Any) -> dict[str, Any]:
-        """Runs to virtual time ``until`` (counted from when the simulation was built); returns the report."""
-        target = self._start + _nanos(until, "until")
-        while self._callables and self._callables[0][0] <= target:
-            at, _, fn, every = self._callables.pop(0)
-            self._sim._run_until(at)
-            fn(self.cluster)
-            if every is not None:
-                bisect.insort(self._callables, (at + every, next(self._seq), fn, every), key=lambda e: (e[0], e[1]))
-        self._sim._run_until(target)
+        """Runs to virtual time ``until`` (counted from when the simulation was built); returns the report.
+
+        Ctrl-C (``KeyboardInterrupt``) stops the run within about 50 ms of wall time, between two
+        events: a later ``run_until`` goes on from there, as if the run had not been cut."""
+        self._sim._run_until(_nanos(until, "until"))
         return self.report()
 
     def run(self, duration: Any, *, progress: Callable[[float], None] | None = None, steps: int = 100) -> dict[str, Any]:

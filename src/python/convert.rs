@@ -4,7 +4,7 @@ use super::errors;
 use crate::cache::{Key, KeyRef};
 use crate::time::{self, Nanos, TimeValue};
 use pyo3::prelude::*;
-use pyo3::types::{PyDelta, PyDeltaAccess, PyFloat, PyInt, PyString};
+use pyo3::types::{PyBool, PyDelta, PyDeltaAccess, PyFloat, PyInt, PyString};
 
 /// A key borrowed from a Python object: a `str` is not copied until it is inserted.
 pub enum KeyArg<'a, 'py> {
@@ -25,11 +25,7 @@ impl<'a, 'py> KeyArg<'a, 'py> {
                 )
             });
         }
-        let type_name = obj
-            .get_type()
-            .name()
-            .map(|n| n.to_string())
-            .unwrap_or_else(|_| "?".to_string());
+        let type_name = type_name(obj);
         Err(errors::key_type(
             obj.py(),
             format!("cache keys are str or int, not [{type_name}]"),
@@ -65,51 +61,129 @@ pub fn key_to_py(py: Python<'_>, key: &Key) -> Py<PyAny> {
     }
 }
 
+/// The longest duration escache accepts: Java's `Long.MAX_VALUE` nanoseconds (about 292 years), the
+/// most an Elasticsearch `TimeValue` holds in nanoseconds (`TimeValue.nanos()` saturates there).
+pub const MAX_DURATION_NANOS: Nanos = i64::MAX as u64;
+
+fn too_long(py: Python<'_>, what: &str, got: impl std::fmt::Display) -> PyErr {
+    errors::illegal_argument(
+        py,
+        format!(
+            "[{what}] must be at most {} seconds (about 292 years), got [{got}]",
+            MAX_DURATION_NANOS / time::NANOS_PER_SECOND
+        ),
+    )
+}
+
 /// A duration from Python: an Elasticsearch time value string (`"24h"`, `"100ms"`), a number of
-/// seconds, or a `datetime.timedelta`. Returns nanoseconds; `None` passes through.
+/// seconds, or a `datetime.timedelta`, at most [`MAX_DURATION_NANOS`]. Returns nanoseconds. Every
+/// refusal is an `IllegalArgumentError` naming `what`.
 pub fn duration_nanos(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Nanos> {
     let py = obj.py();
-    if let Ok(s) = obj.cast::<PyString>() {
-        let s = s.to_str()?;
+    if obj.cast::<PyString>().is_ok() {
+        let s = text(obj, what)?;
+        // A time value's nanoseconds saturate at Long.MAX_VALUE, as in Elasticsearch.
         return time::parse_duration(s, what).map_err(|e| errors::illegal_argument_from(py, e));
     }
     if let Ok(d) = obj.cast::<PyDelta>() {
         let secs = d.get_days() as i128 * 86_400 + d.get_seconds() as i128;
         let nanos = secs * 1_000_000_000 + d.get_microseconds() as i128 * 1_000;
-        return u64::try_from(nanos).map_err(|_| {
+        let nanos = u64::try_from(nanos).map_err(|_| {
             errors::illegal_argument(py, format!("[{what}] must be a non-negative duration"))
-        });
+        })?;
+        return (nanos <= MAX_DURATION_NANOS)
+            .then_some(nanos)
+            .ok_or_else(|| too_long(py, what, format!("{} days", d.get_days())));
+    }
+    if obj.is_instance_of::<PyBool>() {
+        // `True` is an int to Python, but never a duration.
+        return Err(errors::illegal_argument_type(
+            py,
+            format!(
+                "[{what}] must be a time value such as \"5m\" or a number of seconds, not a bool"
+            ),
+        ));
     }
     if obj.is_instance_of::<PyInt>() {
-        let secs: i64 = obj
-            .extract()
-            .map_err(|_| errors::illegal_argument(py, format!("[{what}] is out of range")))?;
-        let nanos = u64::try_from(secs)
-            .ok()
-            .and_then(|s| s.checked_mul(time::NANOS_PER_SECOND))
-            .ok_or_else(|| {
-                errors::illegal_argument(
-                    py,
-                    format!("[{what}] must be a non-negative duration, got [{secs}]"),
-                )
-            })?;
-        return Ok(nanos);
+        let Ok(secs) = obj.extract::<i128>() else {
+            return Err(too_long(py, what, "a very large int"));
+        };
+        if secs < 0 {
+            return Err(errors::illegal_argument(
+                py,
+                format!("[{what}] must be a non-negative duration, got [{secs}]"),
+            ));
+        }
+        return secs
+            .checked_mul(time::NANOS_PER_SECOND as i128)
+            .and_then(|n| u64::try_from(n).ok())
+            .filter(|n| *n <= MAX_DURATION_NANOS)
+            .ok_or_else(|| too_long(py, what, secs));
     }
     if obj.is_instance_of::<PyFloat>() {
         let secs: f64 = obj.extract()?;
-        return time::seconds_to_nanos(secs).map_err(|e| errors::illegal_argument_from(py, e));
+        if !secs.is_finite() || secs < 0.0 {
+            return Err(errors::illegal_argument(
+                py,
+                format!(
+                    "[{what}] must be a finite, non-negative number of seconds, got [{secs:?}]"
+                ),
+            ));
+        }
+        let nanos = (secs * time::NANOS_PER_SECOND as f64).round();
+        // `as` saturates; the comparison is in f64, where MAX_DURATION_NANOS rounds up to 2^63.
+        if nanos >= MAX_DURATION_NANOS as f64 {
+            return Err(too_long(py, what, format!("{secs:?}")));
+        }
+        return Ok(nanos as u64);
     }
-    Err(errors::illegal_argument(
+    Err(errors::illegal_argument_type(
         py,
         format!("[{what}] must be a time value such as \"5m\", a number of seconds or a timedelta"),
     ))
 }
 
+/// A `str` argument as UTF-8 text. Anything else is an `IllegalArgumentTypeError` (a `TypeError`),
+/// and a `str` that cannot be encoded as UTF-8 (a lone surrogate) an `IllegalArgumentError` (a
+/// `ValueError`); both name the argument, never its value (it may be a credential).
+pub fn text<'a>(obj: &'a Bound<'_, PyAny>, what: &str) -> PyResult<&'a str> {
+    let py = obj.py();
+    let Ok(s) = obj.cast::<PyString>() else {
+        return Err(errors::illegal_argument_type(
+            py,
+            format!("[{what}] must be a str, not [{}]", type_name(obj)),
+        ));
+    };
+    s.to_str().map_err(|_| {
+        errors::illegal_argument(
+            py,
+            format!(
+                "[{what}] is not valid text: it holds a lone surrogate, which UTF-8 cannot encode"
+            ),
+        )
+    })
+}
+
+/// [`text`] for an optional argument (`None` passes through).
+pub fn opt_text<'a>(obj: Option<&'a Bound<'_, PyAny>>, what: &str) -> PyResult<Option<&'a str>> {
+    obj.filter(|o| !o.is_none())
+        .map(|o| text(o, what))
+        .transpose()
+}
+
+/// The name of an object's type, for messages.
+pub fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".to_string())
+}
+
 /// A setting-style time value (may be zero or `-1`), as Elasticsearch parses it; numbers are seconds.
 pub fn time_value(obj: &Bound<'_, PyAny>, setting: &str) -> PyResult<TimeValue> {
     let py = obj.py();
-    if let Ok(s) = obj.cast::<PyString>() {
-        return TimeValue::parse(s.to_str()?, setting)
+    if obj.cast::<PyString>().is_ok() {
+        return TimeValue::parse(text(obj, setting)?, setting)
             .map_err(|e| errors::illegal_argument_from(py, e));
     }
     if obj.is_instance_of::<PyInt>() {

@@ -95,9 +95,17 @@ fn parse_time_value(py: Python<'_>, value: &str, setting_name: &str) -> PyResult
         .map_err(|e| errors::illegal_argument_from(py, e))
 }
 
+/// A duration argument in nanoseconds: a time value, a number of seconds or a timedelta, at most
+/// about 292 years; `IllegalArgumentError` naming `what` otherwise (`convert::duration_nanos`).
+#[pyfunction]
+fn _duration_nanos(value: &Bound<'_, PyAny>, what: &str) -> PyResult<u64> {
+    convert::duration_nanos(value, what)
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_zipf_trace_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(replay_api_key_auth_cache, m)?)?;
     m.add_function(wrap_pyfunction!(parse_time_value, m)?)?;
+    m.add_function(wrap_pyfunction!(_duration_nanos, m)?)?;
     Ok(())
 }

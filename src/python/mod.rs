@@ -1,11 +1,37 @@
 //! pyo3 glue: converts Python arguments to core types, calls the core, converts back. No model logic
 //! lives here.
+//!
+//! # Locking (one design for the whole binding)
+//!
+//! The core's state sits behind `std::sync::Mutex`es: a cluster's (shared by its `Node`,
+//! `CacheView` and `SecurityIndex` views and its simulations), a simulation's, a `Cache`'s. Two
+//! rules keep them from deadlocking with the interpreter (the GIL, or the garbage collector's
+//! stop-the-world) and with each other:
+//!
+//! 1. **Core locks are taken only while detached, and the interpreter is never waited for while one
+//!    is held.** A method converts its arguments to plain Rust data, then runs
+//!    `py.detach(|| { lock; core work; plain Rust result })`, and converts to Python objects only
+//!    after re-attaching, the lock released ([`locks`]). So a thread holding a core lock never needs
+//!    the GIL, and a thread holding the GIL never blocks on a core lock. (`MutexExt::lock_py_attached`
+//!    would re-attach while holding the lock, waiting for the GIL under it; hence not used.)
+//! 2. **One lock order: cluster before simulation**, never the reverse; a call needing only the
+//!    simulation takes only its lock.
+//!
+//! Python code never runs under a core lock: a Python callable scheduled as a simulation action is
+//! run by the glue's loop, between slices of the core's run, with every lock released
+//! (`simulation.rs`); the same loop checks for signals (Ctrl-C) at least every
+//! [`simulation::SIGNAL_CHECK_INTERVAL`] of wall time.
+//!
+//! A Rust panic under a core lock poisons it: the object's state may be half-updated, so that call
+//! and every later one on the object (and on everything sharing its lock) raise
+//! `escache.BrokenStateError`; nothing goes on using the state.
 
 mod cache;
 mod cluster;
 mod convert;
 mod errors;
 mod functions;
+mod locks;
 mod simulation;
 
 use pyo3::prelude::*;

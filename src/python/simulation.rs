@@ -1,22 +1,107 @@
 //! `escache._core._Simulation`: the simulator over a cluster. Descriptions arrive as JSON text and are
 //! parsed by `crate::sim::spec`; reports leave as JSON text. The Python `escache.Simulation` adds
-//! Python callables, scenario files and pretty printing.
+//! scenario files and pretty printing.
+//!
+//! The run loop lives here because of the locking rules (module documentation of `python`): the core
+//! runs in slices with the locks taken while detached; between slices, with every lock released, the
+//! loop runs the Python callables scheduled as actions and checks for signals.
 
-use super::cluster::{PyCluster, Shared};
+use super::cluster::{PyCluster, Shared, CLUSTER};
 use super::convert;
 use super::errors;
-use crate::sim::{report, spec, Simulation};
+use super::locks::{self, Broken};
+use crate::sim::{report, spec, Simulation, Stop};
+use crate::time::Nanos;
+use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
+use pyo3::sync::critical_section::with_critical_section;
+use pyo3::types::PyList;
+use pyo3::{PyTraverseError, PyVisit};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+const SIMULATION: &str = "simulation";
+
+/// The longest a run goes, in wall time, without checking for signals (Ctrl-C) with no lock held.
+pub(crate) const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(50);
+
+/// Events run per hold of the locks: other threads get them between such slices.
+const SLICE_EVENTS: usize = 256;
 
 #[pyclass(frozen, module = "escache._core", name = "_Simulation")]
 pub struct PySimulation {
     cluster: Shared,
+    /// The Python cluster: the argument of callable actions.
+    cluster_obj: Py<PyAny>,
     sim: Mutex<Simulation>,
+    /// The cluster's clock when the simulation was built: times given to it count from here.
+    start: Nanos,
+    /// The Python callables scheduled as actions; the index is their key in the core.
+    callables: Py<PyList>,
 }
 
 fn json_arg(py: Python<'_>, text: &str, what: &str) -> PyResult<serde_json::Value> {
     serde_json::from_str(text).map_err(|e| errors::illegal_argument(py, format!("{what}: {e}")))
+}
+
+impl PySimulation {
+    /// Runs `f` on the locked cluster and simulation (in that order), detached.
+    fn with_both<R: Send>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(&mut crate::cluster::Cluster, &mut Simulation) -> R + Send,
+    ) -> PyResult<R> {
+        locks::with2(py, (CLUSTER, &self.cluster), (SIMULATION, &self.sim), f)
+    }
+
+    /// Runs `f` on the locked simulation alone, detached.
+    fn with_sim<R: Send>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(&mut Simulation) -> R + Send,
+    ) -> PyResult<R> {
+        locks::with(py, SIMULATION, &self.sim, f)
+    }
+
+    /// A time `offset` nanoseconds after the simulation's start.
+    fn time(&self, py: Python<'_>, offset: Nanos, what: &str) -> PyResult<Nanos> {
+        self.start
+            .checked_add(offset)
+            .filter(|t| *t < Nanos::MAX)
+            .ok_or_else(|| {
+                errors::illegal_argument(
+                    py,
+                    format!("[{what}] is past the end of the virtual clock (2^64 nanoseconds)"),
+                )
+            })
+    }
+
+    /// Runs callable action `key` with every lock released. An exception is recorded as the action's
+    /// failure and the run goes on; `KeyboardInterrupt` and `SystemExit` stop the run.
+    fn run_callable(&self, py: Python<'_>, key: usize, at: Nanos) -> PyResult<()> {
+        let f = self.callables.bind(py).get_item(key)?;
+        let Err(e) = f.call1((self.cluster_obj.bind(py),)) else {
+            return Ok(());
+        };
+        if !e.is_instance_of::<PyException>(py) {
+            return Err(e);
+        }
+        let message = e
+            .value(py)
+            .str()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| "<unprintable>".into());
+        let error = format!("{}: {message}", convert::type_name(e.value(py)));
+        let action = format!("callable {}", callable_name(&f));
+        self.with_sim(py, |s| s.external_failed(at, action, error))
+    }
+}
+
+/// A callable's name for reports: its qualified name, or its type's.
+fn callable_name(f: &Bound<'_, PyAny>) -> String {
+    f.getattr("__qualname__")
+        .and_then(|q| q.extract::<String>())
+        .unwrap_or_else(|_| convert::type_name(f))
 }
 
 #[pymethods]
@@ -25,109 +110,166 @@ impl PySimulation {
     #[pyo3(signature = (cluster, seed=0))]
     fn new(py: Python<'_>, cluster: &Bound<'_, PyCluster>, seed: u64) -> PyResult<Self> {
         let shared = cluster.get().shared();
-        let sim = {
-            let c = super::cluster::lock(py, &shared);
-            Simulation::new(&c, seed)
-        };
+        let (sim, start) = locks::with(py, CLUSTER, &shared, |c| {
+            (Simulation::new(c, seed), c.now())
+        })?;
         Ok(PySimulation {
             cluster: shared,
+            cluster_obj: cluster.clone().into_any().unbind(),
             sim: Mutex::new(sim),
+            start,
+            callables: PyList::empty(py).unbind(),
         })
+    }
+
+    /// The cluster's clock (virtual nanoseconds) when the simulation was built.
+    #[getter]
+    fn _start_nanos(&self) -> Nanos {
+        self.start
     }
 
     /// Adds a workload described as JSON; returns its index.
     fn _add_workload(&self, py: Python<'_>, description: &str) -> PyResult<usize> {
         let v = json_arg(py, description, "workload")?;
-        let c = super::cluster::lock(py, &self.cluster);
-        let w = spec::workload(&c, &v).map_err(|e| errors::illegal_argument(py, e.reason))?;
-        let mut sim = self.sim.lock().unwrap_or_else(|p| p.into_inner());
-        sim.add_workload(&c, w)
-            .map_err(|e| errors::illegal_argument(py, e.reason))
+        self.with_both(py, |c, sim| {
+            let w = spec::workload(c, &v).map_err(|e| e.reason)?;
+            sim.add_workload(c, w).map_err(|e| e.reason)
+        })?
+        .map_err(|reason| errors::illegal_argument(py, reason))
     }
 
-    /// Schedules an action described as JSON at `at` (and every `every`).
+    /// Schedules an action described as JSON at `at` nanoseconds after the start (and every `every`).
     #[pyo3(signature = (at, description, every=None))]
     fn _schedule(
         &self,
         py: Python<'_>,
-        at: &Bound<'_, PyAny>,
+        at: Nanos,
         description: &str,
-        every: Option<&Bound<'_, PyAny>>,
+        every: Option<Nanos>,
     ) -> PyResult<()> {
-        let at = convert::duration_nanos(at, "at")?;
-        let every = every
-            .filter(|e| !e.is_none())
-            .map(|e| convert::duration_nanos(e, "every"))
-            .transpose()?;
+        let at = self.time(py, at, "at")?;
         let v = json_arg(py, description, "action")?;
-        let c = super::cluster::lock(py, &self.cluster);
-        let mut sim = self.sim.lock().unwrap_or_else(|p| p.into_inner());
-        let names = sim.workload_names();
-        let action =
-            spec::action(&c, &names, &v).map_err(|e| errors::illegal_argument(py, e.reason))?;
-        sim.schedule(at, every, action)
-            .map_err(|e| errors::illegal_argument(py, e.reason))
+        self.with_both(py, |c, sim| {
+            let names = sim.workload_names();
+            let action = spec::action(c, &names, &v).map_err(|e| e.reason)?;
+            sim.schedule(at, every, action).map_err(|e| e.reason)
+        })?
+        .map_err(|reason| errors::illegal_argument(py, reason))
+    }
+
+    /// Schedules a Python callable, called with the cluster, at `at` nanoseconds after the start (and
+    /// every `every`). It runs with no lock held, so it may use the cluster.
+    #[pyo3(signature = (at, action, every=None))]
+    fn _schedule_callable(
+        &self,
+        py: Python<'_>,
+        at: Nanos,
+        action: &Bound<'_, PyAny>,
+        every: Option<Nanos>,
+    ) -> PyResult<()> {
+        let at = self.time(py, at, "at")?;
+        if !action.is_callable() {
+            return Err(errors::illegal_argument_type(
+                py,
+                format!(
+                    "[action] must be callable, not [{}]",
+                    convert::type_name(action)
+                ),
+            ));
+        }
+        if every == Some(0) {
+            return Err(errors::illegal_argument(py, "[every] must be positive"));
+        }
+        let list = self.callables.bind(py);
+        // The key is the callable's index: taken and filled in one step, whatever other threads do.
+        let key = with_critical_section(list, || {
+            let key = list.len();
+            list.append(action).map(|_| key)
+        })?;
+        self.with_sim(py, |sim| {
+            sim.schedule_external(at, every, key).map_err(|e| e.reason)
+        })?
+        .map_err(|reason| errors::illegal_argument(py, reason))
     }
 
     fn _set_cost_model(&self, py: Python<'_>, description: &str) -> PyResult<()> {
         let v = json_arg(py, description, "cost model")?;
         let cost = spec::cost_model(&v).map_err(|e| errors::illegal_argument(py, e.reason))?;
-        self.sim.lock().unwrap_or_else(|p| p.into_inner()).cost = cost;
-        Ok(())
+        self.with_sim(py, |s| s.cost = cost)
     }
 
     #[setter]
-    fn set_sample_interval(&self, interval: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn set_sample_interval(&self, py: Python<'_>, interval: &Bound<'_, PyAny>) -> PyResult<()> {
         let n = convert::duration_nanos(interval, "sample_interval")?;
         if n == 0 {
             return Err(errors::illegal_argument(
-                interval.py(),
+                py,
                 "sample_interval must be positive",
             ));
         }
-        self.sim
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .sample_interval = n;
-        Ok(())
+        self.with_sim(py, |s| s.sample_interval = n)
     }
 
-    /// Runs every event up to virtual time `until_nanos` with the GIL released.
-    fn _run_until(&self, py: Python<'_>, until_nanos: u64) {
-        let cluster = self.cluster.clone();
-        let mut sim = self.sim.lock().unwrap_or_else(|p| p.into_inner());
-        let sim = &mut *sim;
-        py.detach(|| {
-            let mut c = cluster.lock().unwrap_or_else(|p| p.into_inner());
-            sim.run_until(&mut c, until_nanos);
-        });
+    /// Runs every event up to `until` nanoseconds after the start. The core runs with the locks
+    /// taken while detached, in slices; between slices, with no lock held, callable actions run and
+    /// signals are checked (at least every `SIGNAL_CHECK_INTERVAL`). A `KeyboardInterrupt` leaves
+    /// the simulation between two events: a later run goes on from there.
+    fn _run_until(&self, py: Python<'_>, until: Nanos) -> PyResult<()> {
+        let until = self.time(py, until, "until")?;
+        let (cluster, sim) = (&self.cluster, &self.sim);
+        loop {
+            let stop = py
+                .detach(|| {
+                    let started = Instant::now();
+                    loop {
+                        let stop =
+                            locks::locked2((CLUSTER, cluster), (SIMULATION, sim), |c, s| {
+                                s.run_slice(c, until, SLICE_EVENTS)
+                            })?;
+                        if stop != Stop::Budget || started.elapsed() >= SIGNAL_CHECK_INTERVAL {
+                            return Ok(stop);
+                        }
+                    }
+                })
+                .map_err(|b: Broken| b.into_py_err(py))?;
+            match stop {
+                Stop::Reached => return Ok(()),
+                Stop::Budget => {}
+                Stop::External { key, at } => self.run_callable(py, key, at)?,
+            }
+            py.check_signals()?;
+        }
     }
 
-    fn _report(&self, py: Python<'_>) -> String {
-        let c = super::cluster::lock(py, &self.cluster);
-        let sim = self.sim.lock().unwrap_or_else(|p| p.into_inner());
-        report::report(&sim, &c).to_string()
+    fn _report(&self, py: Python<'_>) -> PyResult<String> {
+        self.with_both(py, |c, s| report::report(s, c).to_string())
     }
 
-    fn _timeline(&self, py: Python<'_>) -> String {
-        let c = super::cluster::lock(py, &self.cluster);
-        let sim = self.sim.lock().unwrap_or_else(|p| p.into_inner());
-        report::timeline(&sim, &c).to_string()
+    fn _timeline(&self, py: Python<'_>) -> PyResult<String> {
+        self.with_both(py, |c, s| report::timeline(s, c).to_string())
     }
 
     /// Ids of a workload's credentials (API key ids or qualified token names).
-    fn _credential_ids(&self, workload: usize) -> Vec<String> {
-        self.sim
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .credential_ids(workload)
+    fn _credential_ids(&self, py: Python<'_>, workload: usize) -> PyResult<Vec<String>> {
+        self.with_sim(py, |s| s.credential_ids(workload))
     }
 
     #[getter]
-    fn in_flight(&self) -> usize {
-        self.sim
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .in_flight()
+    fn in_flight(&self, py: Python<'_>) -> PyResult<usize> {
+        self.with_sim(py, |s| s.in_flight())
+    }
+
+    /// A test hook, not API: panics inside the core with the cluster and the simulation locked, as a
+    /// bug in a run would.
+    fn _testing_panic(&self, py: Python<'_>) -> PyResult<()> {
+        self.with_both(py, |c, _| {
+            c.advance(1);
+            panic!("escache test hook: a panic with the simulation locked")
+        })
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.cluster_obj)?;
+        visit.call(&self.callables)
     }
 }

@@ -198,6 +198,7 @@ enum Ev {
     CreateCredential { workload: usize },
     CryptoDone { node: NodeIndex, ticket: u64 },
     Action { index: usize },
+    External { key: usize, every: Option<Nanos> },
     Sample,
 }
 
@@ -213,6 +214,20 @@ struct InFlight {
 struct Scheduled {
     action: Action,
     every: Option<Nanos>,
+}
+
+/// Where [`Simulation::run_slice`] stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// Every event up to the target ran; the clock stands at the target.
+    Reached,
+    /// The event budget ran out first. The state is consistent: calling again goes on exactly where
+    /// this call stopped, so a run cut into slices is the same run.
+    Budget,
+    /// The external action `key` is due and the clock stands at its time `at`: the caller runs it
+    /// (and reports a failure with [`Simulation::external_failed`]), then calls again. If it repeats,
+    /// its next occurrence is already queued.
+    External { key: usize, at: Nanos },
 }
 
 /// A simulation over a cluster. The cluster is passed to [`Simulation::run_until`], so that callers
@@ -402,6 +417,28 @@ impl Simulation {
         self.actions.push(Scheduled { action, every });
         self.push(at, Ev::Action { index });
         Ok(())
+    }
+
+    /// Schedules an action the caller runs itself, known by the caller's `key` (the Python glue's
+    /// callables, which must not run while the cluster is locked): [`Simulation::run_slice`] stops
+    /// before it.
+    pub fn schedule_external(
+        &mut self,
+        at: Nanos,
+        every: Option<Nanos>,
+        key: usize,
+    ) -> Result<(), EsError> {
+        if every == Some(0) {
+            return Err(sim_err("a repeating action needs a positive interval"));
+        }
+        self.push(at, Ev::External { key, every });
+        Ok(())
+    }
+
+    /// Records that an external action (described by `action`), run at `at`, failed: like any
+    /// action error, the run goes on.
+    pub fn external_failed(&mut self, at: Nanos, action: String, error: String) {
+        self.action_errors.push((at, action, error));
     }
 
     fn start(&mut self, cluster: &mut Cluster) {
@@ -1041,18 +1078,29 @@ impl Simulation {
     }
 
     /// Runs every event up to and including `until` (virtual nanoseconds); the clock then stands at
-    /// `until`.
+    /// `until`. External actions have no runner here and are skipped; see [`Simulation::run_slice`].
     pub fn run_until(&mut self, cluster: &mut Cluster, until: Nanos) {
+        while self.run_slice(cluster, until, usize::MAX) != Stop::Reached {}
+    }
+
+    /// Runs at most `budget` events up to and including `until`, stopping early before an external
+    /// action (see [`Stop`]). Only [`Stop::Reached`] moves the clock past the last event run.
+    pub fn run_slice(&mut self, cluster: &mut Cluster, until: Nanos, budget: usize) -> Stop {
         if !self.started {
             self.start(cluster);
         }
+        let mut ran = 0usize;
         while let Some(Reverse((at, _, _))) = self.queue.peek() {
             if *at > until {
                 break;
             }
+            if ran >= budget {
+                return Stop::Budget;
+            }
             let Some(Reverse((at, _, ev))) = self.queue.pop() else {
                 break;
             };
+            ran += 1;
             if at > cluster.now() {
                 cluster.advance(at - cluster.now());
             }
@@ -1070,15 +1118,23 @@ impl Simulation {
                         ));
                     }
                     if let Some(every) = self.actions[index].every {
-                        let next = cluster.now() + every;
+                        let next = cluster.now().saturating_add(every);
                         self.push(next, Ev::Action { index });
                     }
+                }
+                Ev::External { key, every } => {
+                    let now = cluster.now();
+                    if let Some(e) = every {
+                        self.push(now.saturating_add(e), Ev::External { key, every });
+                    }
+                    return Stop::External { key, at: now };
                 }
             }
         }
         if until > cluster.now() {
             cluster.advance(until - cluster.now());
         }
+        Stop::Reached
     }
 
     /// Requests started and not finished yet.
