@@ -2,9 +2,10 @@
 //! `escache serve` all call): routing, query and path decoding, authentication headers, body parsing
 //! and every handler, on a small in-memory cluster.
 //!
-//! Each input is a few requests (method, path, query, `Authorization`, headers, body) against a fresh
-//! two-node cluster where the `elastic` user has a known password and one API key and one service
-//! token have been created. Oracle, for every response:
+//! Each input is a few requests (method, path, query, `Authorization`, headers, body) structured with
+//! `arbitrary`, or one request written as text (`REQ ` first, see `RAW_PREFIX`: the hand-written
+//! seeds), against a fresh two-node cluster where the `elastic` user has a known password and one API
+//! key (and, when the input uses it, one service token) has been created. Oracle, for every response:
 //! - no panic (any panic aborts the fuzzer);
 //! - a status in 100..=599 other than 500; header names and values free of CR, LF and NUL; the
 //!   `X-Elastic-Product` header; a body that is empty (HEAD and OPTIONS answers) or JSON that parses;
@@ -114,8 +115,9 @@ enum AuthIn {
     ApiKey(String, String),
     ApiKeyRaw(String),
     Bearer(String),
-    /// The first `n` chars of a scheme (`Basic `, `ApiKey `, `Bearer `), then any text.
-    SchemePrefix(u8, u8, String),
+    /// The first `n` bytes of a scheme (`Basic `, `ApiKey `, `Bearer `), a multi-byte char or
+    /// spaces, then any text: the header shapes that probe char boundaries and scheme matching.
+    SchemePrefix(u8, u8, u8, String),
     Raw(String),
 }
 
@@ -290,10 +292,11 @@ impl World {
             AuthIn::ApiKey(id, s) => format!("ApiKey {}", STANDARD.encode(format!("{id}:{s}"))),
             AuthIn::ApiKeyRaw(v) => format!("ApiKey {v}"),
             AuthIn::Bearer(t) => format!("Bearer {t}"),
-            AuthIn::SchemePrefix(i, n, rest) => {
+            AuthIn::SchemePrefix(i, n, glue, rest) => {
                 let scheme = ["Basic ", "ApiKey ", "Bearer "][*i as usize % 3];
                 let n = *n as usize % (scheme.len() + 1);
-                format!("{}{rest}", &scheme[..n])
+                let glue = ["", "\u{e9}", "\u{20ac}", "\u{1f600}", " ", "  "][*glue as usize % 6];
+                format!("{}{glue}{rest}", &scheme[..n])
             }
             AuthIn::Raw(r) => r.clone(),
         })
@@ -348,6 +351,24 @@ impl World {
             ContentType::Raw(c) => headers.push(("Content-Type".into(), c.clone())),
             _ => {}
         }
+        let auth = self.authorization(&step.auth);
+        self.send(&method, &target, headers, auth, body, u16::from(step.node));
+        if let Some(s) = step.advance_seconds {
+            self.cluster
+                .advance(u64::from(s) * escache::time::NANOS_PER_SECOND);
+        }
+    }
+
+    /// Sends one request (`auth` is added as its `Authorization` header) and checks the answer.
+    fn send(
+        &mut self,
+        method: &str,
+        target: &str,
+        mut headers: Vec<(String, String)>,
+        auth: Option<String>,
+        body: Option<Vec<u8>>,
+        node: u16,
+    ) {
         // What the client sent outside its credentials: echoing it back is no leak.
         let mut sent = Vec::new();
         sent.extend_from_slice(method.as_bytes());
@@ -359,16 +380,51 @@ impl World {
             sent.push(b'\n');
         }
         sent.extend_from_slice(body.as_deref().unwrap_or_default());
-        if let Some(a) = self.authorization(&step.auth) {
+        if let Some(a) = auth {
             headers.push(("Authorization".into(), a));
         }
-        let node = u16::from(step.node);
-        let resp = handle(&mut self.cluster, node, &method, &target, headers, body);
-        self.check(&method, &resp, &sent);
-        if let Some(s) = step.advance_seconds {
-            self.cluster
-                .advance(u64::from(s) * escache::time::NANOS_PER_SECOND);
+        let resp = handle(&mut self.cluster, node, method, target, headers, body);
+        self.check(method, &resp, &sent);
+    }
+
+    /// A request written as text (see [`RAW_PREFIX`]); `$elastic`, `$apikey` and `$token` in the
+    /// `Authorization` value stand for the fixture's credentials.
+    fn send_text(&mut self, text: &[u8]) {
+        let (head, body) = match text.windows(2).position(|w| w == b"\n\n") {
+            Some(i) => (&text[..i], Some(text[i + 2..].to_vec())),
+            None => (text, None),
+        };
+        let head = String::from_utf8_lossy(head);
+        let mut lines = head.split('\n');
+        let first = lines.next().unwrap_or_default();
+        let (method, target) = first.split_once(' ').unwrap_or((first, "/"));
+        let mut headers = Vec::new();
+        let mut auth = None;
+        for line in lines {
+            let (k, v) = line.split_once(':').unwrap_or((line, ""));
+            let v = v.strip_prefix(' ').unwrap_or(v);
+            if k.eq_ignore_ascii_case("authorization") && auth.is_none() {
+                let v = v
+                    .replace(
+                        "$elastic",
+                        &self.authorization(&AuthIn::Elastic).unwrap_or_default(),
+                    )
+                    .replace(
+                        "$apikey",
+                        &self.authorization(&AuthIn::CreatedKey).unwrap_or_default(),
+                    )
+                    .replace(
+                        "$token",
+                        &self
+                            .authorization(&AuthIn::ServiceToken)
+                            .unwrap_or_default(),
+                    );
+                auth = Some(v);
+            } else {
+                headers.push((k.to_owned(), v.to_owned()));
+            }
         }
+        self.send(method, target, headers, auth, body, 0);
     }
 
     fn check(&mut self, method: &str, resp: &Response, sent: &[u8]) {
@@ -434,7 +490,20 @@ impl World {
     }
 }
 
-fuzz_target!(|input: Input| {
+/// An input that starts with this is one request written as text: `METHOD TARGET`, then header lines
+/// `Name: value`, then an empty line and the body (no body without the empty line). Hand-written
+/// seeds use it; any other input is structured ([`Input`]).
+const RAW_PREFIX: &[u8] = b"REQ ";
+
+fuzz_target!(|data: &[u8]| {
+    if let Some(text) = data.strip_prefix(RAW_PREFIX) {
+        let uses_token = escache_fuzz::secrets::contains(text, b"$token");
+        World::new(uses_token).send_text(text);
+        return;
+    }
+    let Ok(input) = Input::arbitrary_take_rest(Unstructured::new(data)) else {
+        return;
+    };
     if input.steps.is_empty() {
         return;
     }
