@@ -77,6 +77,11 @@ if [ "$wants_atheris" = 1 ]; then
 fi
 
 # --- run -----------------------------------------------------------------------------------------
+# Inputs libFuzzer saved for a crash, a timeout, an out-of-memory or a leak (not `slow-unit-*`).
+count_findings() {
+    find "$1" -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) | wc -l
+}
+
 BIN_DIR="$FUZZ_DIR/target/x86_64-unknown-linux-gnu/release"
 status=0
 summary=()
@@ -87,7 +92,7 @@ for t in "${TARGETS[@]}"; do
     artifacts="$FUZZ_DIR/artifacts/$t"
     log="$FUZZ_DIR/logs/$t.log"
     mkdir -p "$work" "$seeds" "$artifacts"
-    before=$(find "$artifacts" -type f | wc -l)
+    before=$(count_findings "$artifacts")
     dict=()
     [ -f "$FUZZ_DIR/dict/$t.dict" ] && dict=("-dict=$FUZZ_DIR/dict/$t.dict")
     flags=(-max_total_time="$SECONDS_EACH" -timeout=30 -rss_limit_mb=2048 -print_final_stats=1
@@ -107,7 +112,7 @@ for t in "${TARGETS[@]}"; do
         execs=$(sed -E 's/^#([0-9]+).*/\1/' <<<"$last")
         rate=$(sed -nE 's/.*exec\/s: ([0-9]+).*/\1/p' <<<"$last")
     fi
-    crashes=$(($(find "$artifacts" -type f | wc -l) - before))
+    crashes=$(($(count_findings "$artifacts") - before))
     if [ "$rc" -ne 0 ] && [ "$crashes" -eq 0 ]; then crashes=1; fi # died without an artifact
     line=$(printf '%-24s executions: %-10s exec/s: %-8s crashes: %s' "$t" "${execs:-?}" "${rate:-?}" "$crashes")
     echo "$line"
