@@ -1,0 +1,98 @@
+//! Elasticsearch time values (`escache::time`): `TimeValue::parse`, `string_rep`, `nanos`,
+//! `parse_duration` and `seconds_to_nanos`.
+//!
+//! Oracle, for any string:
+//! - `TimeValue::parse` gives what Elasticsearch's `TimeValue.parseTimeValue` gives (the transcription
+//!   in fuzz/src/java_time.rs): the same duration and unit, or the same kind of error;
+//! - `string_rep` is Elasticsearch's `getStringRep`, and a value of duration >= 0 (or `-1`) parses
+//!   back from it to itself;
+//! - `nanos()` saturates and never overflows; `parse_duration` is `nanos()` of a non-negative value;
+//! - `seconds_to_nanos` takes exactly the finite non-negative seconds below 2^64 ns, within 1 ns.
+//!
+//! Known differences from Elasticsearch (findings reported in issue 8; each is set aside by
+//! `known_difference` until `time.rs` follows Java):
+//! - escache trims with Rust's `str::trim` (Unicode white space) where Java's `String.trim` strips
+//!   every char <= U+0020 and nothing else;
+//! - Java's `Long.parseLong` also takes non-ASCII decimal digits (`Character.digit`);
+//! - Java's `Double.parseDouble` also takes hexadecimal floats (`0x1p3`), so they are "fractional";
+//! - `getStringRep` prints any negative duration as the bare number (`-1s` prints `-1`).
+#![no_main]
+
+use escache::time::{parse_duration, seconds_to_nanos, TimeError, TimeValue};
+use escache_fuzz::java_time::{self, JavaParse};
+use libfuzzer_sys::fuzz_target;
+
+fn ours(s: &str) -> JavaParse {
+    match TimeValue::parse(s, "fuzz.setting") {
+        Ok(tv) => JavaParse::Ok(tv.duration, tv.unit),
+        Err(TimeError::MissingUnit { .. }) => JavaParse::MissingUnit,
+        Err(TimeError::Negative { .. }) => JavaParse::Negative,
+        Err(TimeError::Fractional { .. }) => JavaParse::Fractional,
+        Err(TimeError::Unparsable { .. }) => JavaParse::Unparsable,
+        Err(e) => panic!("parse gave an error it never should: {e}"),
+    }
+}
+
+/// Inputs on which escache is known to differ from Java (see the module comment).
+fn known_difference(s: &str) -> bool {
+    s.chars().any(|c| {
+        (c <= ' ' && !c.is_whitespace())
+            || (c > ' ' && c.is_whitespace())
+            || (c.is_numeric() && !c.is_ascii_digit())
+    }) || s.to_lowercase().contains("0x")
+}
+
+fuzz_target!(|data: &[u8]| {
+    let (text, seconds) = match data.split_last_chunk::<8>() {
+        Some((rest, f)) if data.first() == Some(&b'#') => (rest, Some(f64::from_le_bytes(*f))),
+        _ => (data, None),
+    };
+    if let Some(secs) = seconds {
+        match seconds_to_nanos(secs) {
+            Ok(n) => {
+                assert!(secs.is_finite() && secs >= 0.0);
+                let exact = secs * 1e9;
+                assert!(
+                    (n as f64 - exact).abs() <= 1.0 + exact * f64::EPSILON,
+                    "{secs} -> {n}"
+                );
+            }
+            Err(_) => assert!(!secs.is_finite() || secs < 0.0 || secs * 1e9 >= u64::MAX as f64),
+        }
+    }
+    let Ok(s) = std::str::from_utf8(text) else {
+        return;
+    };
+    let got = ours(s);
+    if !known_difference(s) {
+        let want = java_time::parse_time_value(s);
+        assert_eq!(got, want, "differs from Elasticsearch for {s:?}");
+    }
+    let Ok(tv) = TimeValue::parse(s, "fuzz.setting") else {
+        assert!(parse_duration(s, "fuzz.setting").is_err());
+        return;
+    };
+    assert!(tv.duration >= -1);
+    let nanos = tv.nanos();
+    let exact = i128::from(tv.duration) * i128::from(tv.unit.nanos_per_unit());
+    assert_eq!(
+        i128::from(nanos),
+        exact.clamp(i128::from(i64::MIN), i128::from(i64::MAX))
+    );
+    match parse_duration(s, "fuzz.setting") {
+        Ok(n) => assert_eq!(i128::from(n), i128::from(nanos)),
+        Err(_) => assert!(nanos < 0),
+    }
+    let rep = tv.string_rep();
+    if tv.duration >= 0 {
+        assert_eq!(rep, java_time::string_rep(tv.duration, tv.unit));
+        assert_eq!(
+            TimeValue::parse(&rep, "fuzz.setting").ok(),
+            Some(tv),
+            "{rep}"
+        );
+    } else if tv.unit == escache::time::TimeUnit::Millis {
+        assert_eq!(rep, "-1");
+        assert_eq!(TimeValue::parse(&rep, "fuzz.setting").ok(), Some(tv));
+    }
+});
