@@ -2427,3 +2427,21 @@ fn issue8_d01_owner_role_that_does_not_parse_is_left_out_of_limited_by() {
     assert!(limited_by.get("monitoring").is_some(), "{limited_by}");
     assert!(limited_by.get("broken").is_none(), "{limited_by}");
 }
+
+/// Found by the `rest_request` fuzz target: a HEAD request that fails routing (405, or 400 no
+/// handler) got the JSON error body; Elasticsearch's HTTP layer never sends a body to a HEAD request.
+#[test]
+fn head_request_that_fails_routing_has_no_body() {
+    let mut c = cluster(1);
+    for target in [
+        "/_security/role/r1/_nope",
+        "/_no/such/route",
+        "/_security/api_key/*/_clear_cache",
+    ] {
+        let r = escache::rest::handle(&mut c, 0, "HEAD", target, vec![], None);
+        assert!(matches!(r.status, 400 | 405), "{target}: {}", r.status);
+        assert!(r.body_bytes().is_empty(), "{target}");
+    }
+    let r = escache::rest::handle(&mut c, 0, "GET", "/_no/such/route", vec![], None);
+    assert!(!r.body_bytes().is_empty());
+}

@@ -4,8 +4,8 @@
 
 use super::body::{parse_optional_json_body, x_content_parse_error, ParsedBody};
 use super::{
-    check_unconsumed_params, parse_json_body_with_locations, reject_unconsumed_body, Request,
-    Response, RouteId, Router,
+    check_unconsumed_params, parse_json_body_with_locations, reject_unconsumed_body, Method,
+    Request, Response, RouteId, Router,
 };
 use crate::cluster::{
     Authentication, AuthenticationOutcome, Cluster, CreateApiKeyRequest, InvalidateApiKeyRequest,
@@ -35,7 +35,13 @@ pub fn handle(
 ) -> Response {
     let (req, route) = match Router::global().route(method, target, headers, body) {
         Ok(r) => r,
-        Err(resp) => return resp,
+        // A routing failure (400 no handler, 405) to a HEAD request goes without its body too.
+        Err(resp) => {
+            return match Method::parse(method) {
+                Ok(m) => resp.for_method(m),
+                Err(_) => resp,
+            }
+        }
     };
     let resp = match authenticate(cluster, node, &req) {
         Ok(auth) => match subject_of(cluster, &auth)
