@@ -156,7 +156,7 @@ impl TimeValue {
     /// negative duration; a decimal number is "fractional".
     pub fn parse(value: &str, setting_name: &str) -> Result<TimeValue, TimeError> {
         let normalized = value.to_lowercase();
-        let normalized = normalized.trim();
+        let normalized = java_trim(&normalized);
         let unit = if normalized.ends_with("nanos") {
             Some(TimeUnit::Nanos)
         } else if normalized.ends_with("micros") {
@@ -179,7 +179,7 @@ impl TimeValue {
                 // `m` was matched on the original text, which may end in `m` while the trimmed,
                 // lower-cased text does not; Java's substring would then cut one char off anyway.
                 let cut = normalized.len().saturating_sub(unit.suffix().len());
-                let number = normalized.get(..cut).unwrap_or("").trim();
+                let number = java_trim(normalized.get(..cut).unwrap_or(""));
                 let duration = parse_java_long(number).ok_or_else(|| {
                     if looks_like_java_double(number) {
                         TimeError::Fractional {
@@ -212,8 +212,8 @@ impl TimeValue {
 
     /// Elasticsearch's `getStringRep()`: the value as written, e.g. `24h`, `-1`, `0s`.
     pub fn string_rep(&self) -> String {
-        // Elasticsearch prints a negative millisecond value (the `-1` sentinel) without a unit.
-        if self.duration < 0 && self.unit == TimeUnit::Millis {
+        // `getStringRep` prints any negative duration (only `-1` parses) as the bare number.
+        if self.duration < 0 {
             return self.duration.to_string();
         }
         format!("{}{}", self.duration, self.unit.suffix())
@@ -224,6 +224,12 @@ impl fmt::Display for TimeValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.string_rep())
     }
+}
+
+/// Java's `String.trim()`: strips every char up to U+0020 at both ends, and nothing else (Rust's
+/// `str::trim` strips Unicode white space, which differs both ways: U+0001 vs U+00A0).
+fn java_trim(s: &str) -> &str {
+    s.trim_matches(|c: char| c <= ' ')
 }
 
 /// `-0*1`
@@ -247,6 +253,24 @@ fn parse_java_long(s: &str) -> Option<i64> {
 fn looks_like_java_double(s: &str) -> bool {
     let s = s.strip_suffix(['f', 'd']).unwrap_or(s);
     let s = s.strip_prefix(['+', '-']).unwrap_or(s);
+    // A hexadecimal floating literal (`0x1.8p3`): the binary exponent is required.
+    if let Some(hex) = s.strip_prefix("0x") {
+        return match hex.split_once('p') {
+            Some((mantissa, exponent)) => {
+                let mut parts = mantissa.splitn(2, '.');
+                let int_part = parts.next().unwrap_or("");
+                let frac_part = parts.next().unwrap_or("");
+                let hex_ok = |p: &str| p.bytes().all(|b| b.is_ascii_hexdigit());
+                let exponent = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
+                (!int_part.is_empty() || !frac_part.is_empty())
+                    && hex_ok(int_part)
+                    && hex_ok(frac_part)
+                    && !exponent.is_empty()
+                    && exponent.bytes().all(|b| b.is_ascii_digit())
+            }
+            None => false,
+        };
+    }
     let (mantissa, exponent) = match s.find('e') {
         Some(i) => (&s[..i], Some(&s[i + 1..])),
         None => (s, None),
@@ -367,6 +391,21 @@ mod tests {
         assert_eq!(p("abch").unwrap_err().to_string(), "failed to parse [abch]");
         assert_eq!(p("s").unwrap_err().to_string(), "failed to parse [s]");
         assert!(matches!(p(""), Err(TimeError::MissingUnit { .. })));
+    }
+
+    /// Found by the `time_value` fuzz target against a transcription of `TimeValue.java`.
+    #[test]
+    fn java_trim_hex_fractions_and_negative_string_rep() {
+        // `String.trim` strips U+0001 but not U+00A0 or U+0085.
+        assert_eq!(p("\u{1}5s").unwrap(), TimeValue::new(5, TimeUnit::Seconds));
+        assert!(matches!(p("\u{a0}5s"), Err(TimeError::Unparsable { .. })));
+        assert!(matches!(p("5s\u{85}"), Err(TimeError::MissingUnit { .. })));
+        // `Double.parseDouble` reads hexadecimal floats, so they are "fractional".
+        assert!(matches!(p("0x1p3s"), Err(TimeError::Fractional { .. })));
+        assert!(matches!(p("0x1s"), Err(TimeError::Unparsable { .. })));
+        // Any negative value prints without its unit.
+        assert_eq!(p("-1s").unwrap().string_rep(), "-1");
+        assert_eq!(p("-1h").unwrap().string_rep(), "-1");
     }
 
     #[test]

@@ -9,13 +9,10 @@
 //! - `nanos()` saturates and never overflows; `parse_duration` is `nanos()` of a non-negative value;
 //! - `seconds_to_nanos` takes exactly the finite non-negative seconds below 2^64 ns, within 1 ns.
 //!
-//! Known differences from Elasticsearch (findings reported in issue 8; each is set aside by
-//! `known_difference` until `time.rs` follows Java):
-//! - escache trims with Rust's `str::trim` (Unicode white space) where Java's `String.trim` strips
-//!   every char <= U+0020 and nothing else;
-//! - Java's `Long.parseLong` also takes non-ASCII decimal digits (`Character.digit`);
-//! - Java's `Double.parseDouble` also takes hexadecimal floats (`0x1p3`), so they are "fractional";
-//! - `getStringRep` prints any negative duration as the bare number (`-1s` prints `-1`).
+//! Known difference from Elasticsearch (set aside by `known_difference`): Java's `Long.parseLong`
+//! also takes non-ASCII decimal digits (`Character.digit`), escache only ASCII ones. (Java's
+//! `String.trim`, hexadecimal floats and the bare-number `getStringRep` of negative values were
+//! findings of this target and are fixed in `time.rs`.)
 #![no_main]
 
 use escache::time::{parse_duration, seconds_to_nanos, TimeError, TimeValue};
@@ -35,11 +32,7 @@ fn ours(s: &str) -> JavaParse {
 
 /// Inputs on which escache is known to differ from Java (see the module comment).
 fn known_difference(s: &str) -> bool {
-    s.chars().any(|c| {
-        (c <= ' ' && !c.is_whitespace())
-            || (c > ' ' && c.is_whitespace())
-            || (c.is_numeric() && !c.is_ascii_digit())
-    }) || s.to_lowercase().contains("0x")
+    s.chars().any(|c| c.is_numeric() && !c.is_ascii_digit())
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -91,7 +84,7 @@ fuzz_target!(|data: &[u8]| {
             Some(tv),
             "{rep}"
         );
-    } else if tv.unit == escache::time::TimeUnit::Millis {
+    } else {
         assert_eq!(rep, "-1");
         assert_eq!(TimeValue::parse(&rep, "fuzz.setting").ok(), Some(tv));
     }
