@@ -14,9 +14,8 @@
 //! 6. numbers: `-0` is the integer 0 (Jackson's `VALUE_NUMBER_INT`) where serde_json reads `-0.0`;
 //!    numbers are compared by value ([`same_value`]).
 //!
-//! Known differences that are findings, not design (see fuzz/README.md):
-//! - a number beyond the `f64` range (`1e400`) becomes `null` in escache (Jackson keeps a number,
-//!   `Infinity` as a double); serde_json refuses it. [`to_rfc8259`] rewrites such numbers to `null`.
+//! 7. a number beyond the `f64` range (`1e400`) is refused by escache (Jackson keeps a number), so
+//!    there is nothing to compare; [`to_rfc8259`] still rewrites such numbers to `null`.
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
