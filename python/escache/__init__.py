@@ -23,6 +23,7 @@ from escache._cluster import CacheView, Cluster, EventTrace, Node, Response, Sec
 from escache._types import RemovalReason
 from escache.simulation import Simulation, load_scenario
 from escache.errors import (
+    BrokenStateError,
     EscacheError,
     ExecutionError,
     IllegalArgumentError,
@@ -55,6 +56,7 @@ __all__ = [
     "MissingDependencyError",
     "ExecutionError",
     "ReentrantCallError",
+    "BrokenStateError",
     "parse_time_value",
     "replay_api_key_auth_cache",
     "zipf_trace",
