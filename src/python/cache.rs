@@ -64,30 +64,41 @@ struct Inner {
     loads: PendingLoads<Key>,
 }
 
-/// What an operation left for after the unlock.
+/// What an operation left for after the unlock: its removals, in order (a lone one is moved out so
+/// that the pending list keeps its allocation for the next operation).
 struct Taken {
-    removals: Vec<Removal>,
+    one: Option<Removal>,
+    more: Vec<Removal>,
     paused: bool,
 }
 
-impl Inner {
-    fn take_pending(&mut self) -> Taken {
-        let l = self.cache.listener_mut();
-        let paused = std::mem::take(&mut l.paused);
-        let removals = if l.pending.is_empty() {
-            Vec::new()
-        } else {
-            std::mem::take(&mut l.pending)
-        };
-        Taken { removals, paused }
+impl Taken {
+    fn removals(self) -> impl Iterator<Item = Removal> {
+        self.one.into_iter().chain(self.more)
     }
 }
 
-/// A token per OS thread, to tell a re-entrant call from a call from another thread.
-fn thread_token() -> u64 {
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    thread_local!(static TOKEN: u64 = NEXT.fetch_add(1, Ordering::Relaxed));
-    TOKEN.with(|t| *t)
+impl Inner {
+    #[inline]
+    fn take_pending(&mut self) -> Taken {
+        let l = self.cache.listener_mut();
+        let paused = std::mem::take(&mut l.paused);
+        let (one, more) = match l.pending.len() {
+            0 => (None, Vec::new()),
+            1 => (l.pending.pop(), Vec::new()),
+            _ => (None, std::mem::take(&mut l.pending)),
+        };
+        Taken { one, more, paused }
+    }
+}
+
+/// A token per live OS thread (never 0), to tell a re-entrant call from a call from another thread:
+/// the thread's Python thread state, which an attached thread reads without a thread-local lookup.
+#[inline]
+fn thread_token(_attached: Python<'_>) -> u64 {
+    // SAFETY: `PyThreadState_Get` only reads the current thread state; the `Python` token proves this
+    // thread is attached, so there is one (it never returns null then).
+    unsafe { pyo3::ffi::PyThreadState_Get() as usize as u64 }
 }
 
 struct Locked<'a> {
@@ -98,7 +109,7 @@ struct Locked<'a> {
 
 impl Drop for Locked<'_> {
     fn drop(&mut self) {
-        self.owner.store(0, Ordering::Release);
+        self.owner.store(0, Ordering::Relaxed);
     }
 }
 
@@ -194,12 +205,13 @@ impl PyCache {
     /// Locks the cache (see the module comment). A call from the thread already holding it is refused;
     /// a call from another thread waits with the GIL released.
     fn lock<'a>(&'a self, py: Python<'_>) -> PyResult<Locked<'a>> {
-        let me = thread_token();
+        let me = thread_token(py);
         let guard = match self.inner.try_lock() {
             Ok(g) => g,
             Err(TryLockError::Poisoned(_)) => return Err(broken(py)),
             Err(TryLockError::WouldBlock) => {
-                if self.owner.load(Ordering::Acquire) == me {
+                // Only this thread ever stores its own token, so a relaxed load is exact for "is it me".
+                if self.owner.load(Ordering::Relaxed) == me {
                     return Err(errors::reentrant_call(
                         py,
                         "a call back into the cache while this thread is updating it",
@@ -208,7 +220,7 @@ impl PyCache {
                 self.inner.lock_py_attached(py).map_err(|_| broken(py))?
             }
         };
-        self.owner.store(me, Ordering::Release);
+        self.owner.store(me, Ordering::Relaxed);
         Ok(Locked {
             guard,
             owner: &self.owner,
@@ -226,7 +238,7 @@ impl PyCache {
             };
             // Unlocked before any Python object (the error) is made.
             drop(inner);
-            if loader == thread_token() {
+            if loader == thread_token(py) {
                 return Err(own_load(py, key));
             }
             self.wait_for_load(py, &key.to_owned())?;
@@ -275,14 +287,15 @@ impl PyCache {
         let mut replaced = Vec::new();
         let mut batch = taken;
         loop {
-            for removal in batch.removals {
-                if batch.paused && removal.2 == RemovalReason::Replaced {
+            let paused = batch.paused;
+            for removal in batch.removals() {
+                if paused && removal.2 == RemovalReason::Replaced {
                     replaced.push(removal);
                 } else {
                     self.notify(py, listener, removal, &mut first);
                 }
             }
-            if !batch.paused {
+            if !paused {
                 break;
             }
             batch = {
@@ -620,7 +633,7 @@ impl PyCache {
                 .compute_if_absent_lookup(&kref, now, |v| value_to_py(py, v));
             if hit.is_none() {
                 // `lock_key` saw no pending load of this key, and the lock is still held.
-                let started = inner.loads.begin(owned.clone(), thread_token());
+                let started = inner.loads.begin(owned.clone(), thread_token(py));
                 debug_assert_eq!(started, LoadStart::Started);
             }
             (hit, inner.take_pending(), now)
@@ -917,7 +930,7 @@ impl PyCache {
             misses: 0,
             evictions: 0,
         };
-        let me = thread_token();
+        let me = thread_token(py);
         let mut start = 0;
         while start < n {
             let end = (start + REPLAY_CHUNK).min(n);
