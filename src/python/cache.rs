@@ -204,35 +204,60 @@ pub struct PyCache {
 impl PyCache {
     /// Locks the cache (see the module comment). A call from the thread already holding it is refused;
     /// a call from another thread waits with the GIL released.
+    #[inline]
     fn lock<'a>(&'a self, py: Python<'_>) -> PyResult<Locked<'a>> {
-        let me = thread_token(py);
         let guard = match self.inner.try_lock() {
             Ok(g) => g,
-            Err(TryLockError::Poisoned(_)) => return Err(broken(py)),
-            Err(TryLockError::WouldBlock) => {
-                // Only this thread ever stores its own token, so a relaxed load is exact for "is it me".
-                if self.owner.load(Ordering::Relaxed) == me {
-                    return Err(errors::reentrant_call(
-                        py,
-                        "a call back into the cache while this thread is updating it",
-                    ));
-                }
-                self.inner.lock_py_attached(py).map_err(|_| broken(py))?
-            }
+            Err(e) => self.lock_contended(py, e)?,
         };
-        self.owner.store(me, Ordering::Relaxed);
+        self.owner.store(thread_token(py), Ordering::Relaxed);
         Ok(Locked {
             guard,
             owner: &self.owner,
         })
     }
 
+    #[cold]
+    fn lock_contended<'a>(
+        &'a self,
+        py: Python<'_>,
+        e: TryLockError<MutexGuard<'a, Inner>>,
+    ) -> PyResult<MutexGuard<'a, Inner>> {
+        match e {
+            TryLockError::Poisoned(_) => Err(broken(py)),
+            TryLockError::WouldBlock => {
+                // Only this thread ever stores its own token, so a relaxed load is exact for "is it me".
+                if self.owner.load(Ordering::Relaxed) == thread_token(py) {
+                    return Err(errors::reentrant_call(
+                        py,
+                        "a call back into the cache while this thread is updating it",
+                    ));
+                }
+                self.inner.lock_py_attached(py).map_err(|_| broken(py))
+            }
+        }
+    }
+
     /// [`Self::lock`] for an operation on `key`: while a `compute_if_absent` is loading that key, the
     /// loading thread is refused (Elasticsearch would deadlock on its own future) and other threads
     /// wait for the load to end (Elasticsearch's `future.get()`).
+    #[inline]
     fn lock_key<'a>(&'a self, py: Python<'_>, key: KeyRef<'_>) -> PyResult<Locked<'a>> {
+        let inner = self.lock(py)?;
+        if inner.loads.is_empty() {
+            return Ok(inner);
+        }
+        self.lock_key_while_loading(py, key, inner)
+    }
+
+    #[cold]
+    fn lock_key_while_loading<'a>(
+        &'a self,
+        py: Python<'_>,
+        key: KeyRef<'_>,
+        mut inner: Locked<'a>,
+    ) -> PyResult<Locked<'a>> {
         loop {
-            let inner = self.lock(py)?;
             let Some(loader) = inner.loads.owner(&key) else {
                 return Ok(inner);
             };
@@ -242,6 +267,7 @@ impl PyCache {
                 return Err(own_load(py, key));
             }
             self.wait_for_load(py, &key.to_owned())?;
+            inner = self.lock(py)?;
         }
     }
 
