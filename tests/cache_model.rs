@@ -10,8 +10,8 @@
 //! by that step, the LRU order with values, count, weight, and each key's presence and times.
 
 use escache::cache::{
-    Cache, CacheBuilder, CacheStats, CollectingListener, LoadError, RemovalContext,
-    RemovalNotification, RemovalReason, ReplayStats, Weigher,
+    Cache, CacheBuilder, CacheStats, CollectingListener, LoadError, LoadStart, PendingLoads,
+    RemovalContext, RemovalNotification, RemovalReason, ReplayStats, Weigher,
 };
 use proptest::prelude::*;
 use proptest::test_runner::Config;
@@ -114,6 +114,15 @@ enum Op {
         load: Load,
         weight: Option<u64>,
         plain: bool,
+    },
+    /// Dependent loading (issue 8 point 18): `computeIfAbsent(key)` whose loader first loads `other`
+    /// (never `key`) with value `inner` from the same cache, run between the lookup and the insert as
+    /// Elasticsearch runs its loader outside the segment lock.
+    ComputeDependent {
+        key: K,
+        other: K,
+        load: Load,
+        inner: V,
     },
     Invalidate(K),
     InvalidateValue(K, V),
@@ -321,7 +330,13 @@ impl Model {
         }
     }
 
-    fn compute_if_absent(&mut self, key: K, load: Load, weight: Option<u64>) -> Outcome {
+    fn compute_if_absent(
+        &mut self,
+        key: K,
+        load: Load,
+        weight: Option<u64>,
+        dependent: Option<(K, V)>,
+    ) -> Outcome {
         match self.position(key) {
             Some(i) if self.is_expired(&self.entries[i]) => {
                 self.misses += 1;
@@ -341,6 +356,9 @@ impl Model {
                 };
             }
             None => self.misses += 1,
+        }
+        if let Some((other, inner)) = dependent {
+            self.compute_if_absent(other, Load::Value(inner), None, None);
         }
         let result = match load {
             Load::Value(value) => {
@@ -434,7 +452,13 @@ impl Model {
             }
             Op::ComputeIfAbsent {
                 key, load, weight, ..
-            } => self.compute_if_absent(key, load, weight),
+            } => self.compute_if_absent(key, load, weight, None),
+            Op::ComputeDependent {
+                key,
+                other,
+                load,
+                inner,
+            } => self.compute_if_absent(key, load, None, Some((other, inner))),
             Op::Invalidate(key) => Outcome::Removed(self.invalidate_where(key, |_| true)),
             Op::InvalidateValue(key, value) => {
                 Outcome::Removed(self.invalidate_where(key, |v| v == value))
@@ -531,6 +555,9 @@ impl ReferenceStateMachine for CacheMachine {
                 .prop_map(|(key, value, weight)| Op::Put { key, value, weight }),
             4 => (key.clone(), load_strategy(), weight, any::<bool>()).prop_map(
                 |(key, load, weight, plain)| Op::ComputeIfAbsent { key, load, weight, plain }
+            ),
+            2 => (key.clone(), 1..KEYS, load_strategy(), 0u32..6).prop_map(
+                |(key, d, load, inner)| Op::ComputeDependent { key, other: (key + d) % KEYS, load, inner }
             ),
             1 => key.clone().prop_map(Op::Invalidate),
             1 => (key.clone(), value).prop_map(|(k, v)| Op::InvalidateValue(k, v)),
@@ -633,6 +660,45 @@ impl Sut {
                     loader_calls: calls,
                 }
             }
+            Op::ComputeDependent {
+                key,
+                other,
+                load,
+                inner,
+            } => match cache.compute_if_absent_lookup(&key, now, |v| *v) {
+                Some(v) => Outcome::Loaded {
+                    result: Ok(v),
+                    loader_calls: 0,
+                },
+                None => {
+                    // The key's future, then the loader with the cache free.
+                    let mut loads = PendingLoads::default();
+                    assert_eq!(loads.begin(key, 1), LoadStart::Started);
+                    let nested = cache.compute_if_absent_with(
+                        other,
+                        now,
+                        |_| Ok::<_, String>(Some(inner)),
+                        |v| *v,
+                    );
+                    assert!(nested.is_ok());
+                    // Waiting on its own key is refused (Elasticsearch would deadlock).
+                    assert_eq!(loads.begin(key, 1), LoadStart::OwnLoad);
+                    let result = match load {
+                        Load::Value(v) => {
+                            cache.put_loaded(key, v, None, now);
+                            Ok(v)
+                        }
+                        Load::Null => Err(LoadError::NullValue),
+                        Load::Fail => Err(LoadError::Loader(loader_error(key))),
+                    };
+                    loads.finish(&key);
+                    assert!(loads.is_empty());
+                    Outcome::Loaded {
+                        result,
+                        loader_calls: 1,
+                    }
+                }
+            },
             Op::Invalidate(key) => Outcome::Removed(cache.invalidate(&key, now)),
             Op::InvalidateValue(key, value) => {
                 Outcome::Removed(cache.invalidate_value(&key, &value, now))

@@ -63,6 +63,7 @@ def recorded_cache(*args, **kwargs) -> tuple[Cache, Recorder]:
         (KeyTypeError, TypeError, "illegal_argument_exception"),
         (ExecutionError, RuntimeError, "execution_exception"),
         (ReentrantCallError, RuntimeError, "illegal_state_exception"),
+        (escache.BrokenStateError, RuntimeError, "illegal_state_exception"),
     ],
 )
 def test_error_classes_derive_from_escache_error_and_the_builtin(cls, builtin, es_type):
@@ -669,35 +670,105 @@ def test_compute_if_absent_insert_prunes_the_tail():
 # ----------------------------------------------------------------------------------------------------
 
 
-def test_loader_calling_back_into_the_cache_raises_reentrant_call_error():
+def test_issue8_d18_loader_may_read_another_key():
+    # Elasticsearch runs the loader with no segment lock held (Cache.computeIfAbsent): other keys of
+    # the same cache are usable from a loader.
     c = Cache()
     c.put("other", 1)
     seen = []
 
     def loader(k):
-        try:
-            c.get("other")
-        except ReentrantCallError as e:
-            seen.append(e)
+        seen.append(c.get("other"))
         return "v"
 
     assert c.compute_if_absent("k", loader) == "v"
-    assert len(seen) == 1
-    assert isinstance(seen[0], RuntimeError)
-    assert "called back into the cache" in str(seen[0])
-    # The refused get counted nothing; the cache is usable afterwards.
-    assert c.stats() == {"hits": 0, "misses": 1, "evictions": 0}
-    assert c.get("other") == 1
+    assert seen == [1]
+    assert c.stats() == {"hits": 1, "misses": 1, "evictions": 0}
+    assert c.keys() == ["k", "other"]
 
 
-def test_uncaught_reentrant_call_fails_the_load_and_releases_the_cache():
+def test_issue8_d18_dependent_loading_caches_both_keys():
+    c = Cache()
+    calls = []
+
+    def load(k):
+        calls.append(k)
+        if k < 3:
+            return ("v", k, c.compute_if_absent(k + 1, load))
+        return ("v", k)
+
+    v0 = c.compute_if_absent(0, load)
+    assert calls == [0, 1, 2, 3]
+    assert v0 == ("v", 0, ("v", 1, ("v", 2, ("v", 3))))
+    # Each key linked when its own load finished: the innermost first, so 0 is the most recent.
+    assert c.keys() == [0, 1, 2, 3]
+    assert c.stats() == {"hits": 0, "misses": 4, "evictions": 0}
+    assert c.compute_if_absent(2, load) is v0[2][2]
+    assert calls == [0, 1, 2, 3]
+
+
+def test_issue8_d18_dependent_load_that_fails_leaves_the_outer_key_loadable():
+    c = Cache()
+
+    def inner(k):
+        raise LookupError("no value")
+
+    def outer(k):
+        c.compute_if_absent("inner", inner)
+        return 1
+
+    with pytest.raises(ExecutionError) as info:
+        c.compute_if_absent("outer", outer)
+    # The outer loader saw the inner ExecutionError; nothing is cached, nothing stays pending.
+    assert isinstance(info.value.__cause__, ExecutionError)
+    assert len(c) == 0
+    assert c.compute_if_absent("outer", lambda k: 2) == 2
+    assert c.compute_if_absent("inner", lambda k: 3) == 3
+
+
+@pytest.mark.parametrize(
+    "own_key_call",
+    [
+        lambda c: c.get("k"),
+        lambda c: c.put("k", 2),
+        lambda c: c.setdefault("k", 2),
+        lambda c: c.compute_if_absent("k", lambda k: 2),
+        lambda c: c.invalidate("k"),
+        lambda c: c.replay(["j", "k"]),
+    ],
+)
+def test_issue8_d18_loader_waiting_on_its_own_key_is_refused(own_key_call):
+    # Elasticsearch would deadlock on the key's own future; escache raises ReentrantCallError.
+    c = Cache()
+    seen = []
+
+    def loader(k):
+        try:
+            own_key_call(c)
+        except ReentrantCallError as e:
+            seen.append(str(e))
+        return 1
+
+    assert c.compute_if_absent("k", loader) == 1
+    assert len(seen) == 1 and "its own key" in seen[0] and "deadlock" in seen[0]
+    assert c.get("k") == 1  # the load finished normally and released the key
+
+
+def test_issue8_d18_uncaught_own_key_call_fails_the_load_and_releases_the_key():
     c = Cache()
     with pytest.raises(ExecutionError) as info:
-        c.compute_if_absent("k", lambda k: c.put("x", 1))
+        c.compute_if_absent("k", lambda k: c.get("k"))
     assert isinstance(info.value.__cause__, ReentrantCallError)
     assert len(c) == 0
-    c.put("x", 1)  # not stuck
-    assert c.get("x") == 1
+    c.put("k", 1)  # not stuck
+    assert c.get("k") == 1
+
+
+def test_issue8_d18_loader_invalidating_its_own_key_with_a_value_is_a_no_op():
+    # Elasticsearch's invalidate(key, value) skips an incomplete future (future.isDone()).
+    c = Cache()
+    assert c.compute_if_absent("k", lambda k: c.invalidate("k", 1) or 1) == 1
+    assert c.items() == [("k", 1)]
 
 
 @pytest.mark.parametrize(
@@ -710,35 +781,34 @@ def test_uncaught_reentrant_call_fails_the_load_and_releases_the_cache():
         lambda c: c.invalidate_all(),
         lambda c: c.advance(1),
         lambda c: c.compute_if_absent("j", lambda k: 1),
+        lambda c: c.put("j", 1),
+        lambda c: c.replay(["x", "y"]),
     ],
 )
-def test_any_call_back_from_a_loader_is_refused(call_back):
+def test_issue8_d18_other_calls_from_a_loader_work(call_back):
     c = Cache()
-    seen = []
 
     def loader(k):
-        try:
-            call_back(c)
-        except ReentrantCallError as e:
-            seen.append(e)
+        call_back(c)
         return 1
 
-    c.compute_if_absent("k", loader)
-    assert len(seen) == 1
-    assert c.now_nanos == 0 and c.keys() == ["k"]
+    assert c.compute_if_absent("k", loader) == 1
+    assert c.keys()[0] == "k" and c.get("k") == 1
 
 
-def test_weigher_calling_back_during_compute_if_absent_is_refused():
+def test_weigher_may_call_back_during_compute_if_absent():
     c = None
+    sizes = []
 
     def weigher(k, v):
-        return len(c)  # calls back into the cache running it
+        sizes.append(len(c))  # runs with the cache unlocked
+        return 1
 
     c = Cache(10, weigher=weigher)
-    with pytest.raises(ExecutionError) as info:
-        c.compute_if_absent("k", lambda k: 1)
-    assert isinstance(info.value.__cause__, ReentrantCallError)
-    assert len(c) == 0
+    c.put("a", 1)
+    assert c.compute_if_absent("k", lambda k: 1) == 1
+    assert sizes == [0, 1]
+    assert c.keys() == ["k", "a"]
 
 
 def test_listener_may_call_back_into_the_cache():
@@ -746,7 +816,7 @@ def test_listener_may_call_back_into_the_cache():
     seen = []
 
     def listener(k, v, reason):
-        # Runs after the operation: the cache is unlocked and shows the final state.
+        # Runs right after each unlink, as Elasticsearch's delete(), with the cache unlocked.
         seen.append((k, reason, c.keys(), len(c)))
         if reason == EVICTED and not k.startswith("again-"):
             c.put(f"again-{k}", v)  # this put evicts the tail b (weight 1 each, max 2)
@@ -755,9 +825,9 @@ def test_listener_may_call_back_into_the_cache():
     c.put("a", 1)
     c.put("b", 2)
     c.put("c", 3)
-    # Delivered after put("c") completed: the listener sees the final state. Its own put evicts the
-    # tail, whose notification reaches the listener in turn (nested, no deadlock), and so on until an
-    # "again-" key is evicted.
+    # Each eviction is delivered right after its unlink. The listener's own put evicts the tail, whose
+    # notification reaches the listener in turn (nested, no deadlock), and so on until an "again-" key
+    # is evicted.
     assert seen == [
         ("a", EVICTED, ["c", "b"], 2),
         ("b", EVICTED, ["again-a", "c"], 2),
@@ -1265,3 +1335,197 @@ def test_parse_time_value_errors(text, message):
 def test_parse_time_value_default_setting_name():
     with pytest.raises(IllegalArgumentError, match=r"setting \[time value\] with value \[7\]"):
         escache.parse_time_value("7")
+
+
+# ----------------------------------------------------------------------------------------------------
+# Issue 8: values released after the lock, invalidate(key, value), listeners between unlinks, faults
+# ----------------------------------------------------------------------------------------------------
+
+
+def _run_isolated(code: str) -> str:
+    """Runs `code` in a fresh interpreter: a deadlock there fails the test by timeout, not the run."""
+    import subprocess
+    import sys
+    import textwrap
+
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize("listener", [False, True])
+@pytest.mark.parametrize(
+    "operation",
+    [
+        'c.put("a", V()); c.put("b", 1)',  # evicted by size
+        'c.put("a", V()); c.put("a", 1)',  # replaced
+        'c.put("a", V()); c.invalidate_all()',
+        'c.put("a", V()); c.invalidate("a")',
+        'c.put("a", V()); c.replay([1, 2])',
+        'c.put("a", V()); c.advance("1h"); c.refresh()',
+        'c.compute_if_absent("a", lambda k: V()); c.setdefault("b", 1)',
+    ],
+)
+def test_issue8_d06_value_whose_del_calls_the_cache_does_not_deadlock(operation, listener):
+    out = _run_isolated(
+        f"""
+        import escache
+        seen = []
+        class V:
+            def __del__(self):
+                seen.append((c.stats()["hits"], len(c), c.keys()))
+        c = escache.Cache(1, expire_after_write="1m", {"removal_listener=lambda k, v, r: None" if listener else ""})
+        {operation}
+        import gc; gc.collect()
+        print(len(seen), seen[0][1] <= 1)
+        """
+    )
+    assert out.split() == ["1", "True"]
+
+
+def test_issue8_d19_invalidate_with_none_compares_values():
+    c = Cache()
+    c.put("a", 1)
+    c.put("n", None)
+    assert c.invalidate("a", None) is False  # None is a value: 1 != None
+    assert c.items() == [("n", None), ("a", 1)]
+    assert c.invalidate("n", 0) is False
+    assert c.invalidate("n", None) is True
+    assert c.invalidate("a") is True  # no value given: unconditional
+    assert len(c) == 0
+    assert c.stats()["evictions"] == 2
+    with pytest.raises(TypeError, match="at most one value"):
+        c.invalidate("a", 1, 2)
+
+
+def test_issue8_d19_invalidate_compares_with_the_given_value_first():
+    # Objects.equals(value, entry.value): value.equals(entry.value), identity first.
+    calls = []
+
+    class Probe:
+        def __init__(self, equal):
+            self.equal = equal
+
+        def __eq__(self, other):
+            calls.append(other)
+            return self.equal
+
+        __hash__ = object.__hash__
+
+    c = Cache()
+    c.put("a", 1)
+    assert c.invalidate("a", Probe(False)) is False
+    assert calls == [1]
+    assert c.invalidate("a", Probe(True)) is True
+    assert calls == [1, 1]
+    same = Probe(False)
+    c.put("b", same)
+    assert c.invalidate("b", same) is True  # identical: == is not asked
+    assert calls == [1, 1]
+
+
+def test_issue8_d19_eq_that_calls_back_into_the_cache():
+    c = Cache()
+
+    class Nosy:
+        def __eq__(self, other):
+            return len(c) == 1 and c.get("a") is other
+
+        __hash__ = object.__hash__
+
+    c.put("a", [1])
+    assert c.invalidate("a", Nosy()) is True
+    assert len(c) == 0
+
+
+def test_issue8_d20_listener_sees_count_and_weight_right_after_each_unlink():
+    # Cache.evict -> evictEntry -> delete -> removalListener.onRemoval, one entry at a time; a put's
+    # REPLACED after its promote has pruned; invalidateAll unlinks all, then reports.
+    c = None
+    seen = []
+
+    def listener(k, v, reason):
+        seen.append((k, reason, len(c), c.weight))
+
+    c = Cache(3, weigher=lambda k, v: v, removal_listener=listener)
+    for k in "abc":
+        c.put(k, 1)
+    c.put("c", 3)  # unlink c(1): 2; link c(3): 5; evict a: 4; evict b: 3; then REPLACED
+    assert seen == [("a", EVICTED, 2, 4), ("b", EVICTED, 1, 3), ("c", REPLACED, 1, 3)]
+    seen.clear()
+    c.put("x", 1)  # x(1), c(3): weight 4, evict c: 1 entry, weight 1
+    c.put("y", 2)  # y(2), x(1): weight 3, nothing to prune
+    assert seen == [("c", EVICTED, 1, 1)]
+    seen.clear()
+    c.invalidate_all()
+    assert seen == [("y", INVALIDATED, 0, 0), ("x", INVALIDATED, 0, 0)]
+
+
+def test_issue8_d20_listener_between_evictions_on_get_and_refresh():
+    c = None
+    seen = []
+
+    def listener(k, v, reason):
+        seen.append((k, len(c)))
+
+    c = Cache(expire_after_write="10nanos", removal_listener=listener)
+    for k in "abc":
+        c.put(k, 1)
+    c.advance("11nanos")
+    c.put("d", 1)  # the put prunes the three expired entries one by one
+    assert seen == [("a", 3), ("b", 2), ("c", 1)]
+    seen.clear()
+    c.advance("11nanos")
+    c.refresh()
+    assert seen == [("d", 0)]
+
+
+def test_issue8_d20_listener_exception_does_not_stop_the_pruning():
+    def listener(k, v, reason):
+        raise LookupError(k)
+
+    c = Cache(2, weigher=lambda k, v: v, removal_listener=listener)
+    c.put("a", 1)
+    c.put("b", 1)
+    import sys
+
+    unraisable = []
+    old = sys.unraisablehook
+    sys.unraisablehook = unraisable.append
+    try:
+        with pytest.raises(LookupError, match="a"):
+            c.put("c", 2)  # weight 4: evict a (listener raises), pruning goes on: evict b
+    finally:
+        sys.unraisablehook = old
+    assert c.keys() == ["c"] and c.weight == 2
+    assert [str(u.exc_value) for u in unraisable] == ["b"]
+
+
+def test_issue8_d05_a_panic_leaves_the_cache_broken_not_half_trusted():
+    c = Cache(2)
+    c.put("a", 1)
+    hook = getattr(c, "_panic_while_locked_for_tests", None)
+    if hook is None:
+        pytest.skip("fault injection exists in debug builds only")
+    with pytest.raises(BaseException) as info:
+        hook()
+    assert type(info.value).__name__ == "PanicException"
+    for call in (lambda: c.get("a"), lambda: c.put("b", 1), lambda: len(c), c.stats, c.keys):
+        with pytest.raises(escache.BrokenStateError, match="can no longer be trusted"):
+            call()
+
+
+def test_issue8_d26_negative_ids_are_refused_from_a_buffer_as_from_a_list():
+    for keys in ([-1], array("q", [-1]), array("q", [3, -7, 2])):
+        with pytest.raises(IllegalArgumentError, match="non-negative integer API key ids"):
+            escache.replay_api_key_auth_cache(keys, interval="1s")
+    r = escache.replay_api_key_auth_cache(array("q", [1, 2, 1]), interval="1s")
+    assert (r["requests"], r["hits"]) == (3, 1)
+    for keys in (-5, 0):
+        with pytest.raises(IllegalArgumentError, match=r"\[keys\] must be at least \[1\]"):
+            escache.zipf_trace(keys, 10)

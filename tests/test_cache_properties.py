@@ -142,8 +142,9 @@ class ModelCache:
 
     # R6.8
     def invalidate(self, key, *value) -> bool:
+        # Objects.equals(value, entry.value): a given None is compared like any value.
         e = self.entries.get(key)
-        if e is None or (value and not (e.value == value[0])):
+        if e is None or (value and not (value[0] is e.value or value[0] == e.value)):
             return False
         self._unlink(key)
         self.evictions += 1
@@ -297,19 +298,57 @@ class CacheMachine(RuleBasedStateMachine):
     def invalidate(self, key):
         assert self.cache.invalidate(key) == self.model.invalidate(key)
 
-    @rule(key=KEYS, same=st.booleans())
-    def invalidate_with_value(self, key, same):
+    @rule(key=KEYS, same=st.booleans(), none=st.booleans())
+    def invalidate_with_value(self, key, same, none):
         current = self.model.entries.get(key)
-        if same and current is not None and current.value is not None:
+        if none:
+            # None is a value (issue 8 point 19): removes only a cached None.
+            value = None
+        elif same and current is not None and current.value is not None:
             # An equal value, not the same object: Elasticsearch compares with equals().
             value = (current.value[0], current.value[1])
-        elif same and current is not None:
-            # value=None is "no value given": an unconditional invalidate.
-            assert self.cache.invalidate(key, None) == self.model.invalidate(key)
-            return
         else:
             value = ("never-stored", 0)
         assert self.cache.invalidate(key, value) == self.model.invalidate(key, value)
+
+    @rule(
+        key=KEYS,
+        other=KEYS,
+        weight=WEIGHTS,
+        outcome=st.sampled_from(["value", "value", "none", "raise"]),
+    )
+    def compute_if_absent_dependent(self, key, other, weight, outcome):
+        # Dependent loading (issue 8 point 18): the loader of `key` loads `other` from the same cache;
+        # its own key is refused (ReentrantCallError in escache, a deadlock in Elasticsearch).
+        v, inner = self._value(weight), self._value(1)
+
+        def make_loader(cache, refused):
+            def loader(k):
+                if other == k:
+                    if cache is self.cache:
+                        with pytest.raises(escache.ReentrantCallError):
+                            cache.compute_if_absent(k, lambda _: inner)
+                        refused.append(k)
+                    return v
+                try:
+                    cache.compute_if_absent(other, lambda _: None if outcome == "none" else inner)
+                except (ModelLoaderError, escache.ExecutionError):
+                    pass
+                if outcome == "raise":
+                    raise ModelLoaderError("outer")
+                return v
+
+            return loader
+
+        refused: list[Any] = []
+        try:
+            expected = self.model.compute_if_absent(key, make_loader(self.model, []))
+        except ModelLoaderError:
+            with pytest.raises(escache.ExecutionError):
+                self.cache.compute_if_absent(key, make_loader(self.cache, refused))
+        else:
+            assert self.cache.compute_if_absent(key, make_loader(self.cache, refused)) is expected
+        assert refused in ([], [key])
 
     @rule()
     def invalidate_all(self):

@@ -59,6 +59,7 @@ __all__ = [
     "MissingDependencyError",
     "ExecutionError",
     "ReentrantCallError",
+    "BrokenStateError",
     "parse_time_value",
     "replay_api_key_auth_cache",
     "zipf_trace",

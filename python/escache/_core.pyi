@@ -2,7 +2,7 @@
 
 from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, overload
 
 from escache._types import RemovalReason
 
@@ -33,6 +33,10 @@ class Cache:
     the TTL has passed); pruning of the LRU tail only after a promotion, an insert or :meth:`refresh`;
     removal reasons ``REPLACED``, ``INVALIDATED`` and ``EVICTED``.
 
+    The removal listener is called right after each unlink (it sees ``count``/``weight`` between two
+    evictions, as in Elasticsearch), with the cache unlocked. A cache shared by threads stays consistent;
+    after an internal error (a Rust panic) every call raises :class:`escache.BrokenStateError`.
+
     Durations are Elasticsearch time values (``"24h"``, ``"100ms"``), seconds, or ``timedelta``.
     ``max_weight < 0`` and non-positive expiries raise :class:`escache.IllegalArgumentError` with
     Elasticsearch's text (``maximumWeight < 0``, ``expireAfterAccess <= 0``).
@@ -50,8 +54,16 @@ class Cache:
     def get(self, key: Key, default: Any = None) -> Any: ...
     def put(self, key: Key, value: Any) -> None: ...
     def setdefault(self, key: Key, default: Any = None) -> Any: ...
-    def compute_if_absent(self, key: Key, loader: Callable[[Key], Any]) -> Any: ...
-    def invalidate(self, key: Key, value: Any = None) -> bool: ...
+    def compute_if_absent(self, key: Key, loader: Callable[[Key], Any]) -> Any:
+        """The cached value, or ``loader(key)`` cached and returned (run at most once, with the cache
+        unlocked: it may use other keys; using its own key raises :class:`escache.ReentrantCallError`).
+        A loader that raises or returns ``None`` gives :class:`escache.ExecutionError`."""
+    @overload
+    def invalidate(self, key: Key, /) -> bool:
+        """Removes the entry (``INVALIDATED``, counts an eviction); whether one was removed."""
+    @overload
+    def invalidate(self, key: Key, value: Any, /) -> bool:
+        """Removes the entry only if ``value == cached`` (``None`` is compared like any value)."""
     def invalidate_all(self) -> None: ...
     def refresh(self) -> None: ...
     def advance(self, duration: Duration) -> float: ...

@@ -18,6 +18,7 @@ __all__ = [
     "KeyTypeError",
     "ExecutionError",
     "ReentrantCallError",
+    "BrokenStateError",
     "UnknownNodeError",
     "NodeUnavailableError",
     "ServiceTokensToolError",
@@ -62,11 +63,20 @@ class ExecutionError(EscacheError, RuntimeError):
 
 
 class ReentrantCallError(EscacheError, RuntimeError):
-    """A loader or weigher called back into the cache that is running it.
+    """A call that would wait on itself: a ``compute_if_absent`` loader that reads, writes or loads the
+    very key it is loading (Elasticsearch would deadlock on the key's own future; escache refuses), or a
+    call back into an object from inside one of its own updates.
 
-    Elasticsearch would deadlock here (the loader's own placeholder blocks it); escache refuses instead.
-    Removal listeners run after the operation, so they may use the cache freely.
+    A loader may use *other* keys of the same cache; removal listeners, weighers and values' ``__del__``
+    run with the cache unlocked and may use it freely.
     """
+
+    es_type = "illegal_state_exception"
+
+
+class BrokenStateError(EscacheError, RuntimeError):
+    """An internal error (a Rust panic) interrupted an earlier call while it was updating this object, so
+    its state can no longer be trusted: every later call raises this error. Create a new object."""
 
     es_type = "illegal_state_exception"
 

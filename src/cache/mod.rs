@@ -19,11 +19,13 @@
 
 mod builder;
 mod key;
+mod loading;
 mod notification;
 
 pub use builder::{CacheBuildError, CacheBuilder};
 pub use hashbrown::Equivalent;
 pub use key::{Key, KeyRef};
+pub use loading::{LoadStart, PendingLoads};
 pub use notification::{
     CollectingListener, NoopListener, RemovalContext, RemovalListener, RemovalNotification,
     RemovalReason,
@@ -378,6 +380,9 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
             if !(self.exceeds_weight() || (expires && self.is_expired(self.node(tail), now))) {
                 break;
             }
+            if self.listener.pause_pruning() {
+                break;
+            }
             self.evict_entry(tail, now);
         }
     }
@@ -561,6 +566,35 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
             Err(e) => return Err(LoadError::Loader(e)),
         };
         Ok(self.insert_loaded(key, value, weight, now, read))
+    }
+
+    /// The first half of `computeIfAbsent` (R6.6): the `get` that evicts an expired entry at once. On a
+    /// hit, `read` sees the value and the entry is promoted (and the tail pruned). On a miss (`None`) the
+    /// caller loads the value, with the cache free for other calls, and ends with [`Self::put_loaded`]:
+    /// Elasticsearch puts a future in the segment and runs the loader outside the segment lock, so that
+    /// a loader may load other keys of the same cache (`Cache.computeIfAbsent`); [`PendingLoads`] stands
+    /// for those futures.
+    pub fn compute_if_absent_lookup<Q, R>(
+        &mut self,
+        key: &Q,
+        now: Nanos,
+        read: impl FnOnce(&V) -> R,
+    ) -> Option<R>
+    where
+        Q: ?Sized + Hash + Equivalent<K>,
+    {
+        let idx = self.lookup(key, now, true)?;
+        let r = read(&self.node(idx).value);
+        self.promote(idx, now);
+        Some(r)
+    }
+
+    /// The end of `computeIfAbsent`: the loaded value linked at the head (with the loader's weight, else
+    /// the weigher's), then the tail pruned. `now` is the time the call began, as Elasticsearch's entry is
+    /// created with the `now` read before loading. An entry put meanwhile under the same key is replaced.
+    pub fn put_loaded(&mut self, key: K, value: V, weight: Option<u64>, now: Nanos) {
+        let weight = weight.unwrap_or_else(|| self.weigher.weigh(&key, &value));
+        self.put_with_weight(key, value, weight, now);
     }
 
     /// The end of `computeIfAbsent`: the loaded value linked at the head, then the tail pruned.

@@ -54,6 +54,16 @@ pub struct RemovalContext {
 /// Receives every removal, synchronously, in the order Elasticsearch's `Cache` fires them.
 pub trait RemovalListener<K, V> {
     fn on_removal(&mut self, notification: RemovalNotification<K, V>, context: RemovalContext);
+
+    /// Asked by the pruning loop before each further eviction: `true` stops the loop there, leaving
+    /// the rest to a later [`Cache::refresh`](super::Cache::refresh) with the same `now`. A listener
+    /// that is delivered later (outside the cache's lock, as the Python binding's) pauses after each
+    /// eviction so that its callback runs between two unlinks, as Elasticsearch's does (`Cache.evict`
+    /// calls `removalListener.onRemoval` from `delete`, inside the loop). The default never pauses.
+    #[inline]
+    fn pause_pruning(&mut self) -> bool {
+        false
+    }
 }
 
 /// The default listener: drops what it is given.

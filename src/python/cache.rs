@@ -1,36 +1,57 @@
 //! `escache.Cache`: the generic engine, standalone, with its own virtual clock.
+//!
+//! Locking (one rule for every method): the engine sits behind one `Mutex`, taken with `try_lock` while
+//! attached to Python; if another thread holds it (a `replay` running without the GIL), the caller waits
+//! detached (`MutexExt::lock_py_attached`), never holding the GIL while it waits. No Python code runs and
+//! no Python object is created or released while the lock is held: values replaced, evicted or
+//! invalidated are collected and released (or handed to the removal listener) after it is released, so
+//! that a value's `__del__`, a listener, a loader or a weigher may call back into the cache. A call back
+//! that still finds the lock held by its own thread is refused with `ReentrantCallError`, never a
+//! deadlock. A panic while the lock is held poisons it: every later call raises `BrokenStateError`.
 
 use super::convert::{self, KeyArg};
 use super::errors;
 use crate::cache::{
-    Cache, CacheBuilder, Key, KeyRef, LoadError, RemovalContext, RemovalListener,
-    RemovalNotification, RemovalReason, UnitWeigher,
+    Cache, CacheBuilder, Key, KeyRef, LoadError, LoadStart, PendingLoads, RemovalContext,
+    RemovalListener, RemovalNotification, RemovalReason, UnitWeigher,
 };
 use crate::time::{Nanos, VirtualClock, NANOS_PER_SECOND};
 use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
+use pyo3::sync::{MutexExt, PyOnceLock};
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, TryLockError};
+use std::sync::{Condvar, Mutex, MutexGuard, TryLockError};
 
 /// Values: `None` stands for Python's `None`, so that a replay can insert without the GIL.
 type Value = Option<Py<PyAny>>;
 
-/// Removals wait here while the cache is locked; they are handed to the Python listener afterwards,
-/// so that a listener may call back into the cache.
+type Removal = (Key, Value, RemovalReason);
+
+/// Removals wait here while the cache is locked; they are released, or handed to the Python listener,
+/// after it is unlocked.
 #[derive(Default)]
 struct PendingRemovals {
-    enabled: bool,
-    pending: Vec<(Key, Value, RemovalReason)>,
+    /// A Python listener is set and the operation is one call (not a replay): pruning pauses after each
+    /// eviction so that the listener runs between two unlinks, as in Elasticsearch.
+    step: bool,
+    /// Pruning stopped with more to do; the binding goes on with `refresh(now)` after the callback.
+    paused: bool,
+    pending: Vec<Removal>,
 }
 
 impl RemovalListener<Key, Value> for PendingRemovals {
     #[inline]
     fn on_removal(&mut self, n: RemovalNotification<Key, Value>, _: RemovalContext) {
-        if self.enabled {
-            self.pending.push((n.key, n.value, n.reason));
+        self.pending.push((n.key, n.value, n.reason));
+    }
+
+    #[inline]
+    fn pause_pruning(&mut self) -> bool {
+        if self.step && !self.pending.is_empty() {
+            self.paused = true;
         }
+        self.paused
     }
 }
 
@@ -39,38 +60,56 @@ type Engine = Cache<Key, Value, UnitWeigher, PendingRemovals>;
 struct Inner {
     cache: Engine,
     clock: VirtualClock,
+    /// Keys a `compute_if_absent` is loading with the lock released (Elasticsearch's futures).
+    loads: PendingLoads<Key>,
 }
 
-impl Inner {
-    fn take_pending(&mut self) -> Vec<(Key, Value, RemovalReason)> {
-        let l = self.cache.listener_mut();
-        if l.pending.is_empty() {
-            Vec::new()
-        } else {
-            std::mem::take(&mut l.pending)
-        }
+/// What an operation left for after the unlock: its removals, in order (a lone one is moved out so
+/// that the pending list keeps its allocation for the next operation).
+struct Taken {
+    one: Option<Removal>,
+    more: Vec<Removal>,
+    paused: bool,
+}
+
+impl Taken {
+    fn removals(self) -> impl Iterator<Item = Removal> {
+        self.one.into_iter().chain(self.more)
     }
 }
 
-/// A token per OS thread, to tell a re-entrant call from a call from another thread.
-fn thread_token() -> u64 {
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    thread_local!(static TOKEN: u64 = NEXT.fetch_add(1, Ordering::Relaxed));
-    TOKEN.with(|t| *t)
+impl Inner {
+    #[inline]
+    fn take_pending(&mut self) -> Taken {
+        let l = self.cache.listener_mut();
+        let paused = std::mem::take(&mut l.paused);
+        let (one, more) = match l.pending.len() {
+            0 => (None, Vec::new()),
+            1 => (l.pending.pop(), Vec::new()),
+            _ => (None, std::mem::take(&mut l.pending)),
+        };
+        Taken { one, more, paused }
+    }
+}
+
+/// A token per live OS thread (never 0), to tell a re-entrant call from a call from another thread:
+/// the thread's Python thread state, which an attached thread reads without a thread-local lookup.
+#[inline]
+fn thread_token(_attached: Python<'_>) -> u64 {
+    // SAFETY: `PyThreadState_Get` only reads the current thread state; the `Python` token proves this
+    // thread is attached, so there is one (it never returns null then).
+    unsafe { pyo3::ffi::PyThreadState_Get() as usize as u64 }
 }
 
 struct Locked<'a> {
     guard: MutexGuard<'a, Inner>,
-    /// Set while Python code (a loader, a weigher, `__eq__`) runs under the lock, so that a call back
-    /// from it is told apart from a call from another thread.
-    owner: Option<&'a AtomicU64>,
+    /// The thread holding the lock, cleared before the lock is released.
+    owner: &'a AtomicU64,
 }
 
 impl Drop for Locked<'_> {
     fn drop(&mut self) {
-        if let Some(o) = self.owner {
-            o.store(0, Ordering::Release);
-        }
+        self.owner.store(0, Ordering::Relaxed);
     }
 }
 
@@ -113,78 +152,209 @@ fn value_from_py(obj: &Bound<'_, PyAny>) -> Value {
     }
 }
 
+/// A borrowed key, converted before the lock is taken (a bad `str` raises here, not under the lock).
+fn key_ref<'a>(karg: &'a KeyArg<'_, '_>) -> PyResult<KeyRef<'a>> {
+    match karg {
+        KeyArg::Int(i) => Ok(KeyRef::Int(*i)),
+        KeyArg::Str(s) => s
+            .to_str()
+            .map(KeyRef::Str)
+            .map_err(|e| errors::key_type(s.py(), format!("invalid str key: {e}"))),
+    }
+}
+
 fn nanos_to_seconds(n: Nanos) -> f64 {
     n as f64 / NANOS_PER_SECOND as f64
+}
+
+fn broken(py: Python<'_>) -> PyErr {
+    errors::broken_state(
+        py,
+        "this Cache is broken: an internal error interrupted an earlier call while it was updating \
+         the cache, so its state can no longer be trusted; create a new Cache",
+    )
+}
+
+/// Elasticsearch deadlocks here (the loader's own future blocks it); escache refuses.
+fn own_load(py: Python<'_>, key: KeyRef<'_>) -> PyErr {
+    let what = match key {
+        KeyRef::Int(_) => "an int key",
+        KeyRef::Str(_) => "a str key",
+    };
+    errors::reentrant_call(
+        py,
+        format!(
+            "a compute_if_absent loader waited on its own key ({what} whose value it is loading); \
+             Elasticsearch would deadlock here"
+        ),
+    )
 }
 
 /// Elasticsearch's generic cache (`org.elasticsearch.common.cache.Cache`) in virtual time.
 #[pyclass(frozen, module = "escache._core", name = "Cache")]
 pub struct PyCache {
     inner: Mutex<Inner>,
+    /// Signalled whenever a pending load ends.
+    loaded: Condvar,
     owner: AtomicU64,
     removal_listener: Option<Py<PyAny>>,
     weigher: Option<Py<PyAny>>,
 }
 
 impl PyCache {
-    /// Locks the cache. A call from the thread that already holds it (a loader or weigher calling
-    /// back) is refused; a call from another thread waits with the GIL released.
+    /// Locks the cache (see the module comment). A call from the thread already holding it is refused;
+    /// a call from another thread waits with the GIL released.
+    #[inline]
     fn lock<'a>(&'a self, py: Python<'_>) -> PyResult<Locked<'a>> {
         let guard = match self.inner.try_lock() {
             Ok(g) => g,
-            Err(TryLockError::Poisoned(p)) => p.into_inner(),
-            Err(TryLockError::WouldBlock) => {
-                if self.owner.load(Ordering::Acquire) == thread_token() {
+            Err(e) => self.lock_contended(py, e)?,
+        };
+        self.owner.store(thread_token(py), Ordering::Relaxed);
+        Ok(Locked {
+            guard,
+            owner: &self.owner,
+        })
+    }
+
+    #[cold]
+    fn lock_contended<'a>(
+        &'a self,
+        py: Python<'_>,
+        e: TryLockError<MutexGuard<'a, Inner>>,
+    ) -> PyResult<MutexGuard<'a, Inner>> {
+        match e {
+            TryLockError::Poisoned(_) => Err(broken(py)),
+            TryLockError::WouldBlock => {
+                // Only this thread ever stores its own token, so a relaxed load is exact for "is it me".
+                if self.owner.load(Ordering::Relaxed) == thread_token(py) {
                     return Err(errors::reentrant_call(
                         py,
-                        "a loader or weigher called back into the cache that is running it",
+                        "a call back into the cache while this thread is updating it",
                     ));
                 }
-                // Wait for the other thread with the GIL released, then take the lock with it held (a
-                // guard cannot cross `detach`).
-                loop {
-                    py.detach(|| drop(self.inner.lock()));
-                    match self.inner.try_lock() {
-                        Ok(g) => break g,
-                        Err(TryLockError::Poisoned(p)) => break p.into_inner(),
-                        Err(TryLockError::WouldBlock) => continue,
-                    }
+                self.inner.lock_py_attached(py).map_err(|_| broken(py))
+            }
+        }
+    }
+
+    /// [`Self::lock`] for an operation on `key`: while a `compute_if_absent` is loading that key, the
+    /// loading thread is refused (Elasticsearch would deadlock on its own future) and other threads
+    /// wait for the load to end (Elasticsearch's `future.get()`).
+    #[inline]
+    fn lock_key<'a>(&'a self, py: Python<'_>, key: KeyRef<'_>) -> PyResult<Locked<'a>> {
+        let inner = self.lock(py)?;
+        if inner.loads.is_empty() {
+            return Ok(inner);
+        }
+        self.lock_key_while_loading(py, key, inner)
+    }
+
+    #[cold]
+    fn lock_key_while_loading<'a>(
+        &'a self,
+        py: Python<'_>,
+        key: KeyRef<'_>,
+        mut inner: Locked<'a>,
+    ) -> PyResult<Locked<'a>> {
+        loop {
+            let Some(loader) = inner.loads.owner(&key) else {
+                return Ok(inner);
+            };
+            // Unlocked before any Python object (the error) is made.
+            drop(inner);
+            if loader == thread_token(py) {
+                return Err(own_load(py, key));
+            }
+            self.wait_for_load(py, &key.to_owned())?;
+            inner = self.lock(py)?;
+        }
+    }
+
+    /// Waits, detached from Python, until no load of `key` is pending.
+    fn wait_for_load(&self, py: Python<'_>, key: &Key) -> PyResult<()> {
+        let ok = py.detach(|| {
+            let Ok(mut inner) = self.inner.lock() else {
+                return false;
+            };
+            while inner.loads.owner(key).is_some() {
+                match self.loaded.wait(inner) {
+                    Ok(g) => inner = g,
+                    Err(_) => return false,
                 }
             }
-        };
-        Ok(Locked { guard, owner: None })
+            true
+        });
+        if ok {
+            Ok(())
+        } else {
+            Err(broken(py))
+        }
     }
 
-    /// [`Self::lock`] for running Python code under the lock: records this thread as the owner.
-    fn lock_for_python<'a>(&'a self, py: Python<'_>) -> PyResult<Locked<'a>> {
-        let mut locked = self.lock(py)?;
-        self.owner.store(thread_token(), Ordering::Release);
-        locked.owner = Some(&self.owner);
-        Ok(locked)
-    }
-
-    /// Hands removals to the listener in order. Every one is delivered; the first exception a listener
-    /// raised is raised afterwards, later ones go to `sys.unraisablehook`.
-    fn deliver(&self, py: Python<'_>, pending: Vec<(Key, Value, RemovalReason)>) -> PyResult<()> {
+    /// Releases what an operation removed and hands it to the listener, with the lock released.
+    ///
+    /// Elasticsearch calls `removalListener.onRemoval` from `delete`, right after each unlink and inside
+    /// the pruning loop (`Cache.evict` / `evictEntry` / `delete`), and reports a `put`'s `REPLACED`
+    /// after its `promote` has pruned (`Cache.put`); `invalidateAll` unlinks everything first and then
+    /// reports (`Cache.invalidateAll`). A listener that reads `count`/`weight` therefore sees the cache
+    /// between two evictions. escache keeps that: the engine pauses pruning after each eviction
+    /// (`pause_pruning`), the listener runs here with the lock released, and pruning goes on with the
+    /// operation's `now`; a `REPLACED` waits for the pruning to end. Every notification is delivered;
+    /// the first exception a listener raised is raised afterwards, later ones go to
+    /// `sys.unraisablehook`. (A `replay` delivers per chunk of requests, after the chunk.)
+    fn deliver(&self, py: Python<'_>, taken: Taken, now: Nanos) -> PyResult<()> {
         let Some(listener) = &self.removal_listener else {
+            // Values are released here, after the unlock, so that their `__del__` may use the cache.
+            drop(taken);
             return Ok(());
         };
         let mut first: Option<PyErr> = None;
-        for (key, value, reason) in pending {
-            let result = reason_to_py(py, reason).and_then(|reason| {
-                let value = value.unwrap_or_else(|| py.None());
-                listener
-                    .call1(py, (convert::key_to_py(py, &key), value, reason))
-                    .map(drop)
-            });
-            if let Err(e) = result {
-                match &first {
-                    None => first = Some(e),
-                    Some(_) => e.write_unraisable(py, Some(listener.bind(py))),
+        let mut replaced = Vec::new();
+        let mut batch = taken;
+        loop {
+            let paused = batch.paused;
+            for removal in batch.removals() {
+                if paused && removal.2 == RemovalReason::Replaced {
+                    replaced.push(removal);
+                } else {
+                    self.notify(py, listener, removal, &mut first);
                 }
             }
+            if !paused {
+                break;
+            }
+            batch = {
+                let mut inner = self.lock(py)?;
+                inner.cache.refresh(now);
+                inner.take_pending()
+            };
+        }
+        for removal in replaced {
+            self.notify(py, listener, removal, &mut first);
         }
         first.map_or(Ok(()), Err)
+    }
+
+    fn notify(
+        &self,
+        py: Python<'_>,
+        listener: &Py<PyAny>,
+        (key, value, reason): Removal,
+        first: &mut Option<PyErr>,
+    ) {
+        let result = reason_to_py(py, reason).and_then(|reason| {
+            let value = value.unwrap_or_else(|| py.None());
+            listener
+                .call1(py, (convert::key_to_py(py, &key), value, reason))
+                .map(drop)
+        });
+        if let Err(e) = result {
+            match first {
+                None => *first = Some(e),
+                Some(_) => e.write_unraisable(py, Some(listener.bind(py))),
+            }
+        }
     }
 
     fn weigh(
@@ -197,6 +367,28 @@ impl PyCache {
             None => Ok(None),
             Some(w) => convert::weight(w.bind(py).call1((key, value))?.as_any()).map(Some),
         }
+    }
+
+    /// The end of a `compute_if_absent` load: the key's future completes (waiters go ahead) and a
+    /// loaded value is cached, at the `now` the call began.
+    fn end_load(
+        &self,
+        py: Python<'_>,
+        key: Key,
+        loaded: Option<(Value, Option<u64>)>,
+        now: Nanos,
+    ) -> PyResult<Taken> {
+        let locked = self.lock(py);
+        // Wake waiters even if the lock is broken: they then see the poison and report it.
+        let result = locked.map(|mut inner| {
+            inner.loads.finish(&key);
+            if let Some((value, weight)) = loaded {
+                inner.cache.put_loaded(key, value, weight, now);
+            }
+            inner.take_pending()
+        });
+        self.loaded.notify_all();
+        result
     }
 }
 
@@ -333,8 +525,8 @@ impl PyCache {
             }
         }
         let listener = PendingRemovals {
-            enabled: removal_listener.is_some(),
-            pending: Vec::new(),
+            step: removal_listener.is_some(),
+            ..PendingRemovals::default()
         };
         let cache = builder
             .removal_listener(listener)
@@ -344,7 +536,9 @@ impl PyCache {
             inner: Mutex::new(Inner {
                 cache,
                 clock: VirtualClock::new(),
+                loads: PendingLoads::default(),
             }),
+            loaded: Condvar::new(),
             owner: AtomicU64::new(0),
             removal_listener,
             weigher,
@@ -360,14 +554,15 @@ impl PyCache {
         key: &Bound<'_, PyAny>,
         default: Option<Py<PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let key = KeyArg::extract(key)?;
-        let (found, pending) = {
-            let mut inner = self.lock(py)?;
+        let karg = KeyArg::extract(key)?;
+        let key = key_ref(&karg)?;
+        let (found, taken, now) = {
+            let mut inner = self.lock_key(py, key)?;
             let now = inner.clock.now();
-            let found = key.with_ref(|k| inner.cache.get_with(&k, now, |v| value_to_py(py, v)))?;
-            (found, inner.take_pending())
+            let found = inner.cache.get_with(&key, now, |v| value_to_py(py, v));
+            (found, inner.take_pending(), now)
         };
-        self.deliver(py, pending)?;
+        self.deliver(py, taken, now)?;
         Ok(found.unwrap_or_else(|| default.unwrap_or_else(|| py.None())))
     }
 
@@ -380,16 +575,17 @@ impl PyCache {
     ) -> PyResult<()> {
         let karg = KeyArg::extract(key)?;
         let weight = self.weigh(py, key, value)?.unwrap_or(1);
-        let owned = karg.to_owned()?;
-        let pending = {
-            let mut inner = self.lock(py)?;
+        let kref = key_ref(&karg)?;
+        let owned = kref.to_owned();
+        let (taken, now) = {
+            let mut inner = self.lock_key(py, kref)?;
             let now = inner.clock.now();
             inner
                 .cache
                 .put_with_weight(owned, value_from_py(value), weight, now);
-            inner.take_pending()
+            (inner.take_pending(), now)
         };
-        self.deliver(py, pending)
+        self.deliver(py, taken, now)
     }
 
     /// `get`, and on a miss `put(key, default)`: one request of a get-or-put workload in one call.
@@ -408,25 +604,24 @@ impl PyCache {
             None => None,
             Some(_) => self.weigh(py, key, default)?,
         };
-        let (found, pending) = {
-            let mut inner = self.lock(py)?;
+        let kref = key_ref(&karg)?;
+        let (found, taken, now) = {
+            let mut inner = self.lock_key(py, kref)?;
             let now = inner.clock.now();
-            let found = match karg {
+            let found = match kref {
                 // An int key costs nothing to own: one lookup does the get and the put.
-                KeyArg::Int(i) => inner.cache.get_or_put_read(
+                KeyRef::Int(i) => inner.cache.get_or_put_read(
                     Key::Int(i),
                     now,
                     || (value_from_py(default), Some(weight.unwrap_or(1))),
                     |v| value_to_py(py, v),
                 ),
                 // A str key is only copied on a miss.
-                KeyArg::Str(_) => {
-                    let found =
-                        karg.with_ref(|k| inner.cache.get_with(&k, now, |v| value_to_py(py, v)))?;
+                KeyRef::Str(_) => {
+                    let found = inner.cache.get_with(&kref, now, |v| value_to_py(py, v));
                     if found.is_none() {
-                        let owned = karg.to_owned()?;
                         inner.cache.put_with_weight(
-                            owned,
+                            kref.to_owned(),
                             value_from_py(default),
                             weight.unwrap_or(1),
                             now,
@@ -435,14 +630,16 @@ impl PyCache {
                     found
                 }
             };
-            (found, inner.take_pending())
+            (found, inner.take_pending(), now)
         };
-        self.deliver(py, pending)?;
+        self.deliver(py, taken, now)?;
         Ok(found.unwrap_or_else(|| default.clone().unbind()))
     }
 
     /// `computeIfAbsent`: the cached value, or `loader(key)` cached and returned. The loader runs at most
-    /// once; if it raises or returns `None`, nothing is cached and `ExecutionError` is raised.
+    /// once, with the cache unlocked (it may use other keys of this cache; waiting on its own key raises
+    /// `ReentrantCallError`); if it raises or returns `None`, nothing is cached and `ExecutionError` is
+    /// raised. Another thread asking for the key meanwhile waits for the load.
     fn compute_if_absent(
         &self,
         py: Python<'_>,
@@ -450,26 +647,47 @@ impl PyCache {
         loader: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
         let karg = KeyArg::extract(key)?;
-        let owned = karg.to_owned()?;
-        let (result, pending) = {
-            let mut inner = self.lock_for_python(py)?;
+        let kref = key_ref(&karg)?;
+        let owned = kref.to_owned();
+        // Under the lock: the `get` that evicts an expired entry, and on a miss the key's future
+        // (`putIfAbsent`), so that the loader runs at most once.
+        let (hit, taken, now) = {
+            let mut inner = self.lock_key(py, kref)?;
             let now = inner.clock.now();
-            let result = inner.cache.compute_if_absent_weighted(
-                owned,
-                now,
-                |_| -> PyResult<Option<(Value, Option<u64>)>> {
-                    let loaded = loader.call1((key,))?;
-                    if loaded.is_none() {
-                        return Ok(None);
-                    }
-                    let weight = self.weigh(py, key, &loaded)?;
-                    Ok(Some((Some(loaded.unbind()), weight)))
-                },
-                |v| value_to_py(py, v),
-            );
-            (result, inner.take_pending())
+            let hit = inner
+                .cache
+                .compute_if_absent_lookup(&kref, now, |v| value_to_py(py, v));
+            if hit.is_none() {
+                // `lock_key` saw no pending load of this key, and the lock is still held.
+                let started = inner.loads.begin(owned.clone(), thread_token(py));
+                debug_assert_eq!(started, LoadStart::Started);
+            }
+            (hit, inner.take_pending(), now)
         };
-        self.deliver(py, pending)?;
+        if let Some(v) = hit {
+            self.deliver(py, taken, now)?;
+            return Ok(v);
+        }
+        // The eager eviction is reported before the loader runs, as Elasticsearch's `get` does it.
+        if let Err(e) = self.deliver(py, taken, now) {
+            let taken = self.end_load(py, owned, None, now)?;
+            drop(taken);
+            return Err(e);
+        }
+        let loaded = loader.call1((key,)).and_then(|loaded| {
+            if loaded.is_none() {
+                return Ok(None);
+            }
+            let weight = self.weigh(py, key, &loaded)?;
+            Ok(Some((loaded.unbind(), weight)))
+        });
+        let (result, to_cache): (Result<Py<PyAny>, LoadError<PyErr>>, _) = match loaded {
+            Ok(Some((v, weight))) => (Ok(v.clone_ref(py)), Some((Some(v), weight))),
+            Ok(None) => (Err(LoadError::NullValue), None),
+            Err(e) => (Err(LoadError::Loader(e)), None),
+        };
+        let taken = self.end_load(py, owned, to_cache, now)?;
+        self.deliver(py, taken, now)?;
         match result {
             Ok(v) => Ok(v),
             Err(LoadError::NullValue) => Err(errors::execution(py, "loader returned a null value")),
@@ -481,62 +699,95 @@ impl PyCache {
         }
     }
 
-    /// `invalidate(key)`, or `invalidate(key, value)` when `value` is given (removes only if the cached
-    /// value `==` it). Returns whether an entry was removed. Counts an eviction when it removes.
-    #[pyo3(signature = (key, value=None))]
+    /// `invalidate(key)` removes the entry; `invalidate(key, value)` removes it only if `value == cached`
+    /// (Elasticsearch's `Objects.equals(value, entry.value)`, so `None` is a value like any other).
+    /// Returns whether an entry was removed. Counts an eviction when it removes.
+    #[pyo3(signature = (key, *value))]
     fn invalidate(
         &self,
         py: Python<'_>,
         key: &Bound<'_, PyAny>,
-        value: Option<&Bound<'_, PyAny>>,
+        value: &Bound<'_, PyTuple>,
     ) -> PyResult<bool> {
         let karg = KeyArg::extract(key)?;
-        let mut compare_error = None;
-        let (removed, pending) = {
-            let mut inner = self.lock_for_python(py)?;
-            let now = inner.clock.now();
-            let removed = karg.with_ref(|k| match value {
-                None => inner.cache.invalidate(&k, now),
-                Some(expected) => inner.cache.invalidate_if(&k, now, |cached| {
-                    let cached = value_to_py(py, cached);
-                    match cached.bind(py).eq(expected) {
-                        Ok(eq) => eq,
-                        Err(e) => {
-                            compare_error = Some(e);
-                            false
-                        }
-                    }
-                }),
-            })?;
-            (removed, inner.take_pending())
+        let kref = key_ref(&karg)?;
+        let expected = match value.len() {
+            0 => None,
+            1 => Some(value.get_item(0)?),
+            n => {
+                return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                    "invalidate() takes a key and at most one value ({n} values given)"
+                )))
+            }
         };
-        self.deliver(py, pending)?;
-        match compare_error {
-            Some(e) => Err(e),
-            None => Ok(removed),
+        let Some(expected) = expected else {
+            let (removed, taken, now) = {
+                let mut inner = self.lock_key(py, kref)?;
+                let now = inner.clock.now();
+                let removed = inner.cache.invalidate(&kref, now);
+                (removed, inner.take_pending(), now)
+            };
+            self.deliver(py, taken, now)?;
+            return Ok(removed);
+        };
+        // `==` is Python code: it runs with the lock released, on the cached object, which is then
+        // removed only if it is still the one cached (else the new one is compared).
+        for _ in 0..MAX_COMPARE_ATTEMPTS {
+            let cached = {
+                let inner = self.lock(py)?;
+                // A load in progress is an incomplete future: Elasticsearch leaves it (`isDone()`).
+                if inner.loads.owner(&kref).is_some() {
+                    return Ok(false);
+                }
+                match inner.cache.peek(&kref) {
+                    None => return Ok(false),
+                    Some(v) => value_to_py(py, v),
+                }
+            };
+            let equal = expected.is(cached.bind(py)) || expected.eq(cached.bind(py))?;
+            if !equal {
+                return Ok(false);
+            }
+            let (removed, still_cached, taken, now) = {
+                let mut inner = self.lock(py)?;
+                let now = inner.clock.now();
+                let mut same = false;
+                let removed = inner.cache.invalidate_if(&kref, now, |v| {
+                    same = v.as_ref().map(|v| v.as_ptr()) == Some(cached.as_ptr())
+                        || (v.is_none() && cached.is_none(py));
+                    same
+                });
+                let still_cached = same || inner.cache.peek(&kref).is_none();
+                (removed, still_cached, inner.take_pending(), now)
+            };
+            self.deliver(py, taken, now)?;
+            if removed || still_cached {
+                return Ok(removed);
+            }
         }
+        Ok(false)
     }
 
     /// `invalidateAll`: empties the cache; every entry is reported `INVALIDATED`, most recent first.
     fn invalidate_all(&self, py: Python<'_>) -> PyResult<()> {
-        let pending = {
+        let (taken, now) = {
             let mut inner = self.lock(py)?;
             let now = inner.clock.now();
             inner.cache.invalidate_all(now);
-            inner.take_pending()
+            (inner.take_pending(), now)
         };
-        self.deliver(py, pending)
+        self.deliver(py, taken, now)
     }
 
     /// `refresh`: prunes expired and overweight entries from the tail now.
     fn refresh(&self, py: Python<'_>) -> PyResult<()> {
-        let pending = {
+        let (taken, now) = {
             let mut inner = self.lock(py)?;
             let now = inner.clock.now();
             inner.cache.refresh(now);
-            inner.take_pending()
+            (inner.take_pending(), now)
         };
-        self.deliver(py, pending)
+        self.deliver(py, taken, now)
     }
 
     /// Moves the virtual clock forward by a duration (`"5m"`, seconds, or a timedelta) and returns the
@@ -571,19 +822,24 @@ impl PyCache {
 
     /// Keys, most recently used first (expired entries not yet pruned included).
     fn keys<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let inner = self.lock(py)?;
-        PyList::new(py, inner.cache.keys().map(|k| convert::key_to_py(py, k)))
+        // Copied under the lock, turned into Python objects after it.
+        let keys: Vec<Key> = self.lock(py)?.cache.keys().cloned().collect();
+        PyList::new(py, keys.iter().map(|k| convert::key_to_py(py, k)))
     }
 
     /// `(key, value)` pairs, most recently used first.
     fn items<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let inner = self.lock(py)?;
-        let items: PyResult<Vec<Bound<'py, PyTuple>>> = inner
+        let entries: Vec<(Key, Py<PyAny>)> = self
+            .lock(py)?
             .cache
             .iter()
-            .map(|(k, v)| PyTuple::new(py, [convert::key_to_py(py, k), value_to_py(py, v)]))
+            .map(|(k, v)| (k.clone(), value_to_py(py, v)))
             .collect();
-        PyList::new(py, items?)
+        let items = entries
+            .into_iter()
+            .map(|(k, v)| PyTuple::new(py, [convert::key_to_py(py, &k), v]))
+            .collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, items)
     }
 
     #[getter]
@@ -630,8 +886,8 @@ impl PyCache {
         let Ok(karg) = KeyArg::extract(key) else {
             return Ok(false);
         };
-        let inner = self.lock(py)?;
-        karg.with_ref(|k: KeyRef<'_>| inner.cache.contains_key(&k))
+        let kref = key_ref(&karg)?;
+        Ok(self.lock(py)?.cache.contains_key(&kref))
     }
 
     fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -659,9 +915,19 @@ impl PyCache {
         ))
     }
 
+    /// Fault injection for the tests of the broken state (debug builds only): panics while holding
+    /// the lock, as a bug in the engine would.
+    #[cfg(debug_assertions)]
+    fn _panic_while_locked_for_tests(&self, py: Python<'_>) -> PyResult<()> {
+        let _inner = self.lock(py)?;
+        panic!("injected panic for tests");
+    }
+
     /// Bulk get-or-put: for each key, `get`, and on a miss `put(key, value)`, all in Rust with the GIL
     /// released. Keys are a buffer of integers (`array.array`, a numpy array) or any iterable of str/int.
     /// Request `i` happens at `now + i * interval`; afterwards the clock stands at `now + len * interval`.
+    /// The lock is taken and released without the GIL, once per chunk of requests; other threads wait
+    /// for the chunk (detached). A key a `compute_if_absent` is loading is waited for, as `get` does.
     #[pyo3(signature = (keys, *, interval=None, value=None))]
     fn replay(
         &self,
@@ -680,12 +946,17 @@ impl PyCache {
             ReplayKeys::Ints(v) => v.len(),
             ReplayKeys::Keys(v) => v.len(),
         };
+        let key_at = |i: usize| match &keys {
+            ReplayKeys::Ints(ks) => KeyRef::Int(ks[i]),
+            ReplayKeys::Keys(ks) => ks[i].as_ref(),
+        };
         let mut total = PyReplayResult {
             requests: 0,
             hits: 0,
             misses: 0,
             evictions: 0,
         };
+        let me = thread_token(py);
         let mut start = 0;
         while start < n {
             let end = (start + REPLAY_CHUNK).min(n);
@@ -698,10 +969,7 @@ impl PyCache {
                         .map_or_else(|| py.None().into_bound(py), |v| v.bind(py).clone());
                     let mut w = Vec::with_capacity(end - start);
                     for i in start..end {
-                        let k = match &keys {
-                            ReplayKeys::Ints(ks) => convert::key_to_py(py, &Key::Int(ks[i])),
-                            ReplayKeys::Keys(ks) => convert::key_to_py(py, &ks[i]),
-                        };
+                        let k = convert::key_to_py(py, &key_at(i).to_owned());
                         w.push(self.weigh(py, k.bind(py), &v)?.unwrap_or(1));
                     }
                     Some(w)
@@ -712,41 +980,72 @@ impl PyCache {
                 Some(v) => (start..end).map(|_| Some(v.clone_ref(py))).collect(),
                 None => Vec::new(),
             };
-            let pending = {
-                let mut inner = self.lock(py)?;
-                let inner = &mut *inner;
-                let chunk = py.detach(|| {
-                    let mut values = values.into_iter();
-                    let before = inner.cache.stats();
-                    let mut now = inner.clock.now();
-                    for i in start..end {
-                        let key = match &keys {
-                            ReplayKeys::Ints(ks) => Key::Int(ks[i]),
-                            ReplayKeys::Keys(ks) => ks[i].clone(),
-                        };
-                        let weight = weights.as_ref().map(|w| w[i - start]);
-                        inner
-                            .cache
-                            .get_or_put_weighted(key, now, || (values.next().flatten(), weight));
-                        now = now.saturating_add(interval);
+            // The whole chunk runs detached: the lock is taken and released without the GIL.
+            let run = py.detach(|| -> Result<_, ReplayBlocked> {
+                let mut inner = self.inner.lock().map_err(|_| ReplayBlocked::Broken)?;
+                // A key being loaded: wait for another thread's load, refuse this thread's own.
+                while !inner.loads.is_empty() {
+                    match (start..end).find_map(|i| inner.loads.owner(&key_at(i))) {
+                        None => break,
+                        Some(o) if o == me => return Err(ReplayBlocked::OwnLoad),
+                        Some(_) => {
+                            inner = self.loaded.wait(inner).map_err(|_| ReplayBlocked::Broken)?
+                        }
                     }
-                    inner.clock = VirtualClock::starting_at(now);
-                    let after = inner.cache.stats();
-                    (
-                        after.hits - before.hits,
-                        after.misses - before.misses,
-                        after.evictions - before.evictions,
-                    )
-                });
-                total.requests += (end - start) as u64;
-                total.hits += chunk.0;
-                total.misses += chunk.1;
-                total.evictions += chunk.2;
-                inner.take_pending()
+                }
+                let inner = &mut *inner;
+                inner.cache.listener_mut().step = false;
+                let mut values = values.into_iter();
+                let before = inner.cache.stats();
+                let mut now = inner.clock.now();
+                for i in start..end {
+                    let key = key_at(i).to_owned();
+                    let weight = weights.as_ref().map(|w| w[i - start]);
+                    inner
+                        .cache
+                        .get_or_put_weighted(key, now, || (values.next().flatten(), weight));
+                    now = now.saturating_add(interval);
+                }
+                inner.cache.listener_mut().step = self.removal_listener.is_some();
+                inner.clock = VirtualClock::starting_at(now);
+                let after = inner.cache.stats();
+                // Unused values go back to be released with the GIL held.
+                let unused: Vec<Value> = values.collect();
+                Ok((
+                    after.hits - before.hits,
+                    after.misses - before.misses,
+                    after.evictions - before.evictions,
+                    inner.take_pending(),
+                    unused,
+                    now,
+                ))
+            });
+            let (hits, misses, evictions, taken, unused, now) = match run {
+                Ok(r) => r,
+                Err(ReplayBlocked::Broken) => return Err(broken(py)),
+                Err(ReplayBlocked::OwnLoad) => return Err(errors::reentrant_call(
+                    py,
+                    "a compute_if_absent loader replayed its own key (whose value it is loading); \
+                         Elasticsearch would deadlock here",
+                )),
             };
-            self.deliver(py, pending)?;
+            drop(unused);
+            total.requests += (end - start) as u64;
+            total.hits += hits;
+            total.misses += misses;
+            total.evictions += evictions;
+            self.deliver(py, taken, now)?;
             start = end;
         }
         Ok(total)
     }
 }
+
+/// Why a replay chunk did not run.
+enum ReplayBlocked {
+    Broken,
+    OwnLoad,
+}
+
+/// How many times `invalidate(key, value)` compares again when the cached value changed while `==` ran.
+const MAX_COMPARE_ATTEMPTS: usize = 16;

@@ -36,6 +36,7 @@ error_kind!(illegal_argument, "IllegalArgumentError");
 error_kind!(key_type, "KeyTypeError");
 error_kind!(execution, "ExecutionError");
 error_kind!(reentrant_call, "ReentrantCallError");
+error_kind!(broken_state, "BrokenStateError");
 error_kind!(unknown_node, "UnknownNodeError");
 error_kind!(node_unavailable, "NodeUnavailableError");
 error_kind!(illegal_argument_type, "IllegalArgumentTypeError");

@@ -3,7 +3,7 @@
 use super::convert;
 use super::errors;
 use crate::security::api_key::replay_auth_cache;
-use crate::sim::workload::zipf_trace;
+use crate::sim::workload::{zipf_trace, WorkloadError};
 use crate::time::TimeValue;
 use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
@@ -15,16 +15,29 @@ use pyo3::types::{PyBytes, PyDict};
 #[pyo3(signature = (keys, requests, alpha=1.0, seed=0))]
 fn _zipf_trace_bytes<'py>(
     py: Python<'py>,
-    keys: u64,
+    keys: i64,
     requests: usize,
     alpha: f64,
     seed: u64,
 ) -> PyResult<Bound<'py, PyBytes>> {
+    // Ranks are written as int64: `keys` is an int64 too, so every rank fits (a negative count is
+    // refused with the same error as zero).
+    let keys = u64::try_from(keys).map_err(|_| {
+        errors::illegal_argument_from(
+            py,
+            WorkloadError::TooSmall {
+                name: "keys",
+                min: 1.0,
+                value: keys as f64,
+            },
+        )
+    })?;
     let trace = py
         .detach(|| zipf_trace(keys, requests, alpha, seed))
         .map_err(|e| errors::illegal_argument_from(py, e))?;
     let mut bytes = Vec::with_capacity(trace.len() * 8);
     for k in trace {
+        // ok: k < keys <= i64::MAX.
         bytes.extend_from_slice(&(k as i64).to_le_bytes());
     }
     Ok(PyBytes::new(py, &bytes))
@@ -46,15 +59,20 @@ fn replay_api_key_auth_cache<'py>(
         Some(t) => convert::time_value(t, "xpack.security.authc.api_key.cache.ttl")?,
         None => TimeValue::new(24, crate::time::TimeUnit::Hours),
     };
+    // One rule for a buffer and a sequence: every id is a non-negative integer (a negative one in an
+    // `array('q')` is refused as `[-1]` is, not read as a huge unsigned id).
+    let refused = || errors::illegal_argument(py, "keys must be non-negative integer API key ids");
     let ids: Vec<u64> = match PyBuffer::<i64>::get(keys) {
-        Ok(buf) => buf.to_vec(py)?.into_iter().map(|k| k as u64).collect(),
+        Ok(buf) => buf
+            .to_vec(py)?
+            .into_iter()
+            .map(|k| u64::try_from(k).map_err(|_| refused()))
+            .collect::<PyResult<Vec<u64>>>()?,
         Err(_) => keys
             .try_iter()?
             .map(|k| k.and_then(|k| k.extract::<u64>()))
             .collect::<PyResult<Vec<u64>>>()
-            .map_err(|_| {
-                errors::illegal_argument(py, "keys must be non-negative integer API key ids")
-            })?,
+            .map_err(|_| refused())?,
     };
     let report = py
         .detach(|| replay_auth_cache(&ids, interval, max_keys, ttl))
