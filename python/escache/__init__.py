@@ -59,7 +59,6 @@ __all__ = [
     "MissingDependencyError",
     "ExecutionError",
     "ReentrantCallError",
-    "BrokenStateError",
     "parse_time_value",
     "replay_api_key_auth_cache",
     "zipf_trace",

@@ -23,7 +23,6 @@ __all__ = [
     "NodeUnavailableError",
     "ServiceTokensToolError",
     "MissingDependencyError",
-    "BrokenStateError",
 ]
 
 
@@ -70,13 +69,6 @@ class ReentrantCallError(EscacheError, RuntimeError):
     A loader may use *other* keys of the same cache; removal listeners, weighers and values' ``__del__``
     run with the cache unlocked and may use it freely.
     """
-
-    es_type = "illegal_state_exception"
-
-
-class BrokenStateError(EscacheError, RuntimeError):
-    """An internal error (a Rust panic) interrupted an earlier call while it was updating this object, so
-    its state can no longer be trusted: every later call raises this error. Create a new object."""
 
     es_type = "illegal_state_exception"
 

@@ -2,7 +2,8 @@
 //!
 //! Locking (one rule for every method): the engine sits behind one `Mutex`, taken with `try_lock` while
 //! attached to Python; if another thread holds it (a `replay` running without the GIL), the caller waits
-//! detached (`MutexExt::lock_py_attached`), never holding the GIL while it waits. No Python code runs and
+//! for it detached, then takes it attached: no thread ever holds the lock while it waits for the GIL,
+//! and no thread holding the GIL waits for the lock. No Python code runs and
 //! no Python object is created or released while the lock is held: values replaced, evicted or
 //! invalidated are collected and released (or handed to the removal listener) after it is released, so
 //! that a value's `__del__`, a listener, a loader or a weigher may call back into the cache. A call back
@@ -18,7 +19,7 @@ use crate::cache::{
 use crate::time::{Nanos, VirtualClock, NANOS_PER_SECOND};
 use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
-use pyo3::sync::{MutexExt, PyOnceLock};
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, TryLockError};
@@ -233,7 +234,20 @@ impl PyCache {
                         "a call back into the cache while this thread is updating it",
                     ));
                 }
-                self.inner.lock_py_attached(py).map_err(|_| broken(py))
+                // Wait for the holder with the GIL released, then take the lock attached: the lock is
+                // never held while this thread waits for the GIL (`MutexExt::lock_py_attached` would
+                // re-attach with the lock held). Another detached thread may win the race; wait again.
+                loop {
+                    let free = py.detach(|| self.inner.lock().map(drop).is_ok());
+                    if !free {
+                        return Err(broken(py));
+                    }
+                    match self.inner.try_lock() {
+                        Ok(g) => return Ok(g),
+                        Err(TryLockError::Poisoned(_)) => return Err(broken(py)),
+                        Err(TryLockError::WouldBlock) => {}
+                    }
+                }
             }
         }
     }

@@ -40,7 +40,6 @@ error_kind!(broken_state, "BrokenStateError");
 error_kind!(unknown_node, "UnknownNodeError");
 error_kind!(node_unavailable, "NodeUnavailableError");
 error_kind!(illegal_argument_type, "IllegalArgumentTypeError");
-error_kind!(broken_state, "BrokenStateError");
 
 /// Converts any core error whose text is Elasticsearch's into `IllegalArgumentError`.
 pub fn illegal_argument_from(py: Python<'_>, e: impl std::fmt::Display) -> PyErr {

@@ -14,6 +14,9 @@
 //!    after re-attaching, the lock released ([`locks`]). So a thread holding a core lock never needs
 //!    the GIL, and a thread holding the GIL never blocks on a core lock. (`MutexExt::lock_py_attached`
 //!    would re-attach while holding the lock, waiting for the GIL under it; hence not used.)
+//!    `escache.Cache` (`cache.rs`) keeps per-operation calls at pyo3's dispatch cost instead: it
+//!    takes its lock attached with `try_lock`, which never blocks, and runs no Python code under
+//!    it; a contended caller waits for the holder detached, then tries again attached.
 //! 2. **One lock order: cluster before simulation**, never the reverse; a call needing only the
 //!    simulation takes only its lock.
 //!
