@@ -11,5 +11,5 @@ pub use cost::CostModel;
 pub use metrics::{LatencyHistogram, Metrics, Outcome};
 pub use simulation::{
     Action, AuthorizationHeader, NodeChoice, Popularity, Selection, Simulation, TokenSourceSpec,
-    WorkloadKind, WorkloadSpec,
+    WorkloadKind, WorkloadSpec, MAX_POPULATION, MAX_RATE,
 };

@@ -60,6 +60,15 @@ pub enum TokenSourceSpec {
     File { nodes: Vec<NodeIndex> },
 }
 
+/// The most requests per virtual second one workload may ask for. Each request is one event, and the
+/// simulator runs about half a million of them per second of wall time: a million per virtual second
+/// already takes about two seconds of wall time per virtual second.
+pub const MAX_RATE: f64 = 1_000_000.0;
+
+/// The most credentials one workload may hold. They are all created (each an API key or token, its
+/// secret hashed) when the run starts or over `create_over`.
+pub const MAX_POPULATION: usize = 10_000_000;
+
 /// A stream of authentications.
 #[derive(Debug, Clone)]
 pub struct WorkloadSpec {
@@ -459,10 +468,12 @@ impl Simulation {
         cluster: &Cluster,
         spec: WorkloadSpec,
     ) -> Result<usize, EsError> {
-        if !(spec.rate.is_finite() && spec.rate >= 0.0) {
+        if !(spec.rate.is_finite() && (0.0..=MAX_RATE).contains(&spec.rate)) {
             return Err(sim_err(format!(
-                "workload [{}]: rate must be a non-negative number, got [{}]",
-                spec.name, spec.rate
+                "workload [{}]: rate must be a non-negative number of at most {MAX_RATE} requests per virtual second, got [{}]",
+                spec.name,
+                // 1e300, not three hundred digits.
+                if spec.rate.abs() < 1e15 { spec.rate.to_string() } else { format!("{:e}", spec.rate) }
             )));
         }
         if self.workloads.iter().any(|w| w.spec.name == spec.name) {
@@ -472,10 +483,10 @@ impl Simulation {
                 spec.name
             )));
         }
-        if spec.population == 0 {
+        if spec.population == 0 || spec.population > MAX_POPULATION {
             return Err(sim_err(format!(
-                "workload [{}]: population must be at least 1",
-                spec.name
+                "workload [{}]: population must be at least 1 and at most {MAX_POPULATION}, got [{}]",
+                spec.name, spec.population
             )));
         }
         if !(0.0..=1.0).contains(&spec.wrong_secret_share) {
@@ -1104,7 +1115,7 @@ impl Simulation {
                 if resp.status >= 400 {
                     let name = cluster.node(node).map_or("", |n| n.name.as_str());
                     return Err(sim_err(format!(
-                        "{method} {path} on [{name}] answered {}: {}",
+                        "[{name}] answered {}: {}",
                         resp.status,
                         error_summary(&resp.body)
                     )));
