@@ -26,7 +26,7 @@ from typing import Any, TextIO
 
 import escache
 from escache.errors import EscacheError
-from escache.simulation import _nanos, format_report, load_scenario, scenario_path
+from escache.simulation import ProgressBar, _clock, _nanos, format_report, load_scenario, scenario_path
 
 DEMO_SCENARIO = "stale_window_missed_broadcast"
 
@@ -44,13 +44,6 @@ WARNING_TEXT = (
     "Possible thrashing for API key authentication cache, [{n}] eviction due to cache size "
     "within last [300] seconds"
 )
-
-
-def _fmt_duration(seconds: float) -> str:
-    s = int(round(seconds))
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    return f"{h}h{m:02d}m{sec:02d}s" if h else f"{m}m{sec:02d}s"
 
 
 def _auth_cache_demo(args: argparse.Namespace) -> int:
@@ -107,7 +100,7 @@ def _auth_cache_demo(args: argparse.Namespace) -> int:
     w(f"  xpack.security.authc.api_key.cache.ttl         {args.ttl} (expire after access)\n\n")
     w(
         f"  workload: {requests:,} authentications, Zipf(alpha={args.alpha}) over {args.keys:,} API key ids,\n"
-        f"            {args.rate:,.0f}/s for {_fmt_duration(report['elapsed'])} of virtual time (seed {args.seed})\n\n"
+        f"            {args.rate:,.0f}/s for {_clock(report['elapsed'])} of virtual time (seed {args.seed})\n\n"
     )
     if not report["cache_enabled"]:
         w("  the cache is disabled (ttl <= 0): every authentication verifies the key's hash\n")
@@ -126,36 +119,11 @@ def _auth_cache_demo(args: argparse.Namespace) -> int:
         w(f"  {name:<{width}}  {value:>s}\n")
     if warnings:
         at, n = warnings[0]
-        w(f"\n  first WARN at {_fmt_duration(at)}:\n    {WARNING_TEXT.format(n=n)}\n")
+        w(f"\n  first WARN at {_clock(at)}:\n    {WARNING_TEXT.format(n=n)}\n")
     return 0
 
 
 # ---- scenarios -------------------------------------------------------------------------------------
-
-
-class ProgressBar:
-    """A plain text progress bar on a stream (``\\r``-redrawn; a final newline when done)."""
-
-    WIDTH = 30
-
-    def __init__(self, stream: TextIO, total_seconds: float, label: str = "") -> None:
-        self.stream = stream
-        self.total = total_seconds
-        self.label = label
-        self.last = -1
-
-    def __call__(self, fraction: float) -> None:
-        percent = round(fraction * 100)
-        if percent == self.last:
-            return
-        self.last = percent
-        filled = int(round(fraction * self.WIDTH))
-        bar = "#" * filled + "-" * (self.WIDTH - filled)
-        done = _fmt_duration(self.total * fraction)
-        self.stream.write(f"\r{self.label}[{bar}] {percent:3d}%  {done} / {_fmt_duration(self.total)} virtual")
-        if fraction >= 1:
-            self.stream.write("\n")
-        self.stream.flush()
 
 
 def _show_progress(args: argparse.Namespace) -> bool:
