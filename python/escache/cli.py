@@ -26,7 +26,7 @@ from typing import Any, TextIO
 
 import escache
 from escache.errors import EscacheError
-from escache.simulation import ProgressBar, _clock, _nanos, format_report, load_scenario, scenario_path
+from escache.simulation import ProgressBar, _clock, _nanos, _read_scenario, format_report, load_scenario, scenario_path
 
 DEMO_SCENARIO = "stale_window_missed_broadcast"
 
@@ -142,20 +142,6 @@ def _run_loaded(cluster: Any, sim: Any, duration: Any, *, label: str, progress: 
     return sim.run(duration, progress=ProgressBar(sys.stderr, total, f"{label} "), steps=100)
 
 
-def _scenario_text(path: str) -> tuple[str, dict[str, Any]]:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise escache.IllegalArgumentError(f"invalid scenario file [{path}]: not UTF-8 text") from None
-    except OSError as e:
-        raise escache.IllegalArgumentError(f"cannot read scenario file [{path}]: {e.strerror or e}") from None
-    try:
-        meta = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise escache.IllegalArgumentError(f"invalid scenario file [{path}]: {e}") from None
-    return text, meta
-
-
 def _open_output(path: str, what: str) -> TextIO | None:
     """Opens an output file before the run, so that a bad path fails early; ``-`` is stdout."""
     if path == "-":
@@ -205,10 +191,10 @@ def _finish_run(
 
 
 def _run(args: argparse.Namespace) -> int:
-    text, meta = _scenario_text(args.file)
+    meta = _read_scenario(Path(args.file))
     if args.trace == "-" and args.json == "-":
         raise escache.IllegalArgumentError("--json - and --trace - cannot both write to stdout")
-    cluster, sim, duration = load_scenario(text, seed=args.seed)
+    cluster, sim, duration = load_scenario(meta, seed=args.seed)
     # Outputs are opened once the scenario is known to be good, and before the run, so that a bad
     # path fails early and a bad scenario leaves no empty files behind.
     json_out = _open_output(args.json, "report") if args.json else None
@@ -238,7 +224,7 @@ def _demo(args: argparse.Namespace) -> int:
     resource = scenario_path(DEMO_SCENARIO)
     text = resource.read_text(encoding="utf-8")
     meta = tomllib.loads(text)
-    cluster, sim, duration = load_scenario(text, seed=args.seed)
+    cluster, sim, duration = load_scenario(meta, seed=args.seed)
     report = _run_loaded(cluster, sim, duration, label="demo", progress=_show_progress(args))
     json_path = "-" if args.json else None
     return _finish_run(
