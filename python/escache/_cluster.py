@@ -281,8 +281,14 @@ class EventTrace:
         return total
 
     def to_pandas(self) -> Any:
-        """A ``pandas.DataFrame`` with one row per event (``pandas`` must be installed)."""
-        import pandas as pd  # noqa: PLC0415 - optional dependency
+        """A ``pandas.DataFrame`` with one row per event. ``pandas`` must be installed
+        (``pip install pandas``); without it this raises :class:`escache.MissingDependencyError`."""
+        try:
+            import pandas as pd  # noqa: PLC0415 - optional dependency
+        except ImportError:
+            raise MissingDependencyError(
+                "EventTrace.to_pandas() needs pandas, which is not installed: pip install pandas"
+            ) from None
 
         return pd.DataFrame.from_records(self.rows(), columns=list(EVENT_COLUMNS))
 

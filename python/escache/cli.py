@@ -26,7 +26,7 @@ from typing import Any, TextIO
 
 import escache
 from escache.errors import EscacheError
-from escache.simulation import _nanos, format_report, load_scenario, scenario_path
+from escache.simulation import ProgressBar, _clock, _nanos, _read_scenario, format_report, load_scenario, scenario_path
 
 DEMO_SCENARIO = "stale_window_missed_broadcast"
 
@@ -44,13 +44,6 @@ WARNING_TEXT = (
     "Possible thrashing for API key authentication cache, [{n}] eviction due to cache size "
     "within last [300] seconds"
 )
-
-
-def _fmt_duration(seconds: float) -> str:
-    s = int(round(seconds))
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    return f"{h}h{m:02d}m{sec:02d}s" if h else f"{m}m{sec:02d}s"
 
 
 def _auth_cache_demo(args: argparse.Namespace) -> int:
@@ -107,7 +100,7 @@ def _auth_cache_demo(args: argparse.Namespace) -> int:
     w(f"  xpack.security.authc.api_key.cache.ttl         {args.ttl} (expire after access)\n\n")
     w(
         f"  workload: {requests:,} authentications, Zipf(alpha={args.alpha}) over {args.keys:,} API key ids,\n"
-        f"            {args.rate:,.0f}/s for {_fmt_duration(report['elapsed'])} of virtual time (seed {args.seed})\n\n"
+        f"            {args.rate:,.0f}/s for {_clock(report['elapsed'])} of virtual time (seed {args.seed})\n\n"
     )
     if not report["cache_enabled"]:
         w("  the cache is disabled (ttl <= 0): every authentication verifies the key's hash\n")
@@ -126,36 +119,11 @@ def _auth_cache_demo(args: argparse.Namespace) -> int:
         w(f"  {name:<{width}}  {value:>s}\n")
     if warnings:
         at, n = warnings[0]
-        w(f"\n  first WARN at {_fmt_duration(at)}:\n    {WARNING_TEXT.format(n=n)}\n")
+        w(f"\n  first WARN at {_clock(at)}:\n    {WARNING_TEXT.format(n=n)}\n")
     return 0
 
 
 # ---- scenarios -------------------------------------------------------------------------------------
-
-
-class ProgressBar:
-    """A plain text progress bar on a stream (``\\r``-redrawn; a final newline when done)."""
-
-    WIDTH = 30
-
-    def __init__(self, stream: TextIO, total_seconds: float, label: str = "") -> None:
-        self.stream = stream
-        self.total = total_seconds
-        self.label = label
-        self.last = -1
-
-    def __call__(self, fraction: float) -> None:
-        percent = round(fraction * 100)
-        if percent == self.last:
-            return
-        self.last = percent
-        filled = int(round(fraction * self.WIDTH))
-        bar = "#" * filled + "-" * (self.WIDTH - filled)
-        done = _fmt_duration(self.total * fraction)
-        self.stream.write(f"\r{self.label}[{bar}] {percent:3d}%  {done} / {_fmt_duration(self.total)} virtual")
-        if fraction >= 1:
-            self.stream.write("\n")
-        self.stream.flush()
 
 
 def _show_progress(args: argparse.Namespace) -> bool:
@@ -172,20 +140,6 @@ def _run_loaded(cluster: Any, sim: Any, duration: Any, *, label: str, progress: 
         return sim.run(duration)
     total = _nanos(duration, "simulation.duration") / 1e9
     return sim.run(duration, progress=ProgressBar(sys.stderr, total, f"{label} "), steps=100)
-
-
-def _scenario_text(path: str) -> tuple[str, dict[str, Any]]:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise escache.IllegalArgumentError(f"invalid scenario file [{path}]: not UTF-8 text") from None
-    except OSError as e:
-        raise escache.IllegalArgumentError(f"cannot read scenario file [{path}]: {e.strerror or e}") from None
-    try:
-        meta = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise escache.IllegalArgumentError(f"invalid scenario file [{path}]: {e}") from None
-    return text, meta
 
 
 def _open_output(path: str, what: str) -> TextIO | None:
@@ -237,10 +191,10 @@ def _finish_run(
 
 
 def _run(args: argparse.Namespace) -> int:
-    text, meta = _scenario_text(args.file)
+    meta = _read_scenario(Path(args.file))
     if args.trace == "-" and args.json == "-":
         raise escache.IllegalArgumentError("--json - and --trace - cannot both write to stdout")
-    cluster, sim, duration = load_scenario(text, seed=args.seed)
+    cluster, sim, duration = load_scenario(meta, seed=args.seed)
     # Outputs are opened once the scenario is known to be good, and before the run, so that a bad
     # path fails early and a bad scenario leaves no empty files behind.
     json_out = _open_output(args.json, "report") if args.json else None
@@ -270,7 +224,7 @@ def _demo(args: argparse.Namespace) -> int:
     resource = scenario_path(DEMO_SCENARIO)
     text = resource.read_text(encoding="utf-8")
     meta = tomllib.loads(text)
-    cluster, sim, duration = load_scenario(text, seed=args.seed)
+    cluster, sim, duration = load_scenario(meta, seed=args.seed)
     report = _run_loaded(cluster, sim, duration, label="demo", progress=_show_progress(args))
     json_path = "-" if args.json else None
     return _finish_run(

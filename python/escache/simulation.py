@@ -28,6 +28,8 @@ import datetime
 import importlib.resources
 import json
 import math
+import os
+import sys
 import textwrap
 import tomllib
 from collections.abc import Callable, Mapping
@@ -49,13 +51,27 @@ __all__ = [
 
 NANOS = 1_000_000_000
 
+#: The longest duration (and the latest time) a simulation takes: virtual time is a signed 64-bit count
+#: of nanoseconds, as Elasticsearch's ``TimeValue`` (about 292 years).
+MAX_NANOS = 2**63 - 1
+
+
+def _field_error(what: str, e: Exception) -> IllegalArgumentError:
+    """``[what]: message``, unless the message already names the field."""
+    msg = str(e)
+    cls = type(e) if isinstance(e, IllegalArgumentError) else IllegalArgumentError
+    return cls(msg if f"[{what}]" in msg else f"[{what}]: {msg}")
+
 
 def _nanos(value: Any, what: str) -> int:
     """A duration argument in nanoseconds: a time value (``"5m"``), a number of seconds or a
     ``timedelta``, at most about 292 years (Java's ``Long.MAX_VALUE`` nanoseconds)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
         raise IllegalArgumentError(f"[{what}] must not be negative")
-    return _core._duration_nanos(value, what)
+    try:
+        return _core._duration_nanos(value, what)
+    except IllegalArgumentError as e:
+        raise _field_error(what, e) from None
 
 
 def _json_value(value: Any) -> Any:
@@ -139,6 +155,11 @@ class Simulation:
           ``index_close``, ``index_open``, ``index_recreate``, and ``index_up_to_date`` (with
           ``value``).
         - **Service token files:** ``set_service_tokens_file``, with ``nodes`` and ``content``.
+
+        ``node`` is required by every action that acts on or through a node (``nodes`` by
+        ``drop_clear_cache``); a ``rest`` action without one goes to the first running node, and the
+        file actions default to every node. A bad or missing field raises
+        :class:`escache.IllegalArgumentError` naming it, and schedules nothing.
         """
         at_n = _nanos(at, "at")
         every_n = None if every is None else _nanos(every, "every")
@@ -162,11 +183,26 @@ class Simulation:
         self._sim._run_until(_nanos(until, "until"))
         return self.report()
 
-    def run(self, duration: Any, *, progress: Callable[[float], None] | None = None, steps: int = 100) -> dict[str, Any]:
-        """Runs for ``duration`` of virtual time from now; ``progress`` (if given) is called with the
-        fraction done after each of ``steps`` slices."""
+    def run(
+        self, duration: Any, *, progress: bool | Callable[[float], None] | None = None, steps: int = 100
+    ) -> dict[str, Any]:
+        """Runs for ``duration`` of virtual time from now, in ``steps`` slices when ``progress`` is
+        given: ``True`` draws escache's text progress bar on stderr, a callable is called with the
+        fraction done after each slice. Bad arguments are refused before anything runs."""
         total = _nanos(duration, "duration")
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+            raise IllegalArgumentError(f"[steps] must be a positive integer, got [{steps!r}]")
+        if progress is True:
+            progress = ProgressBar(sys.stderr, total / NANOS)
+        elif progress is False:
+            progress = None
+        elif progress is not None and not callable(progress):
+            raise IllegalArgumentError(
+                f"[progress] must be True, False, None or a callable taking the fraction done, got [{type(progress).__name__}]"
+            )
         start = self.cluster.now_nanos - self._start
+        if start + total > MAX_NANOS - self._start:
+            raise IllegalArgumentError(f"[duration] would run past the latest virtual time ({MAX_NANOS}ns)")
         if progress is None:
             return self.run_until((start + total) / NANOS)
         for i in range(1, steps + 1):
@@ -200,6 +236,40 @@ class Simulation:
         return self.cluster.events
 
 
+def _clock(seconds: float) -> str:
+    """``1h02m03s`` or ``2m03s``."""
+    s = int(round(seconds))
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}h{m:02d}m{sec:02d}s" if h else f"{m}m{sec:02d}s"
+
+
+class ProgressBar:
+    """A plain text progress bar on a stream (``\\r``-redrawn; a final newline when done): what
+    ``Simulation.run(progress=True)`` and ``escache run`` draw."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: Any, total_seconds: float, label: str = "") -> None:
+        self.stream = stream
+        self.total = total_seconds
+        self.label = label
+        self.last = -1
+
+    def __call__(self, fraction: float) -> None:
+        percent = round(fraction * 100)
+        if percent == self.last:
+            return
+        self.last = percent
+        filled = int(round(fraction * self.WIDTH))
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        done = _clock(self.total * fraction)
+        self.stream.write(f"\r{self.label}[{bar}] {percent:3d}%  {done} / {_clock(self.total)} virtual")
+        if fraction >= 1:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
 _SCENARIO_TABLES = {"cluster", "settings", "simulation", "workloads", "actions", "name", "description"}
 _CLUSTER_FIELDS = {"nodes", "name", "seed", "password", "trace"}
 _SIMULATION_FIELDS = {"seed", "duration", "sample_interval", "cost_model"}
@@ -231,13 +301,33 @@ def _int(value: Any, what: str) -> int:
     return value
 
 
+def _is_file(source: str) -> bool:
+    try:
+        return os.path.isfile(source)
+    except (ValueError, OSError):  # a NUL byte, a name too long
+        return False
+
+
 def _read_scenario(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
+    """A scenario from a dict, a path or TOML text. A ``Path`` is a path; a ``str`` is a path when it
+    names an existing file or holds neither a newline nor ``=`` (so ``"scen.txt"`` is a file, and a
+    missing one is an error, never an empty scenario); any other ``str`` is TOML text."""
     if isinstance(source, Mapping):
         return dict(source)
-    is_path = isinstance(source, Path) or (
-        isinstance(source, str) and "\n" not in source and source.endswith(".toml")
-    )
-    text = Path(source).read_text(encoding="utf-8") if is_path else str(source)
+    if not isinstance(source, (str, os.PathLike)):
+        raise IllegalArgumentError(f"a scenario is a path, TOML text or a dict, got [{type(source).__name__}]")
+    is_path = not isinstance(source, str) or _is_file(source) or not ("\n" in source or "=" in source)
+    if is_path:
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise IllegalArgumentError(f"invalid scenario file [{source}]: not UTF-8 text") from None
+        except (OSError, ValueError) as e:
+            raise IllegalArgumentError(
+                f"cannot read scenario file [{source}]: {getattr(e, 'strerror', None) or e}"
+            ) from None
+    else:
+        text = source
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -259,9 +349,12 @@ def load_scenario(source: str | Path | Mapping[str, Any], *, seed: int | None = 
 
     ``seed``, when given, replaces both the cluster's and the simulation's seeds.
 
-    Returns ``(cluster, simulation, duration)``. A malformed scenario raises
-    :class:`escache.IllegalArgumentError` naming the bad table or field; a file that cannot be read
-    raises ``OSError``.
+    ``source`` is a ``Path``; a ``str`` that names an existing file or holds neither a newline nor
+    ``=`` (a path); other ``str`` (TOML text); or a dict.
+
+    Returns ``(cluster, simulation, duration)``. A malformed scenario, a missing or unreadable file,
+    raise :class:`escache.IllegalArgumentError` naming the file, or the bad table and field
+    (``workloads[0]``, ``actions[2].node``).
     """
     doc = _read_scenario(source)
     unknown = set(doc) - _SCENARIO_TABLES
@@ -291,6 +384,9 @@ def load_scenario(source: str | Path | Mapping[str, Any], *, seed: int | None = 
             raise IllegalArgumentError(f"[cluster.{key}] must be a string")
     duration = sim_cfg.get("duration", "10m")
     _nanos(duration, "simulation.duration")
+    for i, w in enumerate(workloads):
+        if not w:
+            raise IllegalArgumentError(f"[workloads[{i}]] is empty: a workload needs at least a [name] and a [rate]")
     try:
         cluster = Cluster(
             nodes,
@@ -310,15 +406,19 @@ def load_scenario(source: str | Path | Mapping[str, Any], *, seed: int | None = 
         sample_interval=sim_cfg.get("sample_interval", "10s"),
         cost_model=sim_cfg.get("cost_model"),
     )
-    for w in workloads:
-        sim.add_workload(**w)
+    for i, w in enumerate(workloads):
+        try:
+            sim.add_workload(**w)
+        except IllegalArgumentError as e:
+            raise IllegalArgumentError(f"workloads[{i}]: {e}") from None
     for i, a in enumerate(actions):
-        at = a.pop("at", 0)
-        every = a.pop("every", None)
         name = a.pop("action", None)
         if not isinstance(name, str):
             raise IllegalArgumentError(f"[[actions]] entry {i + 1} needs an [action] name")
-        sim.schedule(at, name, every=every, **a)
+        try:
+            sim.schedule(a.pop("at", 0), name, every=a.pop("every", None), **a)
+        except IllegalArgumentError as e:
+            raise IllegalArgumentError(f"actions[{i}]: {e}") from None
     return cluster, sim, duration
 
 

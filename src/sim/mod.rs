@@ -10,6 +10,6 @@ pub mod workload;
 pub use cost::CostModel;
 pub use metrics::{LatencyHistogram, Metrics, Outcome};
 pub use simulation::{
-    Action, NodeChoice, Popularity, Selection, Simulation, Stop, TokenSourceSpec, WorkloadKind,
-    WorkloadSpec,
+    Action, AuthorizationHeader, NodeChoice, Popularity, Selection, Simulation, Stop,
+    TokenSourceSpec, WorkloadKind, WorkloadSpec, MAX_POPULATION, MAX_RATE,
 };

@@ -60,6 +60,15 @@ pub enum TokenSourceSpec {
     File { nodes: Vec<NodeIndex> },
 }
 
+/// The most requests per virtual second one workload may ask for. Each request is one event, and the
+/// simulator runs about half a million of them per second of wall time: a million per virtual second
+/// already takes about two seconds of wall time per virtual second.
+pub const MAX_RATE: f64 = 1_000_000.0;
+
+/// The most credentials one workload may hold. They are all created (each an API key or token, its
+/// secret hashed) when the run starts or over `create_over`.
+pub const MAX_POPULATION: usize = 10_000_000;
+
 /// A stream of authentications.
 #[derive(Debug, Clone)]
 pub struct WorkloadSpec {
@@ -103,8 +112,48 @@ pub enum Selection {
     All,
 }
 
+/// The `Authorization` header of a REST action. It carries credentials, so it shows (`Debug`,
+/// `Display`) as its scheme only: `Basic <redacted>`; a value without a known scheme shows as
+/// `<redacted>` (its first word could be the secret itself).
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuthorizationHeader(String);
+
+impl AuthorizationHeader {
+    pub fn new(value: impl Into<String>) -> Self {
+        AuthorizationHeader(value.into())
+    }
+
+    /// The header value, to send it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The scheme, when it is one Elasticsearch knows (`Basic`, `Bearer`, `ApiKey`).
+    pub fn scheme(&self) -> Option<&'static str> {
+        let first = self.0.split(' ').next().unwrap_or("");
+        ["Basic", "Bearer", "ApiKey"]
+            .into_iter()
+            .find(|s| s.eq_ignore_ascii_case(first))
+    }
+}
+
+impl std::fmt::Display for AuthorizationHeader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.scheme() {
+            Some(s) => write!(f, "{s} <redacted>"),
+            None => f.write_str("<redacted>"),
+        }
+    }
+}
+
+impl std::fmt::Debug for AuthorizationHeader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
 /// A scheduled action or fault.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub enum Action {
     /// Any REST request, with the given `Authorization` header.
     Rest {
@@ -112,7 +161,7 @@ pub enum Action {
         path: String,
         body: Option<String>,
         node: Option<NodeIndex>,
-        authorization: Option<String>,
+        authorization: Option<AuthorizationHeader>,
     },
     /// `DELETE /_security/api_key` for some of a workload's keys, coordinated by `node`.
     InvalidateApiKeys {
@@ -155,6 +204,134 @@ pub enum Action {
     IndexOpen,
     IndexRecreate,
     IndexUpToDate(bool),
+}
+
+impl Action {
+    /// The action's name, as scenarios and `Simulation.schedule` spell it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Rest { .. } => "rest",
+            Action::InvalidateApiKeys { .. } => "invalidate_api_keys",
+            Action::DeleteServiceTokens { .. } => "delete_service_tokens",
+            Action::RemoveFileTokens { .. } => "remove_file_tokens",
+            Action::SetServiceTokensFile { .. } => "set_service_tokens_file",
+            Action::ClearCache { .. } => "clear_cache",
+            Action::StopNode(_) => "stop_node",
+            Action::StartNode(_) => "start_node",
+            Action::Partition(_) => "partition",
+            Action::Heal(_) => "heal",
+            Action::DropClearCache(_) => "drop_clear_cache",
+            Action::IndexHealth(_) => "index_health",
+            Action::IndexDelete => "index_delete",
+            Action::IndexClose => "index_close",
+            Action::IndexOpen => "index_open",
+            Action::IndexRecreate => "index_recreate",
+            Action::IndexUpToDate(_) => "index_up_to_date",
+        }
+    }
+
+    /// A readable description for reports and errors: the name and the parameters, nodes and
+    /// workloads by name. It never carries a credential: a REST action shows its method, path, node
+    /// and the scheme of its `Authorization` header, not the header's credentials nor its body (which
+    /// may hold a password); a service tokens file shows its size, not its lines.
+    pub fn describe(
+        &self,
+        node: &dyn Fn(NodeIndex) -> String,
+        workload: &dyn Fn(usize) -> String,
+    ) -> String {
+        let nodes = |ns: &[NodeIndex]| ns.iter().map(|n| node(*n)).collect::<Vec<_>>().join(", ");
+        let selection = |s: &Selection| match s {
+            Selection::Indices(v) => format!(
+                "indices [{}]",
+                v.iter()
+                    .map(|i| i.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Selection::Random(n) => format!("random {n}"),
+            Selection::Top(n) => format!("top {n}"),
+            Selection::All => "all".to_string(),
+        };
+        let name = self.name();
+        match self {
+            Action::Rest {
+                method,
+                path,
+                body,
+                node: n,
+                authorization,
+            } => {
+                let mut s = format!("{name} {method} {path}");
+                if let Some(n) = n {
+                    s.push_str(&format!(" on {}", node(*n)));
+                }
+                if let Some(a) = authorization {
+                    s.push_str(&format!(" (Authorization: {a})"));
+                }
+                if let Some(b) = body {
+                    s.push_str(&format!(" with a {}-byte body", b.len()));
+                }
+                s
+            }
+            Action::InvalidateApiKeys {
+                workload: w,
+                selection: sel,
+                node: n,
+            }
+            | Action::DeleteServiceTokens {
+                workload: w,
+                selection: sel,
+                node: n,
+            } => format!(
+                "{name} of workload [{}] ({}) on {}",
+                workload(*w),
+                selection(sel),
+                node(*n)
+            ),
+            Action::RemoveFileTokens {
+                workload: w,
+                selection: sel,
+                nodes: ns,
+            } => format!(
+                "{name} of workload [{}] ({}) on {}",
+                workload(*w),
+                selection(sel),
+                nodes(ns)
+            ),
+            Action::SetServiceTokensFile { nodes: ns, content } => {
+                format!("{name} ({} bytes) on {}", content.len(), nodes(ns))
+            }
+            Action::ClearCache {
+                cache,
+                keys,
+                node: n,
+            } => {
+                let keys = if keys.is_empty() {
+                    "all keys".to_string()
+                } else {
+                    format!("keys [{}]", keys.join(", "))
+                };
+                format!("{name} [{cache}] ({keys}) on {}", node(*n))
+            }
+            Action::StopNode(n) | Action::StartNode(n) | Action::Partition(n) | Action::Heal(n) => {
+                format!("{name} {}", node(*n))
+            }
+            Action::DropClearCache(ns) => format!("{name} to {}", nodes(ns)),
+            Action::IndexHealth(h) => format!("{name} {}", h.as_str()),
+            Action::IndexUpToDate(b) => format!("{name} {b}"),
+            Action::IndexDelete
+            | Action::IndexClose
+            | Action::IndexOpen
+            | Action::IndexRecreate => name.to_string(),
+        }
+    }
+}
+
+/// Nodes and workloads by index; the same credential-free form as [`Action::describe`].
+impl std::fmt::Debug for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe(&|n| format!("node #{n}"), &|w| format!("#{w}")))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -306,10 +483,12 @@ impl Simulation {
         cluster: &Cluster,
         spec: WorkloadSpec,
     ) -> Result<usize, EsError> {
-        if !(spec.rate.is_finite() && spec.rate >= 0.0) {
+        if !(spec.rate.is_finite() && (0.0..=MAX_RATE).contains(&spec.rate)) {
             return Err(sim_err(format!(
-                "workload [{}]: rate must be a non-negative number, got [{}]",
-                spec.name, spec.rate
+                "workload [{}]: rate must be a non-negative number of at most {MAX_RATE} requests per virtual second, got [{}]",
+                spec.name,
+                // 1e300, not three hundred digits.
+                if spec.rate.abs() < 1e15 { spec.rate.to_string() } else { format!("{:e}", spec.rate) }
             )));
         }
         if self.workloads.iter().any(|w| w.spec.name == spec.name) {
@@ -319,10 +498,10 @@ impl Simulation {
                 spec.name
             )));
         }
-        if spec.population == 0 {
+        if spec.population == 0 || spec.population > MAX_POPULATION {
             return Err(sim_err(format!(
-                "workload [{}]: population must be at least 1",
-                spec.name
+                "workload [{}]: population must be at least 1 and at most {MAX_POPULATION}, got [{}]",
+                spec.name, spec.population
             )));
         }
         if !(0.0..=1.0).contains(&spec.wrong_secret_share) {
@@ -957,7 +1136,7 @@ impl Simulation {
                     .ok_or_else(|| sim_err("every node is stopped"))?;
                 let mut headers = Vec::new();
                 if let Some(a) = authorization {
-                    headers.push(("Authorization".to_string(), a));
+                    headers.push(("Authorization".to_string(), a.expose().to_string()));
                 }
                 if body.is_some() {
                     headers.push(("Content-Type".to_string(), "application/json".to_string()));
@@ -971,9 +1150,11 @@ impl Simulation {
                     body.map(String::into_bytes),
                 );
                 if resp.status >= 400 {
+                    let name = cluster.node(node).map_or("", |n| n.name.as_str());
                     return Err(sim_err(format!(
-                        "{method} {path} answered {}: {}",
-                        resp.status, resp.body
+                        "[{name}] answered {}: {}",
+                        resp.status,
+                        error_summary(&resp.body)
                     )));
                 }
             }
@@ -1045,7 +1226,22 @@ impl Simulation {
                 }
             }
             Action::ClearCache { cache, keys, node } => {
-                cluster.clear_security_cache(node, &cache, &keys);
+                let resp = cluster.clear_security_cache(node, &cache, &keys);
+                // A node that could not clear (unreachable, a dropped broadcast, an unknown cache
+                // name) is a `_nodes.failures` entry in Elasticsearch's answer: record it.
+                if let Some(f) = resp.failures.first() {
+                    let name = cluster
+                        .nodes()
+                        .iter()
+                        .find(|n| n.id == f.node_id)
+                        .map_or(f.node_id.as_str(), |n| n.name.as_str());
+                    return Err(sim_err(format!(
+                        "{} of {} nodes failed; first failure on [{name}]: {}",
+                        resp.failures.len(),
+                        resp.failures.len() + resp.successes.len(),
+                        f.cause.reason
+                    )));
+                }
             }
             Action::StopNode(n) => {
                 let abandoned = cluster
@@ -1111,11 +1307,8 @@ impl Simulation {
                 Ev::Sample => self.sample(cluster),
                 Ev::Action { index } => {
                     if let Err(e) = self.run_action(cluster, index) {
-                        self.action_errors.push((
-                            cluster.now(),
-                            format!("{:?}", self.actions[index].action),
-                            e.reason,
-                        ));
+                        let what = self.describe_action(cluster, &self.actions[index].action);
+                        self.action_errors.push((cluster.now(), what, e.reason));
                     }
                     if let Some(every) = self.actions[index].every {
                         let next = cluster.now().saturating_add(every);
@@ -1135,6 +1328,22 @@ impl Simulation {
             cluster.advance(until - cluster.now());
         }
         Stop::Reached
+    }
+
+    /// [`Action::describe`] with this cluster's node names and this simulation's workload names.
+    pub fn describe_action(&self, cluster: &Cluster, action: &Action) -> String {
+        action.describe(
+            &|n| {
+                cluster
+                    .node(n)
+                    .map_or_else(|| format!("node #{n}"), |x| x.name.clone())
+            },
+            &|w| {
+                self.workloads
+                    .get(w)
+                    .map_or_else(|| format!("#{w}"), |x| x.spec.name.clone())
+            },
+        )
     }
 
     /// Requests started and not finished yet.
@@ -1164,6 +1373,15 @@ impl Simulation {
         self.workloads
             .get(w)
             .map_or(0, |w| w.credentials.iter().filter(|c| c.created).count())
+    }
+}
+
+/// An Elasticsearch error body in one line: `type: reason`; any other body as JSON.
+fn error_summary(body: &serde_json::Value) -> String {
+    let e = &body["error"];
+    match (e["type"].as_str(), e["reason"].as_str()) {
+        (Some(t), Some(r)) => format!("{t}: {r}"),
+        _ => body.to_string(),
     }
 }
 

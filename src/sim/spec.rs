@@ -3,7 +3,8 @@
 
 use super::cost::CostModel;
 use super::simulation::{
-    Action, NodeChoice, Popularity, Selection, TokenSourceSpec, WorkloadKind, WorkloadSpec,
+    Action, AuthorizationHeader, NodeChoice, Popularity, Selection, TokenSourceSpec, WorkloadKind,
+    WorkloadSpec,
 };
 use crate::cluster::Cluster;
 use crate::error::EsError;
@@ -33,15 +34,26 @@ fn check_keys(m: &Map<String, Value>, allowed: &[&str], what: &str) -> Result<()
     Ok(())
 }
 
+/// An error about a field: `[what]: message`, unless the message already names the field (as
+/// Elasticsearch's `failed to parse setting [what] ...` does).
+fn field_err(what: &str, e: impl std::fmt::Display) -> EsError {
+    let msg = e.to_string();
+    if msg.contains(&format!("[{what}]")) {
+        err(msg)
+    } else {
+        err(format!("[{what}]: {msg}"))
+    }
+}
+
 /// A duration: a time value string or a number of seconds.
 pub fn duration(v: &Value, what: &str) -> Result<Nanos, EsError> {
     match v {
-        Value::String(s) => parse_duration(s, what).map_err(|e| err(e.to_string())),
+        Value::String(s) => parse_duration(s, what).map_err(|e| field_err(what, e)),
         Value::Number(n) => {
             let secs = n
                 .as_f64()
                 .ok_or_else(|| err(format!("[{what}] is not a number")))?;
-            seconds_to_nanos(secs).map_err(|e| err(format!("[{what}]: {e}")))
+            seconds_to_nanos(secs).map_err(|e| field_err(what, e))
         }
         _ => Err(err(format!(
             "[{what}] must be a duration such as \"5m\" or a number of seconds"
@@ -150,6 +162,13 @@ fn node_choice(cluster: &Cluster, v: Option<&Value>, what: &str) -> Result<NodeC
 /// A workload from its description.
 pub fn workload(cluster: &Cluster, v: &Value) -> Result<WorkloadSpec, EsError> {
     let m = obj(v, "a workload")?;
+    if m.is_empty() {
+        // An empty `[[workloads]]` table is a mistake (fields written under another header), not a
+        // request for 1000 API keys at 100/s.
+        return Err(err(
+            "a workload needs at least a [name] and a [rate]; the description is empty",
+        ));
+    }
     let name = string(m, "name", "workload")?
         .unwrap_or("workload")
         .to_string();
@@ -184,7 +203,10 @@ pub fn workload(cluster: &Cluster, v: &Value) -> Result<WorkloadSpec, EsError> {
                 None => 0,
             },
             expiration: match string(m, "expiration", &what)? {
-                Some(e) => Some(TimeValue::parse(e, "expiration").map_err(|x| err(x.to_string()))?),
+                Some(e) => Some({
+                    let field = format!("{what}.expiration");
+                    TimeValue::parse(e, &field).map_err(|x| field_err(&field, x))?
+                }),
                 None => None,
             },
         },
@@ -337,10 +359,11 @@ pub fn action(cluster: &Cluster, workloads: &[String], v: &Value) -> Result<Acti
     if m.contains_key("node") && m.contains_key("nodes") {
         return Err(err(format!("[{what}] takes [node] or [nodes], not both")));
     }
-    let node_or_first = |key: &str| -> Result<NodeIndex, EsError> {
-        match m.get(key) {
-            Some(n) => node(cluster, n, &format!("{what}.{key}")),
-            None => Ok(0),
+    // The node an action acts on or through: required, never a silent node-0.
+    let required_node = || -> Result<NodeIndex, EsError> {
+        match m.get("node") {
+            Some(n) => node(cluster, n, &format!("{what}.node")),
+            None => Err(err(format!("[{what}.node] is required: name the node"))),
         }
     };
     let workload = || -> Result<usize, EsError> {
@@ -351,11 +374,14 @@ pub fn action(cluster: &Cluster, workloads: &[String], v: &Value) -> Result<Acti
             .position(|w| w == name)
             .ok_or_else(|| err(format!("[{what}]: unknown workload [{name}]")))
     };
+    let given_nodes = || -> Option<Result<Vec<NodeIndex>, EsError>> {
+        m.get("nodes")
+            .or_else(|| m.get("node"))
+            .map(|n| nodes(cluster, n, &format!("{what}.nodes")))
+    };
+    // Service token files: every node's file unless told otherwise.
     let all_nodes = || -> Result<Vec<NodeIndex>, EsError> {
-        match m.get("nodes").or_else(|| m.get("node")) {
-            Some(n) => nodes(cluster, n, &format!("{what}.nodes")),
-            None => Ok((0..cluster.nodes().len() as NodeIndex).collect()),
-        }
+        given_nodes().unwrap_or_else(|| Ok((0..cluster.nodes().len() as NodeIndex).collect()))
     };
     Ok(match kind {
         "rest" => Action::Rest {
@@ -372,17 +398,17 @@ pub fn action(cluster: &Cluster, workloads: &[String], v: &Value) -> Result<Acti
                 .get("node")
                 .map(|n| node(cluster, n, &format!("{what}.node")))
                 .transpose()?,
-            authorization: string(m, "authorization", &what)?.map(str::to_string),
+            authorization: string(m, "authorization", &what)?.map(AuthorizationHeader::new),
         },
         "invalidate_api_keys" => Action::InvalidateApiKeys {
             workload: workload()?,
             selection: selection(m, &what)?,
-            node: node_or_first("node")?,
+            node: required_node()?,
         },
         "delete_service_tokens" => Action::DeleteServiceTokens {
             workload: workload()?,
             selection: selection(m, &what)?,
-            node: node_or_first("node")?,
+            node: required_node()?,
         },
         "remove_file_tokens" => Action::RemoveFileTokens {
             workload: workload()?,
@@ -397,7 +423,18 @@ pub fn action(cluster: &Cluster, workloads: &[String], v: &Value) -> Result<Acti
                 .to_vec(),
         },
         "clear_cache" => Action::ClearCache {
-            cache: string(m, "cache", &what)?.unwrap_or("api_key").to_string(),
+            cache: {
+                let cache = string(m, "cache", &what)?.unwrap_or("api_key");
+                let n = required_node()?;
+                // The name resolves on the receiving nodes (`CacheInvalidatorRegistry`); refuse
+                // one no node knows now, with Elasticsearch's message, rather than at run time.
+                cluster
+                    .node(n)
+                    .map(|x| x.registry.resolve(cache))
+                    .transpose()
+                    .map_err(|e| field_err(&format!("{what}.cache"), e.reason))?;
+                cache.to_string()
+            },
             keys: match m.get("keys") {
                 None => Vec::new(),
                 Some(Value::String(k)) => vec![k.clone()],
@@ -411,13 +448,17 @@ pub fn action(cluster: &Cluster, workloads: &[String], v: &Value) -> Result<Acti
                     .collect::<Result<Vec<_>, _>>()?,
                 Some(_) => return Err(err(format!("[{what}.keys] must be a list of strings"))),
             },
-            node: node_or_first("node")?,
+            node: required_node()?,
         },
-        "stop_node" => Action::StopNode(node_or_first("node")?),
-        "start_node" => Action::StartNode(node_or_first("node")?),
-        "partition" => Action::Partition(node_or_first("node")?),
-        "heal" => Action::Heal(node_or_first("node")?),
-        "drop_clear_cache" => Action::DropClearCache(all_nodes()?),
+        "stop_node" => Action::StopNode(required_node()?),
+        "start_node" => Action::StartNode(required_node()?),
+        "partition" => Action::Partition(required_node()?),
+        "heal" => Action::Heal(required_node()?),
+        "drop_clear_cache" => {
+            Action::DropClearCache(given_nodes().unwrap_or_else(|| {
+                Err(err(format!("[{what}.nodes] is required: name the nodes")))
+            })?)
+        }
         "index_health" => Action::IndexHealth(
             IndexHealth::parse(string(m, "health", &what)?.unwrap_or(""))
                 .ok_or_else(|| err(format!("[{what}.health] must be green, yellow or red")))?,
@@ -450,16 +491,16 @@ pub fn cost_model(v: &Value) -> Result<CostModel, EsError> {
         "the cost model",
     )?;
     let mut c = CostModel::default();
-    if let Some(d) = opt_duration(m, "pbkdf2_per_1000_iterations", "cost")? {
+    if let Some(d) = opt_duration(m, "pbkdf2_per_1000_iterations", "cost_model")? {
         c.pbkdf2_per_1000_iterations = d;
     }
-    if let Some(d) = opt_duration(m, "bcrypt_cost_10", "cost")? {
+    if let Some(d) = opt_duration(m, "bcrypt_cost_10", "cost_model")? {
         c.bcrypt_cost_10 = d;
     }
-    if let Some(d) = opt_duration(m, "ssha256", "cost")? {
+    if let Some(d) = opt_duration(m, "ssha256", "cost_model")? {
         c.ssha256 = d;
     }
-    if let Some(d) = opt_duration(m, "digest", "cost")? {
+    if let Some(d) = opt_duration(m, "digest", "cost_model")? {
         c.digest = d;
     }
     Ok(c)
