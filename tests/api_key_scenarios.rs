@@ -1716,8 +1716,8 @@ fn r3_4_rejection_when_held_pool_is_full() {
     let mut c = cluster_with(
         2,
         &[
-            ("thread_pool.security-crypto.size", "1"),
-            ("thread_pool.security-crypto.queue_size", "0"),
+            ("xpack.security.crypto.thread_pool.size", "1"),
+            ("xpack.security.crypto.thread_pool.queue_size", "0"),
         ],
     );
     let k1 = create(&mut c, 0, "k1");
@@ -2003,7 +2003,7 @@ fn issue8_d14_crypto_pool_size_rounds_half_the_processors_up() {
     // An explicit size still wins.
     let s = SecuritySettings::from_pairs([
         ("node.processors", "3"),
-        ("thread_pool.security-crypto.size", "5"),
+        ("xpack.security.crypto.thread_pool.size", "5"),
     ])
     .unwrap();
     assert_eq!(s.crypto_pool.size, 5);

@@ -209,8 +209,8 @@ fn conservation_scenario() -> (Cluster, Simulation) {
                 "xpack.security.authc.api_key.hashing.algorithm",
                 "pbkdf2_1000",
             ),
-            ("thread_pool.security-crypto.size", "1"),
-            ("thread_pool.security-crypto.queue_size", "5"),
+            ("xpack.security.crypto.thread_pool.size", "1"),
+            ("xpack.security.crypto.thread_pool.queue_size", "5"),
         ],
     );
     let mut sim = Simulation::new(&c, 9);
@@ -430,8 +430,8 @@ fn a_full_pool_answers_429_only_past_threads_plus_queue() {
             "xpack.security.authc.api_key.hashing.algorithm",
             "pbkdf2_1000",
         ),
-        ("thread_pool.security-crypto.size", "1"),
-        ("thread_pool.security-crypto.queue_size", "3"),
+        ("xpack.security.crypto.thread_pool.size", "1"),
+        ("xpack.security.crypto.thread_pool.queue_size", "3"),
     ];
     let (mut c, mut sim) = node1_only(&settings, 10, 100.0, 3);
     sim.cost = spec::cost_model(&json!({"pbkdf2_per_1000_iterations": 3600})).unwrap();
@@ -464,8 +464,8 @@ fn a_full_pool_answers_429_only_past_threads_plus_queue() {
             "xpack.security.authc.api_key.hashing.algorithm",
             "pbkdf2_1000",
         ),
-        ("thread_pool.security-crypto.size", "1"),
-        ("thread_pool.security-crypto.queue_size", "9"),
+        ("xpack.security.crypto.thread_pool.size", "1"),
+        ("xpack.security.crypto.thread_pool.queue_size", "9"),
     ];
     let (mut c, mut sim) = node1_only(&settings, 10, 100.0, 3);
     sim.cost = spec::cost_model(&json!({"pbkdf2_per_1000_iterations": 3600})).unwrap();

@@ -17,6 +17,28 @@ from escache.errors import BrokenStateError, EscacheError, IllegalArgumentError,
 # ---- point 5: a panic inside the core breaks the object for good -------------------------------------
 
 
+def test_issue8_d02_a_panic_message_never_reaches_stderr():
+    """Rust's default hook prints a panic's message, which may quote request data (a slice panic
+    prints the whole string, credentials included): escache's own panics print only their place."""
+    import subprocess
+    import sys
+
+    code = (
+        "import escache\n"
+        "c = escache.Cluster(nodes=1, seed=0)\n"
+        "try:\n"
+        "    c._testing_panic()\n"
+        "except escache.BrokenStateError:\n"
+        "    print('broken')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "broken"
+    assert "escache: internal error at src/python/cluster.rs:" in out.stderr
+    assert "a panic with the cluster locked" not in out.stderr
+
+
+
 def test_issue8_d05_a_panic_under_the_cluster_lock_breaks_the_cluster_and_its_views_for_good():
     c = escache.Cluster(nodes=2, seed=1)
     node, index = c.node("node-1"), c.security_index

@@ -334,7 +334,7 @@ def test_a_429_needs_threads_plus_queue_tasks_in_the_pool(runs):
     assert max(peak.values()) < 2 + 1000
     # The same scenario with a queue of 20 (threads 2): rejections, each when 22 tasks were in the pool.
     doc = scenario_doc(name)
-    doc["settings"]["thread_pool.security-crypto.queue_size"] = 20
+    doc["settings"]["xpack.security.crypto.thread_pool.queue_size"] = 20
     doc["simulation"]["duration"] = "50s"
     small = run_example(name, doc=doc)
     at_rejection, peak = pool_occupancy_at_rejections(small.rows)
@@ -844,6 +844,8 @@ def test_issue8_d22_an_action_without_its_node_is_refused(untouched_report):
             "actions[0]: [action [clear_cache].cache]: No cache named [bogus] is found",
         ),
         ("[simulation]\nduration = 1e300\n", "[simulation.duration] must be at most"),
+        # tomllib recurses on nesting (a RecursionError); found by fuzz/atheris_scenario.py.
+        ("x = " + "[" * 5000 + "]" * 5000 + "\n", "arrays or tables nested too deeply"),
     ],
 )
 def test_issue8_d09_unbounded_or_empty_scenario_inputs_are_refused(text, message):

@@ -333,6 +333,10 @@ def _read_scenario(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as e:
         where = f" [{source}]" if is_path else ""
         raise IllegalArgumentError(f"invalid scenario file{where}: {e}") from None
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables recursively (found by fuzz/atheris_scenario.py).
+        where = f" [{source}]" if is_path else ""
+        raise IllegalArgumentError(f"invalid scenario file{where}: arrays or tables nested too deeply") from None
 
 
 def load_scenario(source: str | Path | Mapping[str, Any], *, seed: int | None = None) -> tuple[Cluster, Simulation, Any]:

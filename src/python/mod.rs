@@ -39,8 +39,30 @@ mod simulation;
 
 use pyo3::prelude::*;
 
+/// A panic's message may quote the data it was handling (a slice panic prints the whole string, which
+/// can be an `Authorization` header), and Rust's default hook writes it to stderr. escache's own
+/// panics (a bug, whatever the input) therefore print only where they happened; a panic elsewhere in
+/// the process goes to the hook that was there before.
+fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| match info.location() {
+            // Cargo names the crate's own files relative to its root.
+            Some(at) if at.file().starts_with("src/") => eprintln!(
+                "escache: internal error at {}:{} (a bug: please report it; the panic message is \
+                 withheld because it may quote request data)",
+                at.file(),
+                at.line()
+            ),
+            _ => previous(info),
+        }));
+    });
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    install_panic_hook();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<cache::PyCache>()?;
     m.add_class::<cache::PyReplayResult>()?;

@@ -24,8 +24,8 @@ pub const SERVICE_TOKEN_CACHE_HASH_ALGO: &str =
     "xpack.security.authc.service_token.cache.hash_algo";
 pub const SERVICE_TOKEN_HASHING_ALGORITHM: &str =
     "xpack.security.authc.service_token_hashing.algorithm";
-pub const CRYPTO_POOL_SIZE: &str = "thread_pool.security-crypto.size";
-pub const CRYPTO_POOL_QUEUE_SIZE: &str = "thread_pool.security-crypto.queue_size";
+pub const CRYPTO_POOL_SIZE: &str = "xpack.security.crypto.thread_pool.size";
+pub const CRYPTO_POOL_QUEUE_SIZE: &str = "xpack.security.crypto.thread_pool.queue_size";
 pub const NODE_PROCESSORS: &str = "node.processors";
 
 /// Every setting name escache knows. Anything else is refused, as Elasticsearch refuses an unknown
@@ -275,12 +275,15 @@ impl SecuritySettings {
         };
         let processors = int_setting(&given, NODE_PROCESSORS, 2, Some(1))? as u32;
         // `security-crypto` (`Security.getExecutorBuilders`): a fixed pool of
-        // `(allocatedProcessors + 1) / 2` threads (half, rounded up), queue 1000.
+        // `(allocatedProcessors + 1) / 2` threads (half, rounded up), queue 1000, its settings under
+        // the prefix `xpack.security.crypto.thread_pool` (`FixedExecutorBuilder`).
         let default_size = processors.div_ceil(2) as i32;
         let crypto_pool = CryptoPoolSettings {
             processors,
             size: int_setting(&given, CRYPTO_POOL_SIZE, default_size, Some(1))? as u32,
-            queue_size: int_setting(&given, CRYPTO_POOL_QUEUE_SIZE, 1000, Some(-1))?.max(0) as u32,
+            // A negative queue size is an unbounded queue (`EsExecutors.newFixed`).
+            queue_size: u32::try_from(int_setting(&given, CRYPTO_POOL_QUEUE_SIZE, 1000, None)?)
+                .unwrap_or(u32::MAX),
         };
         Ok(SecuritySettings {
             api_key,
@@ -352,6 +355,24 @@ mod tests {
         assert_eq!(s.service_token.max_tokens, 100_000);
         assert_eq!(s.crypto_pool.size, 1);
         assert_eq!(s.crypto_pool.queue_size, 1000);
+    }
+
+    /// `Security.getExecutorBuilders` names the pool's settings under `xpack.security.crypto.thread_pool`,
+    /// and `EsExecutors.newFixed` makes a negative queue size unbounded.
+    #[test]
+    fn crypto_pool_settings_use_elasticsearch_names_and_negative_queue_is_unbounded() {
+        let s = parse(&[(CRYPTO_POOL_SIZE, "3"), (CRYPTO_POOL_QUEUE_SIZE, "-1")]).unwrap();
+        assert_eq!(CRYPTO_POOL_SIZE, "xpack.security.crypto.thread_pool.size");
+        assert_eq!(s.crypto_pool.size, 3);
+        assert_eq!(s.crypto_pool.queue_size, u32::MAX);
+        assert_eq!(
+            parse(&[(CRYPTO_POOL_QUEUE_SIZE, "0")])
+                .unwrap()
+                .crypto_pool
+                .queue_size,
+            0
+        );
+        assert!(parse(&[("thread_pool.security-crypto.size", "3")]).is_err());
     }
 
     #[test]
