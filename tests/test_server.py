@@ -354,6 +354,12 @@ def test_issue8_d21_connections_are_bounded_and_idle_ones_do_not_block_a_request
                 held.append(s)
             status, _, _, _ = exchange(address, f"GET / HTTP/1.1\r\nAuthorization: {ELASTIC}\r\n\r\n".encode(), keep_alive=True)
             assert status == 200
+            # That connection is closed, but its thread frees its slot only when it sees the end of
+            # file: wait for it, or the next connection could find the cap still full (a load race).
+            deadline = time.monotonic() + 10
+            while server.open_connections > cap - 1 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert server.open_connections == cap - 1
             held.append(connect(address))  # the cap is reached
             deadline = time.monotonic() + 5
             while server.open_connections < cap and time.monotonic() < deadline:
