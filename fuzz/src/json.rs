@@ -25,6 +25,34 @@ use std::fmt;
 /// Elasticsearch's nesting limit (Jackson's `StreamReadConstraints` default).
 pub const MAX_DEPTH: usize = 1000;
 
+/// Jackson's `StreamReadConstraints` default for the characters of one number, which escache applies
+/// too (`Number value length (..) exceeds the maximum allowed (1000, ..)`).
+pub const MAX_NUMBER_LEN: usize = 1000;
+
+/// The length of the longest number token of an RFC 8259 document (outside strings).
+pub fn longest_number(doc: &[u8]) -> usize {
+    let (mut longest, mut run, mut in_string, mut escaped) = (0, 0, false, false);
+    for &b in doc {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        if matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+            in_string = b == b'"';
+        }
+    }
+    longest
+}
+
 /// Rewrites a body in Elasticsearch's JSON dialect into RFC 8259 JSON that serde_json reads to the
 /// value escache is expected to produce: comments become one space, lone surrogate escapes become
 /// `\ufffd`, out-of-range numbers become `null`. Bytes outside the root value are kept (the caller
