@@ -202,6 +202,9 @@ fuzz_target!(|input: Input| {
         return;
     }
     let secret = Secret::new("the elastic password", "elastic", PASSWORD);
+    // What the scenario's author wrote (before `$basic` is substituted) is theirs to see again: a
+    // path that spells a secret is shown as written.
+    let written = serde_json::to_vec(&(&input.workloads, &input.actions)).unwrap_or_default();
     let report = serde_json::to_string(&report::report(&sim, &cluster)).expect("report is JSON");
     let timeline =
         serde_json::to_string(&report::timeline(&sim, &cluster)).expect("timeline is JSON");
@@ -209,13 +212,13 @@ fuzz_target!(|input: Input| {
         ("report", report.as_bytes()),
         ("timeline", timeline.as_bytes()),
     ] {
-        if let Some(form) = secret.leaked_in(text, b"") {
+        if let Some(form) = secret.leaked_in(text, &written) {
             panic!("{} leaks {form:?} in the {what}", secret.label);
         }
     }
     for ev in cluster.events.iter() {
         for text in [ev.key, ev.detail] {
-            if let Some(form) = secret.leaked_in(text.as_bytes(), b"") {
+            if let Some(form) = secret.leaked_in(text.as_bytes(), &written) {
                 panic!("{} leaks {form:?} in the event trace", secret.label);
             }
         }
