@@ -270,3 +270,22 @@ def test_issue8_d25_reprs_are_python_style_and_hold_no_secret():
         for rust in ("Some(", "None)", "=true", "=false"):
             assert rust not in text
         assert "s3cr3t-pass" not in text
+
+
+@pytest.mark.parametrize("seed", [2**64, 2**70, -1])
+def test_issue8_d09_a_seed_out_of_range_is_a_typed_error_naming_it(seed):
+    # Found by fuzz/atheris_scenario.py: `[simulation] seed = <huge>` raised a bare OverflowError.
+    with pytest.raises(IllegalArgumentError, match=r"\[seed\] must be an int from 0"):
+        escache.Cluster(nodes=1, seed=seed)
+    c = escache.Cluster(nodes=1)
+    with pytest.raises(IllegalArgumentError, match=r"\[seed\] must be an int from 0"):
+        escache.Simulation(c, seed=seed)
+    with pytest.raises(IllegalArgumentError, match=r"seed"):
+        escache.load_scenario(f"[simulation]\nseed = {seed}\n")
+
+
+@pytest.mark.parametrize("seed", [1.5, "7", True])
+def test_issue8_d09_a_seed_that_is_not_an_int_is_a_type_error_naming_it(seed):
+    with pytest.raises(IllegalArgumentTypeError, match=r"\[seed\] must be an int"):
+        escache.Cluster(nodes=1, seed=seed)
+    assert escache.Cluster(nodes=1, seed=2**64 - 1).seed == 2**64 - 1

@@ -114,7 +114,7 @@ class Cluster:
         nodes: int | list[str] | None = None,
         *,
         cluster_name: str = "escache",
-        seed: int = 0,
+        seed: int | None = None,
         settings: dict[str, str | int | float | bool] | None = None,
         password: str = "changeme",
         trace: bool = True,
@@ -201,7 +201,7 @@ class SecurityIndex:
     def recreate(self) -> None: ...
 
 class _Simulation:
-    def __init__(self, cluster: Cluster, seed: int = 0) -> None: ...
+    def __init__(self, cluster: Cluster, seed: int | None = None) -> None: ...  # None: seed 0
     def _add_workload(self, description: str) -> int: ...
     @property
     def _start_nanos(self) -> int: ...

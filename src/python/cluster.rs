@@ -148,16 +148,17 @@ fn node_index(c: &Cluster, name: Option<&str>) -> Result<NodeIndex, Refusal> {
 #[pymethods]
 impl PyCluster {
     #[new]
-    #[pyo3(signature = (nodes=None, *, cluster_name=None, seed=0, settings=None, password=None, trace=true))]
+    #[pyo3(signature = (nodes=None, *, cluster_name=None, seed=None, settings=None, password=None, trace=true))]
     fn new(
         py: Python<'_>,
         nodes: Option<&Bound<'_, PyAny>>,
         cluster_name: Option<&Bound<'_, PyAny>>,
-        seed: u64,
+        seed: Option<&Bound<'_, PyAny>>,
         settings: Option<&Bound<'_, PyDict>>,
         password: Option<&Bound<'_, PyAny>>,
         trace: bool,
     ) -> PyResult<Self> {
+        let seed = seed.map_or(Ok(0), |s| convert::seed(s, "seed"))?;
         let cluster_name = convert::opt_text(cluster_name, "cluster_name")?.unwrap_or("escache");
         let password = convert::opt_text(password, "password")?.unwrap_or("changeme");
         let three = 3i64.into_pyobject(py)?.into_any();

@@ -164,6 +164,24 @@ pub fn text<'a>(obj: &'a Bound<'_, PyAny>, what: &str) -> PyResult<&'a str> {
     })
 }
 
+/// A seed: an `int` from 0 to 2**64 - 1. Anything else is a typed error that names the argument
+/// (`IllegalArgumentTypeError` for a non-int, `IllegalArgumentError` for an int out of range).
+pub fn seed(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<u64> {
+    let py = obj.py();
+    if obj.is_instance_of::<PyBool>() || !obj.is_instance_of::<PyInt>() {
+        return Err(errors::illegal_argument_type(
+            py,
+            format!("[{what}] must be an int, not [{}]", type_name(obj)),
+        ));
+    }
+    obj.extract::<u64>().map_err(|_| {
+        errors::illegal_argument(
+            py,
+            format!("[{what}] must be an int from 0 to 18446744073709551615"),
+        )
+    })
+}
+
 /// [`text`] for an optional argument (`None` passes through).
 pub fn opt_text<'a>(obj: Option<&'a Bound<'_, PyAny>>, what: &str) -> PyResult<Option<&'a str>> {
     obj.filter(|o| !o.is_none())

@@ -107,8 +107,13 @@ fn callable_name(f: &Bound<'_, PyAny>) -> String {
 #[pymethods]
 impl PySimulation {
     #[new]
-    #[pyo3(signature = (cluster, seed=0))]
-    fn new(py: Python<'_>, cluster: &Bound<'_, PyCluster>, seed: u64) -> PyResult<Self> {
+    #[pyo3(signature = (cluster, seed=None))]
+    fn new(
+        py: Python<'_>,
+        cluster: &Bound<'_, PyCluster>,
+        seed: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let seed = seed.map_or(Ok(0), |s| convert::seed(s, "seed"))?;
         let shared = cluster.get().shared();
         let (sim, start) = locks::with(py, CLUSTER, &shared, |c| {
             (Simulation::new(c, seed), c.now())
