@@ -2,6 +2,10 @@
 //! allocator (this test binary only) measures the peak bytes held while the reported body, a million
 //! zeros in 990 nested arrays (2 MB), is parsed; the parser that built a JSON-pointer string per value
 //! held about 2 GB for it.
+//!
+//! This file stays out of the single `tests/it` binary on purpose: a `#[global_allocator]` applies to
+//! the whole binary, so there it would count the other tests' allocations (running on parallel
+//! threads) into this test's peak.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -5,6 +5,7 @@
 //! Every expectation is written out by hand from the rules (and the Elasticsearch tests they cite), never
 //! computed by the model itself.
 
+use crate::common::{basic, DOC_TTL};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use escache::cache::CacheStats;
@@ -23,7 +24,7 @@ use escache::security::index::{should_clear_caches, IndexHealth, IndexState, Use
 use escache::security::registry::{CacheInvalidatorRegistry, Invalidator};
 use escache::security::settings::SecuritySettings;
 use escache::security::Ctx;
-use escache::time::{TimeUnit, TimeValue, NANOS_PER_MILLI, NANOS_PER_MINUTE, NANOS_PER_SECOND};
+use escache::time::{TimeUnit, TimeValue, NANOS_PER_MILLI, NANOS_PER_SECOND};
 use rand::SeedableRng;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
@@ -31,8 +32,6 @@ use std::sync::Arc;
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-const DOC_TTL: u64 = 5 * NANOS_PER_MINUTE;
 
 fn cluster_with(nodes: usize, settings: &[(&str, &str)]) -> Cluster {
     let mut config = ClusterConfig::new(nodes);
@@ -42,10 +41,6 @@ fn cluster_with(nodes: usize, settings: &[(&str, &str)]) -> Cluster {
 
 fn cluster(nodes: usize) -> Cluster {
     cluster_with(nodes, &[])
-}
-
-fn basic(user: &str, password: &str) -> String {
-    format!("Basic {}", STANDARD.encode(format!("{user}:{password}")))
 }
 
 fn authenticated(outcome: AuthenticationOutcome) -> Authentication {

@@ -14,11 +14,10 @@
 //!   change in nothing; the `_nodes` header counts them;
 //! * rejected (400, V1 message of the first bad name): nothing changes on any node.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
+use crate::common::{admin, v1_message, FILE, INDEX};
 use escache::cache::CacheStats;
 use escache::cluster::{Authentication, AuthenticationOutcome, Cluster, ClusterConfig};
-use escache::events::{CacheId, EventKind, NodeIndex};
+use escache::events::{EventKind, NodeIndex};
 use escache::security::hashing::{Hasher, Secret};
 use escache::security::service_account::{ServiceAccountId, ServiceAccountToken};
 use escache::security::settings::SecuritySettings;
@@ -30,8 +29,6 @@ use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
 const NODES: usize = 3;
-const FILE: CacheId = CacheId::FileServiceAccountToken;
-const INDEX: CacheId = CacheId::IndexServiceAccountToken;
 const ACCOUNTS: [&str; 3] = [
     "elastic/fleet-server",
     "elastic/kibana",
@@ -114,14 +111,6 @@ fn model_matches(cached: &str, keys: &[String]) -> bool {
     })
 }
 
-fn v1_message(name: &str) -> String {
-    format!(
-        "invalid service token name [{name}]. service account token name must have at least 1 character \
-         and at most 256 characters that are alphanumeric (A-Z, a-z, 0-9) or hyphen (-) or underscore \
-         (_). It must not begin with an underscore (_)."
-    )
-}
-
 // ---- the cluster ----------------------------------------------------------------------------
 
 #[derive(Debug, Clone)]
@@ -175,10 +164,6 @@ fn bearer(principal: &str, name: &str, secret: &str) -> String {
     )
     .unwrap()
     .as_bearer_string()
-}
-
-fn admin() -> String {
-    format!("Basic {}", STANDARD.encode("elastic:changeme"))
 }
 
 fn authenticated(c: &mut Cluster, node: NodeIndex, bearer: &str) {

@@ -16,6 +16,7 @@
 // `EsError` is the crate's error type; its size is not this file's concern.
 #![allow(clippy::result_large_err)]
 
+use crate::common::DOC_TTL;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use escache::cluster::{
@@ -27,8 +28,6 @@ use escache::security::index::{IndexHealth, IndexState};
 use escache::time::{NANOS_PER_MINUTE, NANOS_PER_SECOND};
 use proptest::prelude::*;
 use serde_json::Map;
-
-const DOC_TTL: u64 = 5 * NANOS_PER_MINUTE;
 
 #[derive(Debug, Clone)]
 enum SecretChoice {

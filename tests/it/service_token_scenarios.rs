@@ -11,8 +11,10 @@
 //! Index tokens are hashed with `bcrypt4` and file tokens with `{SSHA256}` so the suite stays fast; the
 //! real Elasticsearch `service_tokens` file of `tests/data` is used where its hashes are the point.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
+use crate::common::{
+    admin, basic, v1_message, FILE, FLEET, INDEX, SERVICE_TOKENS,
+    SERVICE_TOKEN_SECRETS as REAL_SECRETS,
+};
 use escache::cluster::{Authentication, AuthenticationOutcome, Cluster, ClusterConfig};
 use escache::events::{CacheId, EventKind, NodeIndex};
 use escache::rest::Response;
@@ -30,29 +32,9 @@ use std::collections::BTreeSet;
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-const FILE: CacheId = CacheId::FileServiceAccountToken;
-const INDEX: CacheId = CacheId::IndexServiceAccountToken;
-const FLEET: &str = "elastic/fleet-server";
 const HASHING: &str = "xpack.security.authc.service_token_hashing.algorithm";
 const TTL: &str = "xpack.security.authc.service_token.cache.ttl";
 const CLEAR_ACTION: &str = "cluster:admin/xpack/security/cache/clear";
-const REAL_FILE: &[u8] = include_bytes!("data/service_tokens");
-/// Secrets of the real file's tokens (`tests/data/README.md`).
-const REAL_SECRETS: [(&str, &str); 5] = [
-    ("bcrypt", "XE90eAaoT1iW1W-vJf34qw"),
-    ("bcrypt10", "52ejXlazRBafLuzGM5hFcg"),
-    ("pbkdf2", "5DjRC_XRSAql5Hlampyv7Q"),
-    ("pbkdf2_50000", "wn0Xfx5IRHy2lOKScvfwrg"),
-    ("pbkdf2_stretch", "aI_0QLRfRyGBP1U60Sby2w"),
-];
-
-fn v1_message(name: &str) -> String {
-    format!(
-        "invalid service token name [{name}]. service account token name must have at least 1 character \
-         and at most 256 characters that are alphanumeric (A-Z, a-z, 0-9) or hyphen (-) or underscore \
-         (_). It must not begin with an underscore (_)."
-    )
-}
 
 fn auth_failed_message(principal: &str, name: &str) -> String {
     format!("failed to authenticate service account [{principal}] with token name [{name}]")
@@ -79,14 +61,6 @@ fn cluster_with(nodes: usize, settings: &[(&str, &str)]) -> Cluster {
 
 fn cluster(nodes: usize) -> Cluster {
     cluster_with(nodes, &[])
-}
-
-fn admin() -> String {
-    format!("Basic {}", STANDARD.encode("elastic:changeme"))
-}
-
-fn basic(user: &str, password: &str) -> String {
-    format!("Basic {}", STANDARD.encode(format!("{user}:{password}")))
 }
 
 fn rest(
@@ -887,7 +861,8 @@ fn sc15_plaintext_and_duplicate_lines() {
 fn sc15_real_elasticsearch_file() {
     // Elasticsearch's own test resource: five hashed tokens and a `{plain}` line.
     let mut c = cluster(2);
-    c.set_service_tokens_file(0, REAL_FILE.to_vec()).unwrap();
+    c.set_service_tokens_file(0, SERVICE_TOKENS.as_bytes().to_vec())
+        .unwrap();
     let mark = c.events.len();
     c.advance(5 * NANOS_PER_SECOND);
     let warns: Vec<String> = events_since(&c, mark, EventKind::LogWarn, FILE)

@@ -3,6 +3,7 @@
 //!
 //! `tests/data/service_tokens` is Elasticsearch's own test resource (see `tests/data/README.md`).
 
+use crate::common::{SERVICE_TOKENS, SERVICE_TOKEN_SECRETS as SECRETS};
 use escache::error::EsError;
 use escache::events::{CacheId, EventKind, EventLog};
 use escache::security::hashing::{Hasher, Secret};
@@ -16,17 +17,6 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 use std::cell::Cell;
-
-const SERVICE_TOKENS: &[u8] = include_bytes!("data/service_tokens");
-
-/// Secrets of the real file's tokens (`tests/data/README.md`).
-const SECRETS: [(&str, &str); 5] = [
-    ("bcrypt", "XE90eAaoT1iW1W-vJf34qw"),
-    ("bcrypt10", "52ejXlazRBafLuzGM5hFcg"),
-    ("pbkdf2", "5DjRC_XRSAql5Hlampyv7Q"),
-    ("pbkdf2_50000", "wn0Xfx5IRHy2lOKScvfwrg"),
-    ("pbkdf2_stretch", "aI_0QLRfRyGBP1U60Sby2w"),
-];
 
 const IT_TOKEN: &str = "AAEAAWVsYXN0aWMvZmxlZXQtc2VydmVyL3Rva2VuMTpyNXdkYmRib1FTZTl2R09Ld2FKR0F3";
 
@@ -229,7 +219,8 @@ fn f3_malformed_file_fails_startup() {
 
 #[test]
 fn real_file_tokens_authenticate_from_the_file_store() {
-    let mut svc = ServiceAccountService::new(&default_settings(), 7, SERVICE_TOKENS).unwrap();
+    let mut svc =
+        ServiceAccountService::new(&default_settings(), 7, SERVICE_TOKENS.as_bytes()).unwrap();
     assert_eq!(svc.file_tokens().len(), 5);
     assert_eq!(
         svc.startup_warnings(),

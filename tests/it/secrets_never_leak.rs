@@ -4,6 +4,7 @@
 //! response that hands it out, in the simulation's report, timeline, action errors or `Debug`, or in
 //! the event trace: not raw, not as `id:secret`, not in standard or URL-safe base64 (padded or not).
 
+use crate::common::{basic, FLEET};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 use base64::Engine;
 use escache::cluster::{Cluster, ClusterConfig};
@@ -13,7 +14,6 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 
 const S: u64 = 1_000_000_000;
-const FLEET: &str = "elastic/fleet-server";
 
 /// The secret, `principal:secret`, and their base64 forms.
 fn forms(secret: &str, principals: &[&str]) -> Vec<String> {
@@ -49,10 +49,6 @@ fn request(
         headers,
         body.map(|b| b.to_string().into_bytes()),
     )
-}
-
-fn basic(user: &str, password: &str) -> String {
-    format!("Basic {}", STANDARD.encode(format!("{user}:{password}")))
 }
 
 fn run(seed: u64, password: &str, traffic: &[usize]) -> Result<(), TestCaseError> {

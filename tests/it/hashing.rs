@@ -3,20 +3,10 @@
 //! `tests/data/service_tokens` is Elasticsearch's own test resource (see `tests/data/README.md`
 //! for its source and commit); the secrets are those of `FileServiceAccountTokenStoreTests`.
 
+use crate::common::{SERVICE_TOKENS, SERVICE_TOKEN_SECRETS as SECRETS};
 use escache::security::hashing::{verify_hash, Hasher};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-
-const SERVICE_TOKENS: &str = include_str!("data/service_tokens");
-
-/// Secrets decoded from `FileServiceAccountTokenStoreTests.TOKENS` (token name -> secret).
-const SECRETS: [(&str, &str); 5] = [
-    ("bcrypt", "XE90eAaoT1iW1W-vJf34qw"),
-    ("bcrypt10", "52ejXlazRBafLuzGM5hFcg"),
-    ("pbkdf2", "5DjRC_XRSAql5Hlampyv7Q"),
-    ("pbkdf2_50000", "wn0Xfx5IRHy2lOKScvfwrg"),
-    ("pbkdf2_stretch", "aI_0QLRfRyGBP1U60Sby2w"),
-];
 
 /// `key -> hash` pairs of the file, split at the first `:` (F2; no comments or blank lines
 /// in this file).
