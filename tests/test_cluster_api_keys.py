@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
 
 import escache
+from conftest import admin
 from escache.client import make_client
 
 PASSWORD = "changeme"
@@ -45,10 +46,6 @@ def authenticate(c: escache.Cluster, key: dict, node: str, secret: str | None = 
     return c.perform_request(
         "GET", "/_security/_authenticate", headers={"Authorization": "ApiKey " + value}, node=node
     )
-
-
-def admin(c: escache.Cluster) -> dict[str, str]:
-    return {"Authorization": c.basic_auth_header()}
 
 
 def names(c: escache.Cluster) -> list[str]:
@@ -98,11 +95,6 @@ def events_of(c: escache.Cluster, kind: str, node: str | None = None) -> list[di
 @pytest.fixture
 def cluster() -> escache.Cluster:
     return escache.Cluster(nodes=3, cluster_name="prod-east", seed=7, password=PASSWORD)
-
-
-@pytest.fixture
-def es(cluster):
-    return cluster.client()
 
 
 @pytest.fixture

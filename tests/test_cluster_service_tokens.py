@@ -19,6 +19,7 @@ import elasticsearch
 import pytest
 
 import escache
+from conftest import admin
 
 FILE = "file_service_account_token"
 INDEX = "index_service_account_token"
@@ -73,10 +74,6 @@ def line(principal: str, name: str, secret: str) -> str:
     return f"{principal}/{name}:{ssha256(secret, os.urandom(8))}"
 
 
-def admin(c: escache.Cluster) -> dict[str, str]:
-    return {"Authorization": c.basic_auth_header()}
-
-
 def authenticate(c: escache.Cluster, value: str, node: str = "node-0") -> escache.Response:
     return c.perform_request(
         "GET", "/_security/_authenticate", headers={"Authorization": f"Bearer {value}"}, node=node
@@ -105,11 +102,6 @@ def cluster() -> escache.Cluster:
     c = escache.Cluster(nodes=3, seed=0, settings=HASHING)
     c.security_index.create()
     return c
-
-
-@pytest.fixture
-def es(cluster):
-    return cluster.client()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import elasticsearch
 import pytest
 
 import escache
+from conftest import admin
 
 PASSWORD = "changeme"
 
@@ -19,10 +20,6 @@ PASSWORD = "changeme"
 @pytest.fixture
 def cluster() -> escache.Cluster:
     return escache.Cluster(nodes=1, seed=3, password=PASSWORD)
-
-
-def admin(c: escache.Cluster) -> dict[str, str]:
-    return {"Authorization": c.basic_auth_header()}
 
 
 def nested(depth: int) -> str:
