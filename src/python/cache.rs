@@ -934,6 +934,7 @@ impl PyCache {
     #[cfg(debug_assertions)]
     fn _panic_while_locked_for_tests(&self, py: Python<'_>) -> PyResult<()> {
         let _inner = self.lock(py)?;
+        // ok: a test hook whose whole purpose is to panic (tests of the broken state)
         panic!("injected panic for tests");
     }
 

@@ -397,6 +397,7 @@ impl PyCluster {
     fn _testing_panic(&self, py: Python<'_>) -> PyResult<()> {
         with(py, &self.shared, |c| {
             c.advance(1);
+            // ok: a test hook whose whole purpose is to panic (tests of the broken state)
             panic!("escache test hook: a panic with the cluster locked")
         })
     }

@@ -269,6 +269,7 @@ impl PySimulation {
     fn _testing_panic(&self, py: Python<'_>) -> PyResult<()> {
         self.with_both(py, |c, _| {
             c.advance(1);
+            // ok: a test hook whose whole purpose is to panic (tests of the broken state)
             panic!("escache test hook: a panic with the simulation locked")
         })
     }
