@@ -305,20 +305,76 @@ pub enum TimeError {
     Unparsable { value: String },
     #[error("virtual time cannot go backwards: now is [{now}ns], asked for [{to}ns]")]
     Backwards { now: Nanos, to: Nanos },
-    #[error("a duration must be a finite, non-negative number of seconds, got [{0}]")]
-    BadSeconds(String),
+    #[error("[{what}] must be a finite, non-negative number of seconds, got [{got}]")]
+    NotSeconds { what: String, got: String },
+    #[error("[{what}] must be a non-negative duration, got [{got}]")]
+    NegativeDuration { what: String, got: String },
+    #[error(
+        "[{what}] must be at most {max} seconds (about 292 years), got [{got}]",
+        max = MAX_DURATION_NANOS / NANOS_PER_SECOND
+    )]
+    TooLong { what: String, got: String },
 }
 
-/// Seconds given as a number (as Python users write `advance(2.5)`) to nanoseconds.
-pub fn seconds_to_nanos(seconds: f64) -> Result<Nanos, TimeError> {
+/// The longest duration escache takes: Java's `Long.MAX_VALUE` nanoseconds (about 292 years), the most
+/// an Elasticsearch `TimeValue` holds in nanoseconds (`TimeValue.nanos()` saturates there).
+pub const MAX_DURATION_NANOS: Nanos = i64::MAX as u64;
+
+/// Seconds given as a number (as users write `advance(2.5)`, or `duration = 90` in a scenario) to
+/// nanoseconds, for the argument or field `what`: finite, non-negative, at most
+/// [`MAX_DURATION_NANOS`].
+pub fn duration_from_seconds(seconds: f64, what: &str) -> Result<Nanos, TimeError> {
     if !seconds.is_finite() || seconds < 0.0 {
-        return Err(TimeError::BadSeconds(seconds.to_string()));
+        return Err(TimeError::NotSeconds {
+            what: what.to_string(),
+            got: format!("{seconds:?}"),
+        });
     }
     let nanos = (seconds * NANOS_PER_SECOND as f64).round();
-    if nanos >= u64::MAX as f64 {
-        return Err(TimeError::BadSeconds(seconds.to_string()));
+    // The comparison is in f64, where MAX_DURATION_NANOS rounds up to 2^63.
+    if nanos >= MAX_DURATION_NANOS as f64 {
+        return Err(TimeError::TooLong {
+            what: what.to_string(),
+            got: format!("{seconds:?}"),
+        });
     }
     Ok(nanos as u64)
+}
+
+/// A whole number of seconds to nanoseconds, with the rules of [`duration_from_seconds`].
+pub fn duration_from_whole_seconds(seconds: i128, what: &str) -> Result<Nanos, TimeError> {
+    if seconds < 0 {
+        return Err(TimeError::NegativeDuration {
+            what: what.to_string(),
+            got: seconds.to_string(),
+        });
+    }
+    seconds
+        .checked_mul(i128::from(NANOS_PER_SECOND))
+        .and_then(|n| u64::try_from(n).ok())
+        .filter(|n| *n <= MAX_DURATION_NANOS)
+        .ok_or_else(|| TimeError::TooLong {
+            what: what.to_string(),
+            got: seconds.to_string(),
+        })
+}
+
+/// A number of nanoseconds (a `timedelta`'s) as a duration, with the rules of
+/// [`duration_from_seconds`].
+pub fn duration_from_nanos(nanos: i128, what: &str) -> Result<Nanos, TimeError> {
+    if nanos < 0 {
+        return Err(TimeError::NegativeDuration {
+            what: what.to_string(),
+            got: format!("{nanos}ns"),
+        });
+    }
+    u64::try_from(nanos)
+        .ok()
+        .filter(|n| *n <= MAX_DURATION_NANOS)
+        .ok_or_else(|| TimeError::TooLong {
+            what: what.to_string(),
+            got: format!("{nanos}ns"),
+        })
 }
 
 /// A duration for advancing a clock: a non-negative Elasticsearch time value (`-1` is refused here,
@@ -428,10 +484,10 @@ mod tests {
 
     #[test]
     fn seconds_conversion_rejects_nonsense() {
-        assert_eq!(seconds_to_nanos(1.5).unwrap(), 1_500_000_000);
-        assert!(seconds_to_nanos(-1.0).is_err());
-        assert!(seconds_to_nanos(f64::NAN).is_err());
-        assert!(seconds_to_nanos(f64::INFINITY).is_err());
+        assert_eq!(duration_from_seconds(1.5, "s").unwrap(), 1_500_000_000);
+        assert!(duration_from_seconds(-1.0, "s").is_err());
+        assert!(duration_from_seconds(f64::NAN, "s").is_err());
+        assert!(duration_from_seconds(f64::INFINITY, "s").is_err());
         assert!(parse_duration("-1", "advance").is_err());
         assert_eq!(parse_duration("1m", "advance").unwrap(), NANOS_PER_MINUTE);
     }

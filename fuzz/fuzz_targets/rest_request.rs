@@ -187,10 +187,17 @@ fn basic_user_name(header: &str) -> Option<String> {
     if !scheme.eq_ignore_ascii_case("basic ") {
         return None;
     }
-    let value: String = header[6..].trim().chars().filter(|c| !c.is_whitespace()).collect();
+    let value: String = header[6..]
+        .trim()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
     let decoded = STANDARD_NO_PAD.decode(value.trim_end_matches('=')).ok()?;
     let text = String::from_utf8_lossy(&decoded).into_owned();
-    Some(text.split_once(':').map_or(text.clone(), |(u, _)| u.to_owned()))
+    Some(
+        text.split_once(':')
+            .map_or(text.clone(), |(u, _)| u.to_owned()),
+    )
 }
 
 fn basic(user: &str, password: &str) -> String {

@@ -61,22 +61,8 @@ pub fn key_to_py(py: Python<'_>, key: &Key) -> Py<PyAny> {
     }
 }
 
-/// The longest duration escache accepts: Java's `Long.MAX_VALUE` nanoseconds (about 292 years), the
-/// most an Elasticsearch `TimeValue` holds in nanoseconds (`TimeValue.nanos()` saturates there).
-pub const MAX_DURATION_NANOS: Nanos = i64::MAX as u64;
-
-fn too_long(py: Python<'_>, what: &str, got: impl std::fmt::Display) -> PyErr {
-    errors::illegal_argument(
-        py,
-        format!(
-            "[{what}] must be at most {} seconds (about 292 years), got [{got}]",
-            MAX_DURATION_NANOS / time::NANOS_PER_SECOND
-        ),
-    )
-}
-
 /// A duration from Python: an Elasticsearch time value string (`"24h"`, `"100ms"`), a number of
-/// seconds, or a `datetime.timedelta`, at most [`MAX_DURATION_NANOS`]. Returns nanoseconds. Every
+/// seconds, or a `datetime.timedelta`, at most [`time::MAX_DURATION_NANOS`]. Returns nanoseconds. Every
 /// refusal is an `IllegalArgumentError` naming `what`.
 pub fn duration_nanos(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Nanos> {
     let py = obj.py();
@@ -85,15 +71,11 @@ pub fn duration_nanos(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Nanos> {
         // A time value's nanoseconds saturate at Long.MAX_VALUE, as in Elasticsearch.
         return time::parse_duration(s, what).map_err(|e| errors::illegal_argument_from(py, e));
     }
+    let as_error = |e| errors::illegal_argument_from(py, e);
     if let Ok(d) = obj.cast::<PyDelta>() {
         let secs = d.get_days() as i128 * 86_400 + d.get_seconds() as i128;
         let nanos = secs * 1_000_000_000 + d.get_microseconds() as i128 * 1_000;
-        let nanos = u64::try_from(nanos).map_err(|_| {
-            errors::illegal_argument(py, format!("[{what}] must be a non-negative duration"))
-        })?;
-        return (nanos <= MAX_DURATION_NANOS)
-            .then_some(nanos)
-            .ok_or_else(|| too_long(py, what, format!("{} days", d.get_days())));
+        return time::duration_from_nanos(nanos, what).map_err(as_error);
     }
     if obj.is_instance_of::<PyBool>() {
         // `True` is an int to Python, but never a duration.
@@ -105,37 +87,12 @@ pub fn duration_nanos(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Nanos> {
         ));
     }
     if obj.is_instance_of::<PyInt>() {
-        let Ok(secs) = obj.extract::<i128>() else {
-            return Err(too_long(py, what, "a very large int"));
-        };
-        if secs < 0 {
-            return Err(errors::illegal_argument(
-                py,
-                format!("[{what}] must be a non-negative duration, got [{secs}]"),
-            ));
-        }
-        return secs
-            .checked_mul(time::NANOS_PER_SECOND as i128)
-            .and_then(|n| u64::try_from(n).ok())
-            .filter(|n| *n <= MAX_DURATION_NANOS)
-            .ok_or_else(|| too_long(py, what, secs));
+        let secs = obj.extract::<i128>().unwrap_or(i128::MAX); // beyond i128: too long anyway
+        return time::duration_from_whole_seconds(secs, what).map_err(as_error);
     }
     if obj.is_instance_of::<PyFloat>() {
         let secs: f64 = obj.extract()?;
-        if !secs.is_finite() || secs < 0.0 {
-            return Err(errors::illegal_argument(
-                py,
-                format!(
-                    "[{what}] must be a finite, non-negative number of seconds, got [{secs:?}]"
-                ),
-            ));
-        }
-        let nanos = (secs * time::NANOS_PER_SECOND as f64).round();
-        // `as` saturates; the comparison is in f64, where MAX_DURATION_NANOS rounds up to 2^63.
-        if nanos >= MAX_DURATION_NANOS as f64 {
-            return Err(too_long(py, what, format!("{secs:?}")));
-        }
-        return Ok(nanos as u64);
+        return time::duration_from_seconds(secs, what).map_err(as_error);
     }
     Err(errors::illegal_argument_type(
         py,

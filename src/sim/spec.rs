@@ -10,7 +10,7 @@ use crate::cluster::Cluster;
 use crate::error::EsError;
 use crate::events::NodeIndex;
 use crate::security::index::IndexHealth;
-use crate::time::{parse_duration, seconds_to_nanos, Nanos, TimeValue};
+use crate::time::{duration_from_seconds, parse_duration, Nanos, TimeValue};
 use serde_json::{Map, Value};
 
 fn err(msg: impl Into<String>) -> EsError {
@@ -53,7 +53,7 @@ pub fn duration(v: &Value, what: &str) -> Result<Nanos, EsError> {
             let secs = n
                 .as_f64()
                 .ok_or_else(|| err(format!("[{what}] is not a number")))?;
-            seconds_to_nanos(secs).map_err(|e| field_err(what, e))
+            duration_from_seconds(secs, what).map_err(|e| field_err(what, e))
         }
         _ => Err(err(format!(
             "[{what}] must be a duration such as \"5m\" or a number of seconds"
