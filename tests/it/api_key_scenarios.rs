@@ -192,21 +192,21 @@ fn invalidate(
 ) -> escache::cluster::InvalidateApiKeyResult {
     let auth = elastic(c);
     let req = InvalidateApiKeyRequest {
-        ids: Some(ids.iter().map(|s| s.to_string()).collect()),
+        ids: Some(ids.iter().map(std::string::ToString::to_string).collect()),
         ..Default::default()
     };
     c.invalidate_api_keys(coordinator, &auth, &req).unwrap()
 }
 
 fn strings(ids: &[&str]) -> Vec<String> {
-    ids.iter().map(|s| s.to_string()).collect()
+    ids.iter().map(std::string::ToString::to_string).collect()
 }
 
 /// The `{ids}` path parameter as `RestRequest.paramAsStringArrayOrEmptyIfAll` reads it (R5.6): Java's
 /// `split(",")` (trailing empties dropped), then one `*` or `_all` (or nothing) means all.
 fn ids_param(ids: &str) -> Vec<String> {
     let mut parts: Vec<String> = ids.split(',').map(str::to_string).collect();
-    while parts.last().is_some_and(|p| p.is_empty()) {
+    while parts.last().is_some_and(std::string::String::is_empty) {
         parts.pop();
     }
     if parts.is_empty() || (parts.len() == 1 && (parts[0] == "*" || parts[0] == "_all")) {
@@ -576,7 +576,11 @@ fn s7_doc_cache_and_role_descriptor_dedup() {
 
     // 4. Clear the byte cache, then K1: exactly one GET (one doc put, replacing the doc entry) and
     //    two byte entries again.
-    with_ctx(&mut c, 1, |s, ctx| s.invalidate_all_role_descriptors(ctx));
+    with_ctx(
+        &mut c,
+        1,
+        escache::security::api_key::ApiKeyService::invalidate_all_role_descriptors,
+    );
     assert_eq!(count(&c, 1, CacheId::ApiKeyRoleDescriptors), 0);
     let mark = c.events.len();
     assert_accepted(&mut c, 1, &k1);
@@ -806,7 +810,7 @@ fn s13_registry() {
     let mut c = cluster(2);
     for n in 0..2 {
         with_ctx(&mut c, n, |s, ctx| {
-            s.on_created("some-key", &Secret::new("some-secret"), ctx)
+            s.on_created("some-key", &Secret::new("some-secret"), ctx);
         });
         assert_eq!(count(&c, n, CacheId::ApiKeyAuth), 1);
     }
@@ -965,7 +969,11 @@ fn s16_eviction_statistics() {
     assert_eq!(stats(&c, 0, CacheId::ApiKeyAuth).evictions, 2);
     let monitor = svc(&c, 0).eviction_monitor().unwrap();
     assert_eq!(monitor.size_evictions, 2);
-    let trace: Vec<String> = monitor.trace.iter().map(|l| l.message()).collect();
+    let trace: Vec<String> = monitor
+        .trace
+        .iter()
+        .map(escache::security::api_key::EvictionLog::message)
+        .collect();
     assert_eq!(
         trace,
         [&keys[0].id, &keys[1].id]
@@ -1561,7 +1569,11 @@ fn events_record_cache_activity_and_outcomes() {
         .any(|e| e.1 == EventKind::ClearCache && e.3 == "api_key" && e.4 == k.id));
     // A doc put over an existing doc entry is REPLACED (its byte entries had gone).
     assert_accepted(&mut c, 1, &k2);
-    with_ctx(&mut c, 1, |s, ctx| s.invalidate_all_role_descriptors(ctx));
+    with_ctx(
+        &mut c,
+        1,
+        escache::security::api_key::ApiKeyService::invalidate_all_role_descriptors,
+    );
     let mark = c.events.len();
     assert_accepted(&mut c, 1, &k2);
     assert!(events_since(&c, mark)
@@ -2143,7 +2155,7 @@ fn nested(depth: usize) -> String {
 }
 
 /// A create-key body whose one role grants `monitor` only and carries metadata nested so that the
-/// whole body is `depth` levels deep (root, role_descriptors, the role, metadata, then the rest).
+/// whole body is `depth` levels deep (root, `role_descriptors`, the role, metadata, then the rest).
 fn restricted_key_body(depth: usize) -> String {
     format!(
         r#"{{"name":"restricted","role_descriptors":{{"r":{{"cluster":["monitor"],"metadata":{{"m":{}}}}}}}}}"#,

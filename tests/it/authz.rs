@@ -518,7 +518,7 @@ fn api_key_manage_own_only_covers_itself() {
     // Invalidating only itself.
     let inv = |ids: &[&str]| {
         RequestContext::new(ApiKeyRequest::Invalidate {
-            ids: Some(ids.iter().map(|s| s.to_string()).collect()),
+            ids: Some(ids.iter().map(std::string::ToString::to_string).collect()),
             username: None,
             realm_name: None,
             owner: false,

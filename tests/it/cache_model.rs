@@ -665,12 +665,13 @@ impl Sut {
                 other,
                 load,
                 inner,
-            } => match cache.compute_if_absent_lookup(&key, now, |v| *v) {
-                Some(v) => Outcome::Loaded {
-                    result: Ok(v),
-                    loader_calls: 0,
-                },
-                None => {
+            } => {
+                if let Some(v) = cache.compute_if_absent_lookup(&key, now, |v| *v) {
+                    Outcome::Loaded {
+                        result: Ok(v),
+                        loader_calls: 0,
+                    }
+                } else {
                     // The key's future, then the loader with the cache free.
                     let mut loads = PendingLoads::default();
                     assert_eq!(loads.begin(key, 1), LoadStart::Started);
@@ -698,7 +699,7 @@ impl Sut {
                         loader_calls: 1,
                     }
                 }
-            },
+            }
             Op::Invalidate(key) => Outcome::Removed(cache.invalidate(&key, now)),
             Op::InvalidateValue(key, value) => {
                 Outcome::Removed(cache.invalidate_value(&key, &value, now))

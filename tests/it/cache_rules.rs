@@ -535,7 +535,7 @@ fn r6_7_pruning_only_tail_only_after_mutation_or_refresh() {
 }
 
 /// R6.8: invalidate(k) removes and counts an eviction (a quirk), invalidate(k, v) only on a matching
-/// value, invalidate_all clears without counting; all report INVALIDATED and none prunes.
+/// value, `invalidate_all` clears without counting; all report INVALIDATED and none prunes.
 #[test]
 fn r6_8_invalidation_table() {
     let mut cache: Collected<&str, u32, _> = CacheBuilder::new()
@@ -695,7 +695,7 @@ fn r6_9_accessors_and_reasons() {
 
 type AuthCache = Cache<String, u32, escache::cache::UnitWeigher, AuthCacheEvictionMonitor>;
 
-/// The API key auth cache: max_keys entries, expire-after-access ttl, the R2.7 listener.
+/// The API key auth cache: `max_keys` entries, expire-after-access ttl, the R2.7 listener.
 fn auth_cache(max_keys: i64, ttl: TimeValue) -> AuthCache {
     let mut monitor = AuthCacheEvictionMonitor::new(max_keys as u64);
     monitor.keep_trace = true;
@@ -719,7 +719,7 @@ fn traced_ids(cache: &AuthCache) -> Vec<String> {
         .collect()
 }
 
-/// S16: eviction statistics with max_keys = N, and a TRACE line only for size evictions.
+/// S16: eviction statistics with `max_keys` = N, and a TRACE line only for size evictions.
 #[test]
 fn s16_eviction_statistics_and_trace_only_on_size_evictions() {
     const N: i64 = 5;
@@ -834,7 +834,7 @@ fn s18_thrashing_warning_once_then_throttled() {
     assert_eq!(monitor.size_evictions, 2);
 }
 
-/// R2.7 edges: only EVICTED with count() >= max_keys is counted; the first size eviction runs the
+/// R2.7 edges: only EVICTED with `count()` >= `max_keys` is counted; the first size eviction runs the
 /// first check (Elasticsearch's last-check time starts at 0, far before `nanoTime`); later checks run
 /// once at least 300 s have passed (>=), reset the counter even below the threshold, and warn only at
 /// >= 4500.

@@ -22,8 +22,7 @@ fn hash_of(token: &str) -> &'static str {
     lines()
         .into_iter()
         .find(|(k, _)| *k == key)
-        .map(|(_, h)| h)
-        .unwrap_or_else(|| panic!("{key} not in the file"))
+        .map_or_else(|| panic!("{key} not in the file"), |(_, h)| h)
 }
 
 #[test]

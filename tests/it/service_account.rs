@@ -189,7 +189,7 @@ fn f2_f3_file_rules() {
     // Bad UTF-8 (a UTF-16 file) fails the whole file.
     let utf16: Vec<u8> = "a:{SHA}x\n"
         .encode_utf16()
-        .flat_map(|u| u.to_le_bytes())
+        .flat_map(u16::to_le_bytes)
         .chain([0xff, 0xfe])
         .collect();
     assert!(matches!(
@@ -728,7 +728,7 @@ fn s4_index_exceptions_are_returned_and_not_cached() {
     let mut log = EventLog::new(true);
     match svc.authenticate(&t, &index, &mut ctx(&mut log, 0)) {
         ServiceAccountAuthOutcome::Exception(e) => {
-            assert_eq!(e.kind, "unavailable_shards_exception")
+            assert_eq!(e.kind, "unavailable_shards_exception");
         }
         other => panic!("{other:?}"),
     }
@@ -737,7 +737,7 @@ fn s4_index_exceptions_are_returned_and_not_cached() {
     index.set_state(state.clone());
     match svc.authenticate(&t, &index, &mut ctx(&mut log, 1)) {
         ServiceAccountAuthOutcome::Exception(e) => {
-            assert_eq!(e.kind, "illegal_state_exception")
+            assert_eq!(e.kind, "illegal_state_exception");
         }
         other => panic!("{other:?}"),
     }

@@ -78,7 +78,7 @@ fn model_split(s: &str) -> Vec<String> {
         return Vec::new();
     }
     let mut parts: Vec<String> = s.split(',').map(str::to_string).collect();
-    while parts.last().is_some_and(|p| p.is_empty()) {
+    while parts.last().is_some_and(std::string::String::is_empty) {
         parts.pop();
     }
     parts
@@ -119,7 +119,7 @@ struct Topology {
     file_tokens: [u32; NODES],
     /// Per node: bitmask over ACCOUNTS × NAMES of the file tokens it authenticates.
     file_auths: [u32; NODES],
-    /// Per node: bitmask over INDEX_TOKENS of the index tokens it authenticates.
+    /// Per node: bitmask over `INDEX_TOKENS` of the index tokens it authenticates.
     index_auths: [u8; NODES],
     partitioned: [bool; NODES],
     stopped: [bool; NODES],
@@ -294,7 +294,7 @@ fn encode(decoded: &str, raw_commas: bool, raw_stars: bool) -> String {
             b',' if raw_commas => out.push(','),
             b'*' if raw_stars => out.push('*'),
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
+                out.push(b as char);
             }
             _ => out.push_str(&format!("%{b:02X}")),
         }

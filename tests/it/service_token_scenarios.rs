@@ -42,7 +42,7 @@ fn auth_failed_message(principal: &str, name: &str) -> String {
 
 fn cluster_named(names: &[&str], settings: &[(&str, &str)]) -> Cluster {
     let mut config = ClusterConfig::new(names.len());
-    config.node_names = names.iter().map(|s| s.to_string()).collect();
+    config.node_names = names.iter().map(std::string::ToString::to_string).collect();
     let mut pairs: Vec<(&str, &str)> = vec![(HASHING, "bcrypt4")];
     pairs.extend_from_slice(settings);
     config.settings = SecuritySettings::from_pairs(pairs).unwrap();
@@ -164,7 +164,7 @@ fn keys(c: &Cluster, node: NodeIndex, cache: CacheId) -> BTreeSet<String> {
 }
 
 fn set(items: &[&str]) -> BTreeSet<String> {
-    items.iter().map(|s| s.to_string()).collect()
+    items.iter().map(std::string::ToString::to_string).collect()
 }
 
 fn verifications(c: &Cluster, node: NodeIndex) -> u64 {
@@ -695,10 +695,10 @@ fn sc12_security_index_changes_clear_the_index_cache_only() {
         ("recreated (new UUID)", |c| c.recreate_security_index()),
         ("deleted", |c| c.delete_security_index()),
         ("up-to-date flag flipped", |c| {
-            c.set_security_index_up_to_date(false)
+            c.set_security_index_up_to_date(false);
         }),
         ("RED -> GREEN", |c| {
-            c.set_security_index_health(IndexHealth::Green).unwrap()
+            c.set_security_index_health(IndexHealth::Green).unwrap();
         }),
     ];
     for (what, change) in changes {

@@ -52,7 +52,7 @@ fn trace_digest(c: &Cluster) -> (usize, u64) {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let mut eat = |bytes: &[u8]| {
         for b in bytes {
-            h ^= *b as u64;
+            h ^= u64::from(*b);
             h = h.wrapping_mul(0x0100_0000_01b3);
         }
         h ^= 0xff;
