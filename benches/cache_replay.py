@@ -50,8 +50,9 @@ import sys
 import tempfile
 import time
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import escache
 
@@ -98,7 +99,7 @@ def _version(mod: Any) -> str | None:
             from importlib.metadata import version
 
             v = version(PEER_PIP_NAMES.get(mod.__name__, mod.__name__))
-        except Exception:
+        except Exception:  # noqa: BLE001 - any failure only means the version is unknown
             v = "?"
     return str(v)
 
@@ -450,7 +451,7 @@ def run_mem_child(which: str, n: int, lcs_hashpower: int) -> dict:
     except subprocess.TimeoutExpired:
         return {"error": "timed out"}
     if p.returncode != 0:
-        return {"error": (p.stderr.strip().splitlines() or ["exit %d" % p.returncode])[-1]}
+        return {"error": (p.stderr.strip().splitlines() or [f"exit {p.returncode}"])[-1]}
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
@@ -478,7 +479,7 @@ def print_table(headers: list[str], rows: list[list[str]], right: set[int]) -> N
 
     def line(cells: list[str]) -> str:
         out = []
-        for i, (c, w) in enumerate(zip(cells, widths)):
+        for i, (c, w) in enumerate(zip(cells, widths, strict=False)):
             out.append(c.rjust(w) if i in right else c.ljust(w))
         return "  ".join(out).rstrip()
 
@@ -849,7 +850,7 @@ def main(argv: list[str] | None = None) -> int:
     # ---- the table ------------------------------------------------------------------------------------------
     lcs_base = max(lcs_rows, key=lambda r: r.rps) if lcs_rows else None
     ct_base = next((r for r in rows if r.name.startswith("cachetools")), None)
-    headers = ["implementation", "requests/s (median of %d%s)" % (runs, ", CPU time" if CLOCK == "cpu" else ""), "vs libcachesim", "vs cachetools",
+    headers = ["implementation", f"requests/s (median of {runs}{', CPU time' if CLOCK == 'cpu' else ''})", "vs libcachesim", "vs cachetools",
                "hit ratio", "bytes/entry", "notes"]
     table = []
     for r in rows:

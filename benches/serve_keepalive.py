@@ -53,7 +53,9 @@ def main() -> None:
     args = p.parse_args()
     n = 200 if args.quick else 2000
     rates = [requests_per_second(n) for _ in range(args.runs)]
-    print(f"escache serve, one keep-alive connection: {statistics.median(rates):,.0f} requests/s (median of {args.runs} runs of {n})")
+    print(
+        f"escache serve, one keep-alive connection: {statistics.median(rates):,.0f} requests/s (median of {args.runs} runs of {n})"
+    )
 
 
 if __name__ == "__main__":

@@ -98,7 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     rows_dump = c.events.rows(0, min(n_events, 10))
     _ = rows_dump
     print()
-    print(f"{'nodes':>5}  {'trace':>5}  {'requests':>10}  {'simulated auth/s':>17}  {'events':>11}  {'RSS bytes/event':>15}")
+    print(
+        f"{'nodes':>5}  {'trace':>5}  {'requests':>10}  {'simulated auth/s':>17}  {'events':>11}  {'RSS bytes/event':>15}"
+    )
     for r in rows:
         bpe = "" if r["bytes_per_event_rss"] is None else f"{r['bytes_per_event_rss']:.1f}"
         print(
@@ -107,12 +109,16 @@ def main(argv: list[str] | None = None) -> int:
         )
     mem = c._events_memory_bytes() if hasattr(c, "_events_memory_bytes") else None
     if mem is not None and n_events:
-        print(f"\ntrace store: {n_events:,} events hold {mem / 1e6:.1f} MB: {mem / n_events:.1f} bytes per event "
-              f"({mem / n_events * 1e6 / 1e6:.1f} MB per million events)")
+        print(
+            f"\ntrace store: {n_events:,} events hold {mem / 1e6:.1f} MB: {mem / n_events:.1f} bytes per event "
+            f"({mem / n_events * 1e6 / 1e6:.1f} MB per million events)"
+        )
     print("\ntargets: >= 5 M simulated authentications/s with the trace off on one core; < 40 bytes per trace event")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"rows": rows, "trace_bytes_per_event": (mem / n_events) if mem and n_events else None}, f, indent=2)
+            json.dump(
+                {"rows": rows, "trace_bytes_per_event": (mem / n_events) if mem and n_events else None}, f, indent=2
+            )
     _ = rss0
     return 0
 

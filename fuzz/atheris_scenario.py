@@ -24,6 +24,7 @@ import atheris
 with atheris.instrument_imports(include=["escache"]):
     import escache
 
+# fmt: off
 WORDS = [
     "name", "kind", "population", "keys", "tokens", "rate", "popularity", "node_choice",
     "wrong_secret_share", "create_over", "start", "stop", "creator_node", "expiration", "account",
@@ -44,6 +45,7 @@ SETTINGS = [
     "xpack.security.authc.service_token.cache.hash_algo",
     "xpack.security.authc.service_token_hashing.algorithm", "node.processors",
 ]
+# fmt: on
 TABLES = {
     "cluster": ["nodes", "name", "seed", "password", "trace"],
     "simulation": ["seed", "duration", "sample_interval", "cost_model"],
@@ -116,15 +118,12 @@ SKIP = {name.strip() for name in os.environ.get("ESCACHE_FUZZ_SKIP", "").split("
 
 def test_one_input(data: bytes) -> None:
     fdp = atheris.FuzzedDataProvider(data)
-    if fdp.ConsumeBool():
-        text = fdp.ConsumeUnicodeNoSurrogates(len(data))
-    else:
-        text = scenario(fdp)
+    text = fdp.ConsumeUnicodeNoSurrogates(len(data)) if fdp.ConsumeBool() else scenario(fdp)
     try:
         escache.load_scenario(text + "\n", seed=None)
     except escache.EscacheError:
         pass
-    except Exception as e:  # noqa: BLE001 - the oracle: anything else is a finding
+    except Exception as e:  # the oracle: anything else is a finding
         if type(e).__name__ not in SKIP:
             raise
 

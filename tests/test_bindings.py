@@ -196,7 +196,7 @@ def small(seed: int = 7) -> tuple[escache.Cluster, escache.Simulation]:
 
 
 def test_issue8_d23_a_callable_that_raises_is_recorded_and_the_run_goes_on():
-    c, sim = small()
+    _, sim = small()
     ran: list[float] = []
 
     def broken_probe(cluster: escache.Cluster) -> None:
@@ -218,7 +218,7 @@ def test_issue8_d23_a_callable_that_raises_is_recorded_and_the_run_goes_on():
 
 
 def test_issue8_d23_callables_run_in_schedule_order_with_the_other_actions_due_at_the_same_time():
-    c, sim = small()
+    _, sim = small()
     seen: list[tuple[str, bool]] = []
     sim.schedule("5s", lambda cl: seen.append(("before", cl.node("node-1").partitioned)))
     sim.schedule("5s", "partition", node="node-1")

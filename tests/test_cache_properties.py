@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from array import array
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -330,10 +331,8 @@ class CacheMachine(RuleBasedStateMachine):
                             cache.compute_if_absent(k, lambda _: inner)
                         refused.append(k)
                     return v
-                try:
+                with contextlib.suppress(ModelLoaderError, escache.ExecutionError):
                     cache.compute_if_absent(other, lambda _: None if outcome == "none" else inner)
-                except (ModelLoaderError, escache.ExecutionError):
-                    pass
                 if outcome == "raise":
                     raise ModelLoaderError("outer")
                 return v
@@ -388,10 +387,7 @@ class CacheMachine(RuleBasedStateMachine):
         ttl = self.ttls[0]
         nanos = {None: 0, 0: 0, 1: 1, "ttl": ttl, "ttl+1": ttl + 1}[interval]
         value = None if weight is None else self._value(weight)
-        if as_array and all(isinstance(k, int) for k in keys):
-            arg = array("q", keys)
-        else:
-            arg = list(keys)
+        arg = array("q", keys) if as_array and all(isinstance(k, int) for k in keys) else list(keys)
         kwargs = {} if interval is None else {"interval": f"{nanos}nanos"}
         result = self.cache.replay(arg, value=value, **kwargs)
         expected = self.model.replay(keys, nanos, value)

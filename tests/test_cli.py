@@ -38,7 +38,7 @@ class Expected:
 
 def seconds_to_nanos(seconds: float) -> int:
     # Durations given as float seconds are rounded to the nearest nanosecond.
-    return int(math.floor(seconds * NANOS_PER_SECOND + 0.5))
+    return math.floor(seconds * NANOS_PER_SECOND + 0.5)
 
 
 def simulate(trace, rate: float, max_keys: int, ttl_nanos: int) -> Expected:

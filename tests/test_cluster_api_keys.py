@@ -13,12 +13,12 @@ import string
 
 import elasticsearch
 import pytest
+from conftest import admin
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
 
 import escache
-from conftest import admin
 from escache.client import make_client
 
 PASSWORD = "changeme"
@@ -449,7 +449,7 @@ def test_cache_ttl_zero_disables_all_three_caches_and_clear_fails_per_node():
     assert body["_nodes"]["failed"] == 3
     assert body["nodes"] == {}
     assert [f["node_id"] for f in body["_nodes"]["failures"]] == [n.id for n in c.nodes]
-    for f, n in zip(body["_nodes"]["failures"], c.nodes):
+    for f, n in zip(body["_nodes"]["failures"], c.nodes, strict=True):
         assert f["type"] == "failed_node_exception"
         assert f["reason"] == f"Failed node [{n.id}]"
         assert f["caused_by"] == {
@@ -550,7 +550,7 @@ def test_closing_security_index_empties_every_nodes_caches(cluster, three_keys):
     ],
 )
 def test_health_transitions(cluster, three_keys, path, clears):
-    for health, should_clear in zip(path, clears):
+    for health, should_clear in zip(path, clears, strict=True):
         if not all_full(cluster, three_keys):
             warm(cluster, three_keys)
         assert all_full(cluster, three_keys)

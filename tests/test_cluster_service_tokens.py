@@ -17,9 +17,9 @@ import pathlib
 
 import elasticsearch
 import pytest
+from conftest import admin
 
 import escache
-from conftest import admin
 
 FILE = "file_service_account_token"
 INDEX = "index_service_account_token"
@@ -778,7 +778,7 @@ def test_no_secret_leaks(cluster, es, tmp_path):
     short = bearer(FLEET, "t1", "short123")
     bodies = []
     for n in cluster.nodes:
-        for v in values + [wrong, short]:
+        for v in [*values, wrong, short]:
             bodies.append(authenticate(cluster, v, n.name).raw.decode())
     cluster.security_index.delete()
     bodies.append(authenticate(cluster, values[0], "node-2").raw.decode())
@@ -798,14 +798,14 @@ def test_no_secret_leaks(cluster, es, tmp_path):
             "GET", "/_security/service/elastic/fleet-server/credential", headers=admin(cluster)
         ).raw.decode()
     )
-    secrets = [secret_of(v) for v in values + [wrong, short]] + values + [wrong, short]
+    secrets = [secret_of(v) for v in [*values, wrong, short]] + values + [wrong, short]
     trace = json.dumps(list(cluster.events))
     path = tmp_path / "trace.jsonl"
     cluster.events.to_jsonl(path)
     reprs = [repr(cluster), repr(cluster.security_index), repr(cluster.events)] + [
         repr(x) for n in cluster.nodes for x in (n, n.caches[FILE], n.caches[INDEX])
     ]
-    for text in bodies + [trace, path.read_text()] + reprs:
+    for text in [*bodies, trace, path.read_text(), *reprs]:
         for s in secrets:
             assert s not in text
     # The file holds hashes only.

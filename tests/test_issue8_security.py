@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import elasticsearch
 import pytest
+from conftest import admin
 
 import escache
-from conftest import admin
 
 PASSWORD = "changeme"
 

@@ -12,7 +12,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import elasticsearch
 import pytest
@@ -135,12 +135,12 @@ def test_head_answers_without_a_body(addr):
     with connect(addr) as s:
         s.sendall(f"HEAD / HTTP/1.1\r\nAuthorization: {ELASTIC}\r\n\r\nGET / HTTP/1.1\r\nAuthorization: {ELASTIC}\r\n\r\n".encode())
         f = s.makefile("rb")
-        status, headers, _ = f.readline(), None, None
+        status = f.readline()
         assert b" 200 " in status
         while f.readline() != b"\r\n":
             pass
         # The next bytes are the second response, not a body of the first.
-        status, headers, body = read_response(f)
+        status, _, body = read_response(f)
         assert status == 200 and json.loads(body)["tagline"] == "You Know, for Search"
 
 
@@ -230,7 +230,7 @@ def test_issue8_d21_bad_transfer_encoding_and_chunks_are_400s(addr):
 
 
 def test_issue8_d21_expectations(addr):
-    status, headers, body, closed = exchange(addr, b"POST /_security/api_key HTTP/1.1\r\nExpect: coffee\r\nContent-Length: 2\r\n\r\n")
+    status, _, body, closed = exchange(addr, b"POST /_security/api_key HTTP/1.1\r\nExpect: coffee\r\nContent-Length: 2\r\n\r\n")
     assert (status, body, closed) == (417, b"", True)  # Netty4HttpContentSizeHandler: EXPECTATION_FAILED_CLOSE
     with connect(addr) as s:
         s.sendall(f"POST /_security/api_key HTTP/1.1\r\nAuthorization: {ELASTIC}\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 15\r\n\r\n".encode())
@@ -289,7 +289,7 @@ class ChallengingCluster:
     """Answers every request with a 401 whose challenges are held as a list, as the REST layer hands
     them over once each challenge is its own header field (issue 8, point 13)."""
 
-    CHALLENGES = ['Basic realm="security", charset="UTF-8"', 'Bearer realm="security"', "ApiKey"]
+    CHALLENGES: ClassVar[list[str]] = ['Basic realm="security", charset="UTF-8"', 'Bearer realm="security"', "ApiKey"]
 
     def _perform_raw(self, *args: Any) -> Any:
         return 401, [("content-type", "application/json"), ("WWW-Authenticate", list(self.CHALLENGES))], b"{}"
@@ -299,10 +299,9 @@ class ChallengingCluster:
 
 
 def test_issue8_d21_a_list_header_value_is_one_field_per_value():
-    with running(ChallengingCluster()) as (_, address):
-        with connect(address) as s:
-            s.sendall(b"GET / HTTP/1.1\r\n\r\n")
-            status, headers, _ = read_response(s.makefile("rb"))
+    with running(ChallengingCluster()) as (_, address), connect(address) as s:
+        s.sendall(b"GET / HTTP/1.1\r\n\r\n")
+        status, headers, _ = read_response(s.makefile("rb"))
     assert status == 401
     assert [v for k, v in headers if k == "www-authenticate"] == ChallengingCluster.CHALLENGES
 
@@ -378,14 +377,13 @@ def test_issue8_d21_connections_are_bounded_and_idle_ones_do_not_block_a_request
 def test_issue8_d21_responses_go_out_without_nagle_delay(addr):
     """The 40 ms per keep-alive request was Nagle's algorithm waiting for the client's delayed ACK:
     every accepted socket has TCP_NODELAY set."""
-    with running(escache.Cluster(1)) as (server, address):
-        with connect(address) as s:
-            s.sendall(f"GET / HTTP/1.1\r\nAuthorization: {ELASTIC}\r\n\r\n".encode())
-            f = s.makefile("rb")
-            assert read_response(f)[0] == 200
-            with server._guard:
-                conns = list(server._open)
-            assert conns and all(c.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) for c in conns)
+    with running(escache.Cluster(1)) as (server, address), connect(address) as s:
+        s.sendall(f"GET / HTTP/1.1\r\nAuthorization: {ELASTIC}\r\n\r\n".encode())
+        f = s.makefile("rb")
+        assert read_response(f)[0] == 200
+        with server._guard:
+            conns = list(server._open)
+        assert conns and all(c.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) for c in conns)
 
 
 def test_issue8_d21_serve_keeps_no_trace_unless_asked(monkeypatch):

@@ -436,8 +436,8 @@ def test_red_index_fails_doc_cache_misses_and_recovery_clears_the_caches(runs):
     # RED -> GREEN clears every API key cache on every node (R4.1 (a)); GREEN -> RED cleared nothing.
     timeline = run.sim.timeline()
     for node in run.report["nodes"]:
-        at_red = [s for s in timeline if s["node"] == node and s["time"] * S == red][0]
-        at_green = [s for s in timeline if s["node"] == node and s["time"] * S == green][0]
+        at_red = next(s for s in timeline if s["node"] == node and s["time"] * S == red)
+        at_green = next(s for s in timeline if s["node"] == node and s["time"] * S == green)
         assert at_red["caches"]["api_key_doc"]["count"] > 0
         assert at_green["caches"]["api_key_doc"]["count"] == 0
         assert at_green["caches"]["api_key_auth"]["count"] == 0
@@ -467,7 +467,7 @@ def test_jsonl_rows_carry_the_schema_version_and_match_the_events(tmp_path, runs
     assert len(lines) == len(run.rows)
     columns = ("time", "node", "kind", "cache", "key", "detail")
     for line, row in zip(lines, run.rows, strict=True):
-        assert line == json.dumps({"v": TRACE_SCHEMA_VERSION, **dict(zip(columns, row))}, separators=(",", ":"))
+        assert line == json.dumps({"v": TRACE_SCHEMA_VERSION, **dict(zip(columns, row, strict=True))}, separators=(",", ":"))
     assert TRACE_SCHEMA_VERSION == 1
     assert list(json.loads(lines[0])) == ["v", *columns]
     assert list(escache.EventTrace.SCHEMA) == ["v", *columns]
@@ -579,7 +579,7 @@ def test_a_bad_action_is_refused_and_changes_nothing(args, fields, message, unto
 
 
 def test_two_workloads_of_one_name_are_refused():
-    c, sim = small_sim()
+    _, sim = small_sim()
     with pytest.raises(escache.IllegalArgumentError, match=r"a workload named \[agents\] already exists"):
         sim.add_workload(name="agents", population=5)
     assert sim.run("1s")["workloads"].keys() == {"agents"}
@@ -627,7 +627,7 @@ def test_run_writes_the_report_and_the_trace(tmp_path, capsys, runs):
     node2 = runs[name].report["nodes"]["node-2"]
     assert f"escache run: {name}" in stdout
     assert f"stale acceptances {runs[name].report['stale_acceptances']:,}" in stdout
-    row = [line for line in stdout.splitlines() if line.startswith("node-2")][0]
+    row = next(line for line in stdout.splitlines() if line.startswith("node-2"))
     assert f"{node2['stale_acceptances']:,}" in row and "4m" in row
     for heading in ("success", "401", "429", "longest stale", "hash CPU", "max queue", "auth hit", "doc hit"):
         assert heading in stdout
@@ -769,7 +769,7 @@ def test_example_notebook_runs_and_shows_the_doc_cache_stale_window():
     ns: dict = {}
     for cell in nb["cells"]:
         if cell["cell_type"] == "code":
-            exec(compile("".join(cell["source"]), str(nb_path), "exec"), ns)
+            exec(compile("".join(cell["source"]), str(nb_path), "exec"), ns)  # noqa: S102 - the example notebook's own code
     # The doc was cached at t=0; it expires when strictly more than 5 minutes have passed.
     expected = [(m, 401, 200 if m * 60 <= 300 else 401) for m in range(7)]
     assert ns["timeline"] == expected

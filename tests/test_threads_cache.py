@@ -12,6 +12,7 @@ import random
 import threading
 import time
 from array import array
+from typing import ClassVar
 
 import pytest
 
@@ -79,7 +80,7 @@ class Noisy:
     """A value whose `__del__` calls back into the cache (issue 8 point 6, from several threads)."""
 
     lock = threading.RLock()  # __del__ may run inside another __del__'s critical section
-    deleted: dict[str, int] = {}
+    deleted: ClassVar[dict[str, int]] = {}
 
     def __init__(self, cache: Cache, tag: str):
         self.cache, self.tag = cache, tag

@@ -17,11 +17,16 @@ from __future__ import annotations
 
 from array import array
 
-from escache._core import Cache, ReplayResult, __version__, parse_time_value, replay_api_key_auth_cache
-from escache._core import _zipf_trace_bytes
 from escache._cluster import CacheView, Cluster, EventTrace, Node, Response, SecurityIndex
+from escache._core import (
+    Cache,
+    ReplayResult,
+    __version__,
+    _zipf_trace_bytes,
+    parse_time_value,
+    replay_api_key_auth_cache,
+)
 from escache._types import RemovalReason
-from escache.simulation import Simulation, load_scenario
 from escache.errors import (
     BrokenStateError,
     EscacheError,
@@ -35,6 +40,7 @@ from escache.errors import (
     ServiceTokensToolError,
     UnknownNodeError,
 )
+from escache.simulation import Simulation, load_scenario
 
 __all__ = [
     "Cluster",
@@ -66,7 +72,7 @@ __all__ = [
 ]
 
 
-def zipf_trace(keys: int, requests: int, alpha: float = 1.0, seed: int = 0) -> "array[int]":
+def zipf_trace(keys: int, requests: int, alpha: float = 1.0, seed: int = 0) -> array[int]:
     """``requests`` key ranks in ``range(keys)`` drawn from a Zipf law with exponent ``alpha``
     (rank 0 the most popular), as an ``array.array('q')``. The same arguments give the same trace."""
     out = array("q")

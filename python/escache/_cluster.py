@@ -7,12 +7,12 @@ import base64
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from escache import _core
 from escache.errors import IllegalArgumentError, IllegalArgumentTypeError, MissingDependencyError
 
-__all__ = ["Cluster", "Node", "Response", "EventTrace", "CacheView", "SecurityIndex"]
+__all__ = ["CacheView", "Cluster", "EventTrace", "Node", "Response", "SecurityIndex"]
 
 CacheView = _core.CacheView
 SecurityIndex = _core.SecurityIndex
@@ -212,7 +212,7 @@ class EventTrace:
 
     #: The columns of an exported trace (``to_jsonl``, ``to_arrow``) and what they hold. Iteration,
     #: ``rows()`` and ``to_pandas()`` give the same columns without ``v``.
-    SCHEMA: dict[str, str] = {
+    SCHEMA: ClassVar[dict[str, str]] = {
         "v": "trace schema version (TRACE_SCHEMA_VERSION, now 1)",
         "time": "virtual time of the event, in nanoseconds since the cluster started",
         "node": "name of the node it happened on; empty for cluster-wide events (security index changes)",
@@ -241,7 +241,7 @@ class EventTrace:
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         for row in self.rows():
-            yield dict(zip(EVENT_COLUMNS, row))
+            yield dict(zip(EVENT_COLUMNS, row, strict=True))
 
     def __getitem__(self, i: int) -> dict[str, Any]:
         n = len(self)
@@ -249,7 +249,7 @@ class EventTrace:
             i += n
         if not 0 <= i < n:
             raise IndexError("event index out of range")
-        return dict(zip(EVENT_COLUMNS, self.rows(i, i + 1)[0]))
+        return dict(zip(EVENT_COLUMNS, self.rows(i, i + 1)[0], strict=True))
 
     def clear(self) -> None:
         self._cluster._events_clear()
@@ -270,7 +270,7 @@ class EventTrace:
 
     def _write_jsonl(self, f: Any) -> int:
         enc = _encode_str
-        head = '{"v":%d,"time":' % TRACE_SCHEMA_VERSION
+        head = f'{{"v":{TRACE_SCHEMA_VERSION:d},"time":'
         total = len(self)
         for start in range(0, total, _CHUNK):
             lines = [
@@ -306,7 +306,7 @@ class EventTrace:
                 "EventTrace.to_arrow() needs pyarrow, which is not installed: pip install pyarrow"
             ) from None
         rows = self.rows()
-        columns = list(zip(*rows)) if rows else [()] * len(EVENT_COLUMNS)
+        columns = list(zip(*rows, strict=True)) if rows else [()] * len(EVENT_COLUMNS)
         dictionary = pa.dictionary(pa.int32(), pa.string())
         schema = pa.schema(
             [

@@ -7,7 +7,7 @@ import enum
 __all__ = ["RemovalReason"]
 
 
-class RemovalReason(str, enum.Enum):
+class RemovalReason(enum.StrEnum):
     """Why an entry left a cache: Elasticsearch's ``RemovalNotification.RemovalReason``.
 
     A ``str`` enum: ``RemovalReason.EVICTED == "EVICTED"``.
@@ -16,6 +16,3 @@ class RemovalReason(str, enum.Enum):
     REPLACED = "REPLACED"
     INVALIDATED = "INVALIDATED"
     EVICTED = "EVICTED"
-
-    def __str__(self) -> str:
-        return self.value

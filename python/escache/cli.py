@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -26,7 +27,16 @@ from typing import Any, TextIO
 
 import escache
 from escache.errors import EscacheError
-from escache.simulation import ProgressBar, _clock, _nanos, _read_scenario, format_report, load_scenario, scenario_path
+from escache.simulation import (
+    ProgressBar,
+    Simulation,
+    _clock,
+    _nanos,
+    _read_scenario,
+    format_report,
+    load_scenario,
+    scenario_path,
+)
 
 DEMO_SCENARIO = "stale_window_missed_broadcast"
 
@@ -41,8 +51,7 @@ AUTH_CACHE_DEFAULTS = {
 }
 
 WARNING_TEXT = (
-    "Possible thrashing for API key authentication cache, [{n}] eviction due to cache size "
-    "within last [300] seconds"
+    "Possible thrashing for API key authentication cache, [{n}] eviction due to cache size within last [300] seconds"
 )
 
 
@@ -58,9 +67,7 @@ def _auth_cache_demo(args: argparse.Namespace) -> int:
         raise escache.IllegalArgumentError(f"--requests must not be negative, got [{args.requests}]")
     trace = escache.zipf_trace(args.keys, args.requests, args.alpha, args.seed)
     interval = 1.0 / args.rate
-    report = escache.replay_api_key_auth_cache(
-        trace, interval=interval, max_keys=args.max_keys, ttl=args.ttl
-    )
+    report = escache.replay_api_key_auth_cache(trace, interval=interval, max_keys=args.max_keys, ttl=args.ttl)
     requests = report["requests"]
     hit_ratio = report["hits"] / requests if requests else 0.0
     windows = max(1, int(report["elapsed"] // 300))
@@ -128,14 +135,14 @@ def _auth_cache_demo(args: argparse.Namespace) -> int:
 
 def _show_progress(args: argparse.Namespace) -> bool:
     if args.progress is not None:
-        return args.progress
+        return bool(args.progress)
     try:
         return sys.stderr.isatty()
     except (AttributeError, ValueError):
         return False
 
 
-def _run_loaded(cluster: Any, sim: Any, duration: Any, *, label: str, progress: bool) -> dict[str, Any]:
+def _run_loaded(cluster: Any, sim: Simulation, duration: Any, *, label: str, progress: bool) -> dict[str, Any]:
     if not progress:
         return sim.run(duration)
     total = _nanos(duration, "simulation.duration") / 1e9
@@ -147,7 +154,7 @@ def _open_output(path: str, what: str) -> TextIO | None:
     if path == "-":
         return None
     try:
-        return open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115 - closed by the caller
+        return open(path, "w", encoding="utf-8", newline="\n")  # closed by the caller
     except OSError as e:
         raise escache.IllegalArgumentError(f"cannot write the {what} to [{path}]: {e.strerror or e}") from None
 
@@ -228,7 +235,15 @@ def _demo(args: argparse.Namespace) -> int:
     report = _run_loaded(cluster, sim, duration, label="demo", progress=_show_progress(args))
     json_path = "-" if args.json else None
     return _finish_run(
-        cluster, sim, report, meta, f"escache/scenarios/{DEMO_SCENARIO}.toml", None, json_path, None, None,
+        cluster,
+        sim,
+        report,
+        meta,
+        f"escache/scenarios/{DEMO_SCENARIO}.toml",
+        None,
+        json_path,
+        None,
+        None,
         f"escache demo: {DEMO_SCENARIO}",
     )
 
@@ -247,7 +262,7 @@ def _serve(args: argparse.Namespace) -> int:
     server = make_server(cluster, args.host, args.port)
     host, port = server.server_address[:2]
     sys.stderr.write(
-        f"escache: cluster [{cluster.name}] with {args.nodes} nodes on http://{host}:{port} "
+        f"escache: cluster [{cluster.name}] with {args.nodes} nodes on http://{host!s}:{port} "
         f"(elastic / {'*' * len(args.password)}); POST /_escache/advance?by=5m moves virtual time\n"
     )
     try:
@@ -260,16 +275,26 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="escache", description="Elasticsearch's security credential caches, simulated in virtual time.")
+    p = argparse.ArgumentParser(
+        prog="escache", description="Elasticsearch's security credential caches, simulated in virtual time."
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser("run", help="run a scenario file (TOML) through the simulator and print its report")
     r.add_argument("file", metavar="FILE", help="the scenario file (see examples/)")
     r.add_argument("--seed", type=int, default=None, help="replace the scenario's seeds (cluster and simulation)")
-    r.add_argument("--json", metavar="REPORT.json", help="write the report as JSON ('-': print it instead of the text report)")
+    r.add_argument(
+        "--json", metavar="REPORT.json", help="write the report as JSON ('-': print it instead of the text report)"
+    )
     r.add_argument("--trace", metavar="TRACE.jsonl", help="write the event trace as JSON lines ('-': to stdout)")
     progress = r.add_mutually_exclusive_group()
-    progress.add_argument("--progress", dest="progress", action="store_true", default=None, help="show a progress bar on stderr (default: when stderr is a terminal)")
+    progress.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_true",
+        default=None,
+        help="show a progress bar on stderr (default: when stderr is a terminal)",
+    )
     progress.add_argument("--no-progress", dest="progress", action="store_false", help="never show the progress bar")
     r.set_defaults(run=_run)
 
@@ -277,28 +302,44 @@ def _parser() -> argparse.ArgumentParser:
     sv.add_argument("--nodes", type=int, default=3, help="number of nodes (default 3)")
     sv.add_argument("--seed", type=int, default=0, help="cluster seed (default 0)")
     sv.add_argument("--password", default="changeme", help="the elastic user's password (default changeme)")
-    sv.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE", help="an Elasticsearch setting (repeatable)")
+    sv.add_argument(
+        "--setting", action="append", default=[], metavar="NAME=VALUE", help="an Elasticsearch setting (repeatable)"
+    )
     sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     sv.add_argument("--port", type=int, default=9200, help="port (default 9200; 0 picks a free one)")
-    sv.add_argument("--trace", action="store_true", help="record the event trace (off by default: it grows with every request)")
+    sv.add_argument(
+        "--trace", action="store_true", help="record the event trace (off by default: it grows with every request)"
+    )
     sv.set_defaults(run=_serve)
 
     d = sub.add_parser(
         "demo",
         help="run the shipped stale-window scenario (or, with --auth-cache, replay traffic through an auth cache)",
     )
-    d.add_argument("--auth-cache", action="store_true", help="the auth-cache replay demo instead of the scenario (any of the flags below selects it too)")
+    d.add_argument(
+        "--auth-cache",
+        action="store_true",
+        help="the auth-cache replay demo instead of the scenario (any of the flags below selects it too)",
+    )
     d.add_argument("--seed", type=int, default=None, help="the seed (default: the scenario's; 0 for --auth-cache)")
     d.add_argument("--json", action="store_true", help="print the report as JSON")
     dp = d.add_mutually_exclusive_group()
-    dp.add_argument("--progress", dest="progress", action="store_true", default=None, help="show a progress bar on stderr (default: when stderr is a terminal)")
+    dp.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_true",
+        default=None,
+        help="show a progress bar on stderr (default: when stderr is a terminal)",
+    )
     dp.add_argument("--no-progress", dest="progress", action="store_false", help="never show the progress bar")
     g = d.add_argument_group("auth-cache demo")
     g.add_argument("--keys", type=int, default=None, help="distinct API key ids (default 1,000,000)")
     g.add_argument("--requests", type=int, default=None, help="authentications (default 10,000,000)")
     g.add_argument("--rate", type=float, default=None, help="authentications per virtual second (default 2,000)")
     g.add_argument("--alpha", type=float, default=None, help="Zipf exponent (default 1.0)")
-    g.add_argument("--max-keys", type=int, default=None, help="xpack.security.authc.api_key.cache.max_keys (default 25,000)")
+    g.add_argument(
+        "--max-keys", type=int, default=None, help="xpack.security.authc.api_key.cache.max_keys (default 25,000)"
+    )
     g.add_argument("--ttl", default=None, help="xpack.security.authc.api_key.cache.ttl (default 24h)")
     d.set_defaults(run=_demo)
     return p
@@ -307,16 +348,15 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return args.run(args)
+        status: int = args.run(args)
+        return status
     except EscacheError as e:
         sys.stderr.write(f"escache: {e}\n")
         return 2
     except BrokenPipeError:
         # `escache run x.toml --trace - | head`: the reader went away.
-        try:
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-        except OSError:
-            pass
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open until the process exits
         return 0
 
 

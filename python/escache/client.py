@@ -25,7 +25,7 @@ class InProcessNode(BaseNode):
     """An ``elastic_transport`` node whose requests run in an escache cluster."""
 
     _CLIENT_META_HTTP_CLIENT = ("escache", "0.1")
-    cluster: "Cluster"
+    cluster: Cluster
     node_name: str | None = None
 
     def perform_request(
@@ -52,7 +52,7 @@ class InProcessNode(BaseNode):
         return NodeApiResponse(meta, bytes(raw))
 
 
-def make_client(cluster: "Cluster", authorization: str | None, node: str | None, **kwargs: Any) -> Any:
+def make_client(cluster: Cluster, authorization: str | None, node: str | None, **kwargs: Any) -> Any:
     """An ``elasticsearch.Elasticsearch`` whose single node is ``cluster`` (optionally pinned to ``node``)."""
     from elasticsearch import Elasticsearch  # noqa: PLC0415
 

@@ -25,6 +25,7 @@ stay silent too long:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -40,7 +41,7 @@ from urllib.parse import parse_qs, urlsplit
 from escache._cluster import Cluster
 from escache.errors import EscacheError
 
-__all__ = ["serve", "make_server", "EscacheHTTPServer", "MAX_CONTENT_LENGTH", "READ_TIMEOUT", "MAX_CONNECTIONS"]
+__all__ = ["MAX_CONNECTIONS", "MAX_CONTENT_LENGTH", "READ_TIMEOUT", "EscacheHTTPServer", "make_server", "serve"]
 
 NODE_HEADER = "X-Escache-Node"
 
@@ -71,7 +72,9 @@ def error_body(status: int, es_type: str, reason: str) -> bytes:
     return json.dumps({"error": {"root_cause": [cause], **cause}, "status": status}).encode()
 
 
-def encode_response(status: int, headers: list[tuple[str, Any]], body: bytes, *, close: bool, with_body: bool = True) -> bytes:
+def encode_response(
+    status: int, headers: list[tuple[str, Any]], body: bytes, *, close: bool, with_body: bool = True
+) -> bytes:
     """Status line, headers and body as one buffer, written with one send (with TCP_NODELAY a second
     small send would go out at once, but one is cheaper). A header whose value is a list is sent as
     one field per value (``WWW-Authenticate``: one challenge per field, as Elasticsearch sends them)."""
@@ -115,7 +118,8 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
 
     def setup(self) -> None:
-        self.timeout = self.server.read_timeout  # per socket operation; the whole request has a deadline too
+        # Per socket operation (the whole request has a deadline too); per connection, so on the instance.
+        self.timeout = self.server.read_timeout  # type: ignore[misc]
         super().setup()
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
@@ -260,7 +264,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _write(self, status: int, headers: list[tuple[str, Any]], body: bytes, *, close: bool = False) -> None:
         if close:
             self.close_connection = True
-        self.wfile.write(encode_response(status, headers, body, close=self.close_connection, with_body=self.command != "HEAD"))
+        self.wfile.write(
+            encode_response(status, headers, body, close=self.close_connection, with_body=self.command != "HEAD")
+        )
 
 
 class EscacheHTTPServer(ThreadingHTTPServer):
@@ -341,7 +347,9 @@ class EscacheHTTPServer(ThreadingHTTPServer):
         self._slots.release()
 
     def _refuse(self, request: socket.socket) -> None:
-        body = error_body(429, "es_rejected_execution_exception", f"rejected execution: {self.max_connections} connections are open")
+        body = error_body(
+            429, "es_rejected_execution_exception", f"rejected execution: {self.max_connections} connections are open"
+        )
         try:
             request.settimeout(1.0)
             request.sendall(encode_response(429, [_JSON, _PRODUCT], body, close=True))
@@ -365,10 +373,8 @@ class EscacheHTTPServer(ThreadingHTTPServer):
 
 
 def _shut(sock: socket.socket) -> None:
-    try:
+    with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
 
 
 def make_server(
@@ -384,7 +390,11 @@ def make_server(
     ``read_timeout``). Port 0 picks a free port (``server.server_address``). The cluster's event trace
     is left as it is: a trace that is on grows with every request (``escache serve`` turns it off)."""
     return EscacheHTTPServer(
-        (host, port), cluster, max_content_length=max_content_length, read_timeout=read_timeout, max_connections=max_connections
+        (host, port),
+        cluster,
+        max_content_length=max_content_length,
+        read_timeout=read_timeout,
+        max_connections=max_connections,
     )
 
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 import datetime
 import importlib.resources
 import json
-import math
 import os
 import sys
 import textwrap
@@ -238,7 +237,7 @@ class Simulation:
 
 def _clock(seconds: float) -> str:
     """``1h02m03s`` or ``2m03s``."""
-    s = int(round(seconds))
+    s = round(seconds)
     h, rem = divmod(s, 3600)
     m, sec = divmod(rem, 60)
     return f"{h}h{m:02d}m{sec:02d}s" if h else f"{m}m{sec:02d}s"
@@ -261,7 +260,7 @@ class ProgressBar:
         if percent == self.last:
             return
         self.last = percent
-        filled = int(round(fraction * self.WIDTH))
+        filled = round(fraction * self.WIDTH)
         bar = "#" * filled + "-" * (self.WIDTH - filled)
         done = _clock(self.total * fraction)
         self.stream.write(f"\r{self.label}[{bar}] {percent:3d}%  {done} / {_clock(self.total)} virtual")
