@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings
 
 import escache
+
+# Hypothesis switches to its "ci" profile (derandomized, no deadline, no example database) when it sees
+# CI=true or the like: keep the default one, so that CI runs the suite as a developer's machine does.
+settings.load_profile("default")
 
 
 def admin(c: escache.Cluster) -> dict[str, str]:
