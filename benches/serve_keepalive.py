@@ -27,7 +27,7 @@ def requests_per_second(n: int) -> float:
     server = make_server(escache.Cluster(1, seed=0, trace=False), "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    conn = http.client.HTTPConnection(*server.server_address[:2], timeout=10)
+    conn = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=10)
     try:
         for _ in range(5):  # warm-up
             conn.request("GET", "/", headers=AUTH)

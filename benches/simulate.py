@@ -16,6 +16,7 @@ import os
 import statistics
 import sys
 import time
+from typing import Any
 
 import escache
 
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         f"escache {escache.__version__}: {args.keys:,} API keys, Zipf(1.0), {args.rate:,.0f} auth per virtual s, "
         f"{args.seconds:g} virtual s per run, median of {args.runs}"
     )
-    rows = []
+    rows: list[dict[str, Any]] = []
     for nodes in (3, 30):
         for trace in (False, True):
             runs = [one_run(nodes, args.keys, args.seconds, args.rate, trace) for _ in range(args.runs)]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from typing import Any
 
 import atheris
 
@@ -54,11 +55,13 @@ TABLES = {
 
 def word(fdp: atheris.FuzzedDataProvider) -> str:
     if fdp.ConsumeProbability() < 0.85:
-        return WORDS[fdp.ConsumeIntInRange(0, len(WORDS) - 1)]
-    return fdp.ConsumeUnicodeNoSurrogates(fdp.ConsumeIntInRange(0, 12))
+        i: int = fdp.ConsumeIntInRange(0, len(WORDS) - 1)
+        return WORDS[i]
+    text: str = fdp.ConsumeUnicodeNoSurrogates(fdp.ConsumeIntInRange(0, 12))
+    return text
 
 
-def value(fdp: atheris.FuzzedDataProvider, depth: int = 2):
+def value(fdp: atheris.FuzzedDataProvider, depth: int = 2) -> object:
     choice = fdp.ConsumeIntInRange(0, 8 if depth > 0 else 6)
     if choice == 0:
         return fdp.ConsumeBool()
@@ -75,7 +78,7 @@ def value(fdp: atheris.FuzzedDataProvider, depth: int = 2):
     return {word(fdp): value(fdp, depth - 1) for _ in range(fdp.ConsumeIntInRange(0, 3))}
 
 
-def toml_value(v) -> str:
+def toml_value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, (int, float)):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import settings
 
@@ -18,6 +20,6 @@ def admin(c: escache.Cluster) -> dict[str, str]:
 
 
 @pytest.fixture
-def es(cluster: escache.Cluster):
+def es(cluster: escache.Cluster) -> Any:
     """The in-process ``elasticsearch`` client of the test file's own ``cluster`` fixture."""
     return cluster.client()
