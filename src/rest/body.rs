@@ -35,7 +35,7 @@
 //! read first). Numbers beyond `i64`/`u64` become `f64`.
 
 use super::request::Request;
-use crate::error::EsError;
+use crate::error::{EsError, ExceptionType};
 use serde_json::{Map, Number, Value};
 use std::fmt;
 
@@ -149,9 +149,7 @@ pub fn x_content_parse_error(location: Option<Location>, msg: &str) -> EsError {
         Some(l) => format!("[{l}] {msg}"),
         None => msg.to_owned(),
     };
-    let mut e = EsError::new("x_content_parse_exception", reason, 400);
-    e.is_elasticsearch_exception = false;
-    e
+    EsError::new(ExceptionType::XContentParse, reason, 400)
 }
 
 /// `RestRequest.requiredContent()` with no body: `parse_exception` `request body is required` (400).
@@ -246,27 +244,23 @@ impl PErr {
                 );
                 let (outer_kind, outer_msg, cause_kind) = match kind {
                     ErrKind::Eof => (
-                        "x_content_e_o_f_exception",
+                        ExceptionType::XContentEof,
                         "Unexpected end of file".to_owned(),
-                        "json_e_o_f_exception",
+                        ExceptionType::JsonEof,
                     ),
                     ErrKind::Parse => (
-                        "x_content_parse_exception",
+                        ExceptionType::XContentParse,
                         full.clone(),
-                        "json_parse_exception",
+                        ExceptionType::JsonParse,
                     ),
                     ErrKind::Constraints => (
-                        "x_content_parse_exception",
+                        ExceptionType::XContentParse,
                         full.clone(),
-                        "stream_constraints_exception",
+                        ExceptionType::StreamConstraints,
                     ),
                 };
-                let mut cause = EsError::new(cause_kind, full, 400);
-                cause.is_elasticsearch_exception = false;
-                let mut e =
-                    EsError::new(outer_kind, format!("[{loc}] {outer_msg}"), 400).with_cause(cause);
-                e.is_elasticsearch_exception = false;
-                e
+                let cause = EsError::new(cause_kind, full, 400);
+                EsError::new(outer_kind, format!("[{loc}] {outer_msg}"), 400).with_cause(cause)
             }
         }
     }

@@ -21,7 +21,7 @@
 // `EsError` is the crate's error type and is returned by value everywhere, as in the other modules.
 #![allow(clippy::result_large_err)]
 
-use crate::error::EsError;
+use crate::error::{EsError, ExceptionType};
 use crate::security::hashing::{Hasher, Secret};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
@@ -1013,9 +1013,7 @@ fn validation_exception<S: AsRef<str>>(errors: &[S]) -> EsError {
     for (i, e) in errors.iter().enumerate() {
         reason.push_str(&format!("{}: {};", i + 1, e.as_ref()));
     }
-    let mut e = EsError::new("validation_exception", reason, 400);
-    e.is_elasticsearch_exception = false;
-    e
+    EsError::new(ExceptionType::Validation, reason, 400)
 }
 
 // =============================================================================================
@@ -1715,7 +1713,7 @@ fn parse_applications(
                 }
                 other => {
                     return Err(EsError::new(
-                        "x_content_parse_exception",
+                        ExceptionType::XContentParse,
                         format!("[application] unknown field [{other}]"),
                         400,
                     ))
@@ -1761,7 +1759,7 @@ fn parse_applications(
 /// no longer has).
 fn object_parser_type_error(field: &str, v: &Value) -> EsError {
     EsError::new(
-        "x_content_parse_exception",
+        ExceptionType::XContentParse,
         format!(
             "[application] {field} doesn't support values of type: {}",
             token_name(v)

@@ -4,7 +4,7 @@
 //! `tests/data/service_tokens` is Elasticsearch's own test resource (see `tests/data/README.md`).
 
 use crate::common::{SERVICE_TOKENS, SERVICE_TOKEN_SECRETS as SECRETS};
-use escache::error::EsError;
+use escache::error::{EsError, ExceptionType};
 use escache::events::{CacheId, EventKind, EventLog};
 use escache::security::hashing::{Hasher, Secret};
 use escache::security::index::{IndexHealth, IndexState, SecurityIndex};
@@ -439,7 +439,7 @@ fn c3_failures_and_exceptions_are_not_cached() {
     assert_eq!(events(&log, EventKind::CacheInvalidated, id).len(), 2);
 
     let boom = EsError::new(
-        "index_not_found_exception",
+        ExceptionType::IndexNotFound,
         "no such index [.security]",
         404,
     );
