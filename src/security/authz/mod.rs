@@ -17,18 +17,18 @@
 //!   `SEC/action/user/TransportPutUserAction.java`.
 //!
 //! One file per responsibility, as Elasticsearch splits them:
-//! - [`actions`]: action names;
-//! - [`wildcard`]: wildcard patterns (`Automatons`);
-//! - [`privileges`]: named cluster privileges, `implies`, `findPrivilegesThatGrant`;
-//! - [`index_privileges`]: index privilege names;
-//! - [`request`]: the request context `manage_own_api_key` checks;
-//! - [`xcontent`]: x-content style JSON reading and `ValidationException`;
-//! - [`validation`]: user and role name rules (`Validation`);
-//! - [`reserved`]: reserved roles and users;
-//! - [`role_descriptor`]: `RoleDescriptor` parsing and validation, `PUT /_security/role`;
-//! - [`users`]: native users, `PUT /_security/user`;
-//! - [`subject`]: who is asking and its cluster permission;
-//! - [`denial`]: the authorization decision and its 403.
+//! - `actions.rs`: action names;
+//! - `wildcard.rs`: wildcard patterns (`Automatons`);
+//! - `privileges.rs`: named cluster privileges, `implies`, `findPrivilegesThatGrant`;
+//! - `index_privileges.rs`: index privilege names;
+//! - `request.rs`: the request context `manage_own_api_key` checks;
+//! - `xcontent.rs`: x-content style JSON reading and `ValidationException`;
+//! - `validation.rs`: user and role name rules (`Validation`);
+//! - `reserved.rs`: reserved roles and users;
+//! - `role_descriptor.rs`: `RoleDescriptor` parsing and validation, `PUT /_security/role`;
+//! - `users.rs`: native users, `PUT /_security/user`;
+//! - `subject.rs`: who is asking and its cluster permission;
+//! - `denial.rs`: the authorization decision and its 403.
 //!
 //! Everything here is pure data and logic: no I/O, no clock.
 
