@@ -11,7 +11,7 @@ use escache::security::index::{IndexHealth, IndexState, SecurityIndex};
 use escache::security::service_account::tool::{self, EXIT_CODE_ERROR, EXIT_NO_USER};
 use escache::security::service_account::*;
 use escache::security::settings::ServiceTokenSettings;
-use escache::security::Ctx;
+use escache::security::{CacheSize, Ctx};
 use escache::time::{Nanos, TimeUnit, TimeValue, NANOS_PER_SECOND};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -251,7 +251,7 @@ fn real_file_tokens_authenticate_from_the_file_store() {
             "{name}"
         );
     }
-    assert_eq!(svc.size(CacheId::FileServiceAccountToken).unwrap().0, 5);
+    assert_eq!(svc.size(CacheId::FileServiceAccountToken).unwrap().count, 5);
     // Each stored hash was verified once; the wrong secrets hit the cache and went on to the index.
     assert_eq!(svc.verifications, 5);
     let details: Vec<String> = log
@@ -432,7 +432,7 @@ fn c3_failures_and_exceptions_are_not_cached() {
             Ok(false)
         });
         assert_eq!(r, Ok(false));
-        assert_eq!(s.size().unwrap().0, 0);
+        assert_eq!(s.size().unwrap().count, 0);
     }
     assert_eq!(calls.get(), 2);
     let id = CacheId::IndexServiceAccountToken;
@@ -570,7 +570,14 @@ fn c1_max_tokens_evicts_lru_and_negative_fails() {
         s.keys(),
         ["elastic/fleet-server/c", "elastic/fleet-server/a"]
     );
-    assert_eq!(s.size(), Some((2, 2, Some(2))));
+    assert_eq!(
+        s.size(),
+        Some(CacheSize {
+            count: 2,
+            weight: 2,
+            maximum_weight: Some(2)
+        })
+    );
     st.max_tokens = -1;
     let e = CachingTokenStore::new(CacheId::FileServiceAccountToken, &st).unwrap_err();
     assert_eq!(e.reason, "maximumWeight < 0");
@@ -606,7 +613,7 @@ fn c4_prefix_versus_exact() {
     );
     assert!(!s.contains("elastic/fleet-server/tok"));
     assert!(s.contains("elastic/fleet-server/tok-2"));
-    assert_eq!(s.size().unwrap().0, 3);
+    assert_eq!(s.size().unwrap().count, 3);
     // A prefix removes every key of that account only.
     s.invalidate(&["elastic/fleet-server/".into()], &mut ctx(&mut log, 2));
     assert_eq!(s.keys(), ["elastic/kibana/c"]);
@@ -616,7 +623,7 @@ fn c4_prefix_versus_exact() {
         &["*/*/".into(), "elastic/fleet-server/*".into()],
         &mut ctx(&mut log, 3),
     );
-    assert_eq!(s.size().unwrap().0, 4);
+    assert_eq!(s.size().unwrap().count, 4);
     let invalidated = events(
         &log,
         EventKind::CacheInvalidated,
@@ -624,7 +631,7 @@ fn c4_prefix_versus_exact() {
     );
     assert_eq!(invalidated.len(), 3);
     s.invalidate_all(&mut ctx(&mut log, 4));
-    assert_eq!(s.size().unwrap().0, 0);
+    assert_eq!(s.size().unwrap().count, 0);
 }
 
 // ----- ST-S2 / scenarios ------------------------------------------------------------------------
@@ -741,7 +748,10 @@ fn s4_index_exceptions_are_returned_and_not_cached() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(svc.size(CacheId::IndexServiceAccountToken).unwrap().0, 0);
+    assert_eq!(
+        svc.size(CacheId::IndexServiceAccountToken).unwrap().count,
+        0
+    );
     state.format_up_to_date = true;
     index.set_state(state);
     assert!(svc
@@ -782,7 +792,7 @@ fn i3_file_reload() {
     // A new token: the whole file cache is cleared, and f2 works.
     let v4 = format!("{v3}elastic/fleet-server/f2:{h2}\n");
     assert!(svc.poll_file(v4.as_bytes(), &mut ctx(&mut log, 4)));
-    assert_eq!(svc.size(fid).unwrap().0, 0);
+    assert_eq!(svc.size(fid).unwrap().count, 0);
     let reloads: Vec<String> = log
         .iter()
         .filter(|e| e.kind == EventKind::FileReloaded)
@@ -800,12 +810,12 @@ fn i3_file_reload() {
         source(&svc.authenticate(&f1, &index, &mut ctx(&mut log, 5))),
         Some(TokenSource::File)
     );
-    assert_eq!(svc.size(fid).unwrap().0, 2);
+    assert_eq!(svc.size(fid).unwrap().count, 2);
 
     // Malformed: every file token fails and the cache is cleared.
     let bad = format!("{v4}no colon\n");
     assert!(svc.poll_file(bad.as_bytes(), &mut ctx(&mut log, 6)));
-    assert_eq!(svc.size(fid).unwrap().0, 0);
+    assert_eq!(svc.size(fid).unwrap().count, 0);
     assert!(svc.file_tokens().is_empty());
     assert!(log.iter().any(|e| e.kind == EventKind::LogWarn
         && e.detail

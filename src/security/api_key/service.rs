@@ -18,7 +18,7 @@ use crate::security::crypto_pool::{CryptoPool, CryptoTask, CryptoTaskKind, Submi
 use crate::security::hashing::{verify_hash, Hasher, Secret};
 use crate::security::index::{Availability, SecurityIndex};
 use crate::security::settings::ApiKeySettings;
-use crate::security::{removal_event, Ctx, RemovalBuffer, TraceKey};
+use crate::security::{removal_event, CacheSize, Ctx, RemovalBuffer, RemovalCounts, TraceKey};
 use crate::time::{epoch_millis, NANOS_PER_HOUR, NANOS_PER_MILLI};
 use indexmap::IndexMap;
 use rand::SeedableRng;
@@ -164,13 +164,13 @@ pub struct AuthCacheListener {
     removed: Vec<(String, RemovalReason)>,
     warnings_logged: usize,
     /// Removals by reason: REPLACED, INVALIDATED, EVICTED.
-    pub by_reason: [u64; 3],
+    pub by_reason: RemovalCounts,
 }
 
 impl RemovalListener<String, AuthEntry> for AuthCacheListener {
     fn on_removal(&mut self, n: RemovalNotification<String, AuthEntry>, context: RemovalContext) {
         self.monitor.observe(n.reason, &n.key, context);
-        self.by_reason[crate::security::reason_index(n.reason)] += 1;
+        self.by_reason.record(n.reason);
         self.removed.push((n.key, n.reason));
     }
 }
@@ -189,14 +189,14 @@ impl ApiKeyDocCache {
         let build_err = |e: crate::cache::CacheBuildError| EsError::illegal_argument(e.to_string());
         let docs = CacheBuilder::new()
             .expire_after_write_nanos(ttl_nanos as i64)
-            .maximum_weight(max_keys as i64)
+            .maximum_weight(i64::from(max_keys))
             .removal_listener(RemovalBuffer::default())
             .build()
             .map_err(build_err)?;
         // R2.3: expire-after-access 1h (hard-coded), twice the weight.
         let role_descriptors = CacheBuilder::new()
             .expire_after_access_nanos(NANOS_PER_HOUR as i64)
-            .maximum_weight(max_keys as i64 * 2)
+            .maximum_weight(i64::from(max_keys) * 2)
             .removal_listener(RemovalBuffer::default())
             .build()
             .map_err(build_err)?;
@@ -287,7 +287,7 @@ impl ApiKeyDocCache {
             hash.with_str(|h| ctx.record(kind, CacheId::ApiKeyRoleDescriptors, h, ""));
             if loaded {
                 hash.with_str(|h| {
-                    ctx.record(EventKind::CachePut, CacheId::ApiKeyRoleDescriptors, h, "")
+                    ctx.record(EventKind::CachePut, CacheId::ApiKeyRoleDescriptors, h, "");
                 });
             }
         }
@@ -370,12 +370,12 @@ impl ApiKeyService {
                 let monitor = AuthCacheEvictionMonitor::new(settings.max_keys.max(0) as u64);
                 let auth = CacheBuilder::new()
                     .expire_after_access_nanos(ttl.min(i64::MAX as u64) as i64)
-                    .maximum_weight(settings.max_keys as i64)
+                    .maximum_weight(i64::from(settings.max_keys))
                     .removal_listener(AuthCacheListener {
                         monitor,
                         removed: Vec::new(),
                         warnings_logged: 0,
-                        by_reason: [0; 3],
+                        by_reason: RemovalCounts::default(),
                     })
                     .build()
                     .map_err(build_err)?;
@@ -426,7 +426,7 @@ impl ApiKeyService {
     /// Stats of one of the three caches.
     pub fn stats(&self, cache: CacheId) -> Option<CacheStats> {
         match cache {
-            CacheId::ApiKeyAuth => self.auth_cache.as_ref().map(|c| c.stats()),
+            CacheId::ApiKeyAuth => self.auth_cache.as_ref().map(crate::cache::Cache::stats),
             CacheId::ApiKeyDoc => self.doc_cache.as_ref().map(|c| c.docs.stats()),
             CacheId::ApiKeyRoleDescriptors => {
                 self.doc_cache.as_ref().map(|c| c.role_descriptors.stats())
@@ -441,8 +441,8 @@ impl ApiKeyService {
         Hasher::resolve_from_hash(p.first.doc.hash.as_deref()?).ok()
     }
 
-    /// Removals of one of the caches by reason (REPLACED, INVALIDATED, EVICTED); `None` when disabled.
-    pub fn removals(&self, cache: CacheId) -> Option<[u64; 3]> {
+    /// Removals of one of the caches by reason; `None` when disabled.
+    pub fn removals(&self, cache: CacheId) -> Option<RemovalCounts> {
         match cache {
             CacheId::ApiKeyAuth => self.auth_cache.as_ref().map(|c| c.listener().by_reason),
             CacheId::ApiKeyDoc => self.doc_cache.as_ref().map(|c| c.docs.listener().by_reason),
@@ -931,24 +931,15 @@ impl ApiKeyService {
         .unwrap_or_default()
     }
 
-    /// (count, weight, max weight) of one of the caches; `None` when disabled.
-    pub fn size(&self, cache: CacheId) -> Option<(usize, u128, Option<u64>)> {
+    /// The size of one of the caches; `None` when disabled.
+    pub fn size(&self, cache: CacheId) -> Option<CacheSize> {
         match cache {
-            CacheId::ApiKeyAuth => self
-                .auth_cache
-                .as_ref()
-                .map(|c| (c.count(), c.weight(), c.maximum_weight())),
-            CacheId::ApiKeyDoc => self
+            CacheId::ApiKeyAuth => self.auth_cache.as_ref().map(CacheSize::of),
+            CacheId::ApiKeyDoc => self.doc_cache.as_ref().map(|c| CacheSize::of(&c.docs)),
+            CacheId::ApiKeyRoleDescriptors => self
                 .doc_cache
                 .as_ref()
-                .map(|c| (c.docs.count(), c.docs.weight(), c.docs.maximum_weight())),
-            CacheId::ApiKeyRoleDescriptors => self.doc_cache.as_ref().map(|c| {
-                (
-                    c.role_descriptors.count(),
-                    c.role_descriptors.weight(),
-                    c.role_descriptors.maximum_weight(),
-                )
-            }),
+                .map(|c| CacheSize::of(&c.role_descriptors)),
             _ => None,
         }
     }
@@ -1007,9 +998,9 @@ fn type_and_expiry(credentials: &ApiKeyCredentials, doc: ApiKeyDoc, ctx: &Ctx<'_
         };
     }
     // `Instant.ofEpochMilli(expiration).isAfter(now)`: compared at nanosecond precision.
-    let now_nanos = epoch_millis(0) as i128 * NANOS_PER_MILLI as i128 + ctx.now as i128;
+    let now_nanos = i128::from(epoch_millis(0)) * i128::from(NANOS_PER_MILLI) + i128::from(ctx.now);
     let alive = doc.expiration_time == -1
-        || (doc.expiration_time as i128) * NANOS_PER_MILLI as i128 > now_nanos;
+        || i128::from(doc.expiration_time) * i128::from(NANOS_PER_MILLI) > now_nanos;
     if alive {
         AuthOutcome::Success(Box::new(ApiKeyAuthentication {
             id: id.clone(),
