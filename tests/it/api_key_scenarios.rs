@@ -521,7 +521,7 @@ fn s7_doc_cache_and_role_descriptor_dedup() {
         json!({"r1": {"cluster": ["monitor"]}}),
     );
     let empty_hash = role_descriptors_hash("{}");
-    let superuser_bytes = c.security_index.api_keys[&k1.id]
+    let superuser_bytes = c.security_index.api_keys()[&k1.id]
         .limited_by_role_descriptors
         .clone();
     let superuser_hash = role_descriptors_hash(&superuser_bytes);
@@ -556,7 +556,7 @@ fn s7_doc_cache_and_role_descriptor_dedup() {
     ));
     // K2's own document carries other instances; the cache hands out the shared ones.
     assert!(!Arc::ptr_eq(
-        &c.security_index.api_keys[&k2.id].role_descriptors,
+        &c.security_index.api_keys()[&k2.id].role_descriptors,
         &rd1
     ));
     for k in [&k1, &k2] {
@@ -627,7 +627,7 @@ fn s8_doc_not_found_removes_auth_entry() {
     let mut c = cluster(2);
     let k = create(&mut c, 0, "k");
     assert!(svc(&c, 0).contains(CacheId::ApiKeyAuth, &k.id));
-    c.security_index.api_keys.shift_remove(&k.id);
+    c.security_index.api_keys_mut().shift_remove(&k.id);
     assert_rejected(
         &mut c,
         0,
@@ -1603,7 +1603,7 @@ fn no_secret_in_events_debug_or_errors() {
         let k = create(&mut c, node, &format!("key-{i}"));
         secrets.push(k.api_key.expose().to_string());
         secrets.push(k.encoded.expose().to_string());
-        secrets.push(c.security_index.api_keys[&k.id].hash.clone().unwrap());
+        secrets.push(c.security_index.api_keys()[&k.id].hash.clone().unwrap());
         assert!(!format!("{k:?}").contains(k.api_key.expose()));
         assert!(!format!("{k:?}").contains(k.encoded.expose()));
         keys.push(k);
@@ -1651,7 +1651,7 @@ fn no_secret_in_events_debug_or_errors() {
             debug.push(format!("{:?}", n.api_keys.cached_result(&k.id)));
         }
     }
-    for d in c.security_index.api_keys.values() {
+    for d in c.security_index.api_keys().values() {
         debug.push(format!("{d:?}"));
         debug.push(format!("{:?}", d.to_cached()));
     }
@@ -1798,7 +1798,7 @@ fn r3_3_validation_order() {
     let k = create(&mut c, 0, "k");
     // Wrong doc type (checked before the invalidated flag).
     {
-        let d = c.security_index.api_keys.get_mut(&k.id).unwrap();
+        let d = c.security_index.api_keys_mut().get_mut(&k.id).unwrap();
         d.doc_type = "token".into();
         d.invalidated = None;
     }
@@ -1809,7 +1809,11 @@ fn r3_3_validation_order() {
         &format!("document [{}] is [token] not an api key", k.id),
     );
     // Missing invalidated flag.
-    c.security_index.api_keys.get_mut(&k.id).unwrap().doc_type = "api_key".into();
+    c.security_index
+        .api_keys_mut()
+        .get_mut(&k.id)
+        .unwrap()
+        .doc_type = "api_key".into();
     assert_rejected(
         &mut c,
         2,
@@ -1818,7 +1822,7 @@ fn r3_3_validation_order() {
     );
     // Missing hash: an exception, wrapped by the authentication failure handler.
     {
-        let d = c.security_index.api_keys.get_mut(&k.id).unwrap();
+        let d = c.security_index.api_keys_mut().get_mut(&k.id).unwrap();
         d.invalidated = Some(false);
         d.hash = None;
     }
@@ -1834,8 +1838,11 @@ fn r3_3_validation_order() {
     }
     // R3.5: a type mismatch terminates (401, the message as the reason), checked after the hash.
     let k2 = create(&mut c, 0, "k2");
-    c.security_index.api_keys.get_mut(&k2.id).unwrap().key_type =
-        escache::security::api_key::ApiKeyType::CrossCluster;
+    c.security_index
+        .api_keys_mut()
+        .get_mut(&k2.id)
+        .unwrap()
+        .key_type = escache::security::api_key::ApiKeyType::CrossCluster;
     match auth_key(&mut c, 1, &k2) {
         AuthenticationOutcome::Failed(e) => {
             assert_eq!(e.status, 401);
@@ -1851,7 +1858,7 @@ fn r3_3_validation_order() {
     }
     // Invalidated is checked before the hash, and drops the pre-warmed auth entry on node 0.
     c.security_index
-        .api_keys
+        .api_keys_mut()
         .get_mut(&k.id)
         .unwrap()
         .invalidated = Some(true);
@@ -2274,7 +2281,7 @@ fn issue8_d01_accepted_at_creation_authenticates_with_exactly_its_restrictions()
                 .as_str()
                 .unwrap()
                 .contains("Document nesting depth (1001) exceeds the maximum allowed (1000"));
-            assert!(c.security_index.api_keys.is_empty(), "depth {depth}");
+            assert!(c.security_index.api_keys().is_empty(), "depth {depth}");
         }
     }
 }
@@ -2302,7 +2309,7 @@ fn issue8_d01_corrupt_stored_descriptors_deny() {
         );
         let key = header(&k.id, k.api_key.expose());
         c.security_index
-            .api_keys
+            .api_keys_mut()
             .get_mut(&k.id)
             .unwrap()
             .role_descriptors = Arc::from(blob);
@@ -2338,7 +2345,7 @@ fn issue8_d01_corrupt_stored_descriptors_deny() {
     let k = create_as(&mut c, 0, &auth, "k", json!({}));
     let key = header(&k.id, k.api_key.expose());
     c.security_index
-        .api_keys
+        .api_keys_mut()
         .get_mut(&k.id)
         .unwrap()
         .limited_by_role_descriptors = Arc::from("not json");

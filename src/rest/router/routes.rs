@@ -4,6 +4,7 @@
 //! `server/src/main/java/org/elasticsearch/rest/action/RestMainAction.java`).
 
 use crate::rest::request::Method;
+use crate::security::authz;
 
 /// One variant per Elasticsearch REST handler (class). A handler registered for several methods (create
 /// API key: POST and PUT; main: GET and HEAD) is one variant; the method is on the request.
@@ -88,27 +89,21 @@ impl RouteId {
     /// The transport action the handler runs (what authorization checks: AK-R5.7, ST-R4).
     pub fn action(self) -> &'static str {
         match self {
-            RouteId::Main => "cluster:monitor/main",
-            RouteId::CreateApiKey => "cluster:admin/xpack/security/api_key/create",
-            RouteId::GetApiKey => "cluster:admin/xpack/security/api_key/get",
-            RouteId::InvalidateApiKey => "cluster:admin/xpack/security/api_key/invalidate",
-            RouteId::UpdateApiKey => "cluster:admin/xpack/security/api_key/update",
+            RouteId::Main => authz::CLUSTER_MAIN,
+            RouteId::CreateApiKey => authz::CREATE_API_KEY,
+            RouteId::GetApiKey => authz::GET_API_KEY,
+            RouteId::InvalidateApiKey => authz::INVALIDATE_API_KEY,
+            RouteId::UpdateApiKey => authz::UPDATE_API_KEY,
             RouteId::ClearApiKeyCache | RouteId::ClearServiceAccountTokenStoreCache => {
-                "cluster:admin/xpack/security/cache/clear"
+                authz::CLEAR_SECURITY_CACHE
             }
-            RouteId::Authenticate => "cluster:admin/xpack/security/user/authenticate",
-            RouteId::PutUser => "cluster:admin/xpack/security/user/put",
-            RouteId::PutRole => "cluster:admin/xpack/security/role/put",
-            RouteId::CreateServiceAccountToken => {
-                "cluster:admin/xpack/security/service_account/token/create"
-            }
-            RouteId::DeleteServiceAccountToken => {
-                "cluster:admin/xpack/security/service_account/token/delete"
-            }
-            RouteId::GetServiceAccountCredentials => {
-                "cluster:admin/xpack/security/service_account/credential/get"
-            }
-            RouteId::GetServiceAccount => "cluster:admin/xpack/security/service_account/get",
+            RouteId::Authenticate => authz::AUTHENTICATE,
+            RouteId::PutUser => authz::PUT_USER,
+            RouteId::PutRole => authz::PUT_ROLE,
+            RouteId::CreateServiceAccountToken => authz::CREATE_SERVICE_ACCOUNT_TOKEN,
+            RouteId::DeleteServiceAccountToken => authz::DELETE_SERVICE_ACCOUNT_TOKEN,
+            RouteId::GetServiceAccountCredentials => authz::GET_SERVICE_ACCOUNT_CREDENTIALS,
+            RouteId::GetServiceAccount => authz::GET_SERVICE_ACCOUNT,
         }
     }
 }
