@@ -969,7 +969,8 @@ impl ApiKeyService {
             .peek(&RdDigest::from_hex(hash)?)
     }
 
-    /// Test hook mirroring the Java tests' direct use of the doc cache's byte cache.
+    /// Test hook mirroring the Java tests' direct use of the doc cache's byte cache (test builds only).
+    #[cfg(any(test, feature = "testing"))]
     pub fn invalidate_all_role_descriptors(&mut self, ctx: &mut Ctx<'_>) {
         if let Some(dc) = self.doc_cache.as_mut() {
             dc.role_descriptors.invalidate_all(ctx.now);
