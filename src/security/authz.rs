@@ -18,9 +18,6 @@
 //!
 //! Everything here is pure data and logic: no I/O, no clock.
 
-// `EsError` is the crate's error type and is returned by value everywhere, as in the other modules.
-#![allow(clippy::result_large_err)]
-
 use crate::error::{EsError, ExceptionType};
 use crate::security::hashing::{Hasher, Secret};
 use serde_json::{json, Map, Value};
