@@ -113,7 +113,7 @@ impl Cluster {
                     EventKind::NodeUnreachable,
                     CacheId::None,
                     cache_name,
-                    "cluster:admin/xpack/security/cache/clear",
+                    crate::security::authz::CLEAR_SECURITY_CACHE,
                 );
                 resp.failures.push(NodeFailure {
                     node_id: id,

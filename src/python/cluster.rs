@@ -639,7 +639,7 @@ impl PyCacheView {
     }
 
     fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
-        self.with(py, |c, n, id| c.cache_size(n, id).map_or(0, |s| s.0))
+        self.with(py, |c, n, id| c.cache_size(n, id).map_or(0, |s| s.count))
     }
 
     fn __contains__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<bool> {
@@ -679,27 +679,29 @@ impl PyCacheView {
             .with(py, |c, n, id| c.cache_removals(n, id))?
             .unwrap_or_default();
         let d = PyDict::new(py);
-        d.set_item("REPLACED", r[0])?;
-        d.set_item("INVALIDATED", r[1])?;
-        d.set_item("EVICTED", r[2])?;
+        d.set_item("REPLACED", r.replaced)?;
+        d.set_item("INVALIDATED", r.invalidated)?;
+        d.set_item("EVICTED", r.evicted)?;
         Ok(d)
     }
 
     #[getter]
     fn weight(&self, py: Python<'_>) -> PyResult<u128> {
-        self.with(py, |c, n, id| c.cache_size(n, id).map_or(0, |s| s.1))
+        self.with(py, |c, n, id| c.cache_size(n, id).map_or(0, |s| s.weight))
     }
 
     #[getter]
     fn max_weight(&self, py: Python<'_>) -> PyResult<Option<u64>> {
-        self.with(py, |c, n, id| c.cache_size(n, id).and_then(|s| s.2))
+        self.with(py, |c, n, id| {
+            c.cache_size(n, id).and_then(|s| s.maximum_weight)
+        })
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let (len, enabled, node) = self.with(py, |c, n, id| {
             let s = c.cache_size(n, id);
             (
-                s.map_or(0, |s| s.0),
+                s.map_or(0, |s| s.count),
                 s.is_some(),
                 // ok: the node's index was checked when its view was made; nodes are never removed.
                 c.nodes()[n as usize].name.clone(),

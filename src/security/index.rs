@@ -124,8 +124,9 @@ pub struct UserDoc {
 #[derive(Debug, Clone)]
 pub struct SecurityIndex {
     state: IndexState,
-    /// API key documents by id, in creation order.
-    pub api_keys: IndexMap<String, ApiKeyDoc, KeyHasher>,
+    /// API key documents by id, in creation order (read with [`SecurityIndex::api_keys`]; written only
+    /// by the cluster's API key actions).
+    pub(crate) api_keys: IndexMap<String, ApiKeyDoc, KeyHasher>,
     /// Native users by name.
     pub users: IndexMap<String, UserDoc, KeyHasher>,
     /// Native roles by name (the role descriptor as Elasticsearch renders it).
@@ -173,6 +174,17 @@ impl SecurityIndex {
             roles: IndexMap::default(),
             service_tokens: IndexMap::default(),
         }
+    }
+
+    /// The API key documents by id, in creation order.
+    pub fn api_keys(&self) -> &IndexMap<String, ApiKeyDoc, KeyHasher> {
+        &self.api_keys
+    }
+
+    /// Test hook: write API key documents directly, as the Java tests mock the index (test builds only).
+    #[cfg(any(test, feature = "testing"))]
+    pub fn api_keys_mut(&mut self) -> &mut IndexMap<String, ApiKeyDoc, KeyHasher> {
+        &mut self.api_keys
     }
 
     pub fn state(&self) -> &IndexState {

@@ -1073,7 +1073,7 @@ impl Simulation {
                     cluster.cache_stats(i as NodeIndex, *c),
                     cluster.cache_size(i as NodeIndex, *c),
                 ) {
-                    (Some(s), Some(sz)) => Some((s.hits, s.misses, s.evictions, sz.0)),
+                    (Some(s), Some(sz)) => Some((s.hits, s.misses, s.evictions, sz.count)),
                     _ => None,
                 };
             }

@@ -331,7 +331,7 @@ impl World {
                         let fresh = self.fresh_index();
                         self.set_index(fresh);
                     }
-                    let hash = self.c.security_index.api_keys[&created.id]
+                    let hash = self.c.security_index.api_keys()[&created.id]
                         .hash
                         .clone()
                         .unwrap();

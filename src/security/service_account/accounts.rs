@@ -294,7 +294,7 @@ fn fleet_server_remote() -> Value {
 
 // Action names behind the Java constants used by the kibana_system descriptor.
 const MONITORING_BULK: &str = "cluster:admin/xpack/monitoring/bulk";
-const INVALIDATE_API_KEY: &str = "cluster:admin/xpack/security/api_key/invalidate";
+use crate::security::authz::INVALIDATE_API_KEY;
 const GET_BUILTIN_PRIVILEGES: &str = "cluster:admin/xpack/security/privilege/builtin/get";
 const GET_PROFILES: &str = "cluster:admin/xpack/security/profile/get";
 const ACTIVATE_PROFILE: &str = "cluster:admin/xpack/security/profile/activate";

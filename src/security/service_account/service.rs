@@ -22,7 +22,7 @@ use crate::events::{CacheId, EventKind};
 use crate::security::hashing::{verify_hash, Hasher};
 use crate::security::index::{SecurityIndex, ServiceTokenDoc, SECURITY_MAIN_INDEX};
 use crate::security::settings::ServiceTokenSettings;
-use crate::security::Ctx;
+use crate::security::{CacheSize, Ctx, RemovalCounts};
 use crate::time::Nanos;
 use rand::RngCore;
 use rand::SeedableRng;
@@ -340,7 +340,7 @@ impl ServiceAccountService {
     }
 
     /// `(count, weight, max weight)` of a cache; `None` when disabled (or another cache id).
-    pub fn size(&self, cache: CacheId) -> Option<(usize, u128, Option<u64>)> {
+    pub fn size(&self, cache: CacheId) -> Option<CacheSize> {
         self.store(cache)?.size()
     }
 
@@ -358,7 +358,7 @@ impl ServiceAccountService {
     }
 
     /// Removals of a cache by reason (REPLACED, INVALIDATED, EVICTED).
-    pub fn removals(&self, cache: CacheId) -> Option<[u64; 3]> {
+    pub fn removals(&self, cache: CacheId) -> Option<RemovalCounts> {
         self.store(cache)?.removals()
     }
 
