@@ -199,23 +199,21 @@ impl PyCluster {
             ),
         };
         let shared = &self.shared;
-        let (status, hdrs, bytes) = py
-            .detach(|| {
-                let resp = locks::locked(CLUSTER, shared, |c| {
-                    let idx = node_index(c, node)?;
-                    // ok: node_index returned an index of this cluster's nodes.
-                    if !c.nodes()[idx as usize].running() {
-                        return Err(NodeError::Unavailable(node.unwrap_or("").to_string()));
-                    }
-                    Ok(crate::rest::handle(c, idx, method, target, headers, body))
-                })?;
-                // Serialised with the cluster unlocked.
-                Ok(resp.map(|r| {
-                    let bytes = r.body_bytes();
-                    (r.status, r.headers.into_iter().collect::<Vec<_>>(), bytes)
-                }))
-            })
-            .map_err(|b: locks::Broken| b.into_py_err(py))??;
+        let (status, hdrs, bytes) = py.detach(|| {
+            let resp = locks::locked(CLUSTER, shared, |c| {
+                let idx = node_index(c, node)?;
+                // ok: node_index returned an index of this cluster's nodes.
+                if !c.nodes()[idx as usize].running() {
+                    return Err(NodeError::Unavailable(node.unwrap_or("").to_string()));
+                }
+                Ok(crate::rest::handle(c, idx, method, target, headers, body))
+            })?;
+            // Serialised with the cluster unlocked.
+            Ok::<_, locks::Broken>(resp.map(|r| {
+                let bytes = r.body_bytes();
+                (r.status, r.headers.into_iter().collect::<Vec<_>>(), bytes)
+            }))
+        })??;
         Ok((status, hdrs, PyBytes::new(py, &bytes)))
     }
 

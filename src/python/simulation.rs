@@ -219,20 +219,17 @@ impl PySimulation {
         let until = self.time(py, until, "until")?;
         let (cluster, sim) = (&self.cluster, &self.sim);
         loop {
-            let stop = py
-                .detach(|| {
-                    let started = Instant::now();
-                    loop {
-                        let stop =
-                            locks::locked2((CLUSTER, cluster), (SIMULATION, sim), |c, s| {
-                                s.run_slice(c, until, SLICE_EVENTS)
-                            })?;
-                        if stop != Stop::Budget || started.elapsed() >= SIGNAL_CHECK_INTERVAL {
-                            return Ok(stop);
-                        }
+            let stop = py.detach(|| {
+                let started = Instant::now();
+                loop {
+                    let stop = locks::locked2((CLUSTER, cluster), (SIMULATION, sim), |c, s| {
+                        s.run_slice(c, until, SLICE_EVENTS)
+                    })?;
+                    if stop != Stop::Budget || started.elapsed() >= SIGNAL_CHECK_INTERVAL {
+                        return Ok::<_, Broken>(stop);
                     }
-                })
-                .map_err(|b: Broken| b.into_py_err(py))?;
+                }
+            })?;
             match stop {
                 Stop::Reached => return Ok(()),
                 Stop::Budget => {}

@@ -13,9 +13,6 @@
 //! (c) no secret (issued or presented), encoded credential or stored hash appears in any event, in
 //!     Debug output, or in an error.
 
-// `EsError` is the crate's error type; its size is not this file's concern.
-#![allow(clippy::result_large_err)]
-
 use crate::common::DOC_TTL;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
