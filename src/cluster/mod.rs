@@ -32,7 +32,7 @@ use crate::security::index::{should_clear_caches, IndexHealth, IndexState, Secur
 use crate::security::registry::{CacheInvalidatorRegistry, Invalidator};
 use crate::security::service_account::ServiceAccountService;
 use crate::security::settings::SecuritySettings;
-use crate::security::{CacheViews, Ctx};
+use crate::security::{CacheSize, CacheViews, Ctx, RemovalCounts};
 use crate::time::{Nanos, VirtualClock};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -429,12 +429,8 @@ impl Cluster {
         })
     }
 
-    /// (count, weight, max weight) of a node's cache; `None` when the settings disable it.
-    pub fn cache_size(
-        &self,
-        node: NodeIndex,
-        cache: CacheId,
-    ) -> Option<(usize, u128, Option<u64>)> {
+    /// The size of a node's cache; `None` when the settings disable it.
+    pub fn cache_size(&self, node: NodeIndex, cache: CacheId) -> Option<CacheSize> {
         self.cache_owner(node, cache)?.size(cache)
     }
 
@@ -454,8 +450,8 @@ impl Cluster {
         self.cache_owner(node, cache)?.stats(cache)
     }
 
-    /// Removals of a node's cache by reason (REPLACED, INVALIDATED, EVICTED); `None` when disabled.
-    pub fn cache_removals(&self, node: NodeIndex, cache: CacheId) -> Option<[u64; 3]> {
+    /// Removals of a node's cache by reason; `None` when disabled.
+    pub fn cache_removals(&self, node: NodeIndex, cache: CacheId) -> Option<RemovalCounts> {
         self.cache_owner(node, cache)?.removals(cache)
     }
 

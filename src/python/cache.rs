@@ -542,10 +542,7 @@ impl PyCache {
             step: removal_listener.is_some(),
             ..PendingRemovals::default()
         };
-        let cache = builder
-            .removal_listener(listener)
-            .build::<Key, Value>()
-            .map_err(|e| errors::illegal_argument_from(py, e))?;
+        let cache = builder.removal_listener(listener).build::<Key, Value>()?;
         Ok(PyCache {
             inner: Mutex::new(Inner {
                 cache,
@@ -702,15 +699,7 @@ impl PyCache {
         };
         let taken = self.end_load(py, owned, to_cache, now)?;
         self.deliver(py, taken, now)?;
-        match result {
-            Ok(v) => Ok(v),
-            Err(LoadError::NullValue) => Err(errors::execution(py, "loader returned a null value")),
-            Err(LoadError::Loader(cause)) => {
-                let err = errors::execution(py, format!("loader failed: {}", cause.value(py)));
-                err.set_cause(py, Some(cause));
-                Err(err)
-            }
-        }
+        Ok(result?)
     }
 
     /// `invalidate(key)` removes the entry; `invalidate(key, value)` removes it only if `value == cached`

@@ -6,10 +6,9 @@ use super::convert;
 use super::errors;
 use super::locks;
 use crate::cluster::{Cluster, ClusterConfig};
-use crate::error::EsError;
+use crate::error::{Error, NodeError};
 use crate::events::{CacheId, NodeIndex};
 use crate::security::index::IndexHealth;
-use crate::security::service_account::tool::ToolError;
 use crate::security::settings::SecuritySettings;
 use crate::time::NANOS_PER_SECOND;
 use pyo3::exceptions::PyKeyError;
@@ -31,52 +30,14 @@ fn with<R: Send>(
     locks::with(py, CLUSTER, shared, f)
 }
 
-/// A refusal decided under the lock, raised once re-attached.
-enum Refusal {
-    Es(Box<EsError>),
-    UnknownNode(String),
-    NodeUnavailable(String),
-    NoRunningNode,
-    Tool(ToolError),
-}
-
-impl Refusal {
-    fn into_py_err(self, py: Python<'_>) -> PyErr {
-        match self {
-            Refusal::Es(e) => es_err(py, *e),
-            Refusal::UnknownNode(name) => unknown_node(py, &name),
-            Refusal::NodeUnavailable(name) => {
-                errors::node_unavailable(py, format!("node [{name}] is stopped"))
-            }
-            Refusal::NoRunningNode => {
-                errors::illegal_argument(py, "every node is stopped: start() one first")
-            }
-            Refusal::Tool(e) => errors::service_tokens_tool(py, e.message, e.exit_code),
-        }
-    }
-}
-
-impl From<EsError> for Refusal {
-    fn from(e: EsError) -> Self {
-        Refusal::Es(Box::new(e))
-    }
-}
-
-/// [`with`] for an operation that may be refused.
+/// [`with`] for an operation that may be refused: the refusal is decided under the lock and raised
+/// once re-attached.
 fn try_with<R: Send>(
     py: Python<'_>,
     shared: &Shared,
-    f: impl FnOnce(&mut Cluster) -> Result<R, Refusal> + Send,
+    f: impl FnOnce(&mut Cluster) -> Result<R, Error> + Send,
 ) -> PyResult<R> {
-    with(py, shared, f)?.map_err(|r| r.into_py_err(py))
-}
-
-fn es_err(py: Python<'_>, e: EsError) -> PyErr {
-    errors::illegal_argument(py, e.reason)
-}
-
-fn unknown_node(py: Python<'_>, name: &str) -> PyErr {
-    errors::unknown_node(py, format!("unknown node [{name}]"))
+    Ok(with(py, shared, f)??)
 }
 
 /// Python's `repr` of a str (`'node-0'`), for `__repr__`s in Python style.
@@ -136,12 +97,13 @@ impl PyCluster {
 }
 
 /// The node a request goes to: the one named, or the first running one.
-fn node_index(c: &Cluster, name: Option<&str>) -> Result<NodeIndex, Refusal> {
+/// The core's `resource_not_found_exception` for a name is the Python API's `UnknownNodeError`.
+fn node_index(c: &Cluster, name: Option<&str>) -> Result<NodeIndex, NodeError> {
     match name {
         Some(n) => c
             .node_index(n)
-            .map_err(|_| Refusal::UnknownNode(n.to_string())),
-        None => c.first_running().ok_or(Refusal::NoRunningNode),
+            .map_err(|_| NodeError::Unknown(n.to_string())),
+        None => c.first_running().ok_or(NodeError::NoRunningNode),
     }
 }
 
@@ -191,7 +153,7 @@ impl PyCluster {
                 pairs.push((name, value));
             }
         }
-        let settings = SecuritySettings::from_pairs(pairs).map_err(|e| es_err(py, e))?;
+        let settings = SecuritySettings::from_pairs(pairs)?;
         let config = ClusterConfig {
             node_names,
             cluster_name: cluster_name.to_string(),
@@ -199,7 +161,7 @@ impl PyCluster {
             settings,
             password: password.to_string(),
         };
-        let mut cluster = Cluster::new(config).map_err(|e| es_err(py, e))?;
+        let mut cluster = Cluster::new(config)?;
         cluster.events.set_enabled(trace);
         Ok(PyCluster {
             shared: Arc::new(Mutex::new(cluster)),
@@ -243,7 +205,7 @@ impl PyCluster {
                     let idx = node_index(c, node)?;
                     // ok: node_index returned an index of this cluster's nodes.
                     if !c.nodes()[idx as usize].running() {
-                        return Err(Refusal::NodeUnavailable(node.unwrap_or("").to_string()));
+                        return Err(NodeError::Unavailable(node.unwrap_or("").to_string()));
                     }
                     Ok(crate::rest::handle(c, idx, method, target, headers, body))
                 })?;
@@ -253,8 +215,7 @@ impl PyCluster {
                     (r.status, r.headers.into_iter().collect::<Vec<_>>(), bytes)
                 }))
             })
-            .map_err(|b: locks::Broken| b.into_py_err(py))?
-            .map_err(|r| r.into_py_err(py))?;
+            .map_err(|b: locks::Broken| b.into_py_err(py))??;
         Ok((status, hdrs, PyBytes::new(py, &bytes)))
     }
 
@@ -302,7 +263,7 @@ impl PyCluster {
 
     fn _node(&self, py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<PyNode> {
         let name = convert::text(name, "name")?;
-        let index = try_with(py, &self.shared, |c| node_index(c, Some(name)))?;
+        let index = try_with(py, &self.shared, |c| Ok(node_index(c, Some(name))?))?;
         Ok(PyNode {
             shared: self.shared.clone(),
             index,
@@ -593,9 +554,8 @@ impl PyNode {
         let principal = convert::text(principal, "principal")?;
         let name = convert::text(name, "name")?;
         try_with(py, &self.shared, |c| {
-            c.service_tokens_tool_create(self.index, principal, name)
-                .map(|s| s.expose().to_string())
-                .map_err(Refusal::Tool)
+            Ok(c.service_tokens_tool_create(self.index, principal, name)
+                .map(|s| s.expose().to_string())?)
         })
     }
 
@@ -608,8 +568,7 @@ impl PyNode {
         let principal = convert::text(principal, "principal")?;
         let name = convert::text(name, "name")?;
         try_with(py, &self.shared, |c| {
-            c.service_tokens_tool_delete(self.index, principal, name)
-                .map_err(Refusal::Tool)
+            Ok(c.service_tokens_tool_delete(self.index, principal, name)?)
         })
     }
 
@@ -621,8 +580,7 @@ impl PyNode {
     ) -> PyResult<Vec<String>> {
         let principal = convert::opt_text(principal, "principal")?;
         try_with(py, &self.shared, |c| {
-            c.service_tokens_tool_list(self.index, principal)
-                .map_err(Refusal::Tool)
+            Ok(c.service_tokens_tool_list(self.index, principal)?)
         })
     }
 
@@ -683,7 +641,7 @@ impl PyCacheView {
     }
 
     fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
-        self.with(py, |c, n, id| c.cache_size(n, id).map_or(0, |s| s.0))
+        self.with(py, |c, n, id| c.cache_size(n, id).map_or(0, |s| s.count))
     }
 
     fn __contains__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<bool> {
@@ -723,27 +681,29 @@ impl PyCacheView {
             .with(py, |c, n, id| c.cache_removals(n, id))?
             .unwrap_or_default();
         let d = PyDict::new(py);
-        d.set_item("REPLACED", r[0])?;
-        d.set_item("INVALIDATED", r[1])?;
-        d.set_item("EVICTED", r[2])?;
+        d.set_item("REPLACED", r.replaced)?;
+        d.set_item("INVALIDATED", r.invalidated)?;
+        d.set_item("EVICTED", r.evicted)?;
         Ok(d)
     }
 
     #[getter]
     fn weight(&self, py: Python<'_>) -> PyResult<u128> {
-        self.with(py, |c, n, id| c.cache_size(n, id).map_or(0, |s| s.1))
+        self.with(py, |c, n, id| c.cache_size(n, id).map_or(0, |s| s.weight))
     }
 
     #[getter]
     fn max_weight(&self, py: Python<'_>) -> PyResult<Option<u64>> {
-        self.with(py, |c, n, id| c.cache_size(n, id).and_then(|s| s.2))
+        self.with(py, |c, n, id| {
+            c.cache_size(n, id).and_then(|s| s.maximum_weight)
+        })
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let (len, enabled, node) = self.with(py, |c, n, id| {
             let s = c.cache_size(n, id);
             (
-                s.map_or(0, |s| s.0),
+                s.map_or(0, |s| s.count),
                 s.is_some(),
                 // ok: the node's index was checked when its view was made; nodes are never removed.
                 c.nodes()[n as usize].name.clone(),

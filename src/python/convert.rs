@@ -69,13 +69,12 @@ pub fn duration_nanos(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Nanos> {
     if obj.cast::<PyString>().is_ok() {
         let s = text(obj, what)?;
         // A time value's nanoseconds saturate at Long.MAX_VALUE, as in Elasticsearch.
-        return time::parse_duration(s, what).map_err(|e| errors::illegal_argument_from(py, e));
+        return Ok(time::parse_duration(s, what)?);
     }
-    let as_error = |e| errors::illegal_argument_from(py, e);
     if let Ok(d) = obj.cast::<PyDelta>() {
         let secs = d.get_days() as i128 * 86_400 + d.get_seconds() as i128;
         let nanos = secs * 1_000_000_000 + d.get_microseconds() as i128 * 1_000;
-        return time::duration_from_nanos(nanos, what).map_err(as_error);
+        return Ok(time::duration_from_nanos(nanos, what)?);
     }
     if obj.is_instance_of::<PyBool>() {
         // `True` is an int to Python, but never a duration.
@@ -88,11 +87,11 @@ pub fn duration_nanos(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Nanos> {
     }
     if obj.is_instance_of::<PyInt>() {
         let secs = obj.extract::<i128>().unwrap_or(i128::MAX); // beyond i128: too long anyway
-        return time::duration_from_whole_seconds(secs, what).map_err(as_error);
+        return Ok(time::duration_from_whole_seconds(secs, what)?);
     }
     if obj.is_instance_of::<PyFloat>() {
         let secs: f64 = obj.extract()?;
-        return time::duration_from_seconds(secs, what).map_err(as_error);
+        return Ok(time::duration_from_seconds(secs, what)?);
     }
     Err(errors::illegal_argument_type(
         py,
@@ -158,8 +157,7 @@ pub fn type_name(obj: &Bound<'_, PyAny>) -> String {
 pub fn time_value(obj: &Bound<'_, PyAny>, setting: &str) -> PyResult<TimeValue> {
     let py = obj.py();
     if obj.cast::<PyString>().is_ok() {
-        return TimeValue::parse(text(obj, setting)?, setting)
-            .map_err(|e| errors::illegal_argument_from(py, e));
+        return Ok(TimeValue::parse(text(obj, setting)?, setting)?);
     }
     if obj.is_instance_of::<PyInt>() {
         let secs: i64 = obj

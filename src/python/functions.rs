@@ -22,19 +22,12 @@ fn _zipf_trace_bytes<'py>(
 ) -> PyResult<Bound<'py, PyBytes>> {
     // Ranks are written as int64: `keys` is an int64 too, so every rank fits (a negative count is
     // refused with the same error as zero).
-    let keys = u64::try_from(keys).map_err(|_| {
-        errors::illegal_argument_from(
-            py,
-            WorkloadError::TooSmall {
-                name: "keys",
-                min: 1.0,
-                value: keys as f64,
-            },
-        )
+    let keys = u64::try_from(keys).map_err(|_| WorkloadError::TooSmall {
+        name: "keys",
+        min: 1.0,
+        value: keys as f64,
     })?;
-    let trace = py
-        .detach(|| zipf_trace(keys, requests, alpha, seed))
-        .map_err(|e| errors::illegal_argument_from(py, e))?;
+    let trace = py.detach(|| zipf_trace(keys, requests, alpha, seed))?;
     let mut bytes = Vec::with_capacity(trace.len() * 8);
     for k in trace {
         // ok: k < keys <= i64::MAX.
@@ -74,9 +67,7 @@ fn replay_api_key_auth_cache<'py>(
             .collect::<PyResult<Vec<u64>>>()
             .map_err(|_| refused())?,
     };
-    let report = py
-        .detach(|| replay_auth_cache(&ids, interval, max_keys, ttl))
-        .map_err(|e| errors::illegal_argument_from(py, e))?;
+    let report = py.detach(|| replay_auth_cache(&ids, interval, max_keys, ttl))?;
     let d = PyDict::new(py);
     d.set_item("requests", report.requests)?;
     d.set_item("hits", report.hits)?;
@@ -99,18 +90,17 @@ fn replay_api_key_auth_cache<'py>(
 /// `IllegalArgumentError` with Elasticsearch's text.
 #[pyfunction]
 #[pyo3(signature = (value, setting_name="time value"))]
-fn parse_time_value(py: Python<'_>, value: &str, setting_name: &str) -> PyResult<i64> {
-    TimeValue::parse(value, setting_name)
+fn parse_time_value(value: &str, setting_name: &str) -> PyResult<i64> {
+    let t = TimeValue::parse(value, setting_name)?;
+    Ok(
         // `-1` is Elasticsearch's sentinel (`TimeValue.MINUS_ONE`, -1 ms): reported as -1, as documented,
         // not as the -1_000_000 nanoseconds of its millisecond representation.
-        .map(|t| {
-            if t == TimeValue::MINUS_ONE {
-                -1
-            } else {
-                t.nanos()
-            }
-        })
-        .map_err(|e| errors::illegal_argument_from(py, e))
+        if t == TimeValue::MINUS_ONE {
+            -1
+        } else {
+            t.nanos()
+        },
+    )
 }
 
 /// A duration argument in nanoseconds: a time value, a number of seconds or a timedelta, at most

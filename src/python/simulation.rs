@@ -136,11 +136,10 @@ impl PySimulation {
     /// Adds a workload described as JSON; returns its index.
     fn _add_workload(&self, py: Python<'_>, description: &str) -> PyResult<usize> {
         let v = json_arg(py, description, "workload")?;
-        self.with_both(py, |c, sim| {
-            let w = spec::workload(c, &v).map_err(|e| e.reason)?;
-            sim.add_workload(c, w).map_err(|e| e.reason)
-        })?
-        .map_err(|reason| errors::illegal_argument(py, reason))
+        Ok(self.with_both(py, |c, sim| {
+            let w = spec::workload(c, &v)?;
+            sim.add_workload(c, w)
+        })??)
     }
 
     /// Schedules an action described as JSON at `at` nanoseconds after the start (and every `every`).
@@ -156,10 +155,10 @@ impl PySimulation {
         let v = json_arg(py, description, "action")?;
         self.with_both(py, |c, sim| {
             let names = sim.workload_names();
-            let action = spec::action(c, &names, &v).map_err(|e| e.reason)?;
-            sim.schedule(at, every, action).map_err(|e| e.reason)
-        })?
-        .map_err(|reason| errors::illegal_argument(py, reason))
+            let action = spec::action(c, &names, &v)?;
+            sim.schedule(at, every, action)
+        })??;
+        Ok(())
     }
 
     /// Schedules a Python callable, called with the cluster, at `at` nanoseconds after the start (and
@@ -191,15 +190,12 @@ impl PySimulation {
             let key = list.len();
             list.append(action).map(|_| key)
         })?;
-        self.with_sim(py, |sim| {
-            sim.schedule_external(at, every, key).map_err(|e| e.reason)
-        })?
-        .map_err(|reason| errors::illegal_argument(py, reason))
+        Ok(self.with_sim(py, |sim| sim.schedule_external(at, every, key))??)
     }
 
     fn _set_cost_model(&self, py: Python<'_>, description: &str) -> PyResult<()> {
         let v = json_arg(py, description, "cost model")?;
-        let cost = spec::cost_model(&v).map_err(|e| errors::illegal_argument(py, e.reason))?;
+        let cost = spec::cost_model(&v)?;
         self.with_sim(py, |s| s.cost = cost)
     }
 

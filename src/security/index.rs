@@ -6,7 +6,7 @@
 //! closed, red or not up to date (`SecurityIndexManager.getUnavailableReason`).
 
 use crate::cache::KeyHasher;
-use crate::error::EsError;
+use crate::error::{EsError, ExceptionType};
 use crate::security::api_key::ApiKeyDoc;
 use indexmap::IndexMap;
 use serde_json::Value;
@@ -215,7 +215,7 @@ impl SecurityIndex {
         }
         if !s.open {
             return Some(
-                EsError::new("index_closed_exception", "closed", 400)
+                EsError::new(ExceptionType::IndexClosed, "closed", 400)
                     .with_metadata("index_uuid", "_na_")
                     .with_metadata("index", SECURITY_MAIN_INDEX),
             );
@@ -226,7 +226,7 @@ impl SecurityIndex {
                 Availability::Get | Availability::SearchShards => "search",
             };
             return Some(EsError::new(
-                "unavailable_shards_exception",
+                ExceptionType::UnavailableShards,
                 format!("at least one {what} shard for the index [{SECURITY_MAIN_INDEX}] is unavailable"),
                 503,
             ));
@@ -247,7 +247,7 @@ impl SecurityIndex {
 /// `IndexNotFoundException`.
 pub fn index_not_found(name: &str) -> EsError {
     EsError::new(
-        "index_not_found_exception",
+        ExceptionType::IndexNotFound,
         format!("no such index [{name}]"),
         404,
     )

@@ -5,6 +5,7 @@ use super::metrics::{Metrics, Outcome};
 use super::simulation::Simulation;
 use crate::cluster::Cluster;
 use crate::events::CacheId;
+use crate::security::RemovalCounts;
 use crate::time::NANOS_PER_SECOND;
 use serde_json::{json, Map, Value};
 
@@ -17,9 +18,9 @@ fn ms(n: u64) -> f64 {
 }
 
 /// Removals by reason, as Elasticsearch names the reasons.
-fn removal_json(r: Option<[u64; 3]>) -> Value {
+fn removal_json(r: Option<RemovalCounts>) -> Value {
     let r = r.unwrap_or_default();
-    json!({"REPLACED": r[0], "INVALIDATED": r[1], "EVICTED": r[2]})
+    json!({"REPLACED": r.replaced, "INVALIDATED": r.invalidated, "EVICTED": r.evicted})
 }
 
 /// The report of a simulation so far.
@@ -45,7 +46,7 @@ pub fn report(sim: &Simulation, cluster: &Cluster) -> Value {
                         "hit_ratio": if lookups == 0 { Value::Null } else { json!(s.hits as f64 / lookups as f64) },
                         "evictions": s.evictions,
                         "removals": removal_json(cluster.cache_removals(i as u16, c)),
-                        "count": sz.0,
+                        "count": sz.count,
                     })
                 }
                 _ => Value::Null,

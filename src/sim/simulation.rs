@@ -726,7 +726,7 @@ impl Simulation {
                         self.action_errors.push((
                             cluster.now(),
                             format!("create api key [{}]", spec.name),
-                            e.reason,
+                            e.into_reason(),
                         ));
                         return;
                     }
@@ -745,7 +745,7 @@ impl Simulation {
                                 self.action_errors.push((
                                     cluster.now(),
                                     "create service token".into(),
-                                    e.reason,
+                                    e.into_reason(),
                                 ));
                                 return;
                             }
@@ -1073,7 +1073,7 @@ impl Simulation {
                     cluster.cache_stats(i as NodeIndex, *c),
                     cluster.cache_size(i as NodeIndex, *c),
                 ) {
-                    (Some(s), Some(sz)) => Some((s.hits, s.misses, s.evictions, sz.0)),
+                    (Some(s), Some(sz)) => Some((s.hits, s.misses, s.evictions, sz.count)),
                     _ => None,
                 };
             }
@@ -1308,7 +1308,8 @@ impl Simulation {
                 Ev::Action { index } => {
                     if let Err(e) = self.run_action(cluster, index) {
                         let what = self.describe_action(cluster, &self.actions[index].action);
-                        self.action_errors.push((cluster.now(), what, e.reason));
+                        self.action_errors
+                            .push((cluster.now(), what, e.into_reason()));
                     }
                     if let Some(every) = self.actions[index].every {
                         let next = cluster.now().saturating_add(every);

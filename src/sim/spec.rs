@@ -432,7 +432,7 @@ pub fn action(cluster: &Cluster, workloads: &[String], v: &Value) -> Result<Acti
                     .node(n)
                     .map(|x| x.registry.resolve(cache))
                     .transpose()
-                    .map_err(|e| field_err(&format!("{what}.cache"), e.reason))?;
+                    .map_err(|e| field_err(&format!("{what}.cache"), e.into_reason()))?;
                 cache.to_string()
             },
             keys: match m.get("keys") {

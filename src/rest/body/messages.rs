@@ -7,7 +7,7 @@
 
 use super::reader::Parser;
 use super::{Location, MAX_NESTING_DEPTH};
-use crate::error::EsError;
+use crate::error::{EsError, ExceptionType};
 
 pub(super) const SOURCE: &str =
     "REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled)";
@@ -44,27 +44,23 @@ impl PErr {
                 );
                 let (outer_kind, outer_msg, cause_kind) = match kind {
                     ErrKind::Eof => (
-                        "x_content_e_o_f_exception",
+                        ExceptionType::XContentEof,
                         "Unexpected end of file".to_owned(),
-                        "json_e_o_f_exception",
+                        ExceptionType::JsonEof,
                     ),
                     ErrKind::Parse => (
-                        "x_content_parse_exception",
+                        ExceptionType::XContentParse,
                         full.clone(),
-                        "json_parse_exception",
+                        ExceptionType::JsonParse,
                     ),
                     ErrKind::Constraints => (
-                        "x_content_parse_exception",
+                        ExceptionType::XContentParse,
                         full.clone(),
-                        "stream_constraints_exception",
+                        ExceptionType::StreamConstraints,
                     ),
                 };
-                let mut cause = EsError::new(cause_kind, full, 400);
-                cause.is_elasticsearch_exception = false;
-                let mut e =
-                    EsError::new(outer_kind, format!("[{loc}] {outer_msg}"), 400).with_cause(cause);
-                e.is_elasticsearch_exception = false;
-                e
+                let cause = EsError::new(cause_kind, full, 400);
+                EsError::new(outer_kind, format!("[{loc}] {outer_msg}"), 400).with_cause(cause)
             }
         }
     }

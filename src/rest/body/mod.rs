@@ -41,7 +41,7 @@ mod reader;
 mod tests;
 
 use super::request::Request;
-use crate::error::EsError;
+use crate::error::{EsError, ExceptionType};
 use locate::locate;
 use messages::PErr;
 use reader::Parser;
@@ -108,9 +108,7 @@ pub fn x_content_parse_error(location: Option<Location>, msg: &str) -> EsError {
         Some(l) => format!("[{l}] {msg}"),
         None => msg.to_owned(),
     };
-    let mut e = EsError::new("x_content_parse_exception", reason, 400);
-    e.is_elasticsearch_exception = false;
-    e
+    EsError::new(ExceptionType::XContentParse, reason, 400)
 }
 
 /// `RestRequest.requiredContent()` with no body: `parse_exception` `request body is required` (400).

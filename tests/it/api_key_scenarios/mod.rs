@@ -152,7 +152,7 @@ fn count(c: &Cluster, node: NodeIndex, cache: CacheId) -> usize {
     svc(c, node)
         .size(cache)
         .unwrap_or_else(|| panic!("{cache:?} disabled"))
-        .0
+        .count
 }
 
 /// (auth, doc, role descriptors) entry counts of a node.

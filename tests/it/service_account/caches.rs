@@ -62,14 +62,14 @@ fn c3_failures_and_exceptions_are_not_cached() {
             Ok(false)
         });
         assert_eq!(r, Ok(false));
-        assert_eq!(s.size().unwrap().0, 0);
+        assert_eq!(s.size().unwrap().count, 0);
     }
     assert_eq!(calls.get(), 2);
     let id = CacheId::IndexServiceAccountToken;
     assert_eq!(events(&log, EventKind::CacheInvalidated, id).len(), 2);
 
     let boom = EsError::new(
-        "index_not_found_exception",
+        ExceptionType::IndexNotFound,
         "no such index [.security]",
         404,
     );
@@ -200,7 +200,14 @@ fn c1_max_tokens_evicts_lru_and_negative_fails() {
         s.keys(),
         ["elastic/fleet-server/c", "elastic/fleet-server/a"]
     );
-    assert_eq!(s.size(), Some((2, 2, Some(2))));
+    assert_eq!(
+        s.size(),
+        Some(CacheSize {
+            count: 2,
+            weight: 2,
+            maximum_weight: Some(2)
+        })
+    );
     st.max_tokens = -1;
     let e = CachingTokenStore::new(CacheId::FileServiceAccountToken, &st).unwrap_err();
     assert_eq!(e.reason, "maximumWeight < 0");
@@ -236,7 +243,7 @@ fn c4_prefix_versus_exact() {
     );
     assert!(!s.contains("elastic/fleet-server/tok"));
     assert!(s.contains("elastic/fleet-server/tok-2"));
-    assert_eq!(s.size().unwrap().0, 3);
+    assert_eq!(s.size().unwrap().count, 3);
     // A prefix removes every key of that account only.
     s.invalidate(&["elastic/fleet-server/".into()], &mut ctx(&mut log, 2));
     assert_eq!(s.keys(), ["elastic/kibana/c"]);
@@ -246,7 +253,7 @@ fn c4_prefix_versus_exact() {
         &["*/*/".into(), "elastic/fleet-server/*".into()],
         &mut ctx(&mut log, 3),
     );
-    assert_eq!(s.size().unwrap().0, 4);
+    assert_eq!(s.size().unwrap().count, 4);
     let invalidated = events(
         &log,
         EventKind::CacheInvalidated,
@@ -254,7 +261,7 @@ fn c4_prefix_versus_exact() {
     );
     assert_eq!(invalidated.len(), 3);
     s.invalidate_all(&mut ctx(&mut log, 4));
-    assert_eq!(s.size().unwrap().0, 0);
+    assert_eq!(s.size().unwrap().count, 0);
 }
 
 // ----- ST-S2 / scenarios ------------------------------------------------------------------------
@@ -371,7 +378,10 @@ fn s4_index_exceptions_are_returned_and_not_cached() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(svc.size(CacheId::IndexServiceAccountToken).unwrap().0, 0);
+    assert_eq!(
+        svc.size(CacheId::IndexServiceAccountToken).unwrap().count,
+        0
+    );
     state.format_up_to_date = true;
     index.set_state(state);
     assert!(svc

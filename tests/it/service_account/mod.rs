@@ -8,14 +8,14 @@ mod stores;
 mod tokens;
 
 use crate::common::{SERVICE_TOKENS, SERVICE_TOKEN_SECRETS as SECRETS};
-use escache::error::EsError;
+use escache::error::{EsError, ExceptionType};
 use escache::events::{CacheId, EventKind, EventLog};
 use escache::security::hashing::{Hasher, Secret};
 use escache::security::index::{IndexHealth, IndexState, SecurityIndex};
 use escache::security::service_account::tool::{self, EXIT_CODE_ERROR, EXIT_NO_USER};
 use escache::security::service_account::*;
 use escache::security::settings::ServiceTokenSettings;
-use escache::security::Ctx;
+use escache::security::{CacheSize, Ctx};
 use escache::time::{Nanos, TimeUnit, TimeValue, NANOS_PER_SECOND};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

@@ -36,7 +36,7 @@ fn i3_file_reload() {
     // A new token: the whole file cache is cleared, and f2 works.
     let v4 = format!("{v3}elastic/fleet-server/f2:{h2}\n");
     assert!(svc.poll_file(v4.as_bytes(), &mut ctx(&mut log, 4)));
-    assert_eq!(svc.size(fid).unwrap().0, 0);
+    assert_eq!(svc.size(fid).unwrap().count, 0);
     let reloads: Vec<String> = log
         .iter()
         .filter(|e| e.kind == EventKind::FileReloaded)
@@ -54,12 +54,12 @@ fn i3_file_reload() {
         source(&svc.authenticate(&f1, &index, &mut ctx(&mut log, 5))),
         Some(TokenSource::File)
     );
-    assert_eq!(svc.size(fid).unwrap().0, 2);
+    assert_eq!(svc.size(fid).unwrap().count, 2);
 
     // Malformed: every file token fails and the cache is cleared.
     let bad = format!("{v4}no colon\n");
     assert!(svc.poll_file(bad.as_bytes(), &mut ctx(&mut log, 6)));
-    assert_eq!(svc.size(fid).unwrap().0, 0);
+    assert_eq!(svc.size(fid).unwrap().count, 0);
     assert!(svc.file_tokens().is_empty());
     assert!(log.iter().any(|e| e.kind == EventKind::LogWarn
         && e.detail

@@ -183,7 +183,7 @@ fn real_file_tokens_authenticate_from_the_file_store() {
             "{name}"
         );
     }
-    assert_eq!(svc.size(CacheId::FileServiceAccountToken).unwrap().0, 5);
+    assert_eq!(svc.size(CacheId::FileServiceAccountToken).unwrap().count, 5);
     // Each stored hash was verified once; the wrong secrets hit the cache and went on to the index.
     assert_eq!(svc.verifications, 5);
     let details: Vec<String> = log

@@ -103,7 +103,7 @@ fn sc3_failures_are_not_cached() {
     let mut c = cluster(1);
     let t1 = create_index_token(&mut c, FLEET, "t1");
     assert_eq!(auth_source(&mut c, 0, &t1), "index");
-    let size = c.cache_size(0, INDEX).unwrap().0;
+    let size = c.cache_size(0, INDEX).unwrap().count;
     let t2 = bearer_for(FLEET, "t2", "secret-of-t2-0001");
     let (_, misses) = stats(&c, 0, INDEX);
     let mark = c.events.len();
@@ -114,7 +114,7 @@ fn sc3_failures_are_not_cached() {
         );
         // The store was asked (a miss each time) and nothing stays.
         assert_eq!(stats(&c, 0, INDEX).1, misses + round);
-        assert_eq!(c.cache_size(0, INDEX).unwrap().0, size);
+        assert_eq!(c.cache_size(0, INDEX).unwrap().count, size);
         assert!(!c.cache_contains(0, INDEX, "elastic/fleet-server/t2"));
     }
     // Each attempt: a miss, a pending put, then the entry removed ("Do not cache failed attempt").

@@ -161,7 +161,7 @@ fn auth_failure(c: &mut Cluster, node: NodeIndex, bearer: &str) -> String {
         AuthenticationOutcome::Failed(e) => {
             assert_eq!(e.status, 401, "{e:?}");
             assert_eq!(e.kind, "security_exception");
-            e.reason
+            e.into_reason()
         }
         other => panic!("expected a failure, got {other:?}"),
     }
