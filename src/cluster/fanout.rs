@@ -72,7 +72,7 @@ pub(crate) fn node_not_connected(name: &str, index: NodeIndex) -> EsError {
         ExceptionType::NodeNotConnected,
         format!(
             "[{name}][127.0.0.1:{}] Node not connected",
-            9300 + index as u32
+            9300 + u32::from(index)
         ),
         500,
     )

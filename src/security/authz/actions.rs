@@ -29,6 +29,11 @@ pub const PUT_ROLE: &str = "cluster:admin/xpack/security/role/put";
 pub const GET_ROLES: &str = "cluster:admin/xpack/security/role/get";
 pub const DELETE_ROLE: &str = "cluster:admin/xpack/security/role/delete";
 pub const AUTHENTICATE: &str = "cluster:admin/xpack/security/user/authenticate";
+pub const GET_BUILTIN_PRIVILEGES: &str = "cluster:admin/xpack/security/privilege/builtin/get";
+pub const GET_PROFILES: &str = "cluster:admin/xpack/security/profile/get";
+pub const ACTIVATE_PROFILE: &str = "cluster:admin/xpack/security/profile/activate";
+pub const SUGGEST_PROFILES: &str = "cluster:admin/xpack/security/profile/suggest";
+pub const PROFILE_HAS_PRIVILEGES: &str = "cluster:admin/xpack/security/profile/has_privileges";
 /// `GET /` (cluster info).
 pub const CLUSTER_MAIN: &str = "cluster:monitor/main";
 

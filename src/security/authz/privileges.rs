@@ -6,10 +6,11 @@
 //!   automaton checks; `manage_own_api_key`'s request check only implies itself).
 
 use super::actions::{
-    CLUSTER_STATE, DELEGATE_PKI, GET_COMPONENT_TEMPLATE, GET_COMPOSABLE_INDEX_TEMPLATE,
-    GET_INDEX_TEMPLATES, GET_REPOSITORIES, HAS_PRIVILEGES, INVALIDATE_TOKEN, REFRESH_TOKEN,
-    REMOTE_BAN_PARENT, REMOTE_CANCEL_CHILD, REMOTE_CLUSTER_HANDSHAKE, REMOTE_CLUSTER_NODES,
-    SAML_SP_METADATA, XPACK_INFO,
+    CLUSTER_STATE, DELEGATE_PKI, GET_BUILTIN_PRIVILEGES, GET_COMPONENT_TEMPLATE,
+    GET_COMPOSABLE_INDEX_TEMPLATE, GET_INDEX_TEMPLATES, GET_PROFILES, GET_REPOSITORIES,
+    HAS_PRIVILEGES, INVALIDATE_TOKEN, PROFILE_HAS_PRIVILEGES, REFRESH_TOKEN, REMOTE_BAN_PARENT,
+    REMOTE_CANCEL_CHILD, REMOTE_CLUSTER_HANDSHAKE, REMOTE_CLUSTER_NODES, SAML_SP_METADATA,
+    SUGGEST_PROFILES, XPACK_INFO,
 };
 use super::request::manage_own_api_key_check;
 use super::{
@@ -206,11 +207,11 @@ static DEFS: &[Def] = &[
         &[
             GET_API_KEY,
             QUERY_API_KEY,
-            "cluster:admin/xpack/security/privilege/builtin/get",
+            GET_BUILTIN_PRIVILEGES,
             "cluster:admin/xpack/security/privilege/get",
-            "cluster:admin/xpack/security/profile/get",
-            "cluster:admin/xpack/security/profile/has_privileges",
-            "cluster:admin/xpack/security/profile/suggest",
+            GET_PROFILES,
+            PROFILE_HAS_PRIVILEGES,
+            SUGGEST_PROFILES,
             GET_ROLES,
             "cluster:admin/xpack/security/role/query",
             "cluster:admin/xpack/security/role_mapping/get",

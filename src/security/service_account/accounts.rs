@@ -294,12 +294,10 @@ fn fleet_server_remote() -> Value {
 
 // Action names behind the Java constants used by the kibana_system descriptor.
 const MONITORING_BULK: &str = "cluster:admin/xpack/monitoring/bulk";
-use crate::security::authz::INVALIDATE_API_KEY;
-const GET_BUILTIN_PRIVILEGES: &str = "cluster:admin/xpack/security/privilege/builtin/get";
-const GET_PROFILES: &str = "cluster:admin/xpack/security/profile/get";
-const ACTIVATE_PROFILE: &str = "cluster:admin/xpack/security/profile/activate";
-const SUGGEST_PROFILES: &str = "cluster:admin/xpack/security/profile/suggest";
-const PROFILE_HAS_PRIVILEGES: &str = "cluster:admin/xpack/security/profile/has_privileges";
+use crate::security::authz::{
+    ACTIVATE_PROFILE, GET_BUILTIN_PRIVILEGES, GET_PROFILES, INVALIDATE_API_KEY,
+    PROFILE_HAS_PRIVILEGES, SUGGEST_PROFILES,
+};
 const UPDATE_SETTINGS: &str = "indices:admin/settings/update";
 const PUT_MAPPING: &str = "indices:admin/mapping/put";
 const AUTO_PUT_MAPPING: &str = "indices:admin/mapping/auto_put";

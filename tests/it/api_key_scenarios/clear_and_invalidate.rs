@@ -197,6 +197,7 @@ fn s13_registry() {
 /// S14: an update clears the updated key's doc entry only (every node); an identical repeat is a
 /// noop that clears nothing.
 #[test]
+#[allow(clippy::many_single_char_names)] // (a, d, r): the auth, doc and role-descriptor counts
 fn s14_update_clears_only_that_doc() {
     let mut c = cluster(3);
     let k1 = create(&mut c, 0, "k1");
@@ -276,7 +277,10 @@ fn s15_invalidate_then_authenticate() {
     }
     // Invalidating again finds nothing (already invalidated keys are excluded): no broadcast.
     let mark = c.events.len();
-    assert_eq!(invalidate(&mut c, 1, &[&k.id]), Default::default());
+    assert_eq!(
+        invalidate(&mut c, 1, &[&k.id]),
+        escache::cluster::InvalidateApiKeyResult::default()
+    );
     assert_eq!(count_events(&c, mark, |e| e.1 == EventKind::ClearCache), 0);
 
     // The creating node holds a pre-warmed hash and no doc; partitioned, it misses the broadcast, and

@@ -107,18 +107,14 @@ fn auth_key(c: &mut Cluster, node: NodeIndex, k: &CreatedApiKey) -> Authenticati
 }
 
 /// The API key authentication of a success; panics otherwise.
-fn api_key_auth(outcome: AuthenticationOutcome) -> Box<ApiKeyAuthentication> {
+fn api_key_auth(outcome: AuthenticationOutcome) -> ApiKeyAuthentication {
     match authenticated(outcome) {
-        Authentication::ApiKey(a) => a,
+        Authentication::ApiKey(a) => *a,
         other => panic!("expected an API key authentication, got {other:?}"),
     }
 }
 
-fn assert_accepted(
-    c: &mut Cluster,
-    node: NodeIndex,
-    k: &CreatedApiKey,
-) -> Box<ApiKeyAuthentication> {
+fn assert_accepted(c: &mut Cluster, node: NodeIndex, k: &CreatedApiKey) -> ApiKeyAuthentication {
     let a = api_key_auth(auth_key(c, node, k));
     assert_eq!(a.id, k.id);
     a

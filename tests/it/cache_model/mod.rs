@@ -144,6 +144,7 @@ enum Op {
     /// whose value carries the weight `w` (`Some(None)`: no weight, so the weigher's again).
     GetOrPut {
         key: K,
+        #[allow(clippy::option_option)] // three cases, as the doc above says
         weight: Option<Option<u64>>,
     },
     /// `replay(keys, now + offset, interval)`; the clock then stands at the last request's time.

@@ -47,6 +47,7 @@ fn stats(hits: u64, misses: u64, evictions: u64) -> CacheStats {
 }
 
 /// A value that is its own weight, for weighted caches.
+#[allow(clippy::trivially_copy_pass_by_ref)] // a `Weigher` takes its key and value by reference
 fn value_weigher(_: &&'static str, v: &u64) -> u64 {
     *v
 }
