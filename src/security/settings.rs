@@ -337,6 +337,29 @@ fn levenshtein_similarity(a: &str, b: &str) -> f64 {
     1.0 - prev[b.len()] as f64 / a.len().max(b.len()) as f64
 }
 
+/// A setting's value as a user gives it (a Python argument, a value in a scenario file), before it
+/// becomes the string Elasticsearch's `Settings` hold: text as is, a bool as `true`/`false`, a number
+/// as its text.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(untagged)]
+pub enum SettingValue {
+    Text(String),
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+}
+
+impl From<SettingValue> for String {
+    fn from(v: SettingValue) -> String {
+        match v {
+            SettingValue::Text(s) => s,
+            SettingValue::Bool(b) => b.to_string(),
+            SettingValue::Int(i) => i.to_string(),
+            SettingValue::Float(f) => f.to_string(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -460,5 +483,34 @@ mod tests {
             .starts_with("Invalid algorithm: sha1."));
         assert!(parse(&[(API_KEY_HASHING_ALGORITHM, "pbkdf2")]).is_ok());
         assert!(parse(&[(SERVICE_TOKEN_HASHING_ALGORITHM, "bcrypt")]).is_ok());
+    }
+
+    #[test]
+    fn setting_values_become_elasticsearch_strings() {
+        let s = |v: SettingValue| String::from(v);
+        assert_eq!(s(SettingValue::Text("1h".into())), "1h");
+        assert_eq!(s(SettingValue::Bool(false)), "false");
+        assert_eq!(s(SettingValue::Int(-25_000)), "-25000");
+        assert_eq!(s(SettingValue::Float(0.5)), "0.5");
+        assert_eq!(s(SettingValue::Float(2.0)), "2");
+        let parsed = SecuritySettings::from_pairs([
+            (API_KEY_ENABLED, SettingValue::Bool(false)),
+            (API_KEY_CACHE_MAX_KEYS, SettingValue::Int(10)),
+        ])
+        .unwrap();
+        assert!(!parsed.api_key.enabled);
+        assert_eq!(parsed.api_key.max_keys, 10);
+        assert_eq!(parsed.given[API_KEY_ENABLED], "false");
+        // A scenario file's values deserialize to the same kinds.
+        let v: Vec<SettingValue> = serde_json::from_str(r#"["5m", true, 3, 1.5]"#).unwrap();
+        assert_eq!(
+            v,
+            [
+                SettingValue::Text("5m".into()),
+                SettingValue::Bool(true),
+                SettingValue::Int(3),
+                SettingValue::Float(1.5)
+            ]
+        );
     }
 }
