@@ -13,13 +13,13 @@ use pyo3::types::{PyBytes, PyDict};
 /// turns them into an `array.array('q')`). Seeded: the same arguments give the same bytes.
 #[pyfunction]
 #[pyo3(signature = (keys, requests, alpha=1.0, seed=0))]
-fn _zipf_trace_bytes<'py>(
-    py: Python<'py>,
+fn _zipf_trace_bytes(
+    py: Python<'_>,
     keys: i64,
     requests: usize,
     alpha: f64,
     seed: u64,
-) -> PyResult<Bound<'py, PyBytes>> {
+) -> PyResult<Bound<'_, PyBytes>> {
     // Ranks are written as int64: `keys` is an int64 too, so every rank fits (a negative count is
     // refused with the same error as zero).
     let keys = u64::try_from(keys).map_err(|_| {
