@@ -545,7 +545,13 @@ impl PyCache {
         interval: Option<&Bound<'_, PyAny>>,
         value: Option<Py<PyAny>>,
     ) -> PyResult<PyReplayResult> {
-        self.replay_chunks(py, keys, interval, value)
+        let interval = match interval {
+            Some(i) if !i.is_none() => convert::duration_nanos(i, "interval")?,
+            _ => 0,
+        };
+        let value = value.filter(|v| !v.is_none(py));
+        let keys = replay::replay_keys(py, keys)?;
+        self.replay_chunks(py, &keys, interval, value)
     }
 }
 

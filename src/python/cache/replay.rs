@@ -4,7 +4,7 @@
 use super::{broken, errors, thread_token, PyCache, Value};
 use crate::cache::{Key, KeyRef};
 use crate::python::convert::{self, KeyArg};
-use crate::time::VirtualClock;
+use crate::time::{Nanos, VirtualClock};
 use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
@@ -56,12 +56,12 @@ impl PyReplayResult {
 /// and to keep memory bounded).
 const REPLAY_CHUNK: usize = 1 << 16;
 
-enum ReplayKeys {
+pub(super) enum ReplayKeys {
     Ints(Vec<i64>),
     Keys(Vec<Key>),
 }
 
-fn replay_keys(py: Python<'_>, keys: &Bound<'_, PyAny>) -> PyResult<ReplayKeys> {
+pub(super) fn replay_keys(py: Python<'_>, keys: &Bound<'_, PyAny>) -> PyResult<ReplayKeys> {
     // A buffer of integers (array.array, numpy arrays, memoryview) is read in one copy.
     if let Ok(buf) = PyBuffer::<i64>::get(keys) {
         return Ok(ReplayKeys::Ints(buf.to_vec(py)?));
@@ -102,28 +102,23 @@ fn replay_keys(py: Python<'_>, keys: &Bound<'_, PyAny>) -> PyResult<ReplayKeys> 
 }
 
 impl PyCache {
-    /// `Cache.replay`, in chunks of [`REPLAY_CHUNK`] requests: the glue converts the keys (and asks a
-    /// Python weigher for each request's weight) with the GIL, then runs each chunk detached through
-    /// `Cache::replay_weighted`, and hands the chunk's removals to the listener after it.
+    /// `Cache.replay` of `keys` converted ([`replay_keys`]), one request every `interval`, inserting
+    /// `value` (`None`: Python's `None`) on a miss: in chunks of [`REPLAY_CHUNK`] requests, each run
+    /// detached through `Cache::replay_weighted` after a Python weigher (if any) has weighed its
+    /// requests with the GIL; the chunk's removals go to the listener after it.
     pub(super) fn replay_chunks(
         &self,
         py: Python<'_>,
-        keys: &Bound<'_, PyAny>,
-        interval: Option<&Bound<'_, PyAny>>,
+        keys: &ReplayKeys,
+        interval: Nanos,
         value: Option<Py<PyAny>>,
     ) -> PyResult<PyReplayResult> {
-        let interval = match interval {
-            Some(i) if !i.is_none() => convert::duration_nanos(i, "interval")?,
-            _ => 0,
-        };
-        let value = value.filter(|v| !v.is_none(py));
-        let keys = replay_keys(py, keys)?;
-        let n = match &keys {
+        let n = match keys {
             ReplayKeys::Ints(v) => v.len(),
             ReplayKeys::Keys(v) => v.len(),
         };
         // ok: every index below is less than `n`, the number of keys.
-        let key_at = |i: usize| match &keys {
+        let key_at = |i: usize| match keys {
             ReplayKeys::Ints(ks) => KeyRef::Int(ks[i]),
             ReplayKeys::Keys(ks) => ks[i].as_ref(),
         };

@@ -1,7 +1,7 @@
 //! `escache._core.CacheView` and `escache._core.SecurityIndex`: read-only and read-write views of
 //! a cluster's caches and `.security` index.
 
-use super::{convert, errors, py_bool, py_repr, try_with, with, Shared};
+use super::{convert, errors, es_err, py_bool, py_repr, try_with, with, Shared};
 use crate::cluster::Cluster;
 use crate::events::{CacheId, NodeIndex};
 use crate::security::index::IndexHealth;
@@ -136,12 +136,7 @@ impl PySecurityIndex {
                 "health cannot be set to None: use delete() or close()",
             ));
         };
-        let h = IndexHealth::parse(v).ok_or_else(|| {
-            errors::illegal_argument(
-                py,
-                format!("health must be one of [green, yellow, red], got [{v}]"),
-            )
-        })?;
+        let h = IndexHealth::from_name(v).map_err(|e| es_err(py, e))?;
         try_with(py, &self.shared, |c| Ok(c.set_security_index_health(h)?))
     }
 
