@@ -14,6 +14,13 @@ use indexmap::IndexMap;
 pub const API_KEY_ENABLED: &str = "xpack.security.authc.api_key.enabled";
 pub const API_KEY_CACHE_TTL: &str = "xpack.security.authc.api_key.cache.ttl";
 pub const API_KEY_CACHE_MAX_KEYS: &str = "xpack.security.authc.api_key.cache.max_keys";
+/// [`API_KEY_CACHE_TTL`]'s default (`ApiKeyService.CACHE_TTL_SETTING`).
+pub const API_KEY_CACHE_TTL_DEFAULT: TimeValue = TimeValue {
+    duration: 24,
+    unit: TimeUnit::Hours,
+};
+/// [`API_KEY_CACHE_MAX_KEYS`]'s default (`ApiKeyService.CACHE_MAX_KEYS_SETTING`).
+pub const API_KEY_CACHE_MAX_KEYS_DEFAULT: i32 = 25_000;
 pub const API_KEY_CACHE_HASH_ALGO: &str = "xpack.security.authc.api_key.cache.hash_algo";
 pub const API_KEY_DOC_CACHE_TTL: &str = "xpack.security.authc.api_key.doc_cache.ttl";
 pub const API_KEY_HASHING_ALGORITHM: &str = "xpack.security.authc.api_key.hashing.algorithm";
@@ -235,12 +242,13 @@ impl SecuritySettings {
         }
         let api_key = ApiKeySettings {
             enabled: bool_setting(&given, API_KEY_ENABLED, true)?,
-            cache_ttl: time_setting(
+            cache_ttl: time_setting(&given, API_KEY_CACHE_TTL, API_KEY_CACHE_TTL_DEFAULT)?,
+            max_keys: int_setting(
                 &given,
-                API_KEY_CACHE_TTL,
-                TimeValue::new(24, TimeUnit::Hours),
+                API_KEY_CACHE_MAX_KEYS,
+                API_KEY_CACHE_MAX_KEYS_DEFAULT,
+                None,
             )?,
-            max_keys: int_setting(&given, API_KEY_CACHE_MAX_KEYS, 25_000, None)?,
             cache_hash_algo: cache_hash_setting(&given, API_KEY_CACHE_HASH_ALGO)?,
             doc_cache_ttl: bounded_time_setting(
                 &given,
