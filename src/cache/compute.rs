@@ -229,20 +229,74 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
     where
         I: IntoIterator<Item = K>,
     {
+        self.replay_weighted(keys, start, interval, |_| (make_value(), None))
+            .0
+    }
+
+    /// The one replay routine (every bulk replay, in Rust or from Python, runs here): get-or-put
+    /// requests, the `i`-th at `start + i * interval` (saturating); on a miss request `i` inserts
+    /// `make_value(i)`, a value and its weight (`None`: the weigher's). Returns what the run did and
+    /// the time after it, `start + len * interval`.
+    pub fn replay_weighted<I>(
+        &mut self,
+        keys: I,
+        start: Nanos,
+        interval: Nanos,
+        mut make_value: impl FnMut(usize) -> (V, Option<u64>),
+    ) -> (ReplayStats, Nanos)
+    where
+        I: IntoIterator<Item = K>,
+    {
         let before = self.stats;
         let mut now = start;
         let mut requests = 0u64;
-        for key in keys {
-            self.get_or_put_with(key, now, &mut make_value);
+        for (i, key) in keys.into_iter().enumerate() {
+            self.get_or_put_weighted(key, now, || make_value(i));
             now = now.saturating_add(interval);
             requests += 1;
         }
         let after = self.stats;
-        ReplayStats {
+        let stats = ReplayStats {
             requests,
             hits: after.hits - before.hits,
             misses: after.misses - before.misses,
             evictions: after.evictions - before.evictions,
-        }
+        };
+        (stats, now)
+    }
+}
+
+#[cfg(test)]
+mod replay_tests {
+    use super::super::{CacheBuilder, ReplayStats};
+
+    #[test]
+    fn replay_weighted_spaces_requests_and_takes_each_miss_weight() {
+        let mut cache = CacheBuilder::new()
+            .maximum_weight(3)
+            .build::<u64, usize>()
+            .unwrap();
+        let mut asked = Vec::new();
+        let (stats, end) = cache.replay_weighted([1, 2, 1, 3], 100, 10, |i| {
+            asked.push(i);
+            (i, Some(if i == 3 { 2 } else { 1 }))
+        });
+        // Requests 0, 1 and 3 miss; the weight-2 value of request 3 pushes out the LRU key 2.
+        assert_eq!(asked, [0, 1, 3]);
+        assert_eq!(
+            stats,
+            ReplayStats {
+                requests: 4,
+                hits: 1,
+                misses: 3,
+                evictions: 1
+            }
+        );
+        assert_eq!(end, 140);
+        assert_eq!(cache.keys().copied().collect::<Vec<_>>(), [3, 1]);
+        assert_eq!(cache.weight(), 3);
+        // `replay` is the same routine with the weigher's weights.
+        let again = cache.replay([3, 4], end, u64::MAX, || 9);
+        assert_eq!((again.requests, again.hits, again.misses), (2, 1, 1));
     }
 }

@@ -3,6 +3,7 @@
 use super::convert;
 use super::errors;
 use crate::security::api_key::replay_auth_cache;
+use crate::security::settings;
 use crate::sim::workload::{zipf_trace, WorkloadError};
 use crate::time::TimeValue;
 use pyo3::buffer::PyBuffer;
@@ -13,13 +14,13 @@ use pyo3::types::{PyBytes, PyDict};
 /// turns them into an `array.array('q')`). Seeded: the same arguments give the same bytes.
 #[pyfunction]
 #[pyo3(signature = (keys, requests, alpha=1.0, seed=0))]
-fn _zipf_trace_bytes<'py>(
-    py: Python<'py>,
+fn _zipf_trace_bytes(
+    py: Python<'_>,
     keys: i64,
     requests: usize,
     alpha: f64,
     seed: u64,
-) -> PyResult<Bound<'py, PyBytes>> {
+) -> PyResult<Bound<'_, PyBytes>> {
     // Ranks are written as int64: `keys` is an int64 too, so every rank fits (a negative count is
     // refused with the same error as zero).
     let keys = u64::try_from(keys).map_err(|_| WorkloadError::TooSmall {
@@ -38,6 +39,8 @@ fn _zipf_trace_bytes<'py>(
 
 /// Replays API key ids through one node's API key auth cache (expire-after-access `ttl`, at most
 /// `max_keys`), one request every `interval`, and reports hits, evictions and the R2.7 thrashing WARNs.
+/// The defaults are the settings' (`settings::API_KEY_CACHE_MAX_KEYS_DEFAULT`, `API_KEY_CACHE_TTL_DEFAULT`),
+/// written out so that `help()` shows them.
 #[pyfunction]
 #[pyo3(signature = (keys, *, interval, max_keys=25_000, ttl=None))]
 fn replay_api_key_auth_cache<'py>(
@@ -50,7 +53,7 @@ fn replay_api_key_auth_cache<'py>(
     let interval = convert::duration_nanos(interval, "interval")?;
     let ttl = match ttl {
         Some(t) => convert::time_value(t, "xpack.security.authc.api_key.cache.ttl")?,
-        None => TimeValue::new(24, crate::time::TimeUnit::Hours),
+        None => settings::API_KEY_CACHE_TTL_DEFAULT,
     };
     // One rule for a buffer and a sequence: every id is a non-negative integer (a negative one in an
     // `array('q')` is refused as `[-1]` is, not read as a huge unsigned id).

@@ -40,6 +40,15 @@ impl IndexHealth {
             _ => None,
         }
     }
+
+    /// [`Self::parse`], refusing any other name with the list of names.
+    pub fn from_name(s: &str) -> Result<IndexHealth, EsError> {
+        Self::parse(s).ok_or_else(|| {
+            EsError::illegal_argument(format!(
+                "health must be one of [green, yellow, red], got [{s}]"
+            ))
+        })
+    }
 }
 
 /// What `SecurityIndexManager.State` records about the index.
@@ -321,5 +330,17 @@ mod tests {
             .contains("primary shard for the index [.security-7]"));
         idx.set_state(open(IndexHealth::Yellow, "u"));
         assert!(idx.unavailable_reason(Availability::SearchShards).is_none());
+    }
+
+    #[test]
+    fn health_by_name() {
+        assert_eq!(IndexHealth::from_name("Yellow"), Ok(IndexHealth::Yellow));
+        for h in [IndexHealth::Green, IndexHealth::Yellow, IndexHealth::Red] {
+            assert_eq!(IndexHealth::from_name(h.as_str()), Ok(h));
+        }
+        assert_eq!(
+            IndexHealth::from_name("blue").unwrap_err().reason,
+            "health must be one of [green, yellow, red], got [blue]"
+        );
     }
 }
