@@ -2,7 +2,7 @@
 //! hand over). Nodes are named; durations are Elasticsearch time values (`"5m"`) or seconds.
 
 use super::cost::CostModel;
-use super::simulation::{
+use super::{
     Action, AuthorizationHeader, NodeChoice, Popularity, Selection, TokenSourceSpec, WorkloadKind,
     WorkloadSpec,
 };
