@@ -2,7 +2,6 @@
 //! CPU, queueing, latencies, and per-node cache statistics over time.
 
 use crate::time::Nanos;
-use serde_json::{json, Map, Value};
 
 /// How a simulated request ended. Every request ends in exactly one outcome (or is still in flight).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -188,14 +187,6 @@ impl Metrics {
             }
         }
         t
-    }
-
-    pub fn outcome_json(o: &[u64; 4]) -> Value {
-        let mut m = Map::new();
-        for x in Outcome::ALL {
-            m.insert(x.name().into(), json!(o[x.index()]));
-        }
-        Value::Object(m)
     }
 }
 
