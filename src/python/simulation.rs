@@ -10,6 +10,8 @@ use super::cluster::{PyCluster, Shared, CLUSTER};
 use super::convert;
 use super::errors;
 use super::locks::{self, Broken};
+use crate::error::EsError;
+use crate::sim::scenario::Scenario;
 use crate::sim::{report, spec, Simulation, Stop};
 use crate::time::Nanos;
 use pyo3::exceptions::PyException;
@@ -244,6 +246,21 @@ impl PySimulation {
             }
             py.check_signals()?;
         }
+    }
+
+    /// Reads a scenario (TOML text, or JSON text when `toml` is false) into the scenario type and
+    /// returns the document as read, as JSON text. Errors name the table and field.
+    #[staticmethod]
+    fn _parse_scenario(py: Python<'_>, text: &str, toml: bool) -> PyResult<String> {
+        let doc = if toml {
+            Scenario::from_toml(text).map(|(_, doc)| doc)
+        } else {
+            serde_json::from_str(text)
+                .map_err(|e| EsError::illegal_argument(format!("invalid scenario: {e}")))
+                .and_then(|doc| Scenario::from_value(&doc).map(|_| doc))
+        };
+        doc.map(|d| d.to_string())
+            .map_err(|e| errors::illegal_argument(py, e.reason))
     }
 
     fn _report(&self, py: Python<'_>) -> PyResult<String> {

@@ -6,6 +6,7 @@ pub mod cost;
 mod faults;
 pub mod metrics;
 pub mod report;
+pub mod scenario;
 pub mod simulation;
 pub mod spec;
 pub mod traffic;
