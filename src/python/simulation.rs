@@ -88,11 +88,10 @@ impl PySimulation {
         if !e.is_instance_of::<PyException>(py) {
             return Err(e);
         }
-        let message = e
-            .value(py)
-            .str()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|_| "<unprintable>".into());
+        let message = e.value(py).str().map_or_else(
+            |_| "<unprintable>".into(),
+            |s| s.to_string_lossy().into_owned(),
+        );
         let error = format!("{}: {message}", convert::type_name(e.value(py)));
         let action = format!("callable {}", callable_name(&f));
         self.with_sim(py, |s| s.external_failed(at, action, error))
@@ -191,7 +190,7 @@ impl PySimulation {
         // The key is the callable's index: taken and filled in one step, whatever other threads do.
         let key = with_critical_section(list, || {
             let key = list.len();
-            list.append(action).map(|_| key)
+            list.append(action).map(|()| key)
         })?;
         self.with_sim(py, |sim| {
             sim.schedule_external(at, every, key).map_err(|e| e.reason)

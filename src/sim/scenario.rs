@@ -122,8 +122,19 @@ impl Scenario {
     /// A scenario from TOML text, with the document as read (the tables as written, for the
     /// Python loader that builds the cluster from them).
     pub fn from_toml(text: &str) -> Result<(Scenario, Value), EsError> {
-        let doc: Value =
-            toml::from_str(text).map_err(|e| err(format!("invalid scenario file: {e}")))?;
+        let doc: Value = toml::from_str(text).map_err(|e| {
+            // One line: the parser's message and where, not its multi-line snippet.
+            let at = e.span().map_or(String::new(), |s| {
+                let before = text.get(..s.start).unwrap_or("");
+                let line = before.matches('\n').count() + 1;
+                let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+                format!(" at line {line}, column {column}")
+            });
+            err(format!(
+                "invalid scenario file: {}{at}",
+                e.message().trim_end()
+            ))
+        })?;
         Ok((Scenario::from_value(&doc)?, doc))
     }
 
@@ -139,7 +150,11 @@ impl Scenario {
             }
             _ => {}
         }
-        if let Some(i) = s.workloads.iter().position(|w| *w == WorkloadDesc::default()) {
+        if let Some(i) = s
+            .workloads
+            .iter()
+            .position(|w| *w == WorkloadDesc::default())
+        {
             // An empty `[[workloads]]` table is a mistake (fields written under another header),
             // not a request for 1000 API keys at 100/s.
             return Err(err(format!(

@@ -106,7 +106,7 @@ pub fn duration(v: &Value, what: &str) -> Result<Nanos, EsError> {
 
 /// One name or a list of names (`node = "node-1"` or `nodes = ["node-1", "node-2"]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged, expecting = "a node name or a list of node names")]
+#[serde(untagged, expecting = "a name or a list of names")]
 pub enum Names {
     One(String),
     Many(Vec<String>),
@@ -575,14 +575,12 @@ impl ActionDesc {
                 .ok_or_else(|| err(format!("[{what}]: unknown workload [{w}]")))
         };
         // `nodes` or `node`, not both; `None` when neither is given.
-        let given_nodes = |nodes: Option<Names>, node: Option<Names>| {
-            match (nodes, node) {
-                (Some(_), Some(_)) => Err(err(format!("[{what}] takes [node] or [nodes], not both"))),
-                (Some(n), None) | (None, Some(n)) => {
-                    nodes_named(cluster, &n, &format!("{what}.nodes")).map(Some)
-                }
-                (None, None) => Ok(None),
+        let given_nodes = |nodes: Option<Names>, node: Option<Names>| match (nodes, node) {
+            (Some(_), Some(_)) => Err(err(format!("[{what}] takes [node] or [nodes], not both"))),
+            (Some(n), None) | (None, Some(n)) => {
+                nodes_named(cluster, &n, &format!("{what}.nodes")).map(Some)
             }
+            (None, None) => Ok(None),
         };
         let selection = |top, random, indices: Option<Vec<u64>>, all: Option<bool>| {
             selection(&what, top, random, indices, all)
@@ -749,8 +747,16 @@ impl CostModelDesc {
     pub fn resolve(&self) -> Result<CostModel, EsError> {
         let mut c = CostModel::default();
         let fields = [
-            (&self.pbkdf2_per_1000_iterations, "pbkdf2_per_1000_iterations", &mut c.pbkdf2_per_1000_iterations),
-            (&self.bcrypt_cost_10, "bcrypt_cost_10", &mut c.bcrypt_cost_10),
+            (
+                &self.pbkdf2_per_1000_iterations,
+                "pbkdf2_per_1000_iterations",
+                &mut c.pbkdf2_per_1000_iterations,
+            ),
+            (
+                &self.bcrypt_cost_10,
+                "bcrypt_cost_10",
+                &mut c.bcrypt_cost_10,
+            ),
             (&self.ssha256, "ssha256", &mut c.ssha256),
             (&self.digest, "digest", &mut c.digest),
         ];

@@ -491,7 +491,7 @@ fn bad_descriptions_are_refused_with_elasticsearch_style_errors() {
     let bad_actions = [
         (
             json!({"action": "partition", "noed": "node-1"}),
-            "[action [partition]]: unknown field `noed`",
+            "[action [partition].noed]: unknown field `noed`",
         ),
         (
             json!({"action": "partition", "node": "node-7"}),
@@ -539,7 +539,7 @@ fn bad_descriptions_are_refused_with_elasticsearch_style_errors() {
     let bad_workloads = [
         (
             json!({"name": "w", "rate": 1, "colour": "red"}),
-            "[workload [w]]: unknown field `colour`",
+            "[workload [w].colour]: unknown field `colour`",
         ),
         (json!({"name": "w", "start": "5 minutes"}), "5 minutes"),
         (
@@ -566,7 +566,8 @@ fn bad_descriptions_are_refused_with_elasticsearch_style_errors() {
     }
     let e = spec::cost_model(&json!({"argon2": "1ms"})).unwrap_err();
     assert!(
-        e.reason.contains("[cost_model]: unknown field `argon2`"),
+        e.reason
+            .contains("[cost_model.argon2]: unknown field `argon2`"),
         "{}",
         e.reason
     );
@@ -952,7 +953,9 @@ fn issue8_d24_a_bad_duration_names_its_table_and_field() {
 
 /// The field names a `deny_unknown_fields` type (or the variant names an enum) expects, from the
 /// error serde gives for a field it does not know.
-fn expected_names<T: serde::de::DeserializeOwned + std::fmt::Debug>(probe: serde_json::Value) -> Vec<String> {
+fn expected_names<T: serde::de::DeserializeOwned + std::fmt::Debug>(
+    probe: serde_json::Value,
+) -> Vec<String> {
     let e = serde_json::from_value::<T>(probe).unwrap_err().to_string();
     let (_, list) = e.split_once("expected").unwrap_or(("", ""));
     list.split('`')
@@ -970,8 +973,8 @@ fn docs_scenarios_md_names_every_field_and_action() {
         NodeChoiceName, NodeDesc, NodesDesc, PopularityLaw, PopularityName, RestDesc,
         TokenSourceName, TokensFileDesc, UpToDateDesc, WorkloadDesc, WorkloadKindName,
     };
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/scenarios.md"))
-        .unwrap();
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/scenarios.md")).unwrap();
     let unknown = json!({"__not_a_field__": 1});
     let variant = json!("__not_a_variant__");
     let mut names = Vec::new();
@@ -998,7 +1001,10 @@ fn docs_scenarios_md_names_every_field_and_action() {
     names.extend(["at", "every", "action", "keys", "tokens"].map(String::from));
     assert!(names.len() > 60, "{names:?}");
     for name in names {
-        assert!(doc.contains(&format!("`{name}`")), "docs/scenarios.md does not name `{name}`");
+        assert!(
+            doc.contains(&format!("`{name}`")),
+            "docs/scenarios.md does not name `{name}`"
+        );
     }
 }
 
@@ -1011,18 +1017,21 @@ fn scenario_errors_name_their_table_and_field() {
         "workloads[1].rate: invalid type: string \"x\", expected f64"
     );
     assert!(reason("[cluster]\nnodes = 3\ncolour = 'red'\n")
-        .starts_with("cluster: unknown field `colour`, expected one of `nodes`"));
+        .starts_with("cluster.colour: unknown field `colour`, expected one of `nodes`"));
     assert!(reason("[simulation.cost_model]\nargon2 = '1ms'\n")
-        .starts_with("simulation.cost_model: unknown field `argon2`"));
-    assert!(reason("[[workloads]]\nname = 'w'\npopularity = {zipf = 'x'}\n")
-        .starts_with("workloads[0].popularity: "));
+        .starts_with("simulation.cost_model.argon2: unknown field `argon2`"));
+    assert!(
+        reason("[[workloads]]\nname = 'w'\npopularity = {zipf = 'x'}\n")
+            .starts_with("workloads[0].popularity: ")
+    );
     assert_eq!(
         reason("[[actions]]\nat = '1s'\naction = 'heal'\nnode = 3\n"),
         "actions[0]: [action [heal].node]: invalid type: integer `3`, expected a string"
     );
     assert!(reason("[cluster\n").starts_with("invalid scenario file: "));
     // The same scenario as a JSON value reads the same.
-    let text = "[cluster]\nnodes = 2\n[[workloads]]\nname = 'w'\nrate = 5\npopularity = {zipf = 1.1}\n\
+    let text =
+        "[cluster]\nnodes = 2\n[[workloads]]\nname = 'w'\nrate = 5\npopularity = {zipf = 1.1}\n\
                 [[actions]]\nat = '1s'\naction = 'partition'\nnode = 'node-1'\n";
     let (from_toml, doc) = Scenario::from_toml(text).unwrap();
     assert_eq!(Scenario::from_value(&doc).unwrap(), from_toml);
