@@ -31,7 +31,6 @@ from __future__ import annotations
 import datetime
 import importlib.resources
 import json
-import math
 import os
 import sys
 import textwrap
@@ -45,12 +44,12 @@ from escache.errors import EscacheError, IllegalArgumentError
 from escache.report import SimulationReport
 
 __all__ = [
+    "TRACE_SCHEMA_VERSION",
     "Simulation",
+    "format_report",
     "load_scenario",
     "scenario_names",
     "scenario_path",
-    "format_report",
-    "TRACE_SCHEMA_VERSION",
 ]
 
 NANOS = 1_000_000_000
@@ -224,7 +223,8 @@ class Simulation:
     def timeline(self) -> list[dict[str, Any]]:
         """The periodic samples (every ``sample_interval``): per node, cumulative cache stats, queue
         depth, hashing CPU and outcomes."""
-        return json.loads(self._sim._timeline())
+        rows: list[dict[str, Any]] = json.loads(self._sim._timeline())
+        return rows
 
     def credential_ids(self, workload: str | int) -> list[str]:
         """A workload's credential ids (API key ids or qualified token names), in population order."""
@@ -243,7 +243,7 @@ class Simulation:
 
 def _clock(seconds: float) -> str:
     """``1h02m03s`` or ``2m03s``."""
-    s = int(round(seconds))
+    s = round(seconds)
     h, rem = divmod(s, 3600)
     m, sec = divmod(rem, 60)
     return f"{h}h{m:02d}m{sec:02d}s" if h else f"{m}m{sec:02d}s"
@@ -266,7 +266,7 @@ class ProgressBar:
         if percent == self.last:
             return
         self.last = percent
-        filled = int(round(fraction * self.WIDTH))
+        filled = round(fraction * self.WIDTH)
         bar = "#" * filled + "-" * (self.WIDTH - filled)
         done = _clock(self.total * fraction)
         self.stream.write(f"\r{self.label}[{bar}] {percent:3d}%  {done} / {_clock(self.total)} virtual")
@@ -303,7 +303,7 @@ def _read_scenario(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
                 f"cannot read scenario file [{source}]: {getattr(e, 'strerror', None) or e}"
             ) from None
     else:
-        text = source
+        text = str(source)
     try:
         doc: dict[str, Any] = json.loads(_core._Simulation._parse_scenario(text, True))
     except IllegalArgumentError as e:
@@ -340,15 +340,20 @@ def load_scenario(source: str | Path | Mapping[str, Any], *, seed: int | None = 
     nothing.
     """
     doc = _read_scenario(source)
-    cl = dict(doc.get("cluster", {}))
-    sim_cfg = dict(doc.get("simulation", {}))
+    cl: dict[str, Any] = dict(doc.get("cluster", {}))
+    sim_cfg: dict[str, Any] = dict(doc.get("simulation", {}))
     settings = dict(doc.get("settings", {}))
     workloads = [dict(w) for w in doc.get("workloads", [])]
     actions = [dict(a) for a in doc.get("actions", [])]
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
         raise IllegalArgumentError(f"[seed] must be a non-negative integer, got [{seed!r}]")
-    sim_seed = seed if seed is not None else sim_cfg.get("seed", cl.get("seed", 0))
-    cluster_seed = seed if seed is not None else cl.get("seed", sim_seed)
+    sim_seed: int
+    cluster_seed: int
+    if seed is None:
+        sim_seed = sim_cfg.get("seed", cl.get("seed", 0))
+        cluster_seed = cl.get("seed", sim_seed)
+    else:
+        sim_seed = cluster_seed = seed
     nodes = cl.get("nodes", 3)
     duration = sim_cfg.get("duration", "10m")
     _nanos(duration, "simulation.duration")
@@ -440,6 +445,8 @@ def format_report(report: Mapping[str, Any], *, title: str | None = None, descri
     """The report of :meth:`Simulation.report` as text: totals; per node the outcomes, stale
     acceptances and the longest stale window, hashing CPU and verifications, the largest
     ``security-crypto`` queue, and each cache's hit ratio; latency percentiles; action errors."""
+    if isinstance(report, SimulationReport):
+        report = report.to_dict()
     out: list[str] = []
     w = out.append
     if title:
