@@ -263,10 +263,12 @@ class SimulationReport(Mapping[str, Any]):
     def __len__(self) -> int:
         return len(self.to_dict())
 
-    # A dataclass's equality (field by field, between reports), not Mapping's.
+    # Equal to an equal report, and (as the mapping it reads as) to the dict of the same report.
     def __eq__(self, other: object) -> bool:
-        if not isinstance(other, SimulationReport):
-            return NotImplemented
-        return self.to_dict() == other.to_dict()
+        if isinstance(other, SimulationReport):
+            return self.to_dict() == other.to_dict()
+        if isinstance(other, Mapping):
+            return self.to_dict() == dict(other)
+        return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]

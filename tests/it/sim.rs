@@ -524,7 +524,7 @@ fn bad_descriptions_are_refused_with_elasticsearch_style_errors() {
         ),
         (
             json!({"action": "index_up_to_date", "value": "yes"}),
-            "must be true or false",
+            "[action [index_up_to_date].value]: invalid type: string \"yes\", expected a boolean",
         ),
         (
             json!({"action": "drop_clear_cache", "node": "node-1", "nodes": ["node-2"]}),
