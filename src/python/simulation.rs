@@ -10,6 +10,8 @@ use super::cluster::{PyCluster, Shared, CLUSTER};
 use super::convert;
 use super::errors;
 use super::locks::{self, Broken};
+use crate::error::EsError;
+use crate::sim::scenario::Scenario;
 use crate::sim::{report, spec, Simulation, Stop};
 use crate::time::Nanos;
 use pyo3::exceptions::PyException;
@@ -86,11 +88,10 @@ impl PySimulation {
         if !e.is_instance_of::<PyException>(py) {
             return Err(e);
         }
-        let message = e
-            .value(py)
-            .str()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|_| "<unprintable>".into());
+        let message = e.value(py).str().map_or_else(
+            |_| "<unprintable>".into(),
+            |s| s.to_string_lossy().into_owned(),
+        );
         let error = format!("{}: {message}", convert::type_name(e.value(py)));
         let action = format!("callable {}", callable_name(&f));
         self.with_sim(py, |s| s.external_failed(at, action, error))
@@ -188,7 +189,7 @@ impl PySimulation {
         // The key is the callable's index: taken and filled in one step, whatever other threads do.
         let key = with_critical_section(list, || {
             let key = list.len();
-            list.append(action).map(|_| key)
+            list.append(action).map(|()| key)
         })?;
         Ok(self.with_sim(py, |sim| sim.schedule_external(at, every, key))??)
     }
@@ -237,6 +238,21 @@ impl PySimulation {
             }
             py.check_signals()?;
         }
+    }
+
+    /// Reads a scenario (TOML text, or JSON text when `toml` is false) into the scenario type and
+    /// returns the document as read, as JSON text. Errors name the table and field.
+    #[staticmethod]
+    fn _parse_scenario(py: Python<'_>, text: &str, toml: bool) -> PyResult<String> {
+        let doc = if toml {
+            Scenario::from_toml(text).map(|(_, doc)| doc)
+        } else {
+            serde_json::from_str(text)
+                .map_err(|e| EsError::illegal_argument(format!("invalid scenario: {e}")))
+                .and_then(|doc| Scenario::from_value(&doc).map(|_| doc))
+        };
+        doc.map(|d| d.to_string())
+            .map_err(|e| errors::illegal_argument(py, e.into_reason()))
     }
 
     fn _report(&self, py: Python<'_>) -> PyResult<String> {
