@@ -27,9 +27,9 @@ from typing import Any, TextIO
 
 import escache
 from escache.errors import EscacheError
+from escache.report import SimulationReport
 from escache.simulation import (
     ProgressBar,
-    Simulation,
     _clock,
     _nanos,
     _read_scenario,
@@ -142,11 +142,14 @@ def _show_progress(args: argparse.Namespace) -> bool:
         return False
 
 
-def _run_loaded(cluster: Any, sim: Simulation, duration: Any, *, label: str, progress: bool) -> dict[str, Any]:
+def _run_loaded(cluster: Any, sim: Any, duration: Any, *, label: str, progress: bool) -> SimulationReport:
+    report: SimulationReport
     if not progress:
-        return sim.run(duration)
+        report = sim.run(duration)
+        return report
     total = _nanos(duration, "simulation.duration") / 1e9
-    return sim.run(duration, progress=ProgressBar(sys.stderr, total, f"{label} "), steps=100)
+    report = sim.run(duration, progress=ProgressBar(sys.stderr, total, f"{label} "), steps=100)
+    return report
 
 
 def _open_output(path: str, what: str) -> TextIO | None:
@@ -159,17 +162,17 @@ def _open_output(path: str, what: str) -> TextIO | None:
         raise escache.IllegalArgumentError(f"cannot write the {what} to [{path}]: {e.strerror or e}") from None
 
 
-def _report_document(report: dict[str, Any], meta: dict[str, Any], source: str, seed: int) -> dict[str, Any]:
+def _report_document(report: SimulationReport, meta: dict[str, Any], source: str, seed: int) -> dict[str, Any]:
     return {
         "scenario": {"name": meta.get("name"), "file": source, "seed": seed},
-        **report,
+        **report.to_dict(),
     }
 
 
 def _finish_run(
     cluster: Any,
     sim: Any,
-    report: dict[str, Any],
+    report: SimulationReport,
     meta: dict[str, Any],
     source: str,
     json_out: TextIO | None,

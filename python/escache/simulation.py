@@ -19,7 +19,11 @@ The same scenario and seed give the same report and the same event trace, byte f
     sim.schedule("1m", action="partition", node="node-2")
     sim.schedule("2m", action="invalidate_api_keys", workload="agents", top=10, node="node-0")
     report = sim.run("10m")
-    report["stale_acceptances"], report["longest_stale_window_seconds"]
+    report.stale_acceptances, report.longest_stale_window_seconds
+
+:meth:`Simulation.run` returns an :class:`escache.report.SimulationReport`; scenario files are read
+by the core into its scenario types (``docs/scenarios.md``), and a bad one is refused naming the
+table and field (``workloads[1].rate: invalid type: string "x", expected f64``).
 """
 
 from __future__ import annotations
@@ -30,7 +34,6 @@ import json
 import os
 import sys
 import textwrap
-import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -38,14 +41,15 @@ from typing import Any
 from escache import _core
 from escache._cluster import TRACE_SCHEMA_VERSION, Cluster
 from escache.errors import EscacheError, IllegalArgumentError
+from escache.report import SimulationReport
 
 __all__ = [
+    "TRACE_SCHEMA_VERSION",
     "Simulation",
+    "format_report",
     "load_scenario",
     "scenario_names",
     "scenario_path",
-    "format_report",
-    "TRACE_SCHEMA_VERSION",
 ]
 
 NANOS = 1_000_000_000
@@ -174,7 +178,7 @@ class Simulation:
 
     # ---- running ------------------------------------------------------------------------------
 
-    def run_until(self, until: Any) -> dict[str, Any]:
+    def run_until(self, until: Any) -> SimulationReport:
         """Runs to virtual time ``until`` (counted from when the simulation was built); returns the report.
 
         Ctrl-C (``KeyboardInterrupt``) stops the run within about 50 ms of wall time, between two
@@ -184,7 +188,7 @@ class Simulation:
 
     def run(
         self, duration: Any, *, progress: bool | Callable[[float], None] | None = None, steps: int = 100
-    ) -> dict[str, Any]:
+    ) -> SimulationReport:
         """Runs for ``duration`` of virtual time from now, in ``steps`` slices when ``progress`` is
         given: ``True`` draws escache's text progress bar on stderr, a callable is called with the
         fraction done after each slice. Bad arguments are refused before anything runs."""
@@ -211,14 +215,16 @@ class Simulation:
 
     # ---- results ------------------------------------------------------------------------------
 
-    def report(self) -> dict[str, Any]:
-        """The figures so far: outcomes, stale acceptances, hashing CPU, latencies, per node and cache."""
-        return json.loads(self._sim._report())
+    def report(self) -> SimulationReport:
+        """The figures so far: outcomes, stale acceptances, hashing CPU, latencies, per node and cache
+        (``.to_dict()`` for the JSON object)."""
+        return SimulationReport.from_json(self._sim._report())
 
     def timeline(self) -> list[dict[str, Any]]:
         """The periodic samples (every ``sample_interval``): per node, cumulative cache stats, queue
         depth, hashing CPU and outcomes."""
-        return json.loads(self._sim._timeline())
+        rows: list[dict[str, Any]] = json.loads(self._sim._timeline())
+        return rows
 
     def credential_ids(self, workload: str | int) -> list[str]:
         """A workload's credential ids (API key ids or qualified token names), in population order."""
@@ -269,37 +275,6 @@ class ProgressBar:
         self.stream.flush()
 
 
-_SCENARIO_TABLES = {"cluster", "settings", "simulation", "workloads", "actions", "name", "description"}
-_CLUSTER_FIELDS = {"nodes", "name", "seed", "password", "trace"}
-_SIMULATION_FIELDS = {"seed", "duration", "sample_interval", "cost_model"}
-
-
-def _table(doc: Mapping[str, Any], key: str) -> dict[str, Any]:
-    value = doc.get(key, {})
-    if not isinstance(value, Mapping):
-        raise IllegalArgumentError(f"[{key}] must be a table")
-    return dict(value)
-
-
-def _tables(doc: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
-    value = doc.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
-        raise IllegalArgumentError(f"[{key}] must be an array of tables ([[{key}]])")
-    return [dict(v) for v in value]
-
-
-def _check_fields(table: Mapping[str, Any], allowed: set[str], what: str) -> None:
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise IllegalArgumentError(f"unknown field [{unknown[0]}] in [{what}]; expected one of [{', '.join(sorted(allowed))}]")
-
-
-def _int(value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise IllegalArgumentError(f"[{what}] must be a non-negative integer, got [{value!r}]")
-    return value
-
-
 def _is_file(source: str) -> bool:
     try:
         return os.path.isfile(source)
@@ -312,7 +287,9 @@ def _read_scenario(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     names an existing file or holds neither a newline nor ``=`` (so ``"scen.txt"`` is a file, and a
     missing one is an error, never an empty scenario); any other ``str`` is TOML text."""
     if isinstance(source, Mapping):
-        return dict(source)
+        # The same scenario types as a file: the dict goes to the core as JSON.
+        parsed: dict[str, Any] = json.loads(_core._Simulation._parse_scenario(_describe(source), False))
+        return parsed
     if not isinstance(source, (str, os.PathLike)):
         raise IllegalArgumentError(f"a scenario is a path, TOML text or a dict, got [{type(source).__name__}]")
     is_path = not isinstance(source, str) or _is_file(source) or not ("\n" in source or "=" in source)
@@ -326,16 +303,16 @@ def _read_scenario(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
                 f"cannot read scenario file [{source}]: {getattr(e, 'strerror', None) or e}"
             ) from None
     else:
-        text = source
+        text = str(source)
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        where = f" [{source}]" if is_path else ""
-        raise IllegalArgumentError(f"invalid scenario file{where}: {e}") from None
-    except RecursionError:
-        # tomllib parses nested arrays and inline tables recursively (found by fuzz/atheris_scenario.py).
-        where = f" [{source}]" if is_path else ""
-        raise IllegalArgumentError(f"invalid scenario file{where}: arrays or tables nested too deeply") from None
+        doc: dict[str, Any] = json.loads(_core._Simulation._parse_scenario(text, True))
+    except IllegalArgumentError as e:
+        msg = str(e)
+        prefix = "invalid scenario file: "
+        if is_path and msg.startswith(prefix):
+            raise IllegalArgumentError(f"invalid scenario file [{source}]: {msg[len(prefix) :]}") from None
+        raise
+    return doc
 
 
 def load_scenario(source: str | Path | Mapping[str, Any], *, seed: int | None = None) -> tuple[Cluster, Simulation, Any]:
@@ -355,41 +332,31 @@ def load_scenario(source: str | Path | Mapping[str, Any], *, seed: int | None = 
     ``source`` is a ``Path``; a ``str`` that names an existing file or holds neither a newline nor
     ``=`` (a path); other ``str`` (TOML text); or a dict.
 
+    The core reads it into its scenario types (every table and field: ``docs/scenarios.md``).
+
     Returns ``(cluster, simulation, duration)``. A malformed scenario, a missing or unreadable file,
     raise :class:`escache.IllegalArgumentError` naming the file, or the bad table and field
-    (``workloads[0]``, ``actions[2].node``).
+    (``workloads[0].rate: invalid type: ...``, ``actions[2]: [action [heal].node]: ...``), and build
+    nothing.
     """
     doc = _read_scenario(source)
-    unknown = set(doc) - _SCENARIO_TABLES
-    if unknown:
-        raise IllegalArgumentError(f"unknown scenario tables {sorted(unknown)}; expected {sorted(_SCENARIO_TABLES)}")
-    for key in ("name", "description"):
-        if key in doc and not isinstance(doc[key], str):
-            raise IllegalArgumentError(f"[{key}] must be a string")
-    cl = _table(doc, "cluster")
-    _check_fields(cl, _CLUSTER_FIELDS, "cluster")
-    sim_cfg = _table(doc, "simulation")
-    _check_fields(sim_cfg, _SIMULATION_FIELDS, "simulation")
-    settings = _table(doc, "settings")
-    workloads = _tables(doc, "workloads")
-    actions = _tables(doc, "actions")
-    if seed is not None:
-        seed = _int(seed, "seed")
-    sim_seed = seed if seed is not None else _int(sim_cfg.get("seed", cl.get("seed", 0)), "simulation.seed")
-    cluster_seed = seed if seed is not None else _int(cl.get("seed", sim_seed), "cluster.seed")
+    cl: dict[str, Any] = dict(doc.get("cluster", {}))
+    sim_cfg: dict[str, Any] = dict(doc.get("simulation", {}))
+    settings = dict(doc.get("settings", {}))
+    workloads = [dict(w) for w in doc.get("workloads", [])]
+    actions = [dict(a) for a in doc.get("actions", [])]
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise IllegalArgumentError(f"[seed] must be a non-negative integer, got [{seed!r}]")
+    sim_seed: int
+    cluster_seed: int
+    if seed is None:
+        sim_seed = sim_cfg.get("seed", cl.get("seed", 0))
+        cluster_seed = cl.get("seed", sim_seed)
+    else:
+        sim_seed = cluster_seed = seed
     nodes = cl.get("nodes", 3)
-    if not (isinstance(nodes, int) and not isinstance(nodes, bool) and nodes >= 1) and not (
-        isinstance(nodes, list) and nodes and all(isinstance(n, str) for n in nodes)
-    ):
-        raise IllegalArgumentError(f"[cluster.nodes] must be a positive number or a list of node names, got [{nodes!r}]")
-    for key in ("name", "password"):
-        if key in cl and not isinstance(cl[key], str):
-            raise IllegalArgumentError(f"[cluster.{key}] must be a string")
     duration = sim_cfg.get("duration", "10m")
     _nanos(duration, "simulation.duration")
-    for i, w in enumerate(workloads):
-        if not w:
-            raise IllegalArgumentError(f"[workloads[{i}]] is empty: a workload needs at least a [name] and a [rate]")
     try:
         cluster = Cluster(
             nodes,
@@ -478,6 +445,8 @@ def format_report(report: Mapping[str, Any], *, title: str | None = None, descri
     """The report of :meth:`Simulation.report` as text: totals; per node the outcomes, stale
     acceptances and the longest stale window, hashing CPU and verifications, the largest
     ``security-crypto`` queue, and each cache's hit ratio; latency percentiles; action errors."""
+    if isinstance(report, SimulationReport):
+        report = report.to_dict()
     out: list[str] = []
     w = out.append
     if title:

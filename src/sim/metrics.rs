@@ -2,7 +2,6 @@
 //! CPU, queueing, latencies, and per-node cache statistics over time.
 
 use crate::time::Nanos;
-use serde_json::{json, Map, Value};
 
 /// How a simulated request ended. Every request ends in exactly one outcome (or is still in flight).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -51,24 +50,24 @@ pub struct LatencyHistogram {
 const SUB: u32 = 16;
 
 fn bucket_of(v: Nanos) -> usize {
-    if v < SUB as u64 {
+    if v < u64::from(SUB) {
         return v as usize;
     }
-    let msb = 63 - v.leading_zeros();
+    let msb = v.ilog2();
     let shift = msb - 4;
-    let sub = ((v >> shift) & (SUB as u64 - 1)) as u32;
+    let sub = ((v >> shift) & (u64::from(SUB) - 1)) as u32;
     ((msb - 3) * SUB + sub) as usize
 }
 
 fn bucket_upper(b: usize) -> Nanos {
     let b = b as u32;
     if b < SUB {
-        return b as u64;
+        return u64::from(b);
     }
     let msb = b / SUB + 3;
-    let sub = (b % SUB) as u64;
+    let sub = u64::from(b % SUB);
     let shift = msb - 4;
-    ((SUB as u64 + sub) << shift) + (1u64 << shift) - 1
+    ((u64::from(SUB) + sub) << shift) + (1u64 << shift) - 1
 }
 
 impl LatencyHistogram {
@@ -80,7 +79,7 @@ impl LatencyHistogram {
         self.buckets[b] += 1;
         self.count += 1;
         self.max = self.max.max(v);
-        self.sum += v as u128;
+        self.sum += u128::from(v);
     }
 
     pub fn count(&self) -> u64 {
@@ -188,14 +187,6 @@ impl Metrics {
             }
         }
         t
-    }
-
-    pub fn outcome_json(o: &[u64; 4]) -> Value {
-        let mut m = Map::new();
-        for x in Outcome::ALL {
-            m.insert(x.name().into(), json!(o[x.index()]));
-        }
-        Value::Object(m)
     }
 }
 

@@ -1,15 +1,21 @@
 //! The simulator layer: seeded workloads, a cost model, metrics, and the event-driven simulation.
 
+pub mod action;
+mod actions;
 pub mod cost;
+mod faults;
 pub mod metrics;
 pub mod report;
+pub mod scenario;
 pub mod simulation;
 pub mod spec;
+pub mod traffic;
 pub mod workload;
 
+pub use action::{Action, AuthorizationHeader, Selection};
 pub use cost::CostModel;
 pub use metrics::{LatencyHistogram, Metrics, Outcome};
-pub use simulation::{
-    Action, AuthorizationHeader, NodeChoice, Popularity, Selection, Simulation, Stop,
-    TokenSourceSpec, WorkloadKind, WorkloadSpec, MAX_POPULATION, MAX_RATE,
+pub use simulation::{Simulation, Stop};
+pub use traffic::{
+    NodeChoice, Popularity, TokenSourceSpec, WorkloadKind, WorkloadSpec, MAX_POPULATION, MAX_RATE,
 };

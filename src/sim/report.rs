@@ -1,12 +1,15 @@
-//! The simulation report as JSON: totals, per node, per workload, per cache, latencies, and the time
-//! series of the periodic samples.
+//! The simulation report and the time series of the periodic samples: escache's own formats, as
+//! serde types. `escache._core._Simulation` hands them to Python as JSON, where
+//! `escache.report` reads them into the same types.
 
-use super::metrics::{Metrics, Outcome};
+use super::metrics::{Metrics, NodeSample, Outcome};
 use super::simulation::Simulation;
 use crate::cluster::Cluster;
 use crate::events::CacheId;
 use crate::time::NANOS_PER_SECOND;
-use serde_json::{json, Map, Value};
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 fn secs(n: u64) -> f64 {
     n as f64 / NANOS_PER_SECOND as f64
@@ -16,128 +19,307 @@ fn ms(n: u64) -> f64 {
     n as f64 / 1_000_000.0
 }
 
-/// Removals by reason, as Elasticsearch names the reasons.
-fn removal_json(r: Option<[u64; 3]>) -> Value {
-    let r = r.unwrap_or_default();
-    json!({"REPLACED": r[0], "INVALIDATED": r[1], "EVICTED": r[2]})
+/// Authentications by outcome, under the names reports have always used (HTTP statuses for 401 and
+/// 429).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Authentications {
+    pub success: u64,
+    #[serde(rename = "401")]
+    pub unauthorized: u64,
+    #[serde(rename = "429")]
+    pub too_busy: u64,
+    pub unavailable: u64,
+}
+
+impl From<&[u64; 4]> for Authentications {
+    fn from(o: &[u64; 4]) -> Self {
+        let at = |x: Outcome| o[x as usize];
+        Authentications {
+            success: at(Outcome::Success),
+            unauthorized: at(Outcome::Unauthorized),
+            too_busy: at(Outcome::TooBusy),
+            unavailable: at(Outcome::Unavailable),
+        }
+    }
+}
+
+/// Cache removals by reason, as Elasticsearch's `RemovalNotification.RemovalReason` names them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "UPPERCASE")]
+pub struct Removals {
+    pub replaced: u64,
+    pub invalidated: u64,
+    pub evicted: u64,
+}
+
+/// One cache of one node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheReport {
+    pub hits: u64,
+    pub misses: u64,
+    /// `None` before the first lookup.
+    pub hit_ratio: Option<f64>,
+    pub evictions: u64,
+    pub removals: Removals,
+    pub count: usize,
+}
+
+/// One node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeReport {
+    pub id: String,
+    pub running: bool,
+    pub partitioned: bool,
+    pub authentications: Authentications,
+    pub stale_acceptances: u64,
+    pub longest_stale_window_seconds: f64,
+    pub hashing_cpu_seconds: f64,
+    pub hash_verifications: u64,
+    pub max_crypto_queue_depth: u32,
+    /// Every cache by name (`CacheId::ALL` order); `None` when disabled or the node is stopped.
+    pub caches: IndexMap<String, Option<CacheReport>>,
+}
+
+/// One workload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadReport {
+    pub requests: u64,
+    pub credentials: usize,
+    pub authentications: Authentications,
+}
+
+/// Request latencies in milliseconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Latency {
+    pub mean: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+}
+
+/// A scheduled action that failed (the run goes on).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionError {
+    /// Virtual seconds since the cluster's clock started.
+    pub time: f64,
+    pub action: String,
+    pub error: String,
 }
 
 /// The report of a simulation so far.
-pub fn report(sim: &Simulation, cluster: &Cluster) -> Value {
-    let m: &Metrics = &sim.metrics;
-    let totals = m.total_outcomes();
-    let requests: u64 = m.requests.iter().sum();
-    let mut nodes = Map::new();
-    for (i, n) in cluster.nodes().iter().enumerate() {
-        let nm = &m.nodes[i];
-        let mut caches = Map::new();
-        for c in CacheId::ALL {
-            let (stats, size) = (
-                cluster.cache_stats(i as u16, c),
-                cluster.cache_size(i as u16, c),
-            );
-            let v = match (stats, size) {
-                (Some(s), Some(sz)) => {
-                    let lookups = s.hits + s.misses;
-                    json!({
-                        "hits": s.hits,
-                        "misses": s.misses,
-                        "hit_ratio": if lookups == 0 { Value::Null } else { json!(s.hits as f64 / lookups as f64) },
-                        "evictions": s.evictions,
-                        "removals": removal_json(cluster.cache_removals(i as u16, c)),
-                        "count": sz.0,
-                    })
-                }
-                _ => Value::Null,
-            };
-            caches.insert(c.name().into(), v);
-        }
-        nodes.insert(
-            n.name.clone(),
-            json!({
-                "id": n.id,
-                "running": n.running(),
-                "partitioned": n.partitioned,
-                "authentications": Metrics::outcome_json(&nm.outcomes),
-                "stale_acceptances": nm.stale_acceptances,
-                "longest_stale_window_seconds": secs(nm.longest_stale_window),
-                "hashing_cpu_seconds": secs(nm.hashing_cpu),
-                "hash_verifications": nm.verifications,
-                "max_crypto_queue_depth": nm.max_queue_depth,
-                "caches": Value::Object(caches),
-            }),
-        );
-    }
-    let mut workloads = Map::new();
-    for (w, name) in sim.workload_names().iter().enumerate() {
-        workloads.insert(
-            name.clone(),
-            json!({
-                "requests": m.requests[w],
-                "credentials": sim.credentials_created(w),
-                "authentications": Metrics::outcome_json(&m.workload_outcomes[w]),
-            }),
-        );
-    }
-    let finished: u64 = totals.iter().sum();
-    let stale: u64 = m.nodes.iter().map(|n| n.stale_acceptances).sum();
-    let longest = m
-        .nodes
-        .iter()
-        .map(|n| n.longest_stale_window)
-        .max()
-        .unwrap_or(0);
-    let cpu: u64 = m.nodes.iter().map(|n| n.hashing_cpu).sum();
-    let l = &m.latency;
-    json!({
-        "virtual_seconds": secs(cluster.now()),
-        "requests": requests,
-        "finished": finished,
-        "in_flight": sim.in_flight(),
-        "authentications": Metrics::outcome_json(&totals),
-        "success_ratio": if finished == 0 { Value::Null } else { json!(totals[0] as f64 / finished as f64) },
-        "stale_acceptances": stale,
-        "longest_stale_window_seconds": secs(longest),
-        "hashing_cpu_seconds": secs(cpu),
-        "latency_ms": {
-            "mean": l.mean() / 1e6,
-            "p50": ms(l.quantile(0.5)),
-            "p90": ms(l.quantile(0.9)),
-            "p99": ms(l.quantile(0.99)),
-            "p999": ms(l.quantile(0.999)),
-            "max": ms(l.max()),
-        },
-        "nodes": Value::Object(nodes),
-        "workloads": Value::Object(workloads),
-        "action_errors": sim.action_errors.iter().map(|(t, a, e)| json!({"time": secs(*t), "action": a, "error": e})).collect::<Vec<_>>(),
-        "events": cluster.events.len(),
-        "outcome_names": Outcome::ALL.iter().map(|o| o.name()).collect::<Vec<_>>(),
-    })
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    pub virtual_seconds: f64,
+    pub requests: u64,
+    pub finished: u64,
+    pub in_flight: usize,
+    pub authentications: Authentications,
+    /// `None` before the first request finishes.
+    pub success_ratio: Option<f64>,
+    pub stale_acceptances: u64,
+    pub longest_stale_window_seconds: f64,
+    pub hashing_cpu_seconds: f64,
+    pub latency_ms: Latency,
+    pub nodes: IndexMap<String, NodeReport>,
+    pub workloads: IndexMap<String, WorkloadReport>,
+    pub action_errors: Vec<ActionError>,
+    /// Events in the cluster's trace.
+    pub events: usize,
+    pub outcome_names: Vec<String>,
 }
 
-/// The periodic samples as columns: time, node, per-cache hits/misses/evictions/count, queue depth,
-/// hashing CPU and outcomes (cumulative).
-pub fn timeline(sim: &Simulation, cluster: &Cluster) -> Value {
-    let names: Vec<&str> = cluster.nodes().iter().map(|n| n.name.as_str()).collect();
-    let mut rows = Vec::with_capacity(sim.metrics.samples.len());
-    for s in &sim.metrics.samples {
-        let mut caches = Map::new();
-        for (j, c) in CacheId::ALL.iter().enumerate() {
-            if let Some((h, mi, e, n)) = s.caches[j] {
-                caches.insert(
-                    c.name().into(),
-                    json!({"hits": h, "misses": mi, "evictions": e, "count": n}),
-                );
-            }
+impl Report {
+    /// The report of `sim` over `cluster` so far.
+    pub fn new(sim: &Simulation, cluster: &Cluster) -> Report {
+        let m: &Metrics = &sim.metrics;
+        let totals = m.total_outcomes();
+        let nodes = cluster
+            .nodes()
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let nm = &m.nodes[i];
+                let caches = CacheId::ALL
+                    .iter()
+                    .map(|&c| {
+                        let node = i as u16;
+                        let cache =
+                            match (cluster.cache_stats(node, c), cluster.cache_size(node, c)) {
+                                (Some(s), Some(sz)) => {
+                                    let lookups = s.hits + s.misses;
+                                    let r = cluster.cache_removals(node, c).unwrap_or_default();
+                                    Some(CacheReport {
+                                        hits: s.hits,
+                                        misses: s.misses,
+                                        hit_ratio: (lookups != 0)
+                                            .then(|| s.hits as f64 / lookups as f64),
+                                        evictions: s.evictions,
+                                        removals: Removals {
+                                            replaced: r.replaced,
+                                            invalidated: r.invalidated,
+                                            evicted: r.evicted,
+                                        },
+                                        count: sz.count,
+                                    })
+                                }
+                                _ => None,
+                            };
+                        (c.name().to_string(), cache)
+                    })
+                    .collect();
+                let report = NodeReport {
+                    id: n.id.clone(),
+                    running: n.running(),
+                    partitioned: n.partitioned,
+                    authentications: Authentications::from(&nm.outcomes),
+                    stale_acceptances: nm.stale_acceptances,
+                    longest_stale_window_seconds: secs(nm.longest_stale_window),
+                    hashing_cpu_seconds: secs(nm.hashing_cpu),
+                    hash_verifications: nm.verifications,
+                    max_crypto_queue_depth: nm.max_queue_depth,
+                    caches,
+                };
+                (n.name.clone(), report)
+            })
+            .collect();
+        let workloads = sim
+            .workload_names()
+            .into_iter()
+            .enumerate()
+            .map(|(w, name)| {
+                let report = WorkloadReport {
+                    requests: m.requests[w],
+                    credentials: sim.credentials_created(w),
+                    authentications: Authentications::from(&m.workload_outcomes[w]),
+                };
+                (name, report)
+            })
+            .collect();
+        let finished: u64 = totals.iter().sum();
+        let l = &m.latency;
+        Report {
+            virtual_seconds: secs(cluster.now()),
+            requests: m.requests.iter().sum(),
+            finished,
+            in_flight: sim.in_flight(),
+            authentications: Authentications::from(&totals),
+            success_ratio: (finished != 0).then(|| totals[0] as f64 / finished as f64),
+            stale_acceptances: m.nodes.iter().map(|n| n.stale_acceptances).sum(),
+            longest_stale_window_seconds: secs(
+                m.nodes
+                    .iter()
+                    .map(|n| n.longest_stale_window)
+                    .max()
+                    .unwrap_or(0),
+            ),
+            hashing_cpu_seconds: secs(m.nodes.iter().map(|n| n.hashing_cpu).sum()),
+            latency_ms: Latency {
+                mean: l.mean() / 1e6,
+                p50: ms(l.quantile(0.5)),
+                p90: ms(l.quantile(0.9)),
+                p99: ms(l.quantile(0.99)),
+                p999: ms(l.quantile(0.999)),
+                max: ms(l.max()),
+            },
+            nodes,
+            workloads,
+            action_errors: sim
+                .action_errors
+                .iter()
+                .map(|(t, a, e)| ActionError {
+                    time: secs(*t),
+                    action: a.clone(),
+                    error: e.clone(),
+                })
+                .collect(),
+            events: cluster.events.len(),
+            outcome_names: Outcome::ALL.iter().map(|o| o.name().to_string()).collect(),
         }
-        rows.push(json!({
-            "time": secs(s.time),
-            "node": names.get(s.node as usize).copied().unwrap_or(""),
-            "queue_depth": s.queue_depth,
-            "hashing_cpu_seconds": secs(s.hashing_cpu),
-            "authentications": Metrics::outcome_json(&s.outcomes),
-            "caches": Value::Object(caches),
-        }));
     }
-    Value::Array(rows)
+}
+
+/// The report of a simulation so far, as a JSON value.
+pub fn report(sim: &Simulation, cluster: &Cluster) -> Value {
+    // ok: a struct of numbers, strings and string-keyed maps always serializes
+    serde_json::to_value(Report::new(sim, cluster)).unwrap_or(Value::Null)
+}
+
+/// The cumulative figures of one cache in a periodic sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSample {
+    pub hits: u64,
+    pub misses: u64,
+    pub evictions: u64,
+    pub count: usize,
+}
+
+/// One row of the timeline: a node's cumulative figures at a sample time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineRow {
+    pub time: f64,
+    pub node: String,
+    pub queue_depth: u32,
+    pub hashing_cpu_seconds: f64,
+    pub authentications: Authentications,
+    /// The enabled caches of a running node, by name.
+    pub caches: IndexMap<String, CacheSample>,
+}
+
+impl TimelineRow {
+    fn new(s: &NodeSample, names: &[&str]) -> TimelineRow {
+        let caches = CacheId::ALL
+            .iter()
+            .zip(&s.caches)
+            .filter_map(|(c, x)| {
+                let &(hits, misses, evictions, count) = x.as_ref()?;
+                let sample = CacheSample {
+                    hits,
+                    misses,
+                    evictions,
+                    count,
+                };
+                Some((c.name().to_string(), sample))
+            })
+            .collect();
+        TimelineRow {
+            time: secs(s.time),
+            node: names
+                .get(s.node as usize)
+                .copied()
+                .unwrap_or("")
+                .to_string(),
+            queue_depth: s.queue_depth,
+            hashing_cpu_seconds: secs(s.hashing_cpu),
+            authentications: Authentications::from(&s.outcomes),
+            caches,
+        }
+    }
+}
+
+/// The periodic samples as rows: time, node, per-cache hits/misses/evictions/count, queue depth,
+/// hashing CPU and outcomes (cumulative).
+pub fn timeline_rows(sim: &Simulation, cluster: &Cluster) -> Vec<TimelineRow> {
+    let names: Vec<&str> = cluster.nodes().iter().map(|n| n.name.as_str()).collect();
+    sim.metrics
+        .samples
+        .iter()
+        .map(|s| TimelineRow::new(s, &names))
+        .collect()
+}
+
+/// The periodic samples as a JSON value (see [`timeline_rows`]).
+pub fn timeline(sim: &Simulation, cluster: &Cluster) -> Value {
+    // ok: rows of numbers and strings always serialize
+    serde_json::to_value(timeline_rows(sim, cluster)).unwrap_or(Value::Null)
 }

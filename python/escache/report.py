@@ -1,0 +1,274 @@
+"""The simulation report as types: what :meth:`escache.Simulation.run` returns.
+
+The core builds the report as serde types (``src/sim/report.rs``) and hands it over as JSON; these
+frozen dataclasses read it back with the same fields under the same names
+(``report.stale_acceptances``, ``report.nodes["node-2"].caches["api_key_doc"].hit_ratio``). Keys
+that are not Python names keep their JSON spelling in :meth:`to_dict`: outcomes ``"401"`` and
+``"429"`` are the attributes ``unauthorized`` and ``too_busy``; removal reasons ``"REPLACED"``,
+``"INVALIDATED"``, ``"EVICTED"`` are ``replaced``, ``invalidated``, ``evicted``.
+
+:meth:`SimulationReport.to_dict` gives exactly the JSON object, and a report also reads as that
+mapping (``report["stale_acceptances"]``), so code written for the dict keeps working.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "ActionError",
+    "Authentications",
+    "CacheReport",
+    "Latency",
+    "NodeReport",
+    "Removals",
+    "SimulationReport",
+    "WorkloadReport",
+]
+
+
+@dataclass(frozen=True)
+class Authentications:
+    """Authentications by outcome."""
+
+    success: int
+    unauthorized: int
+    too_busy: int
+    unavailable: int
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Authentications:
+        return cls(d["success"], d["401"], d["429"], d["unavailable"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"success": self.success, "401": self.unauthorized, "429": self.too_busy, "unavailable": self.unavailable}
+
+
+@dataclass(frozen=True)
+class Removals:
+    """Cache removals by reason (Elasticsearch's ``RemovalNotification.RemovalReason``)."""
+
+    replaced: int
+    invalidated: int
+    evicted: int
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Removals:
+        return cls(d["REPLACED"], d["INVALIDATED"], d["EVICTED"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"REPLACED": self.replaced, "INVALIDATED": self.invalidated, "EVICTED": self.evicted}
+
+
+@dataclass(frozen=True)
+class CacheReport:
+    """One cache of one node; ``hit_ratio`` is ``None`` before the first lookup."""
+
+    hits: int
+    misses: int
+    hit_ratio: float | None
+    evictions: int
+    removals: Removals
+    count: int
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> CacheReport:
+        return cls(d["hits"], d["misses"], d["hit_ratio"], d["evictions"], Removals.from_dict(d["removals"]), d["count"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "hits": self.hits,
+            "misses": self.misses,
+            "hit_ratio": self.hit_ratio,
+            "evictions": self.evictions,
+            "removals": self.removals.to_dict(),
+            "count": self.count,
+        }
+
+
+@dataclass(frozen=True)
+class NodeReport:
+    """One node; a cache is ``None`` when it is disabled or the node is stopped."""
+
+    id: str
+    running: bool
+    partitioned: bool
+    authentications: Authentications
+    stale_acceptances: int
+    longest_stale_window_seconds: float
+    hashing_cpu_seconds: float
+    hash_verifications: int
+    max_crypto_queue_depth: int
+    caches: Mapping[str, CacheReport | None]
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> NodeReport:
+        return cls(
+            d["id"],
+            d["running"],
+            d["partitioned"],
+            Authentications.from_dict(d["authentications"]),
+            d["stale_acceptances"],
+            d["longest_stale_window_seconds"],
+            d["hashing_cpu_seconds"],
+            d["hash_verifications"],
+            d["max_crypto_queue_depth"],
+            {k: None if v is None else CacheReport.from_dict(v) for k, v in d["caches"].items()},
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "running": self.running,
+            "partitioned": self.partitioned,
+            "authentications": self.authentications.to_dict(),
+            "stale_acceptances": self.stale_acceptances,
+            "longest_stale_window_seconds": self.longest_stale_window_seconds,
+            "hashing_cpu_seconds": self.hashing_cpu_seconds,
+            "hash_verifications": self.hash_verifications,
+            "max_crypto_queue_depth": self.max_crypto_queue_depth,
+            "caches": {k: None if v is None else v.to_dict() for k, v in self.caches.items()},
+        }
+
+
+@dataclass(frozen=True)
+class WorkloadReport:
+    """One workload."""
+
+    requests: int
+    credentials: int
+    authentications: Authentications
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> WorkloadReport:
+        return cls(d["requests"], d["credentials"], Authentications.from_dict(d["authentications"]))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"requests": self.requests, "credentials": self.credentials, "authentications": self.authentications.to_dict()}
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Request latencies in milliseconds."""
+
+    mean: float
+    p50: float
+    p90: float
+    p99: float
+    p999: float
+    max: float
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Latency:
+        return cls(d["mean"], d["p50"], d["p90"], d["p99"], d["p999"], d["max"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mean": self.mean, "p50": self.p50, "p90": self.p90, "p99": self.p99, "p999": self.p999, "max": self.max}
+
+
+@dataclass(frozen=True)
+class ActionError:
+    """A scheduled action that failed (the run went on); ``time`` in virtual seconds."""
+
+    time: float
+    action: str
+    error: str
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ActionError:
+        return cls(d["time"], d["action"], d["error"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"time": self.time, "action": self.action, "error": self.error}
+
+
+@dataclass(frozen=True)
+class SimulationReport(Mapping[str, Any]):
+    """The report of a simulation so far. It also reads as the mapping :meth:`to_dict` returns."""
+
+    virtual_seconds: float
+    requests: int
+    finished: int
+    in_flight: int
+    authentications: Authentications
+    success_ratio: float | None
+    stale_acceptances: int
+    longest_stale_window_seconds: float
+    hashing_cpu_seconds: float
+    latency_ms: Latency
+    nodes: Mapping[str, NodeReport]
+    workloads: Mapping[str, WorkloadReport]
+    action_errors: tuple[ActionError, ...]
+    events: int
+    outcome_names: tuple[str, ...]
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> SimulationReport:
+        return cls(
+            d["virtual_seconds"],
+            d["requests"],
+            d["finished"],
+            d["in_flight"],
+            Authentications.from_dict(d["authentications"]),
+            d["success_ratio"],
+            d["stale_acceptances"],
+            d["longest_stale_window_seconds"],
+            d["hashing_cpu_seconds"],
+            Latency.from_dict(d["latency_ms"]),
+            {k: NodeReport.from_dict(v) for k, v in d["nodes"].items()},
+            {k: WorkloadReport.from_dict(v) for k, v in d["workloads"].items()},
+            tuple(ActionError.from_dict(e) for e in d["action_errors"]),
+            d["events"],
+            tuple(d["outcome_names"]),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> SimulationReport:
+        return cls.from_dict(json.loads(text))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as the JSON object the core wrote."""
+        return {
+            "virtual_seconds": self.virtual_seconds,
+            "requests": self.requests,
+            "finished": self.finished,
+            "in_flight": self.in_flight,
+            "authentications": self.authentications.to_dict(),
+            "success_ratio": self.success_ratio,
+            "stale_acceptances": self.stale_acceptances,
+            "longest_stale_window_seconds": self.longest_stale_window_seconds,
+            "hashing_cpu_seconds": self.hashing_cpu_seconds,
+            "latency_ms": self.latency_ms.to_dict(),
+            "nodes": {k: v.to_dict() for k, v in self.nodes.items()},
+            "workloads": {k: v.to_dict() for k, v in self.workloads.items()},
+            "action_errors": [e.to_dict() for e in self.action_errors],
+            "events": self.events,
+            "outcome_names": list(self.outcome_names),
+        }
+
+    def to_json(self, **kwargs: Any) -> str:
+        """:meth:`to_dict` as JSON text (``kwargs`` go to ``json.dumps``, e.g. ``indent=2``)."""
+        return json.dumps(self.to_dict(), **kwargs)
+
+    # The mapping view, for code written against the dict report.
+    def __getitem__(self, key: str) -> Any:
+        return self.to_dict()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.to_dict())
+
+    def __len__(self) -> int:
+        return len(self.to_dict())
+
+    # Equal to an equal report, and (as the mapping it reads as) to the dict of the same report.
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, SimulationReport):
+            return self.to_dict() == other.to_dict()
+        if isinstance(other, Mapping):
+            return self.to_dict() == dict(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]

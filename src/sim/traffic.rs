@@ -1,0 +1,549 @@
+//! Workload traffic: the workloads' descriptions, their credentials (created through the same code
+//! paths as the APIs), Poisson arrivals, popularity and node choice, and how each request ends
+//! (outcome, latency, stale acceptances against the ground truth).
+
+use super::metrics::Outcome;
+use super::simulation::{elastic, Ev, InFlight, Simulation};
+use crate::cluster::Cluster;
+use crate::events::{CacheId, EventKind, NodeIndex};
+use crate::security::api_key::{ApiKeyCredentials, ApiKeyType, AuthOutcome, AuthStep};
+use crate::security::crypto_pool::CryptoPoolMode;
+use crate::security::hashing::{Hasher, Secret};
+use crate::security::service_account::{
+    ServiceAccountAuthOutcome, ServiceAccountId, ServiceAccountToken,
+};
+use crate::time::{epoch_millis, Nanos, TimeValue, NANOS_PER_SECOND};
+use rand::Rng;
+use rand_distr::{Distribution, Exp, Zipf};
+use std::collections::HashMap;
+
+/// Which credential a request presents.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Popularity {
+    Uniform,
+    /// Zipf with exponent `s` (rank 0 most popular).
+    Zipf {
+        s: f64,
+    },
+    /// `probability` of the requests go to the first `fraction` of the credentials.
+    Hotspot {
+        fraction: f64,
+        probability: f64,
+    },
+}
+
+/// Which node receives a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeChoice {
+    RoundRobin,
+    Random,
+    /// Each credential always goes to the same node.
+    Sticky,
+    /// Weights per node (in node order).
+    Weighted(Vec<f64>),
+}
+
+/// Where a service token workload's tokens live.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TokenSourceSpec {
+    /// Index tokens, created through the token API.
+    Index,
+    /// File tokens written by the `elasticsearch-service-tokens` tool on these nodes.
+    File { nodes: Vec<NodeIndex> },
+}
+
+/// The most requests per virtual second one workload may ask for. Each request is one event, and the
+/// simulator runs about half a million of them per second of wall time: a million per virtual second
+/// already takes about two seconds of wall time per virtual second.
+pub const MAX_RATE: f64 = 1_000_000.0;
+
+/// The most credentials one workload may hold. They are all created (each an API key or token, its
+/// secret hashed) when the run starts or over `create_over`.
+pub const MAX_POPULATION: usize = 10_000_000;
+
+/// A stream of authentications.
+#[derive(Debug, Clone)]
+pub struct WorkloadSpec {
+    pub name: String,
+    pub kind: WorkloadKind,
+    /// How many credentials.
+    pub population: usize,
+    /// Requests per virtual second (Poisson arrivals).
+    pub rate: f64,
+    pub popularity: Popularity,
+    pub node_choice: NodeChoice,
+    /// Share of requests presenting a wrong secret.
+    pub wrong_secret_share: f64,
+    /// Credentials created over this long from the start (0: all up front).
+    pub create_over: Nanos,
+    pub start: Nanos,
+    pub stop: Option<Nanos>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum WorkloadKind {
+    ApiKey {
+        creator_node: NodeIndex,
+        expiration: Option<TimeValue>,
+    },
+    ServiceToken {
+        account: String,
+        source: TokenSourceSpec,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub(super) enum Presented {
+    ApiKey {
+        right: ApiKeyCredentials,
+        wrong: ApiKeyCredentials,
+    },
+    Token {
+        right: ServiceAccountToken,
+        wrong: ServiceAccountToken,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Credential {
+    /// API key id or qualified token name.
+    pub(super) id: String,
+    /// What requests present, built once (the right secret and a wrong one).
+    pub(super) presented: Presented,
+    pub(super) created: bool,
+    /// When the credential stopped being valid (invalidated, deleted); expiry is checked separately.
+    pub(super) invalid_since: Option<Nanos>,
+    pub(super) expires_at: Option<Nanos>,
+    /// For file tokens: the nodes whose file holds it now, and since when it was removed from each.
+    pub(super) removed_from_file: HashMap<NodeIndex, Nanos, crate::cache::KeyHasher>,
+}
+
+#[derive(Debug)]
+pub(super) struct Workload {
+    pub(super) spec: WorkloadSpec,
+    pub(super) credentials: Vec<Credential>,
+    pub(super) zipf: Option<Zipf<f64>>,
+    pub(super) round_robin: usize,
+    pub(super) created: usize,
+}
+
+impl Simulation {
+    pub(super) fn exp_gap(&mut self, rate: f64) -> Nanos {
+        match Exp::new(rate) {
+            Ok(e) => (e.sample(&mut self.rng) * NANOS_PER_SECOND as f64)
+                .round()
+                .max(1.0) as Nanos,
+            Err(_) => Nanos::MAX / 4,
+        }
+    }
+
+    /// Creates the next credential of a workload (through the same code paths as the APIs).
+    pub(super) fn create_credential(&mut self, cluster: &mut Cluster, w: usize) {
+        let i = self.workloads[w].created;
+        if i >= self.workloads[w].spec.population {
+            return;
+        }
+        self.workloads[w].created += 1;
+        let spec = self.workloads[w].spec.clone();
+        let auth = elastic();
+        let name = format!("{}-{i}", spec.name);
+        let cred = match &spec.kind {
+            WorkloadKind::ApiKey {
+                creator_node,
+                expiration,
+            } => {
+                let req = crate::cluster::CreateApiKeyRequest {
+                    name,
+                    expiration: *expiration,
+                    ..Default::default()
+                };
+                // The creating node hashes on its pool; the simulation's pool is held, so create in
+                // immediate mode (creation is not the load being studied).
+                let mode = cluster.node(*creator_node).map(|n| n.crypto_pool.mode);
+                if let Some(n) = cluster.node_mut(*creator_node) {
+                    n.crypto_pool.mode = CryptoPoolMode::Immediate;
+                }
+                let created = cluster.create_api_key(*creator_node, &auth, req);
+                if let (Some(n), Some(m)) = (cluster.node_mut(*creator_node), mode) {
+                    n.crypto_pool.mode = m;
+                }
+                match created {
+                    Ok(k) => {
+                        let expires_at = k.expiration.map(|ms| {
+                            let off = ms - epoch_millis(0);
+                            (off.max(0) as u64).saturating_mul(1_000_000)
+                        });
+                        let right = ApiKeyCredentials {
+                            id: k.id.clone(),
+                            secret: k.api_key.clone(),
+                            expected_type: ApiKeyType::Rest,
+                        };
+                        let wrong = ApiKeyCredentials {
+                            id: k.id.clone(),
+                            secret: Secret::new(format!("{}x", &k.api_key.expose()[1..])),
+                            expected_type: ApiKeyType::Rest,
+                        };
+                        Credential {
+                            id: k.id,
+                            presented: Presented::ApiKey { right, wrong },
+                            created: true,
+                            invalid_since: None,
+                            expires_at,
+                            removed_from_file: HashMap::default(),
+                        }
+                    }
+                    Err(e) => {
+                        self.action_errors.push((
+                            cluster.now(),
+                            format!("create api key [{}]", spec.name),
+                            e.into_reason(),
+                        ));
+                        return;
+                    }
+                }
+            }
+            WorkloadKind::ServiceToken { account, source } => {
+                let Ok(acc) = ServiceAccountId::from_principal(account) else {
+                    return;
+                };
+                let token_name = format!("{}-{i}", spec.name);
+                let bearer = match source {
+                    TokenSourceSpec::Index => {
+                        match cluster.create_service_token(0, &auth, &acc, Some(&token_name)) {
+                            Ok((_, v)) => v,
+                            Err(e) => {
+                                self.action_errors.push((
+                                    cluster.now(),
+                                    "create service token".into(),
+                                    e.into_reason(),
+                                ));
+                                return;
+                            }
+                        }
+                    }
+                    TokenSourceSpec::File { nodes } => {
+                        // One token value on every listed node: the tool on the first, the same line
+                        // copied to the others (operators copy the file around).
+                        let Some(&first) = nodes.first() else { return };
+                        let bearer =
+                            match cluster.service_tokens_tool_create(first, account, &token_name) {
+                                Ok(b) => b,
+                                Err(e) => {
+                                    self.action_errors.push((
+                                        cluster.now(),
+                                        "service tokens tool".into(),
+                                        e.message,
+                                    ));
+                                    return;
+                                }
+                            };
+                        let content = cluster
+                            .node(first)
+                            .map(|n| n.service_tokens_file().to_vec())
+                            .unwrap_or_default();
+                        for &n in &nodes[1..] {
+                            let _ = cluster.set_service_tokens_file(n, content.clone());
+                        }
+                        bearer
+                    }
+                };
+                let Some(token) = ServiceAccountToken::try_parse(bearer.expose()) else {
+                    return;
+                };
+                let wrong = ServiceAccountToken {
+                    account: token.account.clone(),
+                    name: token.name.clone(),
+                    secret: Secret::new(format!("{}x", &token.secret.expose()[1..])),
+                };
+                Credential {
+                    id: token.qualified_name(),
+                    presented: Presented::Token {
+                        right: token,
+                        wrong,
+                    },
+                    created: true,
+                    invalid_since: None,
+                    expires_at: None,
+                    removed_from_file: HashMap::default(),
+                }
+            }
+        };
+        self.workloads[w].credentials.push(cred);
+    }
+
+    fn pick_credential(&mut self, w: usize) -> Option<usize> {
+        let Simulation { rng, workloads, .. } = self;
+        let wl = &workloads[w];
+        let n = wl.credentials.len();
+        if n == 0 {
+            return None;
+        }
+        let pop = wl.spec.population;
+        let i = match &wl.spec.popularity {
+            Popularity::Uniform => rng.random_range(0..pop),
+            Popularity::Zipf { .. } => {
+                let z = wl.zipf.as_ref()?;
+                (z.sample(rng) as usize).clamp(1, pop) - 1
+            }
+            Popularity::Hotspot {
+                fraction,
+                probability,
+            } => {
+                let hot = ((pop as f64 * fraction).ceil() as usize).clamp(1, pop);
+                if rng.random::<f64>() < *probability || hot == pop {
+                    rng.random_range(0..hot)
+                } else {
+                    rng.random_range(hot..pop)
+                }
+            }
+        };
+        // Credentials not created yet fall back onto the created ones.
+        Some(i % n)
+    }
+
+    fn pick_node(&mut self, cluster: &Cluster, w: usize, credential: usize) -> NodeIndex {
+        let nodes = cluster.nodes().len();
+        let Simulation { rng, workloads, .. } = self;
+        let wl = &mut workloads[w];
+        let i = match &wl.spec.node_choice {
+            NodeChoice::RoundRobin => {
+                let r = wl.round_robin;
+                wl.round_robin = r.wrapping_add(1);
+                r % nodes
+            }
+            NodeChoice::Random => rng.random_range(0..nodes),
+            NodeChoice::Sticky => {
+                // A fixed, seed-independent spread of credentials over nodes.
+                let h = (credential as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
+                (h as usize) % nodes
+            }
+            NodeChoice::Weighted(ws) => {
+                let total: f64 = ws.iter().sum();
+                let mut x = rng.random::<f64>() * total;
+                let mut pick = nodes - 1;
+                for (j, wt) in ws.iter().enumerate() {
+                    if x < *wt {
+                        pick = j;
+                        break;
+                    }
+                    x -= wt;
+                }
+                pick
+            }
+        };
+        i as NodeIndex
+    }
+
+    /// Whether a credential is valid for `node` at `now` (ground truth), and since when it is not.
+    fn invalid_since(&self, w: usize, c: usize, node: NodeIndex, now: Nanos) -> Option<Nanos> {
+        let cred = &self.workloads[w].credentials[c];
+        let mut since = cred.invalid_since;
+        if let Some(exp) = cred.expires_at {
+            if now >= exp {
+                since = Some(since.map_or(exp, |s| s.min(exp)));
+            }
+        }
+        if let Some(&t) = cred.removed_from_file.get(&node) {
+            since = Some(since.map_or(t, |s| s.min(t)));
+        }
+        since
+    }
+
+    pub(super) fn finish(
+        &mut self,
+        cluster: &mut Cluster,
+        request: u64,
+        outcome: Outcome,
+        message: &str,
+    ) {
+        if let Some(f) = self.in_flight.remove(&request) {
+            self.finish_flight(cluster, f, outcome, message);
+        }
+    }
+
+    /// Records how a request ended: its outcome, latency, a stale acceptance if the credential was
+    /// no longer valid on that node (ground truth), and the trace event.
+    fn finish_flight(
+        &mut self,
+        cluster: &mut Cluster,
+        f: InFlight,
+        outcome: Outcome,
+        message: &str,
+    ) {
+        let now = cluster.now();
+        let latency = now - f.arrival;
+        self.metrics
+            .record_outcome(f.node as usize, f.workload, outcome, Some(latency));
+        let (kind, detail) = match outcome {
+            Outcome::Success => {
+                let stale = self.invalid_since(f.workload, f.credential, f.node, now);
+                if let Some(since) = stale {
+                    let m = &mut self.metrics.nodes[f.node as usize];
+                    m.stale_acceptances += 1;
+                    m.longest_stale_window = m.longest_stale_window.max(now - since);
+                }
+                (
+                    EventKind::AuthSuccess,
+                    if stale.is_some() { "stale" } else { "" },
+                )
+            }
+            Outcome::Unauthorized => (EventKind::AuthFailure, message),
+            Outcome::TooBusy => (EventKind::AuthRejected, message),
+            Outcome::Unavailable => (EventKind::NodeUnreachable, "node stopped"),
+        };
+        if cluster.events.enabled() {
+            let id = &self.workloads[f.workload].credentials[f.credential].id;
+            cluster
+                .events
+                .record(now, f.node, kind, CacheId::None, id, detail);
+        }
+    }
+
+    fn api_key_outcome(outcome: &AuthOutcome) -> (Outcome, String) {
+        match outcome {
+            AuthOutcome::Success(_) => (Outcome::Success, String::new()),
+            AuthOutcome::Unsuccessful { message } => {
+                (Outcome::Unauthorized, format!("API key: {message}"))
+            }
+            AuthOutcome::Terminate {
+                too_busy: true,
+                message,
+            } => (Outcome::TooBusy, message.clone()),
+            AuthOutcome::Terminate { message, .. } => (Outcome::Unauthorized, message.clone()),
+            AuthOutcome::Exception(e) => (Outcome::Unauthorized, e.reason.clone()),
+        }
+    }
+
+    pub(super) fn arrival(&mut self, cluster: &mut Cluster, w: usize) {
+        let now = cluster.now();
+        let (spec_rate, stop, share) = {
+            let spec = &self.workloads[w].spec;
+            (spec.rate, spec.stop, spec.wrong_secret_share)
+        };
+        let next = now + self.exp_gap(spec_rate);
+        if stop.is_none_or(|s| next < s) {
+            self.push(next, Ev::Arrival { workload: w });
+        }
+        let Some(c) = self.pick_credential(w) else {
+            return;
+        };
+        let node = self.pick_node(cluster, w, c);
+        let wrong = share > 0.0 && self.rng.random::<f64>() < share;
+        let request = self.next_request;
+        self.next_request += 1;
+        self.metrics.requests[w] += 1;
+        let flight = InFlight {
+            arrival: now,
+            node,
+            workload: w,
+            credential: c,
+        };
+        if !cluster
+            .node(node)
+            .is_some_and(crate::cluster::Node::running)
+        {
+            self.finish_flight(cluster, flight, Outcome::Unavailable, "");
+            return;
+        }
+        match &self.workloads[w].credentials[c].presented {
+            Presented::ApiKey { right, wrong: bad } => {
+                let creds = if wrong { bad } else { right };
+                match cluster.authenticate_api_key_ref(node, creds, request) {
+                    AuthStep::Done(o) => {
+                        let (outcome, msg) = Self::api_key_outcome(&o);
+                        self.finish_flight(cluster, flight, outcome, &msg);
+                    }
+                    AuthStep::Pending { .. } => {
+                        self.in_flight.insert(request, flight);
+                    }
+                }
+                self.pump(cluster, node);
+            }
+            Presented::Token { right, wrong: bad } => {
+                let token = if wrong { bad } else { right };
+                let outcome = cluster.authenticate_service_token_direct(node, token);
+                // Service token verifications run on the request's own thread: they add latency and
+                // CPU, not pool queueing.
+                let hashers = cluster
+                    .node_mut(node)
+                    .map(|n| std::mem::take(&mut n.service_accounts.verified))
+                    .unwrap_or_default();
+                let cost: Nanos = hashers.iter().map(|h| self.cost.verification(*h)).sum();
+                let m = &mut self.metrics.nodes[node as usize];
+                m.hashing_cpu += cost;
+                m.verifications += hashers.len() as u64;
+                // Charged as if the request started `cost` earlier: the latency it adds.
+                let flight = InFlight {
+                    arrival: flight.arrival.saturating_sub(cost),
+                    ..flight
+                };
+                match outcome {
+                    ServiceAccountAuthOutcome::Success(_) => {
+                        self.finish_flight(cluster, flight, Outcome::Success, "");
+                    }
+                    ServiceAccountAuthOutcome::Failure(e)
+                    | ServiceAccountAuthOutcome::Exception(e) => {
+                        self.finish_flight(cluster, flight, Outcome::Unauthorized, &e.reason);
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_step(&mut self, cluster: &mut Cluster, request: u64, step: AuthStep) {
+        if let AuthStep::Done(o) = step {
+            let (outcome, msg) = Self::api_key_outcome(&o);
+            self.finish(cluster, request, outcome, &msg);
+        }
+    }
+
+    /// Starts queued verifications on free virtual threads of a node.
+    fn pump(&mut self, cluster: &mut Cluster, node: NodeIndex) {
+        let now = cluster.now();
+        loop {
+            let Some(n) = cluster.node_mut(node) else {
+                return;
+            };
+            let depth = n.crypto_pool.queued() as u32;
+            let m = &mut self.metrics.nodes[node as usize];
+            m.max_queue_depth = m.max_queue_depth.max(depth);
+            let Some(task) = n.crypto_pool.start_next() else {
+                return;
+            };
+            let hasher = n
+                .api_keys
+                .pending_hasher(task.ticket)
+                .unwrap_or(Hasher::Ssha256);
+            let cost = self.cost.verification(hasher);
+            let m = &mut self.metrics.nodes[node as usize];
+            m.hashing_cpu += cost;
+            m.verifications += 1;
+            self.push(
+                now + cost,
+                Ev::CryptoDone {
+                    node,
+                    ticket: task.ticket,
+                },
+            );
+        }
+    }
+
+    pub(super) fn crypto_done(&mut self, cluster: &mut Cluster, node: NodeIndex, ticket: u64) {
+        let Some(n) = cluster.node_mut(node) else {
+            return;
+        };
+        if !n.running() {
+            return;
+        }
+        n.crypto_pool.finish();
+        let done = cluster_complete(cluster, node, ticket);
+        for (request, step) in done {
+            self.on_step(cluster, request, step);
+        }
+        self.pump(cluster, node);
+    }
+}
+
+fn cluster_complete(cluster: &mut Cluster, node: NodeIndex, ticket: u64) -> Vec<(u64, AuthStep)> {
+    cluster.complete_api_key_verification(node, ticket)
+}
