@@ -369,10 +369,10 @@ impl Cluster {
             (Invalidator::ApiKeyDoc, Some(k)) => node.api_keys.invalidate_api_key_doc(k, ctx),
             (Invalidator::ApiKeyDoc, None) => node.api_keys.invalidate_all_api_key_doc(ctx),
             (Invalidator::FileServiceAccountToken, k) => {
-                Self::invalidate_token_cache(node, CacheId::FileServiceAccountToken, k, ctx)
+                Self::invalidate_token_cache(node, CacheId::FileServiceAccountToken, k, ctx);
             }
             (Invalidator::IndexServiceAccountToken, k) => {
-                Self::invalidate_token_cache(node, CacheId::IndexServiceAccountToken, k, ctx)
+                Self::invalidate_token_cache(node, CacheId::IndexServiceAccountToken, k, ctx);
             }
             // escache models no application privileges: the name resolves, nothing is cached.
             (Invalidator::ApplicationPrivileges, _) => {}
