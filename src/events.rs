@@ -242,10 +242,7 @@ impl EventLog {
     }
 
     pub fn symbol(&self, s: Symbol) -> &str {
-        self.symbols
-            .get_index(s as usize)
-            .map(|b| &**b)
-            .unwrap_or("")
+        self.symbols.get_index(s as usize).map_or("", |b| &**b)
     }
 
     /// Records an event (nothing when the trace is off).
@@ -314,6 +311,7 @@ impl EventLog {
     }
 
     /// Counts events of a kind (for reports).
+    #[allow(clippy::naive_bytecount)] // a report-time count: not worth a dependency (bytecount)
     pub fn count(&self, kind: EventKind) -> usize {
         self.kind.iter().filter(|&&k| k == kind as u8).count()
     }

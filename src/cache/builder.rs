@@ -52,6 +52,7 @@ impl<W, L> CacheBuilder<W, L> {
     }
 
     /// `setMaximumWeight`: a negative weight fails with `maximumWeight < 0`.
+    #[must_use]
     pub fn maximum_weight(self, weight: i64) -> Self {
         match u64::try_from(weight) {
             Ok(w) => Self {
@@ -63,6 +64,7 @@ impl<W, L> CacheBuilder<W, L> {
     }
 
     /// `setExpireAfterAccess`: zero or negative fails with `expireAfterAccess <= 0`.
+    #[must_use]
     pub fn expire_after_access_nanos(self, nanos: i64) -> Self {
         match u64::try_from(nanos) {
             Ok(n) if n > 0 => Self {
@@ -74,6 +76,7 @@ impl<W, L> CacheBuilder<W, L> {
     }
 
     /// `setExpireAfterWrite`: zero or negative fails with `expireAfterWrite <= 0`.
+    #[must_use]
     pub fn expire_after_write_nanos(self, nanos: i64) -> Self {
         match u64::try_from(nanos) {
             Ok(n) if n > 0 => Self {
@@ -84,10 +87,12 @@ impl<W, L> CacheBuilder<W, L> {
         }
     }
 
+    #[must_use]
     pub fn expire_after_access(self, value: TimeValue) -> Self {
         self.expire_after_access_nanos(value.nanos())
     }
 
+    #[must_use]
     pub fn expire_after_write(self, value: TimeValue) -> Self {
         self.expire_after_write_nanos(value.nanos())
     }

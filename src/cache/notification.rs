@@ -93,6 +93,6 @@ where
     F: FnMut(RemovalNotification<K, V>, RemovalContext),
 {
     fn on_removal(&mut self, notification: RemovalNotification<K, V>, context: RemovalContext) {
-        self(notification, context)
+        self(notification, context);
     }
 }

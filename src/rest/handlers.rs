@@ -310,11 +310,8 @@ fn parse_role_descriptors(map: &Map<String, Value>) -> Result<Map<String, Value>
     Ok(out)
 }
 
-fn validate_metadata(metadata: &Option<Map<String, Value>>, errors: &mut Vec<String>) {
-    if metadata
-        .as_ref()
-        .is_some_and(|m| m.keys().any(|k| k.starts_with('_')))
-    {
+fn validate_metadata(metadata: Option<&Map<String, Value>>, errors: &mut Vec<String>) {
+    if metadata.is_some_and(|m| m.keys().any(|k| k.starts_with('_'))) {
         errors.push("API key metadata keys may not start with [_]".into());
     }
 }
@@ -373,7 +370,7 @@ fn create_api_key(
             errors.push("api key name may not begin with an underscore".into());
         }
     }
-    validate_metadata(&metadata, &mut errors);
+    validate_metadata(metadata.as_ref(), &mut errors);
     if !errors.is_empty() {
         return Err(EsError::validation(&errors));
     }
@@ -539,7 +536,7 @@ fn invalidate_api_key(
         if !blanks.is_empty() {
             let positions = blanks
                 .iter()
-                .map(|i| i.to_string())
+                .map(std::string::ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(", ");
             let msg = if blanks.len() == 1 {
@@ -630,7 +627,7 @@ fn update_api_key(
         )?)?;
     }
     let mut errors = Vec::new();
-    validate_metadata(&update.metadata, &mut errors);
+    validate_metadata(update.metadata.as_ref(), &mut errors);
     if !errors.is_empty() {
         return Err(EsError::validation(&errors));
     }

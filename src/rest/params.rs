@@ -39,7 +39,7 @@ pub fn java_split_comma(s: &str) -> Vec<String> {
         // No separator found: Java returns the input itself, even when it is empty.
         return parts;
     }
-    while parts.last().is_some_and(|p| p.is_empty()) {
+    while parts.last().is_some_and(std::string::String::is_empty) {
         parts.pop();
     }
     parts
@@ -80,6 +80,7 @@ pub fn param_as_string_array(value: Option<&str>) -> Option<Vec<String>> {
 }
 
 /// Java's `Character.isWhitespace` for one char.
+#[allow(clippy::match_same_arms)] // the excluded spaces are spelled out, as Java's definition lists them
 pub fn java_is_whitespace(c: char) -> bool {
     match c {
         // Non-breaking spaces are excluded by Java.
@@ -196,15 +197,14 @@ fn decode(s: &str, plus_as_space: bool) -> Result<String, String> {
             }
             i += 1;
             let c2 = units[i];
-            match (hex_nibble(c1), hex_nibble(c2)) {
-                (Some(h), Some(l)) => buf.push(h * 16 + l),
-                _ => {
-                    let shown = String::from_utf16_lossy(&[c1, c2]);
-                    return Err(format!(
-                        "invalid escape sequence `%{shown}' at index {} of: {s}",
-                        i - 2
-                    ));
-                }
+            if let (Some(h), Some(l)) = (hex_nibble(c1), hex_nibble(c2)) {
+                buf.push(h * 16 + l);
+            } else {
+                let shown = String::from_utf16_lossy(&[c1, c2]);
+                return Err(format!(
+                    "invalid escape sequence `%{shown}' at index {} of: {s}",
+                    i - 2
+                ));
             }
         } else {
             // Re-encode this char (and its surrogate pair partner) as UTF-8.
@@ -329,7 +329,7 @@ mod tests {
     use super::*;
 
     fn v(items: &[&str]) -> Vec<String> {
-        items.iter().map(|s| s.to_string()).collect()
+        items.iter().map(ToString::to_string).collect()
     }
 
     #[test]
@@ -421,6 +421,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::float_cmp)] // Lucene returns exactly 1.0 and 0.0 for these
     fn levenshtein_matches_lucene() {
         assert_eq!(lucene_levenshtein("abc", "abc"), 1.0);
         assert_eq!(lucene_levenshtein("", ""), 1.0);

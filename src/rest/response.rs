@@ -90,7 +90,7 @@ impl Response {
                 return false;
             }
             found = true;
-            *v = value.to_owned();
+            value.clone_into(v);
             true
         });
         if !found {
@@ -103,6 +103,7 @@ impl Response {
         self.headers.push((name.to_owned(), value.to_owned()));
     }
 
+    #[must_use]
     pub fn with_header(mut self, name: &str, value: &str) -> Self {
         self.set_header(name, value);
         self
@@ -126,6 +127,7 @@ impl Response {
 
     /// What goes on the wire for a request of `method`: for HEAD, the status and headers without the
     /// body (ES's HTTP layer never sends a body to a HEAD request, errors included).
+    #[must_use]
     pub fn for_method(mut self, method: super::request::Method) -> Self {
         if method == super::request::Method::Head {
             self.body = Value::Null;

@@ -82,7 +82,7 @@ impl CacheInvalidatorRegistry {
         }
         self.aliases.insert(
             alias.to_string(),
-            names.iter().map(|n| n.to_string()).collect(),
+            names.iter().map(std::string::ToString::to_string).collect(),
         );
         Ok(())
     }

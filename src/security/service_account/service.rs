@@ -346,7 +346,9 @@ impl ServiceAccountService {
 
     /// Keys of a cache, most recently used first.
     pub fn keys(&self, cache: CacheId) -> Vec<String> {
-        self.store(cache).map(|s| s.keys()).unwrap_or_default()
+        self.store(cache)
+            .map(super::store::CachingTokenStore::keys)
+            .unwrap_or_default()
     }
 
     pub fn contains(&self, cache: CacheId, key: &str) -> bool {
@@ -377,9 +379,7 @@ fn success(token: &ServiceAccountToken, source: TokenSource) -> ServiceAccountAu
 }
 
 fn hasher_name(hash: &str) -> String {
-    Hasher::resolve_from_hash(hash)
-        .map(|h| h.name())
-        .unwrap_or_else(|_| "unknown".to_string())
+    Hasher::resolve_from_hash(hash).map_or_else(|_| "unknown".to_string(), |h| h.name())
 }
 
 /// ST-S3: the key must be in the file's map; the secret is checked against its hash.
@@ -450,7 +450,7 @@ fn index_lookup(
 // ----- index token operations (M1, M2, M3) ---------------------------------------------------
 
 /// `IndexServiceAccountTokenStore.createToken`: a new token (T3) hashed with `hasher`
-/// (`service_token_hashing.algorithm`), written with op_type CREATE. The secret and the hash are
+/// (`service_token_hashing.algorithm`), written with `op_type` CREATE. The secret and the hash are
 /// drawn before the write, so `rng` advances even when the name is taken. The caller checks the
 /// account exists and the index can be written (and creates it); this only writes the document.
 ///

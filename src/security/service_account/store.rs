@@ -79,7 +79,7 @@ impl CachingTokenStore {
             Some(ttl) => Some(
                 CacheBuilder::new()
                     .expire_after_write_nanos(ttl.min(i64::MAX as u64) as i64)
-                    .maximum_weight(settings.max_tokens as i64)
+                    .maximum_weight(i64::from(settings.max_tokens))
                     .removal_listener(RemovalBuffer::default())
                     .build()
                     .map_err(|e| EsError::illegal_argument(e.to_string()))?,
@@ -314,7 +314,7 @@ impl CachingTokenStore {
 
     /// Hits, misses, evictions; `None` when disabled.
     pub fn stats(&self) -> Option<CacheStats> {
-        self.cache.as_ref().map(|c| c.stats())
+        self.cache.as_ref().map(crate::cache::Cache::stats)
     }
 
     /// The cached result of a key, without touching stats or order.
