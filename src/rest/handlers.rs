@@ -21,7 +21,7 @@ use crate::time::TimeValue;
 use serde_json::{json, Map, Value};
 
 /// The Elasticsearch version escache answers as.
-pub const VERSION_NUMBER: &str = "9.1.0";
+pub(crate) const VERSION_NUMBER: &str = "9.1.0";
 
 /// Runs one REST request on `node`: route, authenticate, authorize, handle. Never panics on input;
 /// every failure is Elasticsearch's error response.
@@ -97,7 +97,7 @@ fn authenticate(
 /// An API key's stored descriptors are parsed as ES's `ApiKeyService.parseRoleDescriptorsBytes` does
 /// when roles are resolved: a blob or a descriptor that does not parse fails the request with that
 /// error. It never becomes an empty set, which would mean "inherit the owner" (issue 8 point 1).
-pub fn subject_of(cluster: &Cluster, auth: &Authentication) -> Result<Subject, EsError> {
+pub(crate) fn subject_of(cluster: &Cluster, auth: &Authentication) -> Result<Subject, EsError> {
     let parse_map = |blob: &str| -> Result<Vec<RoleDescriptor>, EsError> {
         parse_role_descriptors_blob(blob)?
             .iter()

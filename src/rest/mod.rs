@@ -7,7 +7,7 @@
 //! check, route match, path parameters, Content-Type check) -> the handler for the [`RouteId`], which
 //! reads parameters ([`Request::param`], [`Request::param_as_boolean`],
 //! [`Request::param_as_string_array_or_empty_if_all`]), checks unknown ones
-//! ([`check_unconsumed_params`]), parses the body ([`parse_json_body`]) and answers a [`Response`]
+//! ([`check_unconsumed_params`]), parses the body ([`parse_json_body_with_locations`]) and answers a [`Response`]
 //! (`Response::ok`, or `Response::from_error` for an [`EsError`](crate::error::EsError)).
 //! [`Router::route`] does the first two steps from raw parts.
 
@@ -19,18 +19,10 @@ pub mod response;
 pub mod router;
 pub mod service_accounts;
 
-pub use body::{
-    parse_json_body, parse_json_body_with_locations, parse_json_object, parse_optional_json_body,
-    x_content_parse_error, Location, ParsedBody,
-};
+pub(crate) use body::parse_json_body_with_locations;
+pub use body::parse_json_object;
 pub use handlers::handle;
-pub use params::{
-    decode_component, java_split_comma, param_as_boolean, param_as_string_array_or_empty_if_all,
-    GLOBAL_PARAMS,
-};
-pub use request::{
-    check_unconsumed_params, check_unconsumed_params_with, reject_unconsumed_body, Method, Request,
-    RequestError, UnknownMethod,
-};
+pub(crate) use params::param_as_string_array_or_empty_if_all;
+pub(crate) use request::{check_unconsumed_params, reject_unconsumed_body, Method, Request};
 pub use response::Response;
-pub use router::{check_content_type, route_failure_response, RouteId, RouteMatch, Router, ROUTES};
+pub(crate) use router::{RouteId, Router};

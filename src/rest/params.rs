@@ -29,11 +29,12 @@ use crate::error::EsError;
 /// `RestController.validateErrorTrace` and is `RestResponse.RESPONSE_PARAMS`; `format`, `filter_path`,
 /// `pretty` and `human` are read when the REST channel is created (`AbstractRestChannel`), before the
 /// handler runs, so ES counts them as consumed (and offers them as "did you mean" candidates).
-pub const GLOBAL_PARAMS: &[&str] = &["error_trace", "filter_path", "format", "human", "pretty"];
+pub(crate) const GLOBAL_PARAMS: &[&str] =
+    &["error_trace", "filter_path", "format", "human", "pretty"];
 
 /// Java's `s.split(",")` (limit 0): inner and leading empty items are kept, trailing empty items are
 /// removed. Note Java gives `[""]` for `""` (no match: the whole input); `","` and `",,"` give `[]`.
-pub fn java_split_comma(s: &str) -> Vec<String> {
+pub(crate) fn java_split_comma(s: &str) -> Vec<String> {
     let mut parts: Vec<String> = s.split(',').map(str::to_owned).collect();
     if parts.len() == 1 {
         // No separator found: Java returns the input itself, even when it is empty.
@@ -46,7 +47,7 @@ pub fn java_split_comma(s: &str) -> Vec<String> {
 }
 
 /// `Strings.splitStringByCommaToArray`: `""` gives `[]`, everything else is [`java_split_comma`].
-pub fn split_string_by_comma_to_array(s: &str) -> Vec<String> {
+pub(crate) fn split_string_by_comma_to_array(s: &str) -> Vec<String> {
     if s.is_empty() {
         Vec::new()
     } else {
@@ -55,14 +56,14 @@ pub fn split_string_by_comma_to_array(s: &str) -> Vec<String> {
 }
 
 /// `Strings.isAllOrWildcard(String[])`: empty, or exactly one element that is `*` or `_all`.
-pub fn is_all_or_wildcard<S: AsRef<str>>(items: &[S]) -> bool {
+pub(crate) fn is_all_or_wildcard<S: AsRef<str>>(items: &[S]) -> bool {
     items.is_empty() || (items.len() == 1 && matches!(items[0].as_ref(), "*" | "_all"))
 }
 
 /// `RestRequest.paramAsStringArrayOrEmptyIfAll`: `[]` means "all" (absent, empty, `*`, `_all`, or only
 /// commas such as `","`). Everything else is literal: `abc*` stays `["abc*"]`, `a,*` is `["a", "*"]`,
 /// `*,*` is `["*", "*"]`, `a,,b` is `["a", "", "b"]`, `,a` is `["", "a"]`, `a,b,` is `["a", "b"]`.
-pub fn param_as_string_array_or_empty_if_all(value: Option<&str>) -> Vec<String> {
+pub(crate) fn param_as_string_array_or_empty_if_all(value: Option<&str>) -> Vec<String> {
     let items = match value {
         None => return Vec::new(),
         Some(v) => split_string_by_comma_to_array(v),
@@ -74,14 +75,9 @@ pub fn param_as_string_array_or_empty_if_all(value: Option<&str>) -> Vec<String>
     }
 }
 
-/// `RestRequest.paramAsStringArray(key, default)` with an absent param giving `None`.
-pub fn param_as_string_array(value: Option<&str>) -> Option<Vec<String>> {
-    value.map(split_string_by_comma_to_array)
-}
-
 /// Java's `Character.isWhitespace` for one char.
 #[allow(clippy::match_same_arms)] // the excluded spaces are spelled out, as Java's definition lists them
-pub fn java_is_whitespace(c: char) -> bool {
+pub(crate) fn java_is_whitespace(c: char) -> bool {
     match c {
         // Non-breaking spaces are excluded by Java.
         '\u{00A0}' | '\u{2007}' | '\u{202F}' => false,
@@ -103,14 +99,14 @@ fn has_text(s: &str) -> bool {
 }
 
 /// The `IllegalArgumentException` of `Booleans.parseBoolean`.
-pub fn boolean_parse_error(value: &str) -> EsError {
+pub(crate) fn boolean_parse_error(value: &str) -> EsError {
     EsError::illegal_argument(format!(
         "Failed to parse value [{value}] as only [true] or [false] are allowed."
     ))
 }
 
 /// `Booleans.parseBoolean(String)`: only `true` and `false`.
-pub fn parse_boolean_strict(value: &str) -> Result<bool, EsError> {
+pub(crate) fn parse_boolean_strict(value: &str) -> Result<bool, EsError> {
     match value {
         "true" => Ok(true),
         "false" => Ok(false),
@@ -119,7 +115,7 @@ pub fn parse_boolean_strict(value: &str) -> Result<bool, EsError> {
 }
 
 /// `Booleans.parseBoolean(String, boolean)`: absent or blank gives the default.
-pub fn parse_boolean(value: Option<&str>, default: bool) -> Result<bool, EsError> {
+pub(crate) fn parse_boolean(value: Option<&str>, default: bool) -> Result<bool, EsError> {
     match value {
         Some(v) if has_text(v) => parse_boolean_strict(v),
         _ => Ok(default),
@@ -128,30 +124,21 @@ pub fn parse_boolean(value: Option<&str>, default: bool) -> Result<bool, EsError
 
 /// `RestRequest.paramAsBoolean(key, boolean)`: `?flag` (empty value) is `true`; blank (e.g. a space) is
 /// the default; otherwise only `true`/`false`.
-pub fn param_as_boolean(value: Option<&str>, default: bool) -> Result<bool, EsError> {
+pub(crate) fn param_as_boolean(value: Option<&str>, default: bool) -> Result<bool, EsError> {
     match value {
         Some("") => Ok(true),
         other => parse_boolean(other, default),
     }
 }
 
-/// `RestRequest.paramAsBoolean(key, Boolean)` with a null default: absent or blank (including empty) is
-/// `None`. Unlike [`param_as_boolean`], `?flag` with no value is *not* `true` here.
-pub fn param_as_optional_boolean(value: Option<&str>) -> Result<Option<bool>, EsError> {
-    match value {
-        Some(v) if has_text(v) => parse_boolean_strict(v).map(Some),
-        _ => Ok(None),
-    }
-}
-
 /// `RestUtils.decodeComponent` for path segments: `%XX` decoded, `%%` is `%`, `+` is kept as `+`.
 /// A value without `%` is returned unchanged. The error is the `IllegalArgumentException` message.
-pub fn decode_component(s: &str) -> Result<String, String> {
+pub(crate) fn decode_component(s: &str) -> Result<String, String> {
     decode(s, false)
 }
 
 /// `RestUtils.decodeQueryStringParam`: like [`decode_component`] but `+` is a space.
-pub fn decode_query_component(s: &str) -> Result<String, String> {
+pub(crate) fn decode_query_component(s: &str) -> Result<String, String> {
     decode(s, true)
 }
 
@@ -225,7 +212,7 @@ fn decode(s: &str, plus_as_space: bool) -> Result<String, String> {
 
 /// Lucene's `LevenshteinDistance.getDistance`: a similarity in `[0, 1]` (1 = equal), computed on UTF-16
 /// units in `f32`, as `1 - distance / max(len)`.
-pub fn lucene_levenshtein(target: &str, other: &str) -> f32 {
+pub(crate) fn lucene_levenshtein(target: &str, other: &str) -> f32 {
     let sa: Vec<u16> = target.encode_utf16().collect();
     let ot: Vec<u16> = other.encode_utf16().collect();
     let n = sa.len();
@@ -249,7 +236,7 @@ pub fn lucene_levenshtein(target: &str, other: &str) -> f32 {
 
 /// `BaseRestHandler.unrecognized(request, invalids, candidates, detail)`. `invalids` are used in the
 /// given order (ES passes a sorted set); candidates are deduplicated.
-pub fn unrecognized_message<S: AsRef<str>, C: AsRef<str>>(
+pub(crate) fn unrecognized_message<S: AsRef<str>, C: AsRef<str>>(
     path: &str,
     invalids: &[S],
     candidates: &[C],
@@ -295,7 +282,7 @@ pub fn unrecognized_message<S: AsRef<str>, C: AsRef<str>>(
 /// ES puts path parameters into the same map, so a query parameter of the same name is consumed with
 /// them); `response_params` are the handler's `responseParams()`. [`GLOBAL_PARAMS`] are always accepted.
 /// `path` is the decoded request path (`RestRequest.path()`), without the query string.
-pub fn check_unconsumed<K: AsRef<str>>(
+pub(crate) fn check_unconsumed<K: AsRef<str>>(
     path: &str,
     query_keys: &[K],
     consumed: &[&str],
@@ -385,12 +372,6 @@ mod tests {
         assert_eq!(e.status, 400);
         assert!(param_as_boolean(Some("1"), false).is_err());
         assert!(param_as_boolean(Some("yes"), false).is_err());
-        assert_eq!(param_as_optional_boolean(Some("")).unwrap(), None);
-        assert_eq!(
-            param_as_optional_boolean(Some("false")).unwrap(),
-            Some(false)
-        );
-        assert!(param_as_optional_boolean(Some("no")).is_err());
     }
 
     #[test]

@@ -21,7 +21,7 @@ use std::fmt;
 
 /// `RestRequest.Method`, in ES's declaration order (also the order used to print allowed methods).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Method {
+pub(crate) enum Method {
     Get,
     Post,
     Put,
@@ -34,7 +34,7 @@ pub enum Method {
 }
 
 impl Method {
-    pub const ALL: [Method; 9] = [
+    pub(crate) const ALL: [Method; 9] = [
         Method::Get,
         Method::Post,
         Method::Put,
@@ -46,7 +46,7 @@ impl Method {
         Method::Connect,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
             Method::Post => "POST",
@@ -61,7 +61,7 @@ impl Method {
     }
 
     /// Netty's `HttpMethod.valueOf` + `translateRequestMethod`: exact, case-sensitive names.
-    pub fn parse(s: &str) -> Result<Method, UnknownMethod> {
+    pub(crate) fn parse(s: &str) -> Result<Method, UnknownMethod> {
         Method::ALL
             .into_iter()
             .find(|m| m.as_str() == s)
@@ -84,7 +84,7 @@ impl std::str::FromStr for Method {
 
 /// A method name ES does not know. ES answers it with 405: see `Router::unknown_method_response`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownMethod(pub String);
+pub(crate) struct UnknownMethod(pub String);
 
 impl fmt::Display for UnknownMethod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -125,19 +125,19 @@ impl std::error::Error for RequestError {}
 
 /// One REST request.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Request {
-    pub method: Method,
+pub(crate) struct Request {
+    pub(crate) method: Method,
     /// The raw path (no query string), percent-encoded as sent.
-    pub path: String,
+    pub(crate) path: String,
     /// Decoded query parameters, in order of first appearance.
-    pub query: IndexMap<String, String>,
+    pub(crate) query: IndexMap<String, String>,
     /// Header lines as sent; look them up with [`Request::header`] (case-insensitive).
-    pub headers: Vec<(String, String)>,
-    pub body: Option<Vec<u8>>,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Option<Vec<u8>>,
     /// Decoded path parameters, filled by the router (`Router::dispatch`). In ES they go into the same map
     /// as the query parameters and win over a query parameter of the same name; [`Request::param`] does
     /// the same.
-    pub path_params: IndexMap<String, String>,
+    pub(crate) path_params: IndexMap<String, String>,
     uri: String,
 }
 
@@ -155,7 +155,7 @@ fn bad_parameter(msg: String) -> EsError {
 }
 
 /// `RestUtils.decodeQueryString` (8.x single-value form).
-pub fn decode_query_string(query: &str) -> Result<IndexMap<String, String>, EsError> {
+pub(crate) fn decode_query_string(query: &str) -> Result<IndexMap<String, String>, EsError> {
     let mut out: IndexMap<String, String> = IndexMap::new();
     let query = match query.find('#') {
         Some(i) => &query[..i],
@@ -209,7 +209,7 @@ pub fn decode_query_string(query: &str) -> Result<IndexMap<String, String>, EsEr
 impl Request {
     /// Builds a request from a method name, a request target (`/path?query`), headers and a body.
     /// The query string is decoded first (a failure is 400 whatever the method), then the method.
-    pub fn new(
+    pub(crate) fn new(
         method: &str,
         target: &str,
         headers: Vec<(String, String)>,
@@ -240,40 +240,36 @@ impl Request {
     }
 
     /// A request with a known method (tests, internal callers).
-    pub fn build(method: Method, target: &str) -> Result<Request, RequestError> {
+    #[cfg(test)]
+    pub(crate) fn build(method: Method, target: &str) -> Result<Request, RequestError> {
         Request::new(method.as_str(), target, Vec::new(), None)
     }
 
+    #[cfg(test)]
     #[must_use]
-    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push((name.into(), value.into()));
-        self
-    }
-
-    #[must_use]
-    pub fn with_body(mut self, body: impl Into<Vec<u8>>) -> Self {
+    pub(crate) fn with_body(mut self, body: impl Into<Vec<u8>>) -> Self {
         self.body = Some(body.into());
         self
     }
 
     /// The raw target, query string included (`RestRequest.uri()`).
-    pub fn uri(&self) -> &str {
+    pub(crate) fn uri(&self) -> &str {
         &self.uri
     }
 
     /// The raw path, percent-encoded (`RestRequest.rawPath()`).
-    pub fn raw_path(&self) -> &str {
+    pub(crate) fn raw_path(&self) -> &str {
         &self.path
     }
 
     /// The decoded path (`RestRequest.path()`), used in messages such as `request [<path>] contains
     /// unrecognized parameter`. Falls back to the raw path when it cannot be decoded.
-    pub fn decoded_path(&self) -> String {
+    pub(crate) fn decoded_path(&self) -> String {
         params::decode_component(&self.path).unwrap_or_else(|_| self.path.clone())
     }
 
     /// The first value of a header, by case-insensitive name.
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -281,7 +277,7 @@ impl Request {
     }
 
     /// Every value of a header, by case-insensitive name, in order.
-    pub fn header_values(&self, name: &str) -> Vec<&str> {
+    pub(crate) fn header_values(&self, name: &str) -> Vec<&str> {
         self.headers
             .iter()
             .filter(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -290,45 +286,26 @@ impl Request {
     }
 
     /// `RestRequest.hasContent()`: a non-empty body.
-    pub fn has_content(&self) -> bool {
+    pub(crate) fn has_content(&self) -> bool {
         self.body.as_ref().is_some_and(|b| !b.is_empty())
     }
 
     /// A parameter: the path parameter if the route has one of that name, else the query parameter.
-    pub fn param(&self, name: &str) -> Option<&str> {
+    pub(crate) fn param(&self, name: &str) -> Option<&str> {
         self.path_params
             .get(name)
             .or_else(|| self.query.get(name))
             .map(String::as_str)
     }
 
-    pub fn has_param(&self, name: &str) -> bool {
-        self.param(name).is_some()
-    }
-
     /// `RestRequest.paramAsBoolean(key, boolean)`.
-    pub fn param_as_boolean(&self, name: &str, default: bool) -> Result<bool, EsError> {
+    pub(crate) fn param_as_boolean(&self, name: &str, default: bool) -> Result<bool, EsError> {
         params::param_as_boolean(self.param(name), default)
     }
 
-    /// `RestRequest.paramAsBoolean(key, (Boolean) null)`.
-    pub fn param_as_optional_boolean(&self, name: &str) -> Result<Option<bool>, EsError> {
-        params::param_as_optional_boolean(self.param(name))
-    }
-
     /// `RestRequest.paramAsStringArrayOrEmptyIfAll(key)`: `[]` means all.
-    pub fn param_as_string_array_or_empty_if_all(&self, name: &str) -> Vec<String> {
+    pub(crate) fn param_as_string_array_or_empty_if_all(&self, name: &str) -> Vec<String> {
         params::param_as_string_array_or_empty_if_all(self.param(name))
-    }
-
-    /// `RestRequest.paramAsStringArray(key, default)` with absent = `None`.
-    pub fn param_as_string_array(&self, name: &str) -> Option<Vec<String>> {
-        params::param_as_string_array(self.param(name))
-    }
-
-    /// The query parameter names, in order.
-    pub fn query_keys(&self) -> Vec<&str> {
-        self.query.keys().map(String::as_str).collect()
     }
 }
 
@@ -337,12 +314,12 @@ impl Request {
 /// `?idz` suggests `ids`). The global parameters ([`params::GLOBAL_PARAMS`]: `error_trace`, `filter_path`,
 /// `format`, `human`, `pretty`) are always accepted. ES runs this after the handler prepared the request,
 /// so errors from reading parameters (a bad boolean, say) come first.
-pub fn check_unconsumed_params(req: &Request, consumed: &[&str]) -> Result<(), EsError> {
+pub(crate) fn check_unconsumed_params(req: &Request, consumed: &[&str]) -> Result<(), EsError> {
     check_unconsumed_params_with(req, consumed, &[])
 }
 
 /// [`check_unconsumed_params`] with the handler's `responseParams()`.
-pub fn check_unconsumed_params_with(
+pub(crate) fn check_unconsumed_params_with(
     req: &Request,
     consumed: &[&str],
     response_params: &[&str],
@@ -354,7 +331,7 @@ pub fn check_unconsumed_params_with(
 /// The check `BaseRestHandler` makes after a handler that did not read the body: `request [<METHOD>
 /// <path>] does not support having a body` (400 `illegal_argument_exception`). Users report the same
 /// answer from 7.17 clusters, so escache applies it on every body-less route.
-pub fn reject_unconsumed_body(req: &Request) -> Result<(), EsError> {
+pub(crate) fn reject_unconsumed_body(req: &Request) -> Result<(), EsError> {
     if req.has_content() {
         return Err(EsError::illegal_argument(format!(
             "request [{} {}] does not support having a body",
@@ -486,7 +463,6 @@ mod tests {
         assert_eq!(r.param("ids"), Some("k1"));
         assert!(r.param_as_boolean("flag", false).unwrap());
         assert_eq!(r.param_as_string_array_or_empty_if_all("ids"), ["k1"]);
-        assert_eq!(r.param_as_string_array("nope"), None);
     }
 
     #[test]

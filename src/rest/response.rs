@@ -16,11 +16,11 @@
 use crate::error::EsError;
 use serde_json::{json, Value};
 
-pub const PRODUCT_HEADER: &str = "X-Elastic-Product";
-pub const PRODUCT_HEADER_VALUE: &str = "Elasticsearch";
-pub const CONTENT_TYPE_JSON: &str = "application/json";
+pub(crate) const PRODUCT_HEADER: &str = "X-Elastic-Product";
+pub(crate) const PRODUCT_HEADER_VALUE: &str = "Elasticsearch";
+pub(crate) const CONTENT_TYPE_JSON: &str = "application/json";
 /// `RestResponse.TEXT_CONTENT_TYPE`, used by ES for the empty OPTIONS answer.
-pub const CONTENT_TYPE_TEXT: &str = "text/plain; charset=UTF-8";
+pub(crate) const CONTENT_TYPE_TEXT: &str = "text/plain; charset=UTF-8";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Response {
@@ -32,7 +32,7 @@ pub struct Response {
 
 impl Response {
     /// A response with the standard headers.
-    pub fn new(status: u16, body: Value) -> Self {
+    pub(crate) fn new(status: u16, body: Value) -> Self {
         let headers = vec![
             (PRODUCT_HEADER.to_owned(), PRODUCT_HEADER_VALUE.to_owned()),
             ("Content-Type".to_owned(), CONTENT_TYPE_JSON.to_owned()),
@@ -45,19 +45,19 @@ impl Response {
     }
 
     /// 200 with a JSON body.
-    pub fn ok(body: Value) -> Self {
+    pub(crate) fn ok(body: Value) -> Self {
         Response::new(200, body)
     }
 
     /// A status without a body (e.g. `HEAD /`).
-    pub fn empty(status: u16) -> Self {
+    pub(crate) fn empty(status: u16) -> Self {
         Response::new(status, Value::Null)
     }
 
     /// ES's error body for an exception (`{"error":{"root_cause":[..],..},"status":N}`), with the status
     /// of the error and its headers (e.g. `WWW-Authenticate`) copied as HTTP headers, one field per
     /// value, as `RestResponse.copyHeaders` and the HTTP layer do.
-    pub fn from_error(err: &EsError) -> Self {
+    pub(crate) fn from_error(err: &EsError) -> Self {
         let mut r = Response::new(err.status, err.to_body());
         for (name, values) in &err.headers {
             for value in values {
@@ -69,7 +69,7 @@ impl Response {
 
     /// `RestResponse.createSimpleErrorResponse` (`{"error":"<msg>","status":N}`) when `with_status_field`,
     /// else the `{"error":"<msg>"}` of `RestController.handleBadRequest` (unknown route).
-    pub fn simple_error(status: u16, msg: &str, with_status_field: bool) -> Self {
+    pub(crate) fn simple_error(status: u16, msg: &str, with_status_field: bool) -> Self {
         let body = if with_status_field {
             json!({"error": msg, "status": status})
         } else {
@@ -80,7 +80,7 @@ impl Response {
 
     /// Sets a header to one value, replacing every field of that (case-insensitive) name; the field
     /// keeps the place of the first one it replaces.
-    pub fn set_header(&mut self, name: &str, value: &str) {
+    pub(crate) fn set_header(&mut self, name: &str, value: &str) {
         let mut found = false;
         self.headers.retain_mut(|(k, v)| {
             if !k.eq_ignore_ascii_case(name) {
@@ -99,12 +99,12 @@ impl Response {
     }
 
     /// Adds one more field: a header that has values already gets another one (`addHeader`).
-    pub fn add_header(&mut self, name: &str, value: &str) {
+    pub(crate) fn add_header(&mut self, name: &str, value: &str) {
         self.headers.push((name.to_owned(), value.to_owned()));
     }
 
     #[must_use]
-    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+    pub(crate) fn with_header(mut self, name: &str, value: &str) -> Self {
         self.set_header(name, value);
         self
     }
@@ -128,7 +128,7 @@ impl Response {
     /// What goes on the wire for a request of `method`: for HEAD, the status and headers without the
     /// body (ES's HTTP layer never sends a body to a HEAD request, errors included).
     #[must_use]
-    pub fn for_method(mut self, method: super::request::Method) -> Self {
+    pub(crate) fn for_method(mut self, method: super::request::Method) -> Self {
         if method == super::request::Method::Head {
             self.body = Value::Null;
         }

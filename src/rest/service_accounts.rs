@@ -12,7 +12,7 @@ use crate::security::service_account::{
 use indexmap::IndexSet;
 use serde_json::json;
 
-pub fn handle(
+pub(crate) fn handle(
     cluster: &mut Cluster,
     node: NodeIndex,
     route: RouteId,

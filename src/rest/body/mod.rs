@@ -50,16 +50,16 @@ use std::fmt;
 
 /// Jackson's `StreamReadConstraints` default nesting limit, which ES keeps for request bodies
 /// (`libs/x-content/impl/.../XContentImplUtils.configure` only lifts the string-length limit).
-pub const MAX_NESTING_DEPTH: usize = 1000;
+pub(crate) const MAX_NESTING_DEPTH: usize = 1000;
 
 /// Jackson's `StreamReadConstraints` default number-length limit (also kept by ES).
-pub const MAX_NUMBER_LENGTH: usize = 1000;
+pub(crate) const MAX_NUMBER_LENGTH: usize = 1000;
 
 /// A location as ES prints it (`XContentLocation`: `line:column`, both 1-based, byte columns).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Location {
-    pub line: usize,
-    pub column: usize,
+pub(crate) struct Location {
+    pub(crate) line: usize,
+    pub(crate) column: usize,
 }
 
 impl fmt::Display for Location {
@@ -84,26 +84,21 @@ impl ParsedBody {
     /// The location of a value's first token, by JSON pointer (`""` is the root, `/name`,
     /// `/role_descriptors/r1`, `/a/0`); ES reports this location for `failed to parse field [..]` and
     /// `doesn't support values of type` errors.
-    pub fn value_location(&self, pointer: &str) -> Option<Location> {
+    pub(crate) fn value_location(&self, pointer: &str) -> Option<Location> {
         locate(&self.source, pointer, false)
     }
 
     /// The location of an object key (its opening quote), by the JSON pointer of its value; ES reports
     /// this location for `unknown field [..]`.
-    pub fn key_location(&self, pointer: &str) -> Option<Location> {
+    pub(crate) fn key_location(&self, pointer: &str) -> Option<Location> {
         locate(&self.source, pointer, true)
     }
-}
-
-/// Appends one key to a JSON pointer (RFC 6901 escaping).
-pub fn pointer_child(parent: &str, key: &str) -> String {
-    format!("{parent}/{}", key.replace('~', "~0").replace('/', "~1"))
 }
 
 /// `XContentParseException(location, msg)`: type `x_content_parse_exception`, reason `[l:c] msg`
 /// (just `msg` without a location), status 400. Use it for the object parsers' errors, e.g.
 /// `[api_key_request] unknown field [foo]` at the key's location.
-pub fn x_content_parse_error(location: Option<Location>, msg: &str) -> EsError {
+pub(crate) fn x_content_parse_error(location: Option<Location>, msg: &str) -> EsError {
     let reason = match location {
         Some(l) => format!("[{l}] {msg}"),
         None => msg.to_owned(),
@@ -112,17 +107,18 @@ pub fn x_content_parse_error(location: Option<Location>, msg: &str) -> EsError {
 }
 
 /// `RestRequest.requiredContent()` with no body: `parse_exception` `request body is required` (400).
-pub fn body_required_error() -> EsError {
+pub(crate) fn body_required_error() -> EsError {
     EsError::parse("request body is required")
 }
 
 /// Parses a required JSON object body as `ObjectParser` named `parser_name` would start to.
-pub fn parse_json_body(req: &Request, parser_name: &str) -> Result<Value, EsError> {
+#[cfg(test)]
+pub(crate) fn parse_json_body(req: &Request, parser_name: &str) -> Result<Value, EsError> {
     parse_json_body_with_locations(req, parser_name).map(|b| b.value)
 }
 
 /// [`parse_json_body`], keeping token locations for later field errors.
-pub fn parse_json_body_with_locations(
+pub(crate) fn parse_json_body_with_locations(
     req: &Request,
     parser_name: &str,
 ) -> Result<ParsedBody, EsError> {
@@ -133,7 +129,7 @@ pub fn parse_json_body_with_locations(
 }
 
 /// For optional bodies (`RestRequest.applyContentParser`): `None` without content.
-pub fn parse_optional_json_body(
+pub(crate) fn parse_optional_json_body(
     req: &Request,
     parser_name: &str,
 ) -> Result<Option<ParsedBody>, EsError> {
@@ -154,17 +150,8 @@ pub fn parse_json_object(bytes: &[u8], parser_name: &str) -> Result<ParsedBody, 
 }
 
 /// [`parse_json_object`] without keeping the bytes for locations: for stored documents read back.
-pub fn parse_json_object_value(bytes: &[u8], parser_name: &str) -> Result<Value, EsError> {
+pub(crate) fn parse_json_object_value(bytes: &[u8], parser_name: &str) -> Result<Value, EsError> {
     let mut p = Parser::new(bytes);
     p.run(parser_name).map_err(PErr::into_es_error)?;
     Ok(p.root.take().unwrap_or(Value::Null))
-}
-
-/// Parses any JSON value (no `START_OBJECT` requirement), with the same errors and the same nesting
-/// limit ([`MAX_NESTING_DEPTH`]). Stored security documents are read back with it, so that whatever a
-/// request could store can be read (issue 8 point 1).
-pub fn parse_json_value(bytes: &[u8]) -> Result<Value, EsError> {
-    let mut p = Parser::new(bytes);
-    p.skip_ws().map_err(PErr::into_es_error)?;
-    p.parse_value(false, 0).map_err(PErr::into_es_error)
 }

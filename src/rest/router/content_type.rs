@@ -32,7 +32,7 @@ const SAFELISTED_MEDIA_TYPES: &[&str] = &[
 /// `Content-Type header [<v>] is not supported` (values joined with ","). Simplification: a header
 /// that does not even parse as a media type, or several Content-Type headers, also get the 406 (ES
 /// answers those with a 400 `media_type_header_exception`). `None` means acceptable.
-pub fn check_content_type(req: &Request) -> Option<Response> {
+pub(crate) fn check_content_type(req: &Request) -> Option<Response> {
     if !req.has_content() {
         return None;
     }

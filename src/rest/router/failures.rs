@@ -10,7 +10,7 @@ use super::routes::RouteId;
 
 /// The outcome of matching a (method, raw path).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RouteMatch {
+pub(crate) enum RouteMatch {
     /// A handler; `params` are the decoded path parameters.
     Matched {
         route: RouteId,
@@ -48,7 +48,7 @@ pub(super) fn method_not_allowed(prefix: &str, allowed: &[Method]) -> Response {
 
 /// ES's response for a [`RouteMatch`] other than `Matched` (`uri` is the raw target with its query).
 /// For `Matched` this gives the 400 no-handler answer; do not call it with one.
-pub fn route_failure_response(m: &RouteMatch, uri: &str, method: Method) -> Response {
+pub(crate) fn route_failure_response(m: &RouteMatch, uri: &str, method: Method) -> Response {
     match m {
         RouteMatch::MethodNotAllowed { allowed } => method_not_allowed(
             &format!("Incorrect HTTP method for uri [{uri}] and method [{method}]"),

@@ -30,9 +30,9 @@ mod routes;
 mod tests;
 mod trie;
 
-pub use content_type::check_content_type;
-pub use failures::{route_failure_response, RouteMatch};
-pub use routes::{RouteId, ROUTES, UNIMPLEMENTED_ROUTES};
+pub(crate) use content_type::check_content_type;
+pub(crate) use failures::{route_failure_response, RouteMatch};
+pub(crate) use routes::{RouteId, ROUTES, UNIMPLEMENTED_ROUTES};
 
 use super::params;
 use super::request::{Method, Request, RequestError};
@@ -45,7 +45,7 @@ use trie::{java_split_slash, MethodHandlers, Mode, TrieNode, MODES};
 
 /// The route table as ES's `PathTrie<MethodHandlers>`.
 #[derive(Debug)]
-pub struct Router {
+pub(crate) struct Router {
     root: TrieNode,
     root_value: Option<MethodHandlers>,
 }
@@ -58,7 +58,7 @@ impl Default for Router {
 
 impl Router {
     /// A router over [`ROUTES`] and [`UNIMPLEMENTED_ROUTES`].
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let mut router = Router::with_routes(ROUTES);
         for &(method, path) in UNIMPLEMENTED_ROUTES {
             router.add(method, path, None);
@@ -68,7 +68,7 @@ impl Router {
 
     /// A router over any table (panics on conflicting placeholder names or a duplicate (path, method),
     /// as ES's `PathTrie.insert` and `MethodHandlers.addMethod` throw).
-    pub fn with_routes(routes: &[(Method, &str, RouteId)]) -> Self {
+    pub(crate) fn with_routes(routes: &[(Method, &str, RouteId)]) -> Self {
         let mut router = Router {
             root: TrieNode::default(),
             root_value: None,
@@ -95,7 +95,7 @@ impl Router {
     }
 
     /// A shared router over [`ROUTES`].
-    pub fn global() -> &'static Router {
+    pub(crate) fn global() -> &'static Router {
         static ROUTER: OnceLock<Router> = OnceLock::new();
         ROUTER.get_or_init(Router::new)
     }
@@ -118,7 +118,7 @@ impl Router {
     }
 
     /// `RestController.getValidHandlerMethodSet`: the methods of a path under every matching mode.
-    pub fn allowed_methods(&self, raw_path: &str) -> Vec<Method> {
+    pub(crate) fn allowed_methods(&self, raw_path: &str) -> Vec<Method> {
         let mut set = BTreeSet::new();
         for mode in MODES {
             // Without a params map nothing is decoded, so this cannot fail.
@@ -130,7 +130,7 @@ impl Router {
     }
 
     /// Matches a method and a raw (percent-encoded, query-less) path like `RestController.tryAllHandlers`.
-    pub fn resolve(&self, method: Method, raw_path: &str) -> RouteMatch {
+    pub(crate) fn resolve(&self, method: Method, raw_path: &str) -> RouteMatch {
         for mode in MODES {
             let mut params = IndexMap::new();
             match self.retrieve(raw_path, Some(&mut params), mode) {
@@ -169,7 +169,7 @@ impl Router {
     /// Routes a built request: checks `error_trace` (as `RestController.validateErrorTrace`, before
     /// routing), matches the route, fills `req.path_params`, then checks the body's Content-Type (as
     /// `RestController.dispatchRequest`). Every failure is returned as ES's response.
-    pub fn dispatch(&self, req: &mut Request) -> Result<RouteId, Response> {
+    pub(crate) fn dispatch(&self, req: &mut Request) -> Result<RouteId, Response> {
         if let Err(e) =
             params::param_as_boolean(req.query.get("error_trace").map(String::as_str), false)
         {
@@ -189,7 +189,7 @@ impl Router {
 
     /// Builds and routes a request in one step: `(method, target, headers, body)` to the request and its
     /// handler, or ES's response for a bad query string, an unknown method, or a routing failure.
-    pub fn route(
+    pub(crate) fn route(
         &self,
         method: &str,
         target: &str,
@@ -203,7 +203,7 @@ impl Router {
     }
 
     /// ES's answer to a request that could not be built.
-    pub fn error_response(&self, err: &RequestError) -> Response {
+    pub(crate) fn error_response(&self, err: &RequestError) -> Response {
         match err {
             RequestError::BadParameter(e) => Response::from_error(e),
             RequestError::UnknownMethod {
@@ -214,7 +214,7 @@ impl Router {
 
     /// `handleUnsupportedHttpMethod(uri, null, .., validMethods, IllegalArgumentException)`: 405 with
     /// `Unexpected http method: <m>`, `, allowed: [..]` and `Allow` when the path has routes.
-    pub fn unknown_method_response(&self, method: &str, raw_path: &str) -> Response {
+    pub(crate) fn unknown_method_response(&self, method: &str, raw_path: &str) -> Response {
         let allowed = self.allowed_methods(raw_path);
         method_not_allowed(&format!("Unexpected http method: {method}"), &allowed)
     }

@@ -9,7 +9,7 @@ use crate::security::authz;
 /// One variant per Elasticsearch REST handler (class). A handler registered for several methods (create
 /// API key: POST and PUT; main: GET and HEAD) is one variant; the method is on the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum RouteId {
+pub(crate) enum RouteId {
     /// `GET /`, `HEAD /` (`RestMainAction`).
     Main,
     /// `POST|PUT /_security/api_key` (`RestCreateApiKeyAction`).
@@ -44,7 +44,8 @@ pub enum RouteId {
 }
 
 impl RouteId {
-    pub const ALL: [RouteId; 14] = [
+    #[cfg(test)]
+    pub(crate) const ALL: [RouteId; 14] = [
         RouteId::Main,
         RouteId::CreateApiKey,
         RouteId::GetApiKey,
@@ -63,7 +64,7 @@ impl RouteId {
 
     /// The handler's `getName()`. The two clear-cache names come from AK-R5.6 and ST-R1;
     /// the others follow ES's naming and were not all re-read.
-    pub fn handler_name(self) -> &'static str {
+    pub(crate) fn handler_name(self) -> &'static str {
         match self {
             RouteId::Main => "main_action",
             RouteId::CreateApiKey => "xpack_security_create_api_key",
@@ -87,7 +88,7 @@ impl RouteId {
     }
 
     /// The transport action the handler runs (what authorization checks: AK-R5.7, ST-R4).
-    pub fn action(self) -> &'static str {
+    pub(crate) fn action(self) -> &'static str {
         match self {
             RouteId::Main => authz::CLUSTER_MAIN,
             RouteId::CreateApiKey => authz::CREATE_API_KEY,
@@ -109,7 +110,7 @@ impl RouteId {
 }
 
 /// Every (method, path pattern, handler) the router serves.
-pub const ROUTES: &[(Method, &str, RouteId)] = &[
+pub(crate) const ROUTES: &[(Method, &str, RouteId)] = &[
     (Method::Get, "/", RouteId::Main),
     (Method::Head, "/", RouteId::Main),
     (Method::Post, "/_security/api_key", RouteId::CreateApiKey),
@@ -194,7 +195,7 @@ pub const ROUTES: &[(Method, &str, RouteId)] = &[
 /// (issue 8 point 11). A request that lands on one is answered like a path with no handler (400
 /// `no handler found for uri [..] and method [..]`), and the methods they declare count for 405/`Allow`
 /// as they do in ES.
-pub const UNIMPLEMENTED_ROUTES: &[(Method, &str)] = &[
+pub(crate) const UNIMPLEMENTED_ROUTES: &[(Method, &str)] = &[
     // RestGetUsersAction, RestDeleteUserAction
     (Method::Get, "/_security/user"),
     (Method::Get, "/_security/user/{username}"),
