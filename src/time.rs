@@ -391,6 +391,47 @@ pub fn parse_duration(value: &str, what: &str) -> Result<Nanos, TimeError> {
     Ok(n as u64)
 }
 
+/// A duration as a user writes it (an argument from Python, a field of a scenario file), before the
+/// one set of rules in [`duration`] turns it into nanoseconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DurationInput<'a> {
+    /// An Elasticsearch time value (`"5m"`, `"100ms"`); `-1` is refused.
+    Text(&'a str),
+    /// A number of seconds (`2.5`).
+    Seconds(f64),
+    /// A whole number of seconds, exact beyond 2^53 (a Python `int`).
+    WholeSeconds(i128),
+    /// A number of nanoseconds (a `datetime.timedelta`'s).
+    Nanos(i128),
+}
+
+/// The one duration rule: a non-negative duration of at most [`MAX_DURATION_NANOS`], for the argument
+/// or field `what` (named in every error).
+pub fn duration(input: DurationInput<'_>, what: &str) -> Result<Nanos, TimeError> {
+    match input {
+        DurationInput::Text(s) => parse_duration(s, what),
+        DurationInput::Seconds(secs) => duration_from_seconds(secs, what),
+        DurationInput::WholeSeconds(secs) => duration_from_whole_seconds(secs, what),
+        DurationInput::Nanos(nanos) => duration_from_nanos(nanos, what),
+    }
+}
+
+impl TimeValue {
+    /// A setting-style time value (a cache's TTL) from user input: text as Elasticsearch parses it
+    /// (zero and `-1` included), whole seconds as a count of seconds kept in that unit (so `-1`
+    /// seconds stays a negative, disabling value), anything else through [`duration`].
+    pub fn from_input(input: DurationInput<'_>, setting: &str) -> Result<TimeValue, TimeError> {
+        match input {
+            DurationInput::Text(s) => TimeValue::parse(s, setting),
+            DurationInput::WholeSeconds(secs) => match i64::try_from(secs) {
+                Ok(secs) => Ok(TimeValue::new(secs, TimeUnit::Seconds)),
+                Err(_) => duration(input, setting).map(TimeValue::from_nanos),
+            },
+            other => duration(other, setting).map(TimeValue::from_nanos),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -490,5 +531,68 @@ mod tests {
         assert!(duration_from_seconds(f64::INFINITY, "s").is_err());
         assert!(parse_duration("-1", "advance").is_err());
         assert_eq!(parse_duration("1m", "advance").unwrap(), NANOS_PER_MINUTE);
+    }
+
+    #[test]
+    fn one_duration_rule_for_every_input() {
+        use DurationInput::{Nanos as N, Seconds, Text, WholeSeconds};
+        assert_eq!(duration(Text("1m"), "d"), Ok(NANOS_PER_MINUTE));
+        assert_eq!(duration(Seconds(0.5), "d"), Ok(NANOS_PER_SECOND / 2));
+        assert_eq!(duration(WholeSeconds(90), "d"), Ok(90 * NANOS_PER_SECOND));
+        assert_eq!(duration(N(1_500), "d"), Ok(1_500));
+        // `-1` means "disabled" to a setting, nothing to a duration.
+        assert!(matches!(
+            duration(Text("-1"), "d"),
+            Err(TimeError::Negative { .. })
+        ));
+        assert!(matches!(
+            duration(WholeSeconds(-1), "d"),
+            Err(TimeError::NegativeDuration { .. })
+        ));
+        assert!(matches!(
+            duration(N(-1), "d"),
+            Err(TimeError::NegativeDuration { .. })
+        ));
+        // Long.MAX_VALUE nanoseconds is the most, whatever the input.
+        let max = i128::from(MAX_DURATION_NANOS);
+        assert_eq!(duration(N(max), "d"), Ok(MAX_DURATION_NANOS));
+        assert!(matches!(
+            duration(N(max + 1), "d"),
+            Err(TimeError::TooLong { .. })
+        ));
+        let too_long = duration(WholeSeconds(max), "advance").unwrap_err();
+        assert!(too_long
+            .to_string()
+            .starts_with("[advance] must be at most"));
+        assert!(matches!(
+            duration(Seconds(f64::NAN), "d"),
+            Err(TimeError::NotSeconds { .. })
+        ));
+    }
+
+    #[test]
+    fn setting_time_values_from_input_keep_minus_one_and_units() {
+        use DurationInput::{Nanos as N, Seconds, Text, WholeSeconds};
+        let tv = |i| TimeValue::from_input(i, "ttl");
+        assert_eq!(tv(Text("-1")), Ok(TimeValue::MINUS_ONE));
+        assert_eq!(tv(Text("0")), Ok(TimeValue::ZERO));
+        assert_eq!(
+            tv(WholeSeconds(-1)),
+            Ok(TimeValue::new(-1, TimeUnit::Seconds))
+        );
+        assert_eq!(
+            tv(WholeSeconds(30)),
+            Ok(TimeValue::new(30, TimeUnit::Seconds))
+        );
+        assert_eq!(tv(Seconds(1.5)).map(|t| t.nanos()), Ok(1_500_000_000));
+        assert_eq!(tv(N(7)), Ok(TimeValue::from_nanos(7)));
+        assert!(matches!(
+            tv(Seconds(-1.0)),
+            Err(TimeError::NotSeconds { .. })
+        ));
+        assert!(matches!(
+            tv(WholeSeconds(i128::MAX)),
+            Err(TimeError::TooLong { .. })
+        ));
     }
 }

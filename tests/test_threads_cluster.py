@@ -169,8 +169,10 @@ def test_issue8_d04_threads_share_a_simulation_without_deadlock():
             report = sim.report()
             assert report["requests"] == report["finished"] + report["in_flight"]
             sim.timeline()
-            assert len(sim.credential_ids("agents")) == 40
+            # The population is created whole in the first slice: before it, none; after, all 40.
+            assert len(sim.credential_ids("agents")) in (0, 40)
             seen += 1
+        assert len(sim.credential_ids("agents")) == 40
         return seen
 
     def builders() -> int:

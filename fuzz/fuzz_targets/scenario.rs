@@ -13,7 +13,6 @@
 //!
 //! Check name for `ESCACHE_FUZZ_SKIP` (fuzz/README.md): `secrets`.
 #![no_main]
-#![allow(clippy::result_large_err)] // `EsError` is escache's error type, returned by value.
 
 use arbitrary::{Arbitrary, Unstructured};
 use escache::cluster::{Cluster, ClusterConfig};

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,9 +143,17 @@ class Node:
     def __init__(self, node: _core.Node) -> None:
         self._node = node
 
-    name = property(lambda self: self._node.name)
-    id = property(lambda self: self._node.id)
-    running = property(lambda self: self._node.running)
+    @property
+    def name(self) -> str:
+        return self._node.name
+
+    @property
+    def id(self) -> str:
+        return self._node.id
+
+    @property
+    def running(self) -> bool:
+        return self._node.running
 
     @property
     def partitioned(self) -> bool:
@@ -170,9 +178,10 @@ class Node:
         return Caches(self._node)
 
     @property
-    def service_tokens_file(self) -> str:
-        """The node's ``config/service_tokens`` file. Settable (``str`` or ``bytes``): the node's
-        watcher re-reads it at its next poll, every 5 s of virtual time from the node's start."""
+    def service_tokens_file(self) -> str | bytes:
+        """The node's ``config/service_tokens`` file (``bytes`` only when it is not UTF-8). Settable
+        (``str`` or ``bytes``): the node's watcher re-reads it at its next poll, every 5 s of virtual
+        time from the node's start."""
         raw = self._node.service_tokens_file
         try:
             return raw.decode("utf-8")
@@ -338,9 +347,22 @@ class Cluster(_core.Cluster):
     200
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:  # the Rust constructor does the work
+    def __init__(
+        self,
+        nodes: int | Iterable[str] | None = None,
+        *,
+        cluster_name: str | None = None,
+        seed: int | None = None,
+        settings: dict[str, str | int | float | bool] | None = None,
+        password: str | None = None,
+        trace: bool = True,
+    ) -> None:
+        """``nodes``: a count (``node-0``, ``node-1``, ...; 3 by default, at most 1000) or the node names.
+        ``cluster_name`` defaults to ``"escache"``, ``password`` (the ``elastic`` user's) to ``"changeme"``,
+        ``seed`` to 0; ``settings`` are Elasticsearch setting names and values; ``trace=False`` records no
+        events. (The Rust constructor, ``escache._core.Cluster``, takes the same arguments and builds it.)"""
         super().__init__()
-        self._password = kwargs.get("password", "changeme")
+        self._password = "changeme" if password is None else password
 
     @property
     def nodes(self) -> list[Node]:

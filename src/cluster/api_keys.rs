@@ -3,7 +3,7 @@
 
 use super::authn::Authentication;
 use super::Cluster;
-use crate::error::EsError;
+use crate::error::{EsError, ExceptionType};
 use crate::events::NodeIndex;
 use crate::security::api_key::{
     parse_role_descriptors_blob, role_descriptors_blob, ApiKeyDoc, ApiKeyDocFields, ApiKeyType,
@@ -240,7 +240,7 @@ impl Cluster {
     ) -> Result<CreatedApiKey, EsError> {
         if !self.settings.api_key.enabled {
             return Err(EsError::new(
-                "feature_not_enabled_exception",
+                ExceptionType::FeatureNotEnabled,
                 "api keys are not enabled",
                 400,
             )
@@ -248,7 +248,7 @@ impl Cluster {
         }
         if self.nodes[node as usize].crypto_pool.mode == CryptoPoolMode::Saturated {
             return Err(EsError::new(
-                "es_rejected_execution_exception",
+                ExceptionType::EsRejectedExecution,
                 format!(
                     "rejected execution of API key hashing on EsThreadPoolExecutor[name = {}/security-crypto, queue capacity = 1000]",
                     self.nodes[node as usize].name

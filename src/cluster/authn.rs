@@ -3,7 +3,7 @@
 //! `CORE/authc/DefaultAuthenticationFailureHandler.java` (AK-R3.6).
 
 use super::Cluster;
-use crate::error::EsError;
+use crate::error::{EsError, ExceptionType};
 use crate::events::{CacheId, EventKind, NodeIndex};
 use crate::security::api_key::{
     ApiKeyAuthentication, ApiKeyCredentials, ApiKeyType, AuthOutcome, AuthStep,
@@ -484,7 +484,7 @@ pub fn api_key_step_to_outcome(step: AuthStep, node_name: &str) -> Authenticatio
             AuthenticationOutcome::Failed(unsuccessful_credentials(&[format!("API key: {message}")]))
         }
         AuthStep::Done(AuthOutcome::Terminate { too_busy: true, .. }) => AuthenticationOutcome::Failed(EsError::new(
-            "es_rejected_execution_exception",
+            ExceptionType::EsRejectedExecution,
             format!(
                 "rejected execution of API key hash verification on EsThreadPoolExecutor[name = {node_name}/security-crypto, queue capacity = 1000]"
             ),

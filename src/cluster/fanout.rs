@@ -3,7 +3,7 @@
 //! `ClearSecurityCacheResponse` / `RestActions.nodesResponse` (R5.2-R5.5).
 
 use super::Cluster;
-use crate::error::EsError;
+use crate::error::{EsError, ExceptionType};
 use crate::events::{CacheId, EventKind, NodeIndex};
 use serde_json::{json, Map, Value};
 
@@ -18,7 +18,7 @@ impl NodeFailure {
     /// `FailedNodeException(nodeId, "Failed node [<id>]", cause)`.
     pub fn to_error(&self) -> EsError {
         EsError::new(
-            "failed_node_exception",
+            ExceptionType::FailedNode,
             format!("Failed node [{}]", self.node_id),
             500,
         )
@@ -69,10 +69,10 @@ impl NodesResponse {
 /// `[<name>][<address>] Node not connected`.
 pub(crate) fn node_not_connected(name: &str, index: NodeIndex) -> EsError {
     EsError::new(
-        "node_not_connected_exception",
+        ExceptionType::NodeNotConnected,
         format!(
             "[{name}][127.0.0.1:{}] Node not connected",
-            9300 + index as u32
+            9300 + u32::from(index)
         ),
         500,
     )
@@ -113,7 +113,7 @@ impl Cluster {
                     EventKind::NodeUnreachable,
                     CacheId::None,
                     cache_name,
-                    "cluster:admin/xpack/security/cache/clear",
+                    crate::security::authz::CLEAR_SECURITY_CACHE,
                 );
                 resp.failures.push(NodeFailure {
                     node_id: id,
@@ -135,7 +135,7 @@ impl Cluster {
                 resp.failures.push(NodeFailure {
                     node_id: id,
                     cause: EsError::new(
-                        "receive_timeout_transport_exception",
+                        ExceptionType::ReceiveTimeoutTransport,
                         format!("[{name}][127.0.0.1:{}][cluster:admin/xpack/security/cache/clear[n]] request_id [0] timed out after [0ms]", 9300 + i),
                         500,
                     ),

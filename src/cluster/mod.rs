@@ -32,7 +32,7 @@ use crate::security::index::{should_clear_caches, IndexHealth, IndexState, Secur
 use crate::security::registry::{CacheInvalidatorRegistry, Invalidator};
 use crate::security::service_account::ServiceAccountService;
 use crate::security::settings::SecuritySettings;
-use crate::security::{CacheViews, Ctx};
+use crate::security::{CacheSize, CacheViews, Ctx, RemovalCounts};
 use crate::time::{Nanos, VirtualClock};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -165,15 +165,38 @@ pub struct ClusterConfig {
 }
 
 impl ClusterConfig {
+    /// How many nodes a cluster has unless told (`Cluster()` in Python).
+    pub const DEFAULT_NODE_COUNT: i64 = 3;
+    /// The most nodes a cluster may be asked for by count (`Cluster(nodes=n)`).
+    pub const MAX_NODE_COUNT: i64 = 1000;
+
     pub fn new(nodes: usize) -> Self {
         ClusterConfig {
-            node_names: (0..nodes).map(|i| format!("node-{i}")).collect(),
+            node_names: (0..nodes).map(default_node_name).collect(),
             cluster_name: "escache".into(),
             seed: 0,
             settings: SecuritySettings::default(),
             password: "changeme".into(),
         }
     }
+
+    /// The names of `count` nodes, `node-0` to `node-{count-1}`, for a count from 1 to
+    /// [`Self::MAX_NODE_COUNT`].
+    pub fn node_names(count: i64) -> Result<Vec<String>, EsError> {
+        if !(1..=Self::MAX_NODE_COUNT).contains(&count) {
+            return Err(EsError::illegal_argument(format!(
+                "nodes must be between 1 and {}, got [{count}]",
+                Self::MAX_NODE_COUNT
+            )));
+        }
+        // ok: 1 <= count <= 1000.
+        Ok((0..count as usize).map(default_node_name).collect())
+    }
+}
+
+/// The name of the `i`-th node of a cluster built from a node count.
+fn default_node_name(i: usize) -> String {
+    format!("node-{i}")
 }
 
 impl Cluster {
@@ -346,10 +369,10 @@ impl Cluster {
             (Invalidator::ApiKeyDoc, Some(k)) => node.api_keys.invalidate_api_key_doc(k, ctx),
             (Invalidator::ApiKeyDoc, None) => node.api_keys.invalidate_all_api_key_doc(ctx),
             (Invalidator::FileServiceAccountToken, k) => {
-                Self::invalidate_token_cache(node, CacheId::FileServiceAccountToken, k, ctx)
+                Self::invalidate_token_cache(node, CacheId::FileServiceAccountToken, k, ctx);
             }
             (Invalidator::IndexServiceAccountToken, k) => {
-                Self::invalidate_token_cache(node, CacheId::IndexServiceAccountToken, k, ctx)
+                Self::invalidate_token_cache(node, CacheId::IndexServiceAccountToken, k, ctx);
             }
             // escache models no application privileges: the name resolves, nothing is cached.
             (Invalidator::ApplicationPrivileges, _) => {}
@@ -429,12 +452,8 @@ impl Cluster {
         })
     }
 
-    /// (count, weight, max weight) of a node's cache; `None` when the settings disable it.
-    pub fn cache_size(
-        &self,
-        node: NodeIndex,
-        cache: CacheId,
-    ) -> Option<(usize, u128, Option<u64>)> {
+    /// The size of a node's cache; `None` when the settings disable it.
+    pub fn cache_size(&self, node: NodeIndex, cache: CacheId) -> Option<CacheSize> {
         self.cache_owner(node, cache)?.size(cache)
     }
 
@@ -454,8 +473,8 @@ impl Cluster {
         self.cache_owner(node, cache)?.stats(cache)
     }
 
-    /// Removals of a node's cache by reason (REPLACED, INVALIDATED, EVICTED); `None` when disabled.
-    pub fn cache_removals(&self, node: NodeIndex, cache: CacheId) -> Option<[u64; 3]> {
+    /// Removals of a node's cache by reason; `None` when disabled.
+    pub fn cache_removals(&self, node: NodeIndex, cache: CacheId) -> Option<RemovalCounts> {
         self.cache_owner(node, cache)?.removals(cache)
     }
 
@@ -755,5 +774,27 @@ impl Cluster {
             out.extend(done);
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_counts_name_nodes_within_bounds() {
+        assert_eq!(
+            ClusterConfig::node_names(ClusterConfig::DEFAULT_NODE_COUNT).unwrap(),
+            ["node-0", "node-1", "node-2"]
+        );
+        assert_eq!(ClusterConfig::node_names(1000).unwrap().len(), 1000);
+        assert_eq!(ClusterConfig::new(2).node_names, ["node-0", "node-1"]);
+        for bad in [0, -1, 1001, i64::MIN, i64::MAX] {
+            let e = ClusterConfig::node_names(bad).unwrap_err();
+            assert_eq!(
+                e.reason,
+                format!("nodes must be between 1 and 1000, got [{bad}]")
+            );
+        }
     }
 }

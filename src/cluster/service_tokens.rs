@@ -201,7 +201,7 @@ impl Cluster {
         self.set_service_tokens_file(i, bytes)
             .map_err(|e| ToolError {
                 exit_code: 1,
-                message: e.reason,
+                message: e.into_reason(),
             })?;
         Ok(Secret::new(token.as_bearer_string()))
     }
@@ -222,7 +222,7 @@ impl Cluster {
         self.set_service_tokens_file(i, bytes)
             .map_err(|e| ToolError {
                 exit_code: 1,
-                message: e.reason,
+                message: e.into_reason(),
             })
     }
 

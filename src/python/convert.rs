@@ -2,7 +2,7 @@
 
 use super::errors;
 use crate::cache::{Key, KeyRef};
-use crate::time::{self, Nanos, TimeValue};
+use crate::time::{self, DurationInput, Nanos, TimeValue};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDelta, PyDeltaAccess, PyFloat, PyInt, PyString};
 
@@ -45,6 +45,10 @@ impl<'a, 'py> KeyArg<'a, 'py> {
         }
     }
 
+    #[allow(
+        clippy::redundant_closure_for_method_calls,
+        reason = "`KeyRef::to_owned` as a path is not general over the borrow's lifetime"
+    )]
     pub fn to_owned(&self) -> PyResult<Key> {
         self.with_ref(|k| k.to_owned())
     }
@@ -55,27 +59,24 @@ pub fn key_to_py(py: Python<'_>, key: &Key) -> Py<PyAny> {
     match key {
         Key::Int(i) => i
             .into_pyobject(py)
-            .map(|b| b.into_any().unbind())
-            .unwrap_or_else(|_| py.None()),
+            .map_or_else(|_| py.None(), |b| b.into_any().unbind()),
         Key::Str(s) => PyString::new(py, s).into_any().unbind(),
     }
 }
 
 /// A duration from Python: an Elasticsearch time value string (`"24h"`, `"100ms"`), a number of
-/// seconds, or a `datetime.timedelta`, at most [`time::MAX_DURATION_NANOS`]. Returns nanoseconds. Every
-/// refusal is an `IllegalArgumentError` naming `what`.
-pub fn duration_nanos(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Nanos> {
+/// seconds, or a `datetime.timedelta`, as the core's [`DurationInput`] (the rules are
+/// [`time::duration`]'s). A bool, or any other type, is an `IllegalArgumentTypeError` naming `what`.
+pub fn duration_input<'a>(obj: &'a Bound<'_, PyAny>, what: &str) -> PyResult<DurationInput<'a>> {
     let py = obj.py();
     if obj.cast::<PyString>().is_ok() {
-        let s = text(obj, what)?;
-        // A time value's nanoseconds saturate at Long.MAX_VALUE, as in Elasticsearch.
-        return time::parse_duration(s, what).map_err(|e| errors::illegal_argument_from(py, e));
+        return text(obj, what).map(DurationInput::Text);
     }
-    let as_error = |e| errors::illegal_argument_from(py, e);
     if let Ok(d) = obj.cast::<PyDelta>() {
-        let secs = d.get_days() as i128 * 86_400 + d.get_seconds() as i128;
-        let nanos = secs * 1_000_000_000 + d.get_microseconds() as i128 * 1_000;
-        return time::duration_from_nanos(nanos, what).map_err(as_error);
+        let secs = i128::from(d.get_days()) * 86_400 + i128::from(d.get_seconds());
+        return Ok(DurationInput::Nanos(
+            secs * 1_000_000_000 + i128::from(d.get_microseconds()) * 1_000,
+        ));
     }
     if obj.is_instance_of::<PyBool>() {
         // `True` is an int to Python, but never a duration.
@@ -87,17 +88,25 @@ pub fn duration_nanos(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Nanos> {
         ));
     }
     if obj.is_instance_of::<PyInt>() {
-        let secs = obj.extract::<i128>().unwrap_or(i128::MAX); // beyond i128: too long anyway
-        return time::duration_from_whole_seconds(secs, what).map_err(as_error);
+        // Beyond i128: too long anyway.
+        return Ok(DurationInput::WholeSeconds(
+            obj.extract::<i128>().unwrap_or(i128::MAX),
+        ));
     }
     if obj.is_instance_of::<PyFloat>() {
-        let secs: f64 = obj.extract()?;
-        return time::duration_from_seconds(secs, what).map_err(as_error);
+        return obj.extract().map(DurationInput::Seconds);
     }
     Err(errors::illegal_argument_type(
         py,
         format!("[{what}] must be a time value such as \"5m\", a number of seconds or a timedelta"),
     ))
+}
+
+/// [`duration_input`], through [`time::duration`]: nanoseconds, at most [`time::MAX_DURATION_NANOS`].
+/// Every refusal of a value is an `IllegalArgumentError` naming `what`.
+pub fn duration_nanos(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Nanos> {
+    let input = duration_input(obj, what)?;
+    Ok(time::duration(input, what)?)
 }
 
 /// A `str` argument as UTF-8 text. Anything else is an `IllegalArgumentTypeError` (a `TypeError`),
@@ -150,25 +159,23 @@ pub fn opt_text<'a>(obj: Option<&'a Bound<'_, PyAny>>, what: &str) -> PyResult<O
 pub fn type_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type()
         .name()
-        .map(|n| n.to_string())
-        .unwrap_or_else(|_| "?".to_string())
+        .map_or_else(|_| "?".to_string(), |n| n.to_string())
 }
 
-/// A setting-style time value (may be zero or `-1`), as Elasticsearch parses it; numbers are seconds.
+/// A setting-style time value (may be zero or `-1`), as Elasticsearch parses it; numbers are seconds
+/// ([`TimeValue::from_input`]).
 pub fn time_value(obj: &Bound<'_, PyAny>, setting: &str) -> PyResult<TimeValue> {
     let py = obj.py();
-    if obj.cast::<PyString>().is_ok() {
-        return TimeValue::parse(text(obj, setting)?, setting)
-            .map_err(|e| errors::illegal_argument_from(py, e));
-    }
-    if obj.is_instance_of::<PyInt>() {
+    let input = if obj.is_instance_of::<PyInt>() {
+        // A bool is an int here (`True` is one second), as it always was.
         let secs: i64 = obj
             .extract()
             .map_err(|_| errors::illegal_argument(py, format!("[{setting}] is out of range")))?;
-        return Ok(TimeValue::new(secs, time::TimeUnit::Seconds));
-    }
-    let nanos = duration_nanos(obj, setting)?;
-    Ok(TimeValue::from_nanos(nanos))
+        DurationInput::WholeSeconds(i128::from(secs))
+    } else {
+        duration_input(obj, setting)?
+    };
+    Ok(TimeValue::from_input(input, setting)?)
 }
 
 /// A weight from a weigher: an int in Java's `long` range, not negative.

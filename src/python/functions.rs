@@ -3,6 +3,7 @@
 use super::convert;
 use super::errors;
 use crate::security::api_key::replay_auth_cache;
+use crate::security::settings;
 use crate::sim::workload::{zipf_trace, WorkloadError};
 use crate::time::TimeValue;
 use pyo3::buffer::PyBuffer;
@@ -13,28 +14,21 @@ use pyo3::types::{PyBytes, PyDict};
 /// turns them into an `array.array('q')`). Seeded: the same arguments give the same bytes.
 #[pyfunction]
 #[pyo3(signature = (keys, requests, alpha=1.0, seed=0))]
-fn _zipf_trace_bytes<'py>(
-    py: Python<'py>,
+fn _zipf_trace_bytes(
+    py: Python<'_>,
     keys: i64,
     requests: usize,
     alpha: f64,
     seed: u64,
-) -> PyResult<Bound<'py, PyBytes>> {
+) -> PyResult<Bound<'_, PyBytes>> {
     // Ranks are written as int64: `keys` is an int64 too, so every rank fits (a negative count is
     // refused with the same error as zero).
-    let keys = u64::try_from(keys).map_err(|_| {
-        errors::illegal_argument_from(
-            py,
-            WorkloadError::TooSmall {
-                name: "keys",
-                min: 1.0,
-                value: keys as f64,
-            },
-        )
+    let keys = u64::try_from(keys).map_err(|_| WorkloadError::TooSmall {
+        name: "keys",
+        min: 1.0,
+        value: keys as f64,
     })?;
-    let trace = py
-        .detach(|| zipf_trace(keys, requests, alpha, seed))
-        .map_err(|e| errors::illegal_argument_from(py, e))?;
+    let trace = py.detach(|| zipf_trace(keys, requests, alpha, seed))?;
     let mut bytes = Vec::with_capacity(trace.len() * 8);
     for k in trace {
         // ok: k < keys <= i64::MAX.
@@ -45,6 +39,8 @@ fn _zipf_trace_bytes<'py>(
 
 /// Replays API key ids through one node's API key auth cache (expire-after-access `ttl`, at most
 /// `max_keys`), one request every `interval`, and reports hits, evictions and the R2.7 thrashing WARNs.
+/// The defaults are the settings' (`settings::API_KEY_CACHE_MAX_KEYS_DEFAULT`, `API_KEY_CACHE_TTL_DEFAULT`),
+/// written out so that `help()` shows them.
 #[pyfunction]
 #[pyo3(signature = (keys, *, interval, max_keys=25_000, ttl=None))]
 fn replay_api_key_auth_cache<'py>(
@@ -57,7 +53,7 @@ fn replay_api_key_auth_cache<'py>(
     let interval = convert::duration_nanos(interval, "interval")?;
     let ttl = match ttl {
         Some(t) => convert::time_value(t, "xpack.security.authc.api_key.cache.ttl")?,
-        None => TimeValue::new(24, crate::time::TimeUnit::Hours),
+        None => settings::API_KEY_CACHE_TTL_DEFAULT,
     };
     // One rule for a buffer and a sequence: every id is a non-negative integer (a negative one in an
     // `array('q')` is refused as `[-1]` is, not read as a huge unsigned id).
@@ -74,9 +70,7 @@ fn replay_api_key_auth_cache<'py>(
             .collect::<PyResult<Vec<u64>>>()
             .map_err(|_| refused())?,
     };
-    let report = py
-        .detach(|| replay_auth_cache(&ids, interval, max_keys, ttl))
-        .map_err(|e| errors::illegal_argument_from(py, e))?;
+    let report = py.detach(|| replay_auth_cache(&ids, interval, max_keys, ttl))?;
     let d = PyDict::new(py);
     d.set_item("requests", report.requests)?;
     d.set_item("hits", report.hits)?;
@@ -99,18 +93,17 @@ fn replay_api_key_auth_cache<'py>(
 /// `IllegalArgumentError` with Elasticsearch's text.
 #[pyfunction]
 #[pyo3(signature = (value, setting_name="time value"))]
-fn parse_time_value(py: Python<'_>, value: &str, setting_name: &str) -> PyResult<i64> {
-    TimeValue::parse(value, setting_name)
+fn parse_time_value(value: &str, setting_name: &str) -> PyResult<i64> {
+    let t = TimeValue::parse(value, setting_name)?;
+    Ok(
         // `-1` is Elasticsearch's sentinel (`TimeValue.MINUS_ONE`, -1 ms): reported as -1, as documented,
         // not as the -1_000_000 nanoseconds of its millisecond representation.
-        .map(|t| {
-            if t == TimeValue::MINUS_ONE {
-                -1
-            } else {
-                t.nanos()
-            }
-        })
-        .map_err(|e| errors::illegal_argument_from(py, e))
+        if t == TimeValue::MINUS_ONE {
+            -1
+        } else {
+            t.nanos()
+        },
+    )
 }
 
 /// A duration argument in nanoseconds: a time value, a number of seconds or a timedelta, at most

@@ -10,16 +10,19 @@ use std::sync::Mutex;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Broken(pub &'static str);
 
-impl Broken {
-    pub(crate) fn into_py_err(self, py: Python<'_>) -> PyErr {
-        let what = self.0;
-        errors::broken_state(
-            py,
-            format!(
-                "this {what} is broken: an internal error interrupted an earlier operation half-way, \
-                 so its state cannot be trusted; build a new {what} (and please report the bug)"
-            ),
-        )
+/// `BrokenStateError`, raised once re-attached.
+impl From<Broken> for PyErr {
+    fn from(Broken(what): Broken) -> PyErr {
+        Python::attach(|py| {
+            errors::broken_state(
+                py,
+                format!(
+                    "this {what} is broken: an internal error interrupted an earlier operation \
+                     half-way, so its state cannot be trusted; build a new {what} (and please report \
+                     the bug)"
+                ),
+            )
+        })
     }
 }
 
@@ -61,8 +64,7 @@ pub(crate) fn with<T: Send, R: Send>(
     m: &Mutex<T>,
     f: impl FnOnce(&mut T) -> R + Send,
 ) -> PyResult<R> {
-    py.detach(|| locked(what, m, f))
-        .map_err(|b| b.into_py_err(py))
+    Ok(py.detach(|| locked(what, m, f))?)
 }
 
 /// Detaches, runs `f` with `first` then `second` locked, releases both, re-attaches.
@@ -72,6 +74,5 @@ pub(crate) fn with2<A: Send, B: Send, R: Send>(
     second: (&'static str, &Mutex<B>),
     f: impl FnOnce(&mut A, &mut B) -> R + Send,
 ) -> PyResult<R> {
-    py.detach(|| locked2(first, second, f))
-        .map_err(|b| b.into_py_err(py))
+    Ok(py.detach(|| locked2(first, second, f))?)
 }

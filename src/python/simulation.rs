@@ -137,11 +137,10 @@ impl PySimulation {
     /// Adds a workload described as JSON; returns its index.
     fn _add_workload(&self, py: Python<'_>, description: &str) -> PyResult<usize> {
         let v = json_arg(py, description, "workload")?;
-        self.with_both(py, |c, sim| {
-            let w = spec::workload(c, &v).map_err(|e| e.reason)?;
-            sim.add_workload(c, w).map_err(|e| e.reason)
-        })?
-        .map_err(|reason| errors::illegal_argument(py, reason))
+        Ok(self.with_both(py, |c, sim| {
+            let w = spec::workload(c, &v)?;
+            sim.add_workload(c, w)
+        })??)
     }
 
     /// Schedules an action described as JSON at `at` nanoseconds after the start (and every `every`).
@@ -157,10 +156,10 @@ impl PySimulation {
         let v = json_arg(py, description, "action")?;
         self.with_both(py, |c, sim| {
             let names = sim.workload_names();
-            let action = spec::action(c, &names, &v).map_err(|e| e.reason)?;
-            sim.schedule(at, every, action).map_err(|e| e.reason)
-        })?
-        .map_err(|reason| errors::illegal_argument(py, reason))
+            let action = spec::action(c, &names, &v)?;
+            sim.schedule(at, every, action)
+        })??;
+        Ok(())
     }
 
     /// Schedules a Python callable, called with the cluster, at `at` nanoseconds after the start (and
@@ -192,15 +191,12 @@ impl PySimulation {
             let key = list.len();
             list.append(action).map(|()| key)
         })?;
-        self.with_sim(py, |sim| {
-            sim.schedule_external(at, every, key).map_err(|e| e.reason)
-        })?
-        .map_err(|reason| errors::illegal_argument(py, reason))
+        Ok(self.with_sim(py, |sim| sim.schedule_external(at, every, key))??)
     }
 
     fn _set_cost_model(&self, py: Python<'_>, description: &str) -> PyResult<()> {
         let v = json_arg(py, description, "cost model")?;
-        let cost = spec::cost_model(&v).map_err(|e| errors::illegal_argument(py, e.reason))?;
+        let cost = spec::cost_model(&v)?;
         self.with_sim(py, |s| s.cost = cost)
     }
 
@@ -224,20 +220,17 @@ impl PySimulation {
         let until = self.time(py, until, "until")?;
         let (cluster, sim) = (&self.cluster, &self.sim);
         loop {
-            let stop = py
-                .detach(|| {
-                    let started = Instant::now();
-                    loop {
-                        let stop =
-                            locks::locked2((CLUSTER, cluster), (SIMULATION, sim), |c, s| {
-                                s.run_slice(c, until, SLICE_EVENTS)
-                            })?;
-                        if stop != Stop::Budget || started.elapsed() >= SIGNAL_CHECK_INTERVAL {
-                            return Ok(stop);
-                        }
+            let stop = py.detach(|| {
+                let started = Instant::now();
+                loop {
+                    let stop = locks::locked2((CLUSTER, cluster), (SIMULATION, sim), |c, s| {
+                        s.run_slice(c, until, SLICE_EVENTS)
+                    })?;
+                    if stop != Stop::Budget || started.elapsed() >= SIGNAL_CHECK_INTERVAL {
+                        return Ok::<_, Broken>(stop);
                     }
-                })
-                .map_err(|b: Broken| b.into_py_err(py))?;
+                }
+            })?;
             match stop {
                 Stop::Reached => return Ok(()),
                 Stop::Budget => {}
@@ -259,7 +252,7 @@ impl PySimulation {
                 .and_then(|doc| Scenario::from_value(&doc).map(|_| doc))
         };
         doc.map(|d| d.to_string())
-            .map_err(|e| errors::illegal_argument(py, e.reason))
+            .map_err(|e| errors::illegal_argument(py, e.into_reason()))
     }
 
     fn _report(&self, py: Python<'_>) -> PyResult<String> {

@@ -11,7 +11,7 @@ use crate::cluster::{
     Authentication, AuthenticationOutcome, Cluster, CreateApiKeyRequest, InvalidateApiKeyRequest,
     UpdateApiKeyRequest,
 };
-use crate::error::EsError;
+use crate::error::{EsError, ExceptionType};
 use crate::events::{CacheId, EventKind, NodeIndex};
 use crate::security::api_key::parse_role_descriptors_blob;
 use crate::security::authz::{self, ApiKeyRequest, RequestContext, RoleDescriptor, Subject};
@@ -323,7 +323,7 @@ fn parse_expiration(raw: Option<String>) -> Result<Option<TimeValue>, EsError> {
     raw.map(|v| {
         TimeValue::parse(&v, "expiration").map_err(|e| {
             EsError::new(
-                "x_content_parse_exception",
+                ExceptionType::XContentParse,
                 "Failed to build [api_key_request] after last required field arrived",
                 400,
             )

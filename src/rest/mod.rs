@@ -1,5 +1,3 @@
-#![allow(clippy::result_large_err)] // `EsError` is the crate-wide error type, returned by value as elsewhere.
-
 //! The REST layer's infrastructure: requests, responses, parameter parsing, body parsing and routing,
 //! all following Elasticsearch's `RestController`, `RestRequest`, `RestUtils`, `PathTrie`,
 //! `BaseRestHandler`, `Strings` and `Booleans` (each module cites what it ports). Handlers live

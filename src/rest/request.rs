@@ -15,7 +15,7 @@
 //!   [`RequestError::UnknownMethod`], which ES answers with 405 (`Unexpected http method: <m>`).
 
 use super::params;
-use crate::error::EsError;
+use crate::error::{EsError, ExceptionType};
 use indexmap::IndexMap;
 use std::fmt;
 
@@ -146,16 +146,12 @@ const RESERVED_PARAMS: [&str; 2] = ["serverlessRequest", "operatorRequest"];
 /// `new BadParameterException(IllegalArgumentException(msg))` as rendered by ES: a `RuntimeException`
 /// whose message is the cause's `toString()`, with the IAE as `caused_by`.
 fn bad_parameter(msg: String) -> EsError {
-    let mut cause = EsError::illegal_argument(msg.clone());
-    cause.is_elasticsearch_exception = false;
-    let mut e = EsError::new(
-        "bad_parameter_exception",
+    EsError::new(
+        ExceptionType::BadParameter,
         format!("java.lang.IllegalArgumentException: {msg}"),
         400,
     )
-    .with_cause(cause);
-    e.is_elasticsearch_exception = false;
-    e
+    .with_cause(EsError::illegal_argument(msg))
 }
 
 /// `RestUtils.decodeQueryString` (8.x single-value form).
@@ -248,11 +244,13 @@ impl Request {
         Request::new(method.as_str(), target, Vec::new(), None)
     }
 
+    #[must_use]
     pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
         self
     }
 
+    #[must_use]
     pub fn with_body(mut self, body: impl Into<Vec<u8>>) -> Self {
         self.body = Some(body.into());
         self

@@ -108,7 +108,7 @@ fn validate_request(namespace: &str, service: &str, name: Option<&str>) -> Resul
     }
     if let Some(name) = name {
         if let Err(e) = validate_token_name(name) {
-            errors.push(e.reason);
+            errors.push(e.into_reason());
         }
     }
     if errors.is_empty() {

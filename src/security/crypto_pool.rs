@@ -8,6 +8,7 @@
 //! AK-S4), or is rejected (`Saturated`, a pool whose threads and queue are full). The simulator drives the
 //! same pool with virtual CPU costs.
 
+use crate::error::EsError;
 use std::collections::VecDeque;
 
 /// How the pool treats new work.
@@ -19,6 +20,37 @@ pub enum CryptoPoolMode {
     Held,
     /// Every submission is rejected, as by a pool whose threads are busy and whose queue is full.
     Saturated,
+}
+
+impl CryptoPoolMode {
+    /// Every mode, in the order error messages list them.
+    pub const ALL: [CryptoPoolMode; 3] = [
+        CryptoPoolMode::Immediate,
+        CryptoPoolMode::Held,
+        CryptoPoolMode::Saturated,
+    ];
+
+    /// The mode's name (`Node.crypto_pool_mode` in Python).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CryptoPoolMode::Immediate => "immediate",
+            CryptoPoolMode::Held => "held",
+            CryptoPoolMode::Saturated => "saturated",
+        }
+    }
+
+    /// The mode named `name`; any other name is refused with the list of names.
+    pub fn parse(name: &str) -> Result<CryptoPoolMode, EsError> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.as_str() == name)
+            .ok_or_else(|| {
+                let names = Self::ALL.map(Self::as_str).join(", ");
+                EsError::illegal_argument(format!(
+                    "crypto pool mode must be one of [{names}], got [{name}]"
+                ))
+            })
+    }
 }
 
 /// A queued verification: what to complete when it runs. The owner interprets the ticket.
@@ -79,8 +111,8 @@ impl CryptoPool {
                 Submitted::Rejected
             }
             CryptoPoolMode::Held => {
-                if self.queue.len() as u64 + self.running as u64
-                    >= self.size as u64 + self.queue_size as u64
+                if self.queue.len() as u64 + u64::from(self.running)
+                    >= u64::from(self.size) + u64::from(self.queue_size)
                 {
                     self.rejected += 1;
                     Submitted::Rejected
@@ -150,5 +182,17 @@ mod tests {
         p.mode = CryptoPoolMode::Saturated;
         assert_eq!(p.submit(t(5)), Submitted::Rejected);
         assert_eq!(p.rejected, 2);
+    }
+
+    #[test]
+    fn modes_by_name() {
+        for m in CryptoPoolMode::ALL {
+            assert_eq!(CryptoPoolMode::parse(m.as_str()), Ok(m));
+        }
+        assert_eq!(
+            CryptoPoolMode::parse("busy").unwrap_err().reason,
+            "crypto pool mode must be one of [immediate, held, saturated], got [busy]"
+        );
+        assert!(CryptoPoolMode::parse("Held").is_err());
     }
 }

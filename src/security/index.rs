@@ -6,7 +6,7 @@
 //! closed, red or not up to date (`SecurityIndexManager.getUnavailableReason`).
 
 use crate::cache::KeyHasher;
-use crate::error::EsError;
+use crate::error::{EsError, ExceptionType};
 use crate::security::api_key::ApiKeyDoc;
 use indexmap::IndexMap;
 use serde_json::Value;
@@ -39,6 +39,15 @@ impl IndexHealth {
             "red" => Some(IndexHealth::Red),
             _ => None,
         }
+    }
+
+    /// [`Self::parse`], refusing any other name with the list of names.
+    pub fn from_name(s: &str) -> Result<IndexHealth, EsError> {
+        Self::parse(s).ok_or_else(|| {
+            EsError::illegal_argument(format!(
+                "health must be one of [green, yellow, red], got [{s}]"
+            ))
+        })
     }
 }
 
@@ -124,8 +133,9 @@ pub struct UserDoc {
 #[derive(Debug, Clone)]
 pub struct SecurityIndex {
     state: IndexState,
-    /// API key documents by id, in creation order.
-    pub api_keys: IndexMap<String, ApiKeyDoc, KeyHasher>,
+    /// API key documents by id, in creation order (read with [`SecurityIndex::api_keys`]; written only
+    /// by the cluster's API key actions).
+    pub(crate) api_keys: IndexMap<String, ApiKeyDoc, KeyHasher>,
     /// Native users by name.
     pub users: IndexMap<String, UserDoc, KeyHasher>,
     /// Native roles by name (the role descriptor as Elasticsearch renders it).
@@ -175,6 +185,17 @@ impl SecurityIndex {
         }
     }
 
+    /// The API key documents by id, in creation order.
+    pub fn api_keys(&self) -> &IndexMap<String, ApiKeyDoc, KeyHasher> {
+        &self.api_keys
+    }
+
+    /// Test hook: write API key documents directly, as the Java tests mock the index (test builds only).
+    #[cfg(any(test, feature = "testing"))]
+    pub fn api_keys_mut(&mut self) -> &mut IndexMap<String, ApiKeyDoc, KeyHasher> {
+        &mut self.api_keys
+    }
+
     pub fn state(&self) -> &IndexState {
         &self.state
     }
@@ -203,7 +224,7 @@ impl SecurityIndex {
         }
         if !s.open {
             return Some(
-                EsError::new("index_closed_exception", "closed", 400)
+                EsError::new(ExceptionType::IndexClosed, "closed", 400)
                     .with_metadata("index_uuid", "_na_")
                     .with_metadata("index", SECURITY_MAIN_INDEX),
             );
@@ -214,7 +235,7 @@ impl SecurityIndex {
                 Availability::Get | Availability::SearchShards => "search",
             };
             return Some(EsError::new(
-                "unavailable_shards_exception",
+                ExceptionType::UnavailableShards,
                 format!("at least one {what} shard for the index [{SECURITY_MAIN_INDEX}] is unavailable"),
                 503,
             ));
@@ -235,7 +256,7 @@ impl SecurityIndex {
 /// `IndexNotFoundException`.
 pub fn index_not_found(name: &str) -> EsError {
     EsError::new(
-        "index_not_found_exception",
+        ExceptionType::IndexNotFound,
         format!("no such index [{name}]"),
         404,
     )
@@ -309,5 +330,17 @@ mod tests {
             .contains("primary shard for the index [.security-7]"));
         idx.set_state(open(IndexHealth::Yellow, "u"));
         assert!(idx.unavailable_reason(Availability::SearchShards).is_none());
+    }
+
+    #[test]
+    fn health_by_name() {
+        assert_eq!(IndexHealth::from_name("Yellow"), Ok(IndexHealth::Yellow));
+        for h in [IndexHealth::Green, IndexHealth::Yellow, IndexHealth::Red] {
+            assert_eq!(IndexHealth::from_name(h.as_str()), Ok(h));
+        }
+        assert_eq!(
+            IndexHealth::from_name("blue").unwrap_err().reason,
+            "health must be one of [green, yellow, red], got [blue]"
+        );
     }
 }

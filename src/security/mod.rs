@@ -34,13 +34,13 @@ impl Ctx<'_> {
 #[derive(Debug)]
 pub struct RemovalBuffer<K> {
     pub removed: Vec<(K, RemovalReason)>,
-    /// Removals counted by reason: REPLACED, INVALIDATED, EVICTED (kept even with the trace off).
-    pub by_reason: [u64; 3],
+    /// Removals counted by reason (kept even with the trace off).
+    pub by_reason: RemovalCounts,
 }
 
 impl<K, V> RemovalListener<K, V> for RemovalBuffer<K> {
     fn on_removal(&mut self, n: RemovalNotification<K, V>, _: RemovalContext) {
-        self.by_reason[reason_index(n.reason)] += 1;
+        self.by_reason.record(n.reason);
         self.removed.push((n.key, n.reason));
     }
 }
@@ -49,17 +49,48 @@ impl<K> Default for RemovalBuffer<K> {
     fn default() -> Self {
         RemovalBuffer {
             removed: Vec::new(),
-            by_reason: [0; 3],
+            by_reason: RemovalCounts::default(),
         }
     }
 }
 
-/// REPLACED, INVALIDATED, EVICTED as 0, 1, 2.
-pub fn reason_index(reason: RemovalReason) -> usize {
-    match reason {
-        RemovalReason::Replaced => 0,
-        RemovalReason::Invalidated => 1,
-        RemovalReason::Evicted => 2,
+/// A cache's removals counted by reason, as `RemovalNotification.RemovalReason` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RemovalCounts {
+    pub replaced: u64,
+    pub invalidated: u64,
+    pub evicted: u64,
+}
+
+impl RemovalCounts {
+    /// Counts one removal.
+    pub fn record(&mut self, reason: RemovalReason) {
+        match reason {
+            RemovalReason::Replaced => self.replaced += 1,
+            RemovalReason::Invalidated => self.invalidated += 1,
+            RemovalReason::Evicted => self.evicted += 1,
+        }
+    }
+}
+
+/// A cache's size as an observer reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheSize {
+    /// Entries (`Cache.count()`).
+    pub count: usize,
+    /// The entries' total weight (`Cache.weight()`).
+    pub weight: u128,
+    /// The maximum weight the cache was built with; `None` when unbounded.
+    pub maximum_weight: Option<u64>,
+}
+
+impl CacheSize {
+    pub fn of<K, V, W, L>(cache: &crate::cache::Cache<K, V, W, L>) -> Self {
+        CacheSize {
+            count: cache.count(),
+            weight: cache.weight(),
+            maximum_weight: cache.maximum_weight(),
+        }
     }
 }
 
@@ -108,18 +139,17 @@ pub fn removal_event(reason: RemovalReason) -> EventKind {
 
 /// What an observer can read of a service's caches, by cache name (no stats counted, no order moved).
 pub trait CacheViews {
-    /// (count, weight, max weight); `None` when the settings disable the cache.
-    fn size(&self, cache: CacheId) -> Option<(usize, u128, Option<u64>)>;
+    /// `None` when the settings disable the cache.
+    fn size(&self, cache: CacheId) -> Option<CacheSize>;
     /// Keys, most recently used first.
     fn keys(&self, cache: CacheId) -> Vec<String>;
     fn contains(&self, cache: CacheId, key: &str) -> bool;
     fn stats(&self, cache: CacheId) -> Option<crate::cache::CacheStats>;
-    /// Removals by reason: REPLACED, INVALIDATED, EVICTED.
-    fn removals(&self, cache: CacheId) -> Option<[u64; 3]>;
+    fn removals(&self, cache: CacheId) -> Option<RemovalCounts>;
 }
 
 impl CacheViews for api_key::ApiKeyService {
-    fn size(&self, cache: CacheId) -> Option<(usize, u128, Option<u64>)> {
+    fn size(&self, cache: CacheId) -> Option<CacheSize> {
         api_key::ApiKeyService::size(self, cache)
     }
     fn keys(&self, cache: CacheId) -> Vec<String> {
@@ -131,13 +161,13 @@ impl CacheViews for api_key::ApiKeyService {
     fn stats(&self, cache: CacheId) -> Option<crate::cache::CacheStats> {
         api_key::ApiKeyService::stats(self, cache)
     }
-    fn removals(&self, cache: CacheId) -> Option<[u64; 3]> {
+    fn removals(&self, cache: CacheId) -> Option<RemovalCounts> {
         api_key::ApiKeyService::removals(self, cache)
     }
 }
 
 impl CacheViews for service_account::ServiceAccountService {
-    fn size(&self, cache: CacheId) -> Option<(usize, u128, Option<u64>)> {
+    fn size(&self, cache: CacheId) -> Option<CacheSize> {
         service_account::ServiceAccountService::size(self, cache)
     }
     fn keys(&self, cache: CacheId) -> Vec<String> {
@@ -149,7 +179,7 @@ impl CacheViews for service_account::ServiceAccountService {
     fn stats(&self, cache: CacheId) -> Option<crate::cache::CacheStats> {
         service_account::ServiceAccountService::stats(self, cache)
     }
-    fn removals(&self, cache: CacheId) -> Option<[u64; 3]> {
+    fn removals(&self, cache: CacheId) -> Option<RemovalCounts> {
         service_account::ServiceAccountService::removals(self, cache)
     }
 }

@@ -4,7 +4,7 @@
 //! The registry only names things; the node owns the caches and runs the invalidation the registry
 //! resolves to.
 
-use crate::error::EsError;
+use crate::error::{EsError, ExceptionType};
 use indexmap::IndexMap;
 
 /// A registered invalidator: what a name resolves to on a node.
@@ -65,7 +65,7 @@ impl CacheInvalidatorRegistry {
     pub fn register_alias(&mut self, alias: Option<&str>, names: &[&str]) -> Result<(), EsError> {
         let Some(alias) = alias else {
             return Err(EsError::new(
-                "null_pointer_exception",
+                ExceptionType::NullPointer,
                 "cache alias cannot be null",
                 500,
             ));

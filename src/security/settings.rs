@@ -14,6 +14,13 @@ use indexmap::IndexMap;
 pub const API_KEY_ENABLED: &str = "xpack.security.authc.api_key.enabled";
 pub const API_KEY_CACHE_TTL: &str = "xpack.security.authc.api_key.cache.ttl";
 pub const API_KEY_CACHE_MAX_KEYS: &str = "xpack.security.authc.api_key.cache.max_keys";
+/// [`API_KEY_CACHE_TTL`]'s default (`ApiKeyService.CACHE_TTL_SETTING`).
+pub const API_KEY_CACHE_TTL_DEFAULT: TimeValue = TimeValue {
+    duration: 24,
+    unit: TimeUnit::Hours,
+};
+/// [`API_KEY_CACHE_MAX_KEYS`]'s default (`ApiKeyService.CACHE_MAX_KEYS_SETTING`).
+pub const API_KEY_CACHE_MAX_KEYS_DEFAULT: i32 = 25_000;
 pub const API_KEY_CACHE_HASH_ALGO: &str = "xpack.security.authc.api_key.cache.hash_algo";
 pub const API_KEY_DOC_CACHE_TTL: &str = "xpack.security.authc.api_key.doc_cache.ttl";
 pub const API_KEY_HASHING_ALGORITHM: &str = "xpack.security.authc.api_key.hashing.algorithm";
@@ -235,12 +242,13 @@ impl SecuritySettings {
         }
         let api_key = ApiKeySettings {
             enabled: bool_setting(&given, API_KEY_ENABLED, true)?,
-            cache_ttl: time_setting(
+            cache_ttl: time_setting(&given, API_KEY_CACHE_TTL, API_KEY_CACHE_TTL_DEFAULT)?,
+            max_keys: int_setting(
                 &given,
-                API_KEY_CACHE_TTL,
-                TimeValue::new(24, TimeUnit::Hours),
+                API_KEY_CACHE_MAX_KEYS,
+                API_KEY_CACHE_MAX_KEYS_DEFAULT,
+                None,
             )?,
-            max_keys: int_setting(&given, API_KEY_CACHE_MAX_KEYS, 25_000, None)?,
             cache_hash_algo: cache_hash_setting(&given, API_KEY_CACHE_HASH_ALGO)?,
             doc_cache_ttl: bounded_time_setting(
                 &given,
@@ -335,6 +343,29 @@ fn levenshtein_similarity(a: &str, b: &str) -> f64 {
         std::mem::swap(&mut prev, &mut cur);
     }
     1.0 - prev[b.len()] as f64 / a.len().max(b.len()) as f64
+}
+
+/// A setting's value as a user gives it (a Python argument, a value in a scenario file), before it
+/// becomes the string Elasticsearch's `Settings` hold: text as is, a bool as `true`/`false`, a number
+/// as its text.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(untagged)]
+pub enum SettingValue {
+    Text(String),
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+}
+
+impl From<SettingValue> for String {
+    fn from(v: SettingValue) -> String {
+        match v {
+            SettingValue::Text(s) => s,
+            SettingValue::Bool(b) => b.to_string(),
+            SettingValue::Int(i) => i.to_string(),
+            SettingValue::Float(f) => f.to_string(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -460,5 +491,34 @@ mod tests {
             .starts_with("Invalid algorithm: sha1."));
         assert!(parse(&[(API_KEY_HASHING_ALGORITHM, "pbkdf2")]).is_ok());
         assert!(parse(&[(SERVICE_TOKEN_HASHING_ALGORITHM, "bcrypt")]).is_ok());
+    }
+
+    #[test]
+    fn setting_values_become_elasticsearch_strings() {
+        let s = |v: SettingValue| String::from(v);
+        assert_eq!(s(SettingValue::Text("1h".into())), "1h");
+        assert_eq!(s(SettingValue::Bool(false)), "false");
+        assert_eq!(s(SettingValue::Int(-25_000)), "-25000");
+        assert_eq!(s(SettingValue::Float(0.5)), "0.5");
+        assert_eq!(s(SettingValue::Float(2.0)), "2");
+        let parsed = SecuritySettings::from_pairs([
+            (API_KEY_ENABLED, SettingValue::Bool(false)),
+            (API_KEY_CACHE_MAX_KEYS, SettingValue::Int(10)),
+        ])
+        .unwrap();
+        assert!(!parsed.api_key.enabled);
+        assert_eq!(parsed.api_key.max_keys, 10);
+        assert_eq!(parsed.given[API_KEY_ENABLED], "false");
+        // A scenario file's values deserialize to the same kinds.
+        let v: Vec<SettingValue> = serde_json::from_str(r#"["5m", true, 3, 1.5]"#).unwrap();
+        assert_eq!(
+            v,
+            [
+                SettingValue::Text("5m".into()),
+                SettingValue::Bool(true),
+                SettingValue::Int(3),
+                SettingValue::Float(1.5)
+            ]
+        );
     }
 }

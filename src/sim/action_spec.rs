@@ -274,7 +274,7 @@ impl ActionDesc {
                     .node(node)
                     .map(|x| x.registry.resolve(&cache))
                     .transpose()
-                    .map_err(|e| field_err(&format!("{what}.cache"), e.reason))?;
+                    .map_err(|e| field_err(&format!("{what}.cache"), e.into_reason()))?;
                 Action::ClearCache {
                     cache,
                     keys: c.keys.map(|k| k.as_slice().to_vec()).unwrap_or_default(),
@@ -368,6 +368,6 @@ pub fn action(cluster: &Cluster, workloads: &[String], v: &Value) -> Result<Acti
 impl<'de> Deserialize<'de> for ActionDesc {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let v = Value::deserialize(d)?;
-        ActionDesc::from_value(&v).map_err(|e| de::Error::custom(e.reason))
+        ActionDesc::from_value(&v).map_err(|e| de::Error::custom(e.into_reason()))
     }
 }

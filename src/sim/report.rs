@@ -164,11 +164,11 @@ impl Report {
                                             .then(|| s.hits as f64 / lookups as f64),
                                         evictions: s.evictions,
                                         removals: Removals {
-                                            replaced: r[0],
-                                            invalidated: r[1],
-                                            evicted: r[2],
+                                            replaced: r.replaced,
+                                            invalidated: r.invalidated,
+                                            evicted: r.evicted,
                                         },
-                                        count: sz.0,
+                                        count: sz.count,
                                     })
                                 }
                                 _ => None,

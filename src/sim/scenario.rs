@@ -74,8 +74,8 @@ impl<'de> Deserialize<'de> for ScheduledActionDesc {
                 .transpose()
         };
         let (at, every) = (time("at")?, time("every")?);
-        let action =
-            ActionDesc::from_value(&Value::Object(m)).map_err(|e| de::Error::custom(e.reason))?;
+        let action = ActionDesc::from_value(&Value::Object(m))
+            .map_err(|e| de::Error::custom(e.into_reason()))?;
         Ok(ScheduledActionDesc { at, every, action })
     }
 }

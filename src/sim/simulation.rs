@@ -323,7 +323,7 @@ impl Simulation {
                     cluster.cache_stats(i as NodeIndex, *c),
                     cluster.cache_size(i as NodeIndex, *c),
                 ) {
-                    (Some(s), Some(sz)) => Some((s.hits, s.misses, s.evictions, sz.0)),
+                    (Some(s), Some(sz)) => Some((s.hits, s.misses, s.evictions, sz.count)),
                     _ => None,
                 };
             }
@@ -375,7 +375,8 @@ impl Simulation {
                 Ev::Action { index } => {
                     if let Err(e) = self.run_action(cluster, index) {
                         let what = self.describe_action(cluster, &self.actions[index].action);
-                        self.action_errors.push((cluster.now(), what, e.reason));
+                        self.action_errors
+                            .push((cluster.now(), what, e.into_reason()));
                     }
                     if let Some(every) = self.actions[index].every {
                         let next = cluster.now().saturating_add(every);

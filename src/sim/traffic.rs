@@ -196,7 +196,7 @@ impl Simulation {
                         self.action_errors.push((
                             cluster.now(),
                             format!("create api key [{}]", spec.name),
-                            e.reason,
+                            e.into_reason(),
                         ));
                         return;
                     }
@@ -215,7 +215,7 @@ impl Simulation {
                                 self.action_errors.push((
                                     cluster.now(),
                                     "create service token".into(),
-                                    e.reason,
+                                    e.into_reason(),
                                 ));
                                 return;
                             }

@@ -1,4 +1,4 @@
-//! Seeded request streams. Every draw comes from one ChaCha8 generator seeded by the caller, so the
+//! Seeded request streams. Every draw comes from one `ChaCha8` generator seeded by the caller, so the
 //! same seed gives the same stream on every machine.
 
 use rand::SeedableRng;

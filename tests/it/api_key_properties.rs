@@ -13,9 +13,6 @@
 //! (c) no secret (issued or presented), encoded credential or stored hash appears in any event, in
 //!     Debug output, or in an error.
 
-// `EsError` is the crate's error type; its size is not this file's concern.
-#![allow(clippy::result_large_err)]
-
 use crate::common::DOC_TTL;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -334,7 +331,7 @@ impl World {
                         let fresh = self.fresh_index();
                         self.set_index(fresh);
                     }
-                    let hash = self.c.security_index.api_keys[&created.id]
+                    let hash = self.c.security_index.api_keys()[&created.id]
                         .hash
                         .clone()
                         .unwrap();

@@ -55,7 +55,7 @@ fn run(seed: u64, password: &str, traffic: &[usize]) -> Result<(), TestCaseError
     let mut config = ClusterConfig::new(2);
     config.seed = seed;
     config.password = password.to_string();
-    let mut c = Cluster::new(config).map_err(|e| TestCaseError::fail(e.reason))?;
+    let mut c = Cluster::new(config).map_err(|e| TestCaseError::fail(e.into_reason()))?;
     let admin = basic("elastic", password);
     let key = request(
         &mut c,
@@ -139,9 +139,9 @@ fn run(seed: u64, password: &str, traffic: &[usize]) -> Result<(), TestCaseError
         &c,
         &json!({"name": "w", "population": 3, "rate": 20, "wrong_secret_share": 0.3}),
     )
-    .map_err(|e| TestCaseError::fail(e.reason))?;
+    .map_err(|e| TestCaseError::fail(e.into_reason()))?;
     sim.add_workload(&c, w)
-        .map_err(|e| TestCaseError::fail(e.reason))?;
+        .map_err(|e| TestCaseError::fail(e.into_reason()))?;
     for (j, auth) in headers.iter().enumerate() {
         let path = if j % 2 == 0 {
             "/_nope"
@@ -154,10 +154,10 @@ fn run(seed: u64, password: &str, traffic: &[usize]) -> Result<(), TestCaseError
             &json!({"action": "rest", "method": "GET", "path": path, "authorization": auth,
                     "body": {"password": password}}),
         )
-        .map_err(|e| TestCaseError::fail(e.reason))?;
+        .map_err(|e| TestCaseError::fail(e.into_reason()))?;
         outputs.push((format!("action {j} Debug"), format!("{a:?}")));
         sim.schedule(S / 2 + j as u64 * S / 4, None, a)
-            .map_err(|e| TestCaseError::fail(e.reason))?;
+            .map_err(|e| TestCaseError::fail(e.into_reason()))?;
     }
     sim.run_until(&mut c, 4 * S);
     prop_assert!(!sim.action_errors.is_empty());

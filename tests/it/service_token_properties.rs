@@ -368,7 +368,7 @@ proptest! {
                 let e = got.unwrap_err();
                 prop_assert_eq!(e.status, 400);
                 prop_assert_eq!(e.kind.as_str(), "illegal_argument_exception");
-                prop_assert_eq!(e.reason, v1_message(&bad));
+                prop_assert_eq!(&e.reason, &v1_message(&bad));
             }
         }
     }

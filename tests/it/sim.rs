@@ -1011,7 +1011,7 @@ fn docs_scenarios_md_names_every_field_and_action() {
 #[test]
 fn scenario_errors_name_their_table_and_field() {
     use escache::sim::scenario::Scenario;
-    let reason = |text: &str| Scenario::from_toml(text).unwrap_err().reason;
+    let reason = |text: &str| Scenario::from_toml(text).unwrap_err().into_reason();
     assert_eq!(
         reason("[[workloads]]\nname = 'a'\n[[workloads]]\nname = 'b'\nrate = 'x'\n"),
         "workloads[1].rate: invalid type: string \"x\", expected f64"

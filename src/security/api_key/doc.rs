@@ -1,6 +1,6 @@
 //! The API key document (`ApiKeyService.ApiKeyDoc`) and its cached form (`CachedApiKeyDoc`, R2.2).
 
-use crate::error::EsError;
+use crate::error::{EsError, ExceptionType};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -204,18 +204,16 @@ pub fn parse_role_descriptors_blob(blob: &str) -> Result<Map<String, Value>, EsE
 
 /// `new UncheckedIOException(e)`: its message is the cause's `toString()`.
 fn unchecked_io_error(cause: EsError) -> EsError {
-    let class = match cause.kind.as_str() {
-        "x_content_e_o_f_exception" => "org.elasticsearch.xcontent.XContentEOFException",
+    let class = match cause.kind {
+        ExceptionType::XContentEof => "org.elasticsearch.xcontent.XContentEOFException",
         _ => "org.elasticsearch.xcontent.XContentParseException",
     };
-    let mut e = EsError::new(
-        "unchecked_i_o_exception",
+    EsError::new(
+        ExceptionType::UncheckedIo,
         format!("{class}: {}", cause.reason),
         500,
     )
-    .with_cause(cause);
-    e.is_elasticsearch_exception = false;
-    e
+    .with_cause(cause)
 }
 
 /// The nesting depth of a JSON value (a scalar is 0, `{}` and `[]` are 1), without recursion.
@@ -248,16 +246,14 @@ pub fn role_descriptors_blob(map: Map<String, Value>) -> Result<Arc<str>, EsErro
     let depth = nesting_depth(&v) + 1;
     let max = crate::rest::body::MAX_NESTING_DEPTH;
     if depth > max {
-        let mut e = EsError::new(
-            "stream_constraints_exception",
+        return Err(EsError::new(
+            ExceptionType::StreamConstraints,
             format!(
                 "Document nesting depth ({}) exceeds the maximum allowed ({max}, from `StreamWriteConstraints.getMaxNestingDepth()`)",
                 max + 1
             ),
             500,
-        );
-        e.is_elasticsearch_exception = false;
-        return Err(e);
+        ));
     }
     Ok(Arc::from(v.to_string()))
 }

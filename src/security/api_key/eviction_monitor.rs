@@ -72,11 +72,13 @@ impl AuthCacheEvictionMonitor {
         self.eviction_counter
     }
 
-    /// Test hooks, as `ApiKeyServiceTests` sets them.
+    /// Test hooks, as `ApiKeyServiceTests` sets them (test builds only: the `testing` feature).
+    #[cfg(any(test, feature = "testing"))]
     pub fn set_eviction_counter(&mut self, n: u64) {
         self.eviction_counter = n;
     }
 
+    #[cfg(any(test, feature = "testing"))]
     pub fn set_last_checked_at(&mut self, at: Nanos) {
         self.last_checked_at = Some(at);
     }

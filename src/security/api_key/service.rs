@@ -6,138 +6,32 @@
 //! [`ApiKeyService::complete_verification`] finishes the first request and every request that joined
 //! the same pending cache entry (the shared `ListenableFuture` of R3.4).
 
-use super::doc::{ApiKeyDoc, ApiKeyType, CachedApiKeyDoc, RdDigest};
+use super::auth_cache::{AuthCache, AuthCacheListener};
+use super::doc::ApiKeyDoc;
 use super::eviction_monitor::AuthCacheEvictionMonitor;
-use crate::cache::{
-    Cache, CacheBuilder, CacheStats, RemovalContext, RemovalListener, RemovalNotification,
-    RemovalReason, UnitWeigher,
+use super::{
+    ApiKeyAuthentication, ApiKeyCredentials, ApiKeyDocCache, AuthEntry, AuthOutcome, AuthStep,
+    CachedHashResult, FutureState,
 };
+use crate::cache::CacheBuilder;
 use crate::error::EsError;
 use crate::events::{CacheId, EventKind};
 use crate::security::crypto_pool::{CryptoPool, CryptoTask, CryptoTaskKind, Submitted};
 use crate::security::hashing::{verify_hash, Hasher, Secret};
 use crate::security::index::{Availability, SecurityIndex};
 use crate::security::settings::ApiKeySettings;
-use crate::security::{removal_event, Ctx, RemovalBuffer, TraceKey};
-use crate::time::{epoch_millis, NANOS_PER_HOUR, NANOS_PER_MILLI};
+use crate::security::{removal_event, Ctx, RemovalCounts};
+use crate::time::{epoch_millis, NANOS_PER_MILLI};
 use indexmap::IndexMap;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use std::sync::Arc;
-
-/// `CachedApiKeyHashResult`: whether the verification succeeded, and the cache hasher's hash of the
-/// secret that was presented (the wrong one, for a failure).
-#[derive(Clone, PartialEq, Eq)]
-pub struct CachedHashResult {
-    pub success: bool,
-    hash: Arc<str>,
-}
-
-impl std::fmt::Debug for CachedHashResult {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CachedHashResult")
-            .field("success", &self.success)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The state of an auth-cache entry's future.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FutureState {
-    Pending,
-    Done(CachedHashResult),
-    Failed,
-}
-
-/// An auth-cache value: a future with an identity (`serial`), which is what the conditional
-/// `invalidate(id, future)` compares.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuthEntry {
-    pub serial: u64,
-    pub state: FutureState,
-}
-
-/// A presented `ApiKey` credential (R3.1).
-#[derive(Debug, Clone)]
-pub struct ApiKeyCredentials {
-    pub id: String,
-    pub secret: Secret,
-    pub expected_type: ApiKeyType,
-}
-
-/// Who an API key authenticates as: the key's id and its document (name, type, creator, role
-/// descriptors and metadata are read through `Deref`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ApiKeyAuthentication {
-    pub id: String,
-    pub doc: ApiKeyDoc,
-}
-
-impl std::ops::Deref for ApiKeyAuthentication {
-    type Target = ApiKeyDoc;
-    fn deref(&self) -> &ApiKeyDoc {
-        &self.doc
-    }
-}
-
-/// `AuthenticationResult` of the API key authenticator.
-#[derive(Debug, Clone, PartialEq)]
-pub enum AuthOutcome {
-    Success(Box<ApiKeyAuthentication>),
-    /// CONTINUE: ends as 401 unless another authenticator succeeds.
-    Unsuccessful {
-        message: String,
-    },
-    /// TERMINATE: 401, or 429 when `too_busy` (a rejection by the crypto pool or the GET).
-    Terminate {
-        message: String,
-        too_busy: bool,
-    },
-    /// An exception (500-class) such as `api key hash is missing`.
-    Exception(EsError),
-}
-
-impl AuthOutcome {
-    fn unsuccessful(message: impl Into<String>) -> Self {
-        AuthOutcome::Unsuccessful {
-            message: message.into(),
-        }
-    }
-
-    fn too_busy() -> Self {
-        AuthOutcome::Terminate {
-            message: "server is too busy to respond".into(),
-            too_busy: true,
-        }
-    }
-
-    pub fn message(&self) -> &str {
-        match self {
-            AuthOutcome::Success(_) => "",
-            AuthOutcome::Unsuccessful { message } | AuthOutcome::Terminate { message, .. } => {
-                message
-            }
-            AuthOutcome::Exception(e) => &e.reason,
-        }
-    }
-}
-
-/// Where an authentication stands.
-#[derive(Debug, Clone, PartialEq)]
-pub enum AuthStep {
-    Done(AuthOutcome),
-    /// Waiting for a verification in the crypto pool; `request` identifies the caller.
-    Pending {
-        request: u64,
-    },
-}
 
 /// A request waiting on a pending verification, with what it needs to finish.
 #[derive(Debug, Clone)]
-struct Waiter {
-    request: u64,
+pub(super) struct Waiter {
+    pub(super) request: u64,
     credentials: ApiKeyCredentials,
-    doc: ApiKeyDoc,
+    pub(super) doc: ApiKeyDoc,
 }
 
 /// What a lookup of the auth cache saw, read in place.
@@ -150,202 +44,21 @@ enum Seen {
 
 /// A verification queued in the crypto pool.
 #[derive(Debug, Clone)]
-struct PendingVerification {
+pub(super) struct PendingVerification {
     /// Whether an auth-cache entry carries this future (false when the auth cache is disabled).
     in_cache: bool,
-    first: Waiter,
-    joined: Vec<Waiter>,
-}
-
-/// The auth cache's listener: the R2.7 monitor, plus the removals for the trace.
-#[derive(Debug)]
-pub struct AuthCacheListener {
-    pub monitor: AuthCacheEvictionMonitor,
-    removed: Vec<(String, RemovalReason)>,
-    warnings_logged: usize,
-    /// Removals by reason: REPLACED, INVALIDATED, EVICTED.
-    pub by_reason: [u64; 3],
-}
-
-impl RemovalListener<String, AuthEntry> for AuthCacheListener {
-    fn on_removal(&mut self, n: RemovalNotification<String, AuthEntry>, context: RemovalContext) {
-        self.monitor.observe(n.reason, &n.key, context);
-        self.by_reason[crate::security::reason_index(n.reason)] += 1;
-        self.removed.push((n.key, n.reason));
-    }
-}
-
-type AuthCache = Cache<String, AuthEntry, UnitWeigher, AuthCacheListener>;
-
-/// The doc cache and the role-descriptor bytes cache, with the invalidation counter of R2.4.
-pub struct ApiKeyDocCache {
-    pub docs: Cache<String, CachedApiKeyDoc, UnitWeigher, RemovalBuffer<String>>,
-    pub role_descriptors: Cache<RdDigest, Arc<str>, UnitWeigher, RemovalBuffer<RdDigest>>,
-    invalidation_count: u64,
-}
-
-impl ApiKeyDocCache {
-    fn new(ttl_nanos: u64, max_keys: i32) -> Result<Self, EsError> {
-        let build_err = |e: crate::cache::CacheBuildError| EsError::illegal_argument(e.to_string());
-        let docs = CacheBuilder::new()
-            .expire_after_write_nanos(ttl_nanos as i64)
-            .maximum_weight(max_keys as i64)
-            .removal_listener(RemovalBuffer::default())
-            .build()
-            .map_err(build_err)?;
-        // R2.3: expire-after-access 1h (hard-coded), twice the weight.
-        let role_descriptors = CacheBuilder::new()
-            .expire_after_access_nanos(NANOS_PER_HOUR as i64)
-            .maximum_weight(max_keys as i64 * 2)
-            .removal_listener(RemovalBuffer::default())
-            .build()
-            .map_err(build_err)?;
-        Ok(ApiKeyDocCache {
-            docs,
-            role_descriptors,
-            invalidation_count: 0,
-        })
-    }
-
-    pub fn invalidation_count(&self) -> u64 {
-        self.invalidation_count
-    }
-
-    fn flush(&mut self, ctx: &mut Ctx<'_>) {
-        self.docs.listener_mut().flush(ctx, CacheId::ApiKeyDoc);
-        self.role_descriptors
-            .listener_mut()
-            .flush(ctx, CacheId::ApiKeyRoleDescriptors);
-    }
-
-    /// R2.5: the doc only if the doc entry and both byte entries are present (each `get` counts).
-    fn get(&mut self, id: &str, ctx: &mut Ctx<'_>) -> Option<ApiKeyDoc> {
-        let now = ctx.now;
-        let existing = traced_get(&mut self.docs, id, ctx, CacheId::ApiKeyDoc);
-        let doc = existing.and_then(|cached| {
-            let rd = traced_get(
-                &mut self.role_descriptors,
-                &cached.role_descriptors_hash,
-                ctx,
-                CacheId::ApiKeyRoleDescriptors,
-            );
-            let lb = traced_get(
-                &mut self.role_descriptors,
-                &cached.limited_by_role_descriptors_hash,
-                ctx,
-                CacheId::ApiKeyRoleDescriptors,
-            );
-            match (rd, lb) {
-                (Some(rd), Some(lb)) => Some(cached.to_doc(rd, lb)),
-                _ => None,
-            }
-        });
-        let _ = now;
-        self.flush(ctx);
-        doc
-    }
-
-    /// R2.4/R2.5: cache the doc only if no invalidation happened since `count` was read; then share
-    /// the role-descriptor bytes through `computeIfAbsent`.
-    fn put_if_no_invalidation_since(
-        &mut self,
-        id: &str,
-        doc: &ApiKeyDoc,
-        count: u64,
-        ctx: &mut Ctx<'_>,
-    ) -> bool {
-        if count != self.invalidation_count {
-            return false;
-        }
-        let cached = doc.to_cached();
-        let (rd_hash, lb_hash) = (
-            cached.role_descriptors_hash,
-            cached.limited_by_role_descriptors_hash,
-        );
-        self.docs.put(id.to_string(), cached, ctx.now);
-        ctx.record(EventKind::CachePut, CacheId::ApiKeyDoc, id, "");
-        for (hash, bytes) in [
-            (rd_hash, &doc.role_descriptors),
-            (lb_hash, &doc.limited_by_role_descriptors),
-        ] {
-            let mut loaded = false;
-            let _ = self.role_descriptors.compute_if_absent_borrowed(
-                &hash,
-                ctx.now,
-                |h: &RdDigest| *h,
-                |_| {
-                    loaded = true;
-                    Ok::<_, ()>(Some(bytes.clone()))
-                },
-                |_| (),
-            );
-            let kind = if loaded {
-                EventKind::CacheMiss
-            } else {
-                EventKind::CacheHit
-            };
-            hash.with_str(|h| ctx.record(kind, CacheId::ApiKeyRoleDescriptors, h, ""));
-            if loaded {
-                hash.with_str(|h| {
-                    ctx.record(EventKind::CachePut, CacheId::ApiKeyRoleDescriptors, h, "")
-                });
-            }
-        }
-        self.flush(ctx);
-        true
-    }
-
-    /// `invalidate(ids)`: counter first, then each doc.
-    fn invalidate(&mut self, ids: &[String], ctx: &mut Ctx<'_>) {
-        self.invalidation_count += 1;
-        for id in ids {
-            self.docs.invalidate(id.as_str(), ctx.now);
-        }
-        self.flush(ctx);
-    }
-
-    /// `invalidateAll`: counter first, then the doc and role-descriptor caches.
-    fn invalidate_all(&mut self, ctx: &mut Ctx<'_>) {
-        self.invalidation_count += 1;
-        self.docs.invalidate_all(ctx.now);
-        self.role_descriptors.invalidate_all(ctx.now);
-        self.flush(ctx);
-    }
-}
-
-/// A `get` that writes its hit or miss to the trace.
-fn traced_get<K, Q, V, L>(
-    cache: &mut Cache<K, V, UnitWeigher, L>,
-    key: &Q,
-    ctx: &mut Ctx<'_>,
-    id: CacheId,
-) -> Option<V>
-where
-    K: std::hash::Hash + Eq,
-    Q: ?Sized + std::hash::Hash + crate::cache::Equivalent<K> + TraceKey,
-    V: Clone,
-    L: RemovalListener<K, V>,
-{
-    let v = cache.get(key, ctx.now);
-    if ctx.log.enabled() {
-        let kind = if v.is_some() {
-            EventKind::CacheHit
-        } else {
-            EventKind::CacheMiss
-        };
-        key.with_str(|k| ctx.record(kind, id, k, ""));
-    }
-    v
+    pub(super) first: Waiter,
+    pub(super) joined: Vec<Waiter>,
 }
 
 /// A node's API key service.
 pub struct ApiKeyService {
     pub settings: ApiKeySettings,
-    auth_cache: Option<AuthCache>,
-    doc_cache: Option<ApiKeyDocCache>,
+    pub(super) auth_cache: Option<AuthCache>,
+    pub(super) doc_cache: Option<ApiKeyDocCache>,
     cache_hasher: Hasher,
     next_serial: u64,
-    pending: IndexMap<u64, PendingVerification, crate::cache::KeyHasher>,
+    pub(super) pending: IndexMap<u64, PendingVerification, crate::cache::KeyHasher>,
     rng: ChaCha8Rng,
     /// Slow hash verifications run against stored hashes (AK-S4 counts them).
     pub verifications: u64,
@@ -370,12 +83,12 @@ impl ApiKeyService {
                 let monitor = AuthCacheEvictionMonitor::new(settings.max_keys.max(0) as u64);
                 let auth = CacheBuilder::new()
                     .expire_after_access_nanos(ttl.min(i64::MAX as u64) as i64)
-                    .maximum_weight(settings.max_keys as i64)
+                    .maximum_weight(i64::from(settings.max_keys))
                     .removal_listener(AuthCacheListener {
                         monitor,
                         removed: Vec::new(),
                         warnings_logged: 0,
-                        by_reason: [0; 3],
+                        by_reason: RemovalCounts::default(),
                     })
                     .build()
                     .map_err(build_err)?;
@@ -399,67 +112,7 @@ impl ApiKeyService {
         })
     }
 
-    pub fn auth_cache(&self) -> Option<&AuthCache> {
-        self.auth_cache.as_ref()
-    }
-
-    pub fn doc_cache(&self) -> Option<&ApiKeyDocCache> {
-        self.doc_cache.as_ref()
-    }
-
-    /// The eviction monitor of the auth cache (R2.7), when the cache is enabled.
-    pub fn eviction_monitor(&self) -> Option<&AuthCacheEvictionMonitor> {
-        self.auth_cache.as_ref().map(|c| &c.listener().monitor)
-    }
-
-    pub fn eviction_monitor_mut(&mut self) -> Option<&mut AuthCacheEvictionMonitor> {
-        self.auth_cache
-            .as_mut()
-            .map(|c| &mut c.listener_mut().monitor)
-    }
-
-    /// `getFromCache`: the completed result of an auth entry, if any (no stats).
-    pub fn cached_result(&self, id: &str) -> Option<&FutureState> {
-        self.auth_cache.as_ref()?.peek(id).map(|e| &e.state)
-    }
-
-    /// Stats of one of the three caches.
-    pub fn stats(&self, cache: CacheId) -> Option<CacheStats> {
-        match cache {
-            CacheId::ApiKeyAuth => self.auth_cache.as_ref().map(|c| c.stats()),
-            CacheId::ApiKeyDoc => self.doc_cache.as_ref().map(|c| c.docs.stats()),
-            CacheId::ApiKeyRoleDescriptors => {
-                self.doc_cache.as_ref().map(|c| c.role_descriptors.stats())
-            }
-            _ => None,
-        }
-    }
-
-    /// The hasher of the stored hash a queued verification will check (the simulator's cost model).
-    pub fn pending_hasher(&self, serial: u64) -> Option<Hasher> {
-        let p = self.pending.get(&serial)?;
-        Hasher::resolve_from_hash(p.first.doc.hash.as_deref()?).ok()
-    }
-
-    /// Removals of one of the caches by reason (REPLACED, INVALIDATED, EVICTED); `None` when disabled.
-    pub fn removals(&self, cache: CacheId) -> Option<[u64; 3]> {
-        match cache {
-            CacheId::ApiKeyAuth => self.auth_cache.as_ref().map(|c| c.listener().by_reason),
-            CacheId::ApiKeyDoc => self.doc_cache.as_ref().map(|c| c.docs.listener().by_reason),
-            CacheId::ApiKeyRoleDescriptors => self
-                .doc_cache
-                .as_ref()
-                .map(|c| c.role_descriptors.listener().by_reason),
-            _ => None,
-        }
-    }
-
-    /// Requests waiting on verifications.
-    pub fn pending_verifications(&self) -> usize {
-        self.pending.len()
-    }
-
-    fn flush_auth(&mut self, ctx: &mut Ctx<'_>) {
+    pub(super) fn flush_auth(&mut self, ctx: &mut Ctx<'_>) {
         if let Some(c) = self.auth_cache.as_mut() {
             let l = c.listener_mut();
             for (key, reason) in l.removed.drain(..) {
@@ -478,7 +131,7 @@ impl ApiKeyService {
         }
     }
 
-    fn auth_invalidate(&mut self, id: &str, ctx: &mut Ctx<'_>) {
+    pub(super) fn auth_invalidate(&mut self, id: &str, ctx: &mut Ctx<'_>) {
         if let Some(c) = self.auth_cache.as_mut() {
             c.invalidate(id, ctx.now);
             self.flush_auth(ctx);
@@ -682,14 +335,11 @@ impl ApiKeyService {
             }
         }
         self.flush_auth(ctx);
-        let (entry_serial, seen) = match looked {
-            Some(Ok(x)) => x,
-            // ok: the loader above always returns a value.
-            _ => {
-                return AuthStep::Done(AuthOutcome::Exception(EsError::illegal_state(
-                    "auth cache load failed",
-                )))
-            }
+        // ok: the loader above always returns a value.
+        let Some(Ok((entry_serial, seen))) = looked else {
+            return AuthStep::Done(AuthOutcome::Exception(EsError::illegal_state(
+                "auth cache load failed",
+            )));
         };
         if inserted {
             let first = Waiter {
@@ -865,126 +515,6 @@ impl ApiKeyService {
         }
         out
     }
-
-    /// The `api_key` invalidator (R2.6): by keys, the doc cache then each id from the auth cache.
-    pub fn invalidate_api_key(&mut self, keys: &[String], ctx: &mut Ctx<'_>) {
-        if let Some(dc) = self.doc_cache.as_mut() {
-            dc.invalidate(keys, ctx);
-        }
-        for k in keys {
-            self.auth_invalidate(k, ctx);
-        }
-    }
-
-    /// The `api_key` invalidator, everything: doc, role-descriptor and auth caches.
-    pub fn invalidate_all_api_key(&mut self, ctx: &mut Ctx<'_>) {
-        if let Some(dc) = self.doc_cache.as_mut() {
-            dc.invalidate_all(ctx);
-        }
-        if let Some(c) = self.auth_cache.as_mut() {
-            c.invalidate_all(ctx.now);
-            self.flush_auth(ctx);
-        }
-    }
-
-    /// The `api_key_doc` invalidator by keys: the doc cache only.
-    pub fn invalidate_api_key_doc(&mut self, keys: &[String], ctx: &mut Ctx<'_>) {
-        if let Some(dc) = self.doc_cache.as_mut() {
-            dc.invalidate(keys, ctx);
-        }
-    }
-
-    /// The `api_key_doc` invalidator, everything: doc and role-descriptor caches.
-    pub fn invalidate_all_api_key_doc(&mut self, ctx: &mut Ctx<'_>) {
-        if let Some(dc) = self.doc_cache.as_mut() {
-            dc.invalidate_all(ctx);
-        }
-    }
-
-    /// Drops every pending verification (a stopped node loses its in-flight work).
-    pub fn abandon_pending(&mut self) -> Vec<u64> {
-        let mut requests = Vec::new();
-        for (_, p) in self.pending.drain(..) {
-            requests.push(p.first.request);
-            requests.extend(p.joined.iter().map(|w| w.request));
-        }
-        requests
-    }
-
-    /// Keys of one of the caches, most recently used first.
-    pub fn keys(&self, cache: CacheId) -> Vec<String> {
-        match cache {
-            CacheId::ApiKeyAuth => self
-                .auth_cache
-                .as_ref()
-                .map(|c| c.keys().cloned().collect()),
-            CacheId::ApiKeyDoc => self
-                .doc_cache
-                .as_ref()
-                .map(|c| c.docs.keys().cloned().collect()),
-            CacheId::ApiKeyRoleDescriptors => self
-                .doc_cache
-                .as_ref()
-                .map(|c| c.role_descriptors.keys().map(RdDigest::hex).collect()),
-            _ => None,
-        }
-        .unwrap_or_default()
-    }
-
-    /// (count, weight, max weight) of one of the caches; `None` when disabled.
-    pub fn size(&self, cache: CacheId) -> Option<(usize, u128, Option<u64>)> {
-        match cache {
-            CacheId::ApiKeyAuth => self
-                .auth_cache
-                .as_ref()
-                .map(|c| (c.count(), c.weight(), c.maximum_weight())),
-            CacheId::ApiKeyDoc => self
-                .doc_cache
-                .as_ref()
-                .map(|c| (c.docs.count(), c.docs.weight(), c.docs.maximum_weight())),
-            CacheId::ApiKeyRoleDescriptors => self.doc_cache.as_ref().map(|c| {
-                (
-                    c.role_descriptors.count(),
-                    c.role_descriptors.weight(),
-                    c.role_descriptors.maximum_weight(),
-                )
-            }),
-            _ => None,
-        }
-    }
-
-    pub fn contains(&self, cache: CacheId, key: &str) -> bool {
-        match cache {
-            CacheId::ApiKeyAuth => self
-                .auth_cache
-                .as_ref()
-                .is_some_and(|c| c.contains_key(key)),
-            CacheId::ApiKeyDoc => self
-                .doc_cache
-                .as_ref()
-                .is_some_and(|c| c.docs.contains_key(key)),
-            CacheId::ApiKeyRoleDescriptors => self.doc_cache.as_ref().is_some_and(|c| {
-                RdDigest::from_hex(key).is_some_and(|d| c.role_descriptors.contains_key(&d))
-            }),
-            _ => false,
-        }
-    }
-
-    /// The shared role-descriptor bytes for a hash (S7 checks instance identity).
-    pub fn role_descriptor_bytes(&self, hash: &str) -> Option<&Arc<str>> {
-        self.doc_cache
-            .as_ref()?
-            .role_descriptors
-            .peek(&RdDigest::from_hex(hash)?)
-    }
-
-    /// Test hook mirroring the Java tests' direct use of the doc cache's byte cache.
-    pub fn invalidate_all_role_descriptors(&mut self, ctx: &mut Ctx<'_>) {
-        if let Some(dc) = self.doc_cache.as_mut() {
-            dc.role_descriptors.invalidate_all(ctx.now);
-            dc.flush(ctx);
-        }
-    }
 }
 
 /// `invalid credentials for API key [<id>]` (R3.3, R3.4).
@@ -1007,9 +537,9 @@ fn type_and_expiry(credentials: &ApiKeyCredentials, doc: ApiKeyDoc, ctx: &Ctx<'_
         };
     }
     // `Instant.ofEpochMilli(expiration).isAfter(now)`: compared at nanosecond precision.
-    let now_nanos = epoch_millis(0) as i128 * NANOS_PER_MILLI as i128 + ctx.now as i128;
+    let now_nanos = i128::from(epoch_millis(0)) * i128::from(NANOS_PER_MILLI) + i128::from(ctx.now);
     let alive = doc.expiration_time == -1
-        || (doc.expiration_time as i128) * NANOS_PER_MILLI as i128 > now_nanos;
+        || i128::from(doc.expiration_time) * i128::from(NANOS_PER_MILLI) > now_nanos;
     if alive {
         AuthOutcome::Success(Box::new(ApiKeyAuthentication {
             id: id.clone(),

@@ -18,6 +18,7 @@
 //! Hashes are kept as the strings read; the `Debug` form of [`ParsedTokens`] shows only the keys.
 
 use super::token::{java_is_blank, java_trim};
+use crate::error::{EsError, ExceptionType};
 use crate::security::hashing::{HashError, Hasher};
 use indexmap::IndexMap;
 use std::fmt;
@@ -46,6 +47,27 @@ pub enum FileParseError {
         key: String,
         error: HashError,
     },
+}
+
+/// The exception `FileServiceAccountTokenStore` fails with (F3): bad UTF-8 is an
+/// `IllegalStateException` `Failed to load service_tokens file [..]` caused by the decoder's
+/// `MalformedInputException`; a line without `:` an `IllegalStateException`; a hash with an unusable
+/// prefix `resolveFromHash`'s `IllegalArgumentException`.
+impl From<FileParseError> for EsError {
+    fn from(e: FileParseError) -> Self {
+        match e {
+            FileParseError::MalformedInput { .. } => EsError::illegal_state(format!(
+                "Failed to load service_tokens file [{SERVICE_TOKENS_FILE}]"
+            ))
+            .with_cause(EsError::new(
+                ExceptionType::MalformedInput,
+                e.to_string(),
+                500,
+            )),
+            FileParseError::MissingColon { .. } => EsError::illegal_state(e.to_string()),
+            FileParseError::BadHash { .. } => EsError::illegal_argument(e.to_string()),
+        }
+    }
 }
 
 /// The parsed file: qualified name → hash (in first-seen order; the last duplicate's hash wins),

@@ -2,7 +2,8 @@
 //! A1-A3, ST-S1 to ST-S4, C1-C4, I1-I4, F1-F4, M1-M5).
 //!
 //! * [`token`]: the token, its bearer string and parser, and the token-name rule;
-//! * [`accounts`]: the built-in `elastic/*` accounts and their role descriptors;
+//! * [`accounts`]: the built-in `elastic/*` accounts and their role descriptors (`kibana_system.rs`:
+//!   the `elastic/kibana` one);
 //! * [`file`]: the `service_tokens` file parser;
 //! * [`tool`]: the `elasticsearch-service-tokens` CLI as pure functions over the file;
 //! * [`store`]: `CachingServiceAccountTokenStore`, the cache in front of each token store;
@@ -17,6 +18,7 @@
 
 pub mod accounts;
 pub mod file;
+mod kibana_system;
 pub mod service;
 pub mod store;
 pub mod token;

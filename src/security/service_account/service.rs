@@ -17,12 +17,12 @@ use super::file::{
 use super::store::CachingTokenStore;
 use super::token::{ServiceAccountId, ServiceAccountToken, TokenSource, MIN_TOKEN_SECRET_LENGTH};
 use crate::cache::CacheStats;
-use crate::error::EsError;
+use crate::error::{EsError, ExceptionType};
 use crate::events::{CacheId, EventKind};
 use crate::security::hashing::{verify_hash, Hasher};
 use crate::security::index::{SecurityIndex, ServiceTokenDoc, SECURITY_MAIN_INDEX};
 use crate::security::settings::ServiceTokenSettings;
-use crate::security::Ctx;
+use crate::security::{CacheSize, Ctx, RemovalCounts};
 use crate::time::Nanos;
 use rand::RngCore;
 use rand::SeedableRng;
@@ -137,19 +137,7 @@ impl ServiceAccountService {
     ///   unusable prefix → `illegal_argument_exception` with `resolveFromHash`'s message;
     /// * `maximumWeight < 0` for a negative `max_tokens`.
     pub fn new(settings: &ServiceTokenSettings, seed: u64, file: &[u8]) -> Result<Self, EsError> {
-        use super::file::FileParseError as F;
-        let tokens = parse_service_tokens_file(file).map_err(|e| match e {
-            F::MalformedInput { .. } => EsError::illegal_state(format!(
-                "Failed to load service_tokens file [{SERVICE_TOKENS_FILE}]"
-            ))
-            .with_cause(EsError::new(
-                "malformed_input_exception",
-                e.to_string(),
-                500,
-            )),
-            F::MissingColon { .. } => EsError::illegal_state(e.to_string()),
-            F::BadHash { .. } => EsError::illegal_argument(e.to_string()),
-        })?;
+        let tokens = parse_service_tokens_file(file)?;
         let startup_warnings = tokens.warnings().to_vec();
         Ok(ServiceAccountService {
             settings: settings.clone(),
@@ -352,7 +340,7 @@ impl ServiceAccountService {
     }
 
     /// `(count, weight, max weight)` of a cache; `None` when disabled (or another cache id).
-    pub fn size(&self, cache: CacheId) -> Option<(usize, u128, Option<u64>)> {
+    pub fn size(&self, cache: CacheId) -> Option<CacheSize> {
         self.store(cache)?.size()
     }
 
@@ -370,7 +358,7 @@ impl ServiceAccountService {
     }
 
     /// Removals of a cache by reason (REPLACED, INVALIDATED, EVICTED).
-    pub fn removals(&self, cache: CacheId) -> Option<[u64; 3]> {
+    pub fn removals(&self, cache: CacheId) -> Option<RemovalCounts> {
         self.store(cache)?.removals()
     }
 
@@ -489,7 +477,7 @@ pub fn create_index_token(
             .clone()
             .unwrap_or_else(|| "_na_".to_string());
         return Err(EsError::new(
-            "version_conflict_engine_exception",
+            ExceptionType::VersionConflictEngine,
             format!(
                 "[{}]: version conflict, document already exists (current version [1])",
                 token_doc_id(&qualified)

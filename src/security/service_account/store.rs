@@ -17,7 +17,7 @@ use crate::error::EsError;
 use crate::events::{CacheId, EventKind};
 use crate::security::hashing::Hasher;
 use crate::security::settings::ServiceTokenSettings;
-use crate::security::{Ctx, RemovalBuffer};
+use crate::security::{CacheSize, Ctx, RemovalBuffer, RemovalCounts};
 use crate::time::Nanos;
 use rand::RngCore;
 
@@ -290,11 +290,9 @@ impl CachingTokenStore {
         self.flush(ctx);
     }
 
-    /// `(count, weight, max weight)`; `None` when the cache is disabled.
-    pub fn size(&self) -> Option<(usize, u128, Option<u64>)> {
-        self.cache
-            .as_ref()
-            .map(|c| (c.count(), c.weight(), c.maximum_weight()))
+    /// `None` when the cache is disabled.
+    pub fn size(&self) -> Option<CacheSize> {
+        self.cache.as_ref().map(CacheSize::of)
     }
 
     /// Keys, most recently used first (expired-but-unpruned entries included).
@@ -309,8 +307,8 @@ impl CachingTokenStore {
         self.cache.as_ref().is_some_and(|c| c.contains_key(key))
     }
 
-    /// Removals by reason (REPLACED, INVALIDATED, EVICTED); `None` when disabled.
-    pub fn removals(&self) -> Option<[u64; 3]> {
+    /// Removals by reason; `None` when disabled.
+    pub fn removals(&self) -> Option<RemovalCounts> {
         self.cache.as_ref().map(|c| c.listener().by_reason)
     }
 

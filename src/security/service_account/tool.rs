@@ -53,7 +53,7 @@ fn check_principal(principal: &str) -> Result<ServiceAccountId, ToolError> {
         ));
     }
     ServiceAccountId::from_principal(principal)
-        .map_err(|e| ToolError::new(EXIT_CODE_ERROR, e.reason))
+        .map_err(|e| ToolError::new(EXIT_CODE_ERROR, e.into_reason()))
 }
 
 /// `parsePrincipalAndTokenName`: the principal, then V1.
@@ -97,7 +97,7 @@ pub fn create(
     let account = check_principal_and_name(principal, name)?;
     let mut tokens = parse(file)?;
     let token = ServiceAccountToken::new_token(account, name, rng)
-        .map_err(|e| ToolError::new(EXIT_CODE_ERROR, e.reason))?;
+        .map_err(|e| ToolError::new(EXIT_CODE_ERROR, e.into_reason()))?;
     let qualified = token.qualified_name();
     if tokens.contains(&qualified) {
         return Err(ToolError::new(

@@ -1,0 +1,73 @@
+//! Authorization: cluster privileges, role descriptors, native users and the 403 that
+//! Elasticsearch answers when a subject may not run an action.
+//!
+//! Sources (all in `elastic/elasticsearch`; `CORE` = `x-pack/plugin/core/.../xpack/core/security`,
+//! `SEC` = `x-pack/plugin/security/.../xpack/security`):
+//! - `CORE/authz/privilege/ClusterPrivilegeResolver.java` (9.x): the named cluster privileges, their
+//!   action patterns, `resolve`, `findPrivilegesThatGrant` and `sortByAccessLevel`;
+//! - `CORE/authz/permission/ClusterPermission.java`: `implies` (an automaton check only implies
+//!   automaton checks; `manage_own_api_key`'s request check only implies itself);
+//! - `CORE/authz/privilege/ManageOwnApiKeyClusterPrivilege.java` (8.x): which API key requests count
+//!   as "own";
+//! - `SEC/authz/AuthorizationDenialMessages.java` and `SEC/authz/AuthorizationService.java` (the
+//!   query-API-key retry with `filterForCurrentUser`);
+//! - `CORE/authz/RoleDescriptor.java` (`parse`, `toXContent`), `CORE/authz/store/ReservedRolesStore.java`,
+//!   `CORE/support/Validation.java`, `CORE/action/user/PutUserRequestBuilder.java`,
+//!   `CORE/action/role/RoleDescriptorRequestValidator.java`, `SEC/action/role/TransportPutRoleAction.java`,
+//!   `SEC/action/user/TransportPutUserAction.java`.
+//!
+//! One file per responsibility, as Elasticsearch splits them:
+//! - `actions.rs`: action names;
+//! - `wildcard.rs`: wildcard patterns (`Automatons`);
+//! - `privileges.rs`: named cluster privileges, `implies`, `findPrivilegesThatGrant`;
+//! - `index_privileges.rs`: index privilege names;
+//! - `request.rs`: the request context `manage_own_api_key` checks;
+//! - `xcontent.rs`: x-content style JSON reading and `ValidationException`;
+//! - `validation.rs`: user and role name rules (`Validation`);
+//! - `reserved.rs`: reserved roles and users;
+//! - `role_descriptor.rs`: `RoleDescriptor` parsing and validation, `PUT /_security/role`;
+//! - `users.rs`: native users, `PUT /_security/user`;
+//! - `subject.rs`: who is asking and its cluster permission;
+//! - `denial.rs`: the authorization decision and its 403.
+//!
+//! Everything here is pure data and logic: no I/O, no clock.
+
+mod actions;
+mod denial;
+mod index_privileges;
+mod privileges;
+mod request;
+mod reserved;
+mod role_descriptor;
+mod subject;
+mod users;
+mod validation;
+mod wildcard;
+mod xcontent;
+
+pub use actions::{
+    ACTIVATE_PROFILE, AUTHENTICATE, BULK_UPDATE_API_KEY, CHANGE_PASSWORD, CLEAR_SECURITY_CACHE,
+    CLUSTER_MAIN, CREATE_API_KEY, CREATE_SERVICE_ACCOUNT_TOKEN, DELETE_ROLE,
+    DELETE_SERVICE_ACCOUNT_TOKEN, DELETE_USER, GET_API_KEY, GET_BUILTIN_PRIVILEGES, GET_PROFILES,
+    GET_ROLES, GET_SERVICE_ACCOUNT, GET_SERVICE_ACCOUNT_CREDENTIALS,
+    GET_SERVICE_ACCOUNT_CREDENTIALS_NODES, GET_USERS, GRANT_API_KEY, INVALIDATE_API_KEY,
+    PROFILE_HAS_PRIVILEGES, PUT_ROLE, PUT_USER, QUERY_API_KEY, SUGGEST_PROFILES, UPDATE_API_KEY,
+};
+pub use denial::{action_denied, authorize, authorize_with_outcome, Authorized};
+pub use index_privileges::INDEX_PRIVILEGE_NAMES;
+pub use privileges::{
+    cluster_privilege_names, find_privileges_that_grant, grants, is_cluster_action,
+    ClusterPrivilege,
+};
+pub use request::{ApiKeyRequest, Caller, RequestContext};
+pub use reserved::{
+    is_reserved_role, is_reserved_user, reserved_role_descriptor, superuser_role_descriptor,
+    INTERNAL_USERNAMES, RESERVED_ROLE_NAMES, RESERVED_USERNAMES,
+};
+pub use role_descriptor::{
+    parse_put_role, ApplicationPrivileges, IndicesPrivileges, RoleDescriptor,
+};
+pub use subject::{ApiKeySubject, ServiceAccountSubject, Subject, UserSubject};
+pub use users::{new_user_without_password_error, parse_put_user, PutUserRequest, User};
+pub use validation::{validate_role_name, validate_username};
+pub use wildcard::wildcard_match;
