@@ -11,7 +11,7 @@ use crate::time::{Nanos, NANOS_PER_MICRO, NANOS_PER_MILLI};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CostModel {
-    /// PBKDF2 (and PBKDF2_STRETCH) cost per 1,000 iterations.
+    /// PBKDF2 (and `PBKDF2_STRETCH`) cost per 1,000 iterations.
     pub pbkdf2_per_1000_iterations: Nanos,
     /// bcrypt cost at cost factor 10; each factor doubles it.
     pub bcrypt_cost_10: Nanos,
