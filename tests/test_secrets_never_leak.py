@@ -203,7 +203,7 @@ def test_issue8_d03_no_secret_appears_in_any_output(tmp_path, caplog, seed, pass
     sim.schedule("3s", "set_service_tokens_file", nodes=["node-1"], content="not a token file")
     report = sim.run("5s")
     out.add("report", report)
-    out.add("report json", json.dumps(report))
+    out.add("report json", report.to_json())
     out.add("format_report", format_report(report, title="t", description="d"))
     out.add("timeline", sim.timeline())
     out.add("trace rows", c.events.rows())
