@@ -955,6 +955,10 @@ def test_the_typed_report_round_trips_the_cores_json(runs):
     assert report.stale_acceptances == raw["stale_acceptances"] > 0
     # The mapping view reads as the dict did.
     assert dict(report) == raw and report["nodes"]["node-2"]["stale_acceptances"] == node2.stale_acceptances
+    # Like the dict it reads as, a report is unhashable (it defines equality with dicts).
+    assert report == raw
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(report)
 
 
 @pytest.mark.parametrize(

@@ -203,7 +203,9 @@ class ActionError:
         return {"time": self.time, "action": self.action, "error": self.error}
 
 
-@dataclass(frozen=True)
+# eq=False: the class defines its own __eq__ (a report equals the dict it reads as), so it is unhashable
+# like a dict; with eq=True the dataclass would add a __hash__ back.
+@dataclass(frozen=True, eq=False)
 class SimulationReport(Mapping[str, Any]):
     """The report of a simulation so far. It also reads as the mapping :meth:`to_dict` returns."""
 
