@@ -434,8 +434,10 @@ def mem_child(which: str, n: int, lcs_hashpower: int) -> dict:
             out = _rss_measure(fill, n)
             out["note"] = f"LRU(hashpower={hashpower}) filled by process_trace"
             if hashpower == 24:
-                out["note"] += ("; its 2^24-bucket table (128 MiB, zero pages until touched) dominates, "
-                                "so bytes/entry falls as entries grow")
+                out["note"] += (
+                    "; its 2^24-bucket table (128 MiB, zero pages until touched) dominates, "
+                    "so bytes/entry falls as entries grow"
+                )
             return out
         finally:
             os.unlink(path)
@@ -444,8 +446,16 @@ def mem_child(which: str, n: int, lcs_hashpower: int) -> dict:
 
 
 def run_mem_child(which: str, n: int, lcs_hashpower: int) -> dict:
-    cmd = [sys.executable, os.path.abspath(__file__), "--_mem-child", which, "--mem-entries", str(n),
-           "--lcs-hashpower", str(lcs_hashpower)]
+    cmd = [
+        sys.executable,
+        os.path.abspath(__file__),
+        "--_mem-child",
+        which,
+        "--mem-entries",
+        str(n),
+        "--lcs-hashpower",
+        str(lcs_hashpower),
+    ]
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     except subprocess.TimeoutExpired:
@@ -505,21 +515,43 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0, help="trace seed (default 0)")
     p.add_argument("--capacity", type=int, default=25_000, help="entries every cache holds (default 25,000)")
     p.add_argument("--runs", type=int, default=3, help="timed runs per implementation; the median counts (default 3)")
-    p.add_argument("--per-op-requests", type=int, default=None,
-                   help="replay only the first N requests in the per-operation Python loops (default: all)")
-    p.add_argument("--mem-entries", type=int, default=None,
-                   help="distinct keys filled into a cache of that size to measure memory (default 1,000,000)")
+    p.add_argument(
+        "--per-op-requests",
+        type=int,
+        default=None,
+        help="replay only the first N requests in the per-operation Python loops (default: all)",
+    )
+    p.add_argument(
+        "--mem-entries",
+        type=int,
+        default=None,
+        help="distinct keys filled into a cache of that size to measure memory (default 1,000,000)",
+    )
     p.add_argument("--no-mem", action="store_true", help="skip the memory measurements")
-    p.add_argument("--lcs-hashpower", type=int, default=18,
-                   help="hashpower of the tuned libCacheSim LRU row (default 18; the library's default is 24)")
-    p.add_argument("--quick", action="store_true",
-                   help="a small run: 500,000 requests over 100,000 keys, memory with 100,000 entries")
-    p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
-                   help="compute requests/s from wall-clock time (default) or from this process's CPU time, which "
-                   "other processes disturb less on a busy machine; both are written to --json")
+    p.add_argument(
+        "--lcs-hashpower",
+        type=int,
+        default=18,
+        help="hashpower of the tuned libCacheSim LRU row (default 18; the library's default is 24)",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="a small run: 500,000 requests over 100,000 keys, memory with 100,000 entries",
+    )
+    p.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="compute requests/s from wall-clock time (default) or from this process's CPU time, which "
+        "other processes disturb less on a busy machine; both are written to --json",
+    )
     p.add_argument("--json", metavar="PATH", help="also write every figure to PATH as JSON")
-    p.add_argument("--fail-on-missed-targets", action="store_true",
-                   help="exit with status 2 when a target from the issue is not met")
+    p.add_argument(
+        "--fail-on-missed-targets",
+        action="store_true",
+        help="exit with status 2 when a target from the issue is not met",
+    )
     p.add_argument("--_mem-child", dest="mem_child", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.requests is None:
@@ -547,8 +579,12 @@ def main(argv: list[str] | None = None) -> int:
     t_start = time.perf_counter()
     cap, runs = args.capacity, args.runs
     skipped: list[str] = []
-    for mod, pip_name in ((cachetools, "cachetools"), (cachebox, "cachebox"), (moka_py, "moka-py"),
-                          (libcachesim, "libcachesim")):
+    for mod, pip_name in (
+        (cachetools, "cachetools"),
+        (cachebox, "cachebox"),
+        (moka_py, "moka-py"),
+        (libcachesim, "libcachesim"),
+    ):
         if mod is None:
             skipped.append(pip_name)
 
@@ -579,14 +615,22 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     print(f"escache cache replay benchmark: Python {env['python']} on {env['cpu']} ({env['cpus']} CPUs)")
     print(f"escache from {env['escache_module']} (extension built {env['escache_core_built']})")
-    print("versions: " + ", ".join(f"{k} {v}" for k, v in env.items()
-                                   if k in ("escache", "cachetools", "cachebox", "moka_py", "libcachesim") and v))
+    print(
+        "versions: "
+        + ", ".join(
+            f"{k} {v}"
+            for k, v in env.items()
+            if k in ("escache", "cachetools", "cachebox", "moka_py", "libcachesim") and v
+        )
+    )
     print(f"load average at start: {load_before[0]:.2f} (1 min), {load_before[1]:.2f} (5 min)")
     if load_before[0] > 0.5:
-        print("note: other processes are using the CPU; the figures will be noisier (runs are interleaved "
-              "across implementations so that all see the same load)")
+        print(
+            "note: other processes are using the CPU; the figures will be noisier (runs are interleaved "
+            "across implementations so that all see the same load)"
+        )
     for name in skipped:
-        print(f"note: {name} is not installed; its rows are skipped (pip install \".[bench]\" installs every peer)")
+        print(f'note: {name} is not installed; its rows are skipped (pip install ".[bench]" installs every peer)')
 
     # ---- the trace --------------------------------------------------------------------------------------
     t0 = time.perf_counter()
@@ -594,8 +638,10 @@ def main(argv: list[str] | None = None) -> int:
     t_trace = time.perf_counter() - t0
     n = len(trace)
     n_op = args.per_op_requests
-    print(f"trace: {fmt_int(n)} requests, Zipf alpha={args.alpha} over {fmt_int(args.keys)} keys, seed {args.seed} "
-          f"(built in {t_trace:.2f} s); every cache holds {fmt_int(cap)} entries; {runs} runs each, median")
+    print(
+        f"trace: {fmt_int(n)} requests, Zipf alpha={args.alpha} over {fmt_int(args.keys)} keys, seed {args.seed} "
+        f"(built in {t_trace:.2f} s); every cache holds {fmt_int(cap)} entries; {runs} runs each, median"
+    )
     op_keys = trace[:n_op].tolist()  # Python ints for the per-operation loops, made once outside timing
     sub_note = "" if n_op == n else f"first {fmt_int(n_op)} requests"
 
@@ -614,12 +660,15 @@ def main(argv: list[str] | None = None) -> int:
     # Every timed case runs once per round, round after round, so that a change in the machine's load
     # during the benchmark touches every implementation alike.
     cases: list[Case] = []
-    cases.append(Case(
-        "escache replay", n,
-        lambda: escache.Cache(max_weight=cap),
-        lambda c: c.replay(trace),
-        lambda r, c: r.hits,
-    ))
+    cases.append(
+        Case(
+            "escache replay",
+            n,
+            lambda: escache.Cache(max_weight=cap),
+            lambda c: c.replay(trace),
+            lambda r, c: r.hits,
+        )
+    )
 
     lcs_configs: list[tuple[int, str, str, Case]] = []
     t_convert = None
@@ -631,24 +680,31 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         write_oracle_general(trace, path)
         t_convert = time.perf_counter() - t0
-        print(f"libcachesim: wrote the trace as oracleGeneral ({os.path.getsize(path) / 2**20:,.0f} MiB, "
-              f"{t_convert:.2f} s, untimed)", flush=True)
+        print(
+            f"libcachesim: wrote the trace as oracleGeneral ({os.path.getsize(path) / 2**20:,.0f} MiB, "
+            f"{t_convert:.2f} s, untimed)",
+            flush=True,
+        )
         reader = lcs_reader(path)
         if reader.n_total_req != n:
             raise RuntimeError(f"libcachesim reads {reader.n_total_req} requests, expected {n}")
         hashpowers = [24] + ([args.lcs_hashpower] if args.lcs_hashpower != 24 else [])
         for hp in hashpowers:
             case = Case(
-                f"libcachesim LRU hashpower={hp}", n,
+                f"libcachesim LRU hashpower={hp}",
+                n,
                 lambda hp=hp: libcachesim.LRU(cap, hashpower=hp),
                 lambda c: c.process_trace(reader),
                 lambda res, c: (lcs_hits(res[0], n), c.get_n_obj()),
             )
             if hp == 24:
-                lcs_configs.append((hp, "libcachesim LRU (default)", "library default hashpower=24 (2^24 buckets)", case))
+                lcs_configs.append(
+                    (hp, "libcachesim LRU (default)", "library default hashpower=24 (2^24 buckets)", case)
+                )
             else:
-                lcs_configs.append((hp, f"libcachesim LRU (hashpower={hp})",
-                                    f"hashpower={hp}: hash table sized for the cache", case))
+                lcs_configs.append(
+                    (hp, f"libcachesim LRU (hashpower={hp})", f"hashpower={hp}: hash table sized for the cache", case)
+                )
             cases.append(case)
 
     impls: list[PerOpImpl] = [
@@ -668,51 +724,60 @@ def main(argv: list[str] | None = None) -> int:
         ),
     ]
     if cachetools is not None:
-        impls.append(PerOpImpl(
-            "cachetools LRUCache",
-            lambda c: cachetools.LRUCache(maxsize=c),
-            [Style("get + []=", loop_get_setitem, "get", None)],
-            lambda c: (c.get, c.__setitem__),
-            lambda c: set(c.keys()),
-            True,
-            "cachetools",
-        ))
+        impls.append(
+            PerOpImpl(
+                "cachetools LRUCache",
+                lambda c: cachetools.LRUCache(maxsize=c),
+                [Style("get + []=", loop_get_setitem, "get", None)],
+                lambda c: (c.get, c.__setitem__),
+                lambda c: set(c.keys()),
+                True,
+                "cachetools",
+            )
+        )
     if cachebox is not None:
-        impls.append(PerOpImpl(
-            "cachebox LRUCache",
-            lambda c: cachebox.LRUCache(c),
-            [
-                Style("get + insert", loop_get_put, "get", "insert"),
-                Style("get + []=", loop_get_setitem, "get", None),
-                Style("setdefault", loop_one_call, "setdefault", True),
-            ],
-            lambda c: (c.get, c.insert),
-            lambda c: set(c.keys()),
-            True,
-            "cachebox",
-        ))
+        impls.append(
+            PerOpImpl(
+                "cachebox LRUCache",
+                lambda c: cachebox.LRUCache(c),
+                [
+                    Style("get + insert", loop_get_put, "get", "insert"),
+                    Style("get + []=", loop_get_setitem, "get", None),
+                    Style("setdefault", loop_one_call, "setdefault", True),
+                ],
+                lambda c: (c.get, c.insert),
+                lambda c: set(c.keys()),
+                True,
+                "cachebox",
+            )
+        )
     if moka_py is not None:
-        impls.append(PerOpImpl(
-            "moka-py Moka(lru)",
-            lambda c: moka_py.Moka(c, policy="lru"),
-            [
-                Style("get + set", loop_get_put, "get", "set"),
-                Style("get_with", loop_one_call, "get_with", _true),
-            ],
-            lambda c: (c.get, c.set),
-            None,
-            False,  # checked below, not assumed
-            "moka",
-        ))
+        impls.append(
+            PerOpImpl(
+                "moka-py Moka(lru)",
+                lambda c: moka_py.Moka(c, policy="lru"),
+                [
+                    Style("get + set", loop_get_put, "get", "set"),
+                    Style("get_with", loop_one_call, "get_with", _true),
+                ],
+                lambda c: (c.get, c.set),
+                None,
+                False,  # checked below, not assumed
+                "moka",
+            )
+        )
     style_cases: dict[tuple[str, str], Case] = {}
     for impl in impls:
         for st in impl.styles:
             case = Case(
-                f"{impl.name} [{st.label}]", n_op,
+                f"{impl.name} [{st.label}]",
+                n_op,
                 lambda impl=impl: impl.make(cap),
                 lambda c, st=st: st.loop(c, op_keys, st.a, st.b),
-                lambda _r, c, impl=impl: (frozenset(impl.final_keys(c)) if impl.final_keys else None,
-                                          impl.run_hits(c) if impl.run_hits else None),
+                lambda _r, c, impl=impl: (
+                    frozenset(impl.final_keys(c)) if impl.final_keys else None,
+                    impl.run_hits(c) if impl.run_hits else None,
+                ),
             )
             style_cases[(impl.name, st.label)] = case
             cases.append(case)
@@ -721,8 +786,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for rnd in range(runs):
             for case in cases:
-                print(f"round {rnd + 1}/{runs}: {case.label} ({fmt_int(case.requests)} requests) ...", end="",
-                      flush=True)
+                print(
+                    f"round {rnd + 1}/{runs}: {case.label} ({fmt_int(case.requests)} requests) ...", end="", flush=True
+                )
                 t = case.run_once()
                 print(f" {case.requests / t / 1e6:.2f} M/s", flush=True)
     finally:
@@ -739,8 +805,17 @@ def main(argv: list[str] | None = None) -> int:
     case = cases[0]
     hits = set(case.results)
     assert len(hits) == 1, f"escache replay: hits differ between runs: {hits}"
-    row = Row("escache Cache.replay", "bulk", n, case.times, median_rps(case.times, n), case.wall, case.cpu,
-              hits.pop(), mem_key="escache-replay")
+    row = Row(
+        "escache Cache.replay",
+        "bulk",
+        n,
+        case.times,
+        median_rps(case.times, n),
+        case.wall,
+        case.cpu,
+        hits.pop(),
+        mem_key="escache-replay",
+    )
     row.notes.append("bulk get-or-put in Rust over array('q'), GIL released")
     rows.append(row)
     ref_hits[n] = row.hits
@@ -751,8 +826,17 @@ def main(argv: list[str] | None = None) -> int:
         hits = {h for h, _ in case.results}
         assert len(hits) == 1, f"libcachesim: hits differ between runs: {hits}"
         assert all(objs <= cap for _, objs in case.results), "libcachesim holds more objects than its size"
-        row = Row(label, "bulk", n, case.times, median_rps(case.times, n), case.wall, case.cpu, hits.pop(),
-                  mem_key="libcachesim-default" if hp == 24 else "libcachesim-tuned")
+        row = Row(
+            label,
+            "bulk",
+            n,
+            case.times,
+            median_rps(case.times, n),
+            case.wall,
+            case.cpu,
+            hits.pop(),
+            mem_key="libcachesim-default" if hp == 24 else "libcachesim-tuned",
+        )
         row.notes.append(f"process_trace over an oracleGeneral file, size-1 objects; {note}")
         rows.append(row)
         lcs_rows.append(row)
@@ -766,8 +850,15 @@ def main(argv: list[str] | None = None) -> int:
         for st in impl.styles:
             case = style_cases[(impl.name, st.label)]
             rps = median_rps(case.times, n_op)
-            styles_out.append({"style": st.label, "times_s": case.times, "wall_s": case.wall, "cpu_s": case.cpu,
-                               "requests_per_s": rps})
+            styles_out.append(
+                {
+                    "style": st.label,
+                    "times_s": case.times,
+                    "wall_s": case.wall,
+                    "cpu_s": case.cpu,
+                    "requests_per_s": rps,
+                }
+            )
             if impl.final_keys is not None:
                 contents = {fk for fk, _ in case.results}
                 assert len(contents) == 1, f"{impl.name} [{st.label}]: contents differ between runs"
@@ -787,14 +878,25 @@ def main(argv: list[str] | None = None) -> int:
             ref_contents = impl.final_keys(c)
             for label, contents in style_contents.items():
                 assert contents == ref_contents, (
-                    f"{impl.name} [{label}] ends with other contents than get + put: not equivalent")
+                    f"{impl.name} [{label}] ends with other contents than get + put: not equivalent"
+                )
         for label, hs in style_run_hits.items():
             assert hs == {hits}, f"{impl.name} [{label}]: the cache counted {hs} hits, the loop {hits}"
         del c, get, put
         rps, st, bcase = best
-        row = Row(impl.name, "per-op", n_op, bcase.times, rps, bcase.wall, bcase.cpu, hits,
-                  exact_lru=impl.exact_lru_expected,
-                  mem_key=impl.mem_child, styles=styles_out)
+        row = Row(
+            impl.name,
+            "per-op",
+            n_op,
+            bcase.times,
+            rps,
+            bcase.wall,
+            bcase.cpu,
+            hits,
+            exact_lru=impl.exact_lru_expected,
+            mem_key=impl.mem_child,
+            styles=styles_out,
+        )
         row.notes.append(f"fastest style: {st.label}" + (f"; {sub_note}" if sub_note else ""))
         rows.append(row)
 
@@ -816,12 +918,14 @@ def main(argv: list[str] | None = None) -> int:
             moka_row.exact_lru = False
             moka_row.notes.append(
                 f"NOT exact LRU: {moka_row.hits - ref:+,} hits vs exact LRU ({ref:,}); moka applies reads and "
-                "evictions in batches (approximate LRU), so the cache can briefly overfill")
+                "evictions in batches (approximate LRU), so the cache can briefly overfill"
+            )
 
     exact = [r for r in rows if r.exact_lru]
     mismatches = [(r.name, r.hits, reference_hits(r.requests)) for r in exact if r.hits != reference_hits(r.requests)]
     assert not mismatches, "exact-LRU implementations disagree on hits: " + "; ".join(
-        f"{name}: {h:,} hits, exact LRU (escache replay of the same requests): {ref:,}" for name, h, ref in mismatches)
+        f"{name}: {h:,} hits, exact LRU (escache replay of the same requests): {ref:,}" for name, h, ref in mismatches
+    )
     by_requests: dict[int, set] = {}
     for r in exact:
         by_requests.setdefault(r.requests, set()).add(r.hits)
@@ -850,40 +954,55 @@ def main(argv: list[str] | None = None) -> int:
     # ---- the table ------------------------------------------------------------------------------------------
     lcs_base = max(lcs_rows, key=lambda r: r.rps) if lcs_rows else None
     ct_base = next((r for r in rows if r.name.startswith("cachetools")), None)
-    headers = ["implementation", f"requests/s (median of {runs}{', CPU time' if CLOCK == 'cpu' else ''})", "vs libcachesim", "vs cachetools",
-               "hit ratio", "bytes/entry", "notes"]
+    headers = [
+        "implementation",
+        f"requests/s (median of {runs}{', CPU time' if CLOCK == 'cpu' else ''})",
+        "vs libcachesim",
+        "vs cachetools",
+        "hit ratio",
+        "bytes/entry",
+        "notes",
+    ]
     table = []
     for r in rows:
         vs_lcs = r.rps / lcs_base.rps if lcs_base else None
         vs_ct = r.rps / ct_base.rps if ct_base else None
         r_vs = {"vs_libcachesim": vs_lcs, "vs_cachetools": vs_ct}
         r.__dict__.update(r_vs)
-        table.append([
-            r.name,
-            fmt_rps(r.rps),
-            fmt_ratio(vs_lcs),
-            fmt_ratio(vs_ct),
-            f"{r.hit_ratio:.6f}",
-            "-" if r.bytes_per_entry is None else f"{r.bytes_per_entry:,.0f}",
-            "; ".join(r.notes),
-        ])
+        table.append(
+            [
+                r.name,
+                fmt_rps(r.rps),
+                fmt_ratio(vs_lcs),
+                fmt_ratio(vs_ct),
+                f"{r.hit_ratio:.6f}",
+                "-" if r.bytes_per_entry is None else f"{r.bytes_per_entry:,.0f}",
+                "; ".join(r.notes),
+            ]
+        )
     print()
     print_table(headers, table, right={1, 2, 3, 4, 5})
     print()
-    print(f"* requests/s: {fmt_int(n)} requests per run for the bulk rows, {fmt_int(n_op)} for the per-op rows "
-          "(Python loop over a list of int keys, methods bound to locals, nothing counted in the loop); "
-          "a fresh cache per run, construction untimed; "
-          + ("wall-clock time." if CLOCK == "wall" else "CPU time of this process (time.process_time)."))
+    print(
+        f"* requests/s: {fmt_int(n)} requests per run for the bulk rows, {fmt_int(n_op)} for the per-op rows "
+        "(Python loop over a list of int keys, methods bound to locals, nothing counted in the loop); "
+        "a fresh cache per run, construction untimed; "
+        + ("wall-clock time." if CLOCK == "wall" else "CPU time of this process (time.process_time).")
+    )
     if lcs_base:
         print(f"* vs libcachesim: against the fastest libcachesim row ({lcs_base.name}).")
-    print("* hit ratio: hits / requests. Exact-LRU rows are asserted to have the same hits over the same requests; "
-          "per-op hits come from an untimed get + put pass that counts them, every other style is checked to end with "
-          "the same contents (escache's own hit counter is checked too).")
+    print(
+        "* hit ratio: hits / requests. Exact-LRU rows are asserted to have the same hits over the same requests; "
+        "per-op hits come from an untimed get + put pass that counts them, every other style is checked to end with "
+        "the same contents (escache's own hit counter is checked too)."
+    )
     if not args.no_mem:
-        print(f"* bytes/entry: peak memory growth while filling a fresh cache of {fmt_int(args.mem_entries)} entries with "
-              f"{fmt_int(args.mem_entries)} distinct int keys (made beforehand, not counted) and the value True, divided "
-              "by the entries; one fresh process per row. Python caches: tracemalloc; Rust/C caches: RSS from "
-              "/proc/self/statm, peak = VmHWM reset before filling.")
+        print(
+            f"* bytes/entry: peak memory growth while filling a fresh cache of {fmt_int(args.mem_entries)} entries with "
+            f"{fmt_int(args.mem_entries)} distinct int keys (made beforehand, not counted) and the value True, divided "
+            "by the entries; one fresh process per row. Python caches: tracemalloc; Rust/C caches: RSS from "
+            "/proc/self/statm, peak = VmHWM reset before filling."
+        )
         print()
         print("memory details (bytes per entry):")
         mrows = []
@@ -896,11 +1015,23 @@ def main(argv: list[str] | None = None) -> int:
             if "error" in m:
                 mrows.append([r.mem_key, "-", "-", "failed: " + m["error"]])
                 continue
-            mrows.append([r.mem_key, f"{m['peak_bytes_per_entry']:,.1f}", f"{m['retained_bytes_per_entry']:,.1f}",
-                          m["method"] + (("; " + m["note"]) if m.get("note") else "")])
+            mrows.append(
+                [
+                    r.mem_key,
+                    f"{m['peak_bytes_per_entry']:,.1f}",
+                    f"{m['retained_bytes_per_entry']:,.1f}",
+                    m["method"] + (("; " + m["note"]) if m.get("note") else ""),
+                ]
+            )
         if cachetools_rss and "error" not in cachetools_rss:
-            mrows.append(["cachetools (cross-check)", f"{cachetools_rss['peak_bytes_per_entry']:,.1f}",
-                          f"{cachetools_rss['retained_bytes_per_entry']:,.1f}", cachetools_rss["method"]])
+            mrows.append(
+                [
+                    "cachetools (cross-check)",
+                    f"{cachetools_rss['peak_bytes_per_entry']:,.1f}",
+                    f"{cachetools_rss['retained_bytes_per_entry']:,.1f}",
+                    cachetools_rss["method"],
+                ]
+            )
         print_table(["probe", "peak", "retained", "method"], mrows, right={1, 2})
 
     print()
@@ -908,8 +1039,14 @@ def main(argv: list[str] | None = None) -> int:
     srows = []
     for r in rows:
         for s in r.styles:
-            srows.append([r.name, s["style"], fmt_rps(s["requests_per_s"]),
-                          "  ".join(f"{n_op / t / 1e6:.2f}" for t in s["times_s"])])
+            srows.append(
+                [
+                    r.name,
+                    s["style"],
+                    fmt_rps(s["requests_per_s"]),
+                    "  ".join(f"{n_op / t / 1e6:.2f}" for t in s["times_s"]),
+                ]
+            )
     print_table(["implementation", "style", "median", "runs (M/s)"], srows, right={2})
 
     # ---- targets --------------------------------------------------------------------------------------------
@@ -925,28 +1062,47 @@ def main(argv: list[str] | None = None) -> int:
         targets.append({"target": desc, "ratio": ratio, "required": need, "met": met, "detail": detail})
 
     for lr in lcs_rows:
-        target(f"replay >= 4x libcachesim LRU [{lr.name}]", replay.rps / lr.rps, 4.0,
-               f"{fmt_rps(replay.rps)} vs {fmt_rps(lr.rps)}")
+        target(
+            f"replay >= 4x libcachesim LRU [{lr.name}]",
+            replay.rps / lr.rps,
+            4.0,
+            f"{fmt_rps(replay.rps)} vs {fmt_rps(lr.rps)}",
+        )
     if not lcs_rows:
         target("replay >= 4x libcachesim LRU", None, 4.0, "libcachesim not installed")
     for peer, label in ((cb, "cachebox"), (mk, "moka-py")):
         if peer is None:
             target(f"escache per-op >= {label}", None, 1.0, f"{label} not installed")
         else:
-            target(f"escache per-op >= {label}", perop.rps / peer.rps, 1.0,
-                   f"{fmt_rps(perop.rps)} ({perop.notes[0]}) vs {fmt_rps(peer.rps)} ({peer.notes[0]})")
+            target(
+                f"escache per-op >= {label}",
+                perop.rps / peer.rps,
+                1.0,
+                f"{fmt_rps(perop.rps)} ({perop.notes[0]}) vs {fmt_rps(peer.rps)} ({peer.notes[0]})",
+            )
     if ct_base is None:
         target("escache per-op >= 10x cachetools", None, 10.0, "cachetools not installed")
     else:
-        target("escache per-op >= 10x cachetools", perop.rps / ct_base.rps, 10.0,
-               f"{fmt_rps(perop.rps)} vs {fmt_rps(ct_base.rps)}")
+        target(
+            "escache per-op >= 10x cachetools",
+            perop.rps / ct_base.rps,
+            10.0,
+            f"{fmt_rps(perop.rps)} vs {fmt_rps(ct_base.rps)}",
+        )
     print()
     print("targets from the issue:")
     trows = []
     for t in targets:
         status = "n/a" if t["met"] is None else ("MET" if t["met"] else "NOT MET")
-        trows.append([t["target"], "-" if t["ratio"] is None else f"{t['ratio']:.2f}x", f">= {t['required']:g}x",
-                      status, t["detail"]])
+        trows.append(
+            [
+                t["target"],
+                "-" if t["ratio"] is None else f"{t['ratio']:.2f}x",
+                f">= {t['required']:g}x",
+                status,
+                t["detail"],
+            ]
+        )
     print_table(["target", "measured", "needed", "status", "figures"], trows, right={1})
 
     elapsed = time.perf_counter() - t_start
@@ -957,9 +1113,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         out = {
             "config": {
-                "requests": n, "keys": args.keys, "alpha": args.alpha, "seed": args.seed, "capacity": cap,
-                "runs": runs, "per_op_requests": n_op, "mem_entries": None if args.no_mem else args.mem_entries,
-                "lcs_hashpower": args.lcs_hashpower, "quick": args.quick,
+                "requests": n,
+                "keys": args.keys,
+                "alpha": args.alpha,
+                "seed": args.seed,
+                "capacity": cap,
+                "runs": runs,
+                "per_op_requests": n_op,
+                "mem_entries": None if args.no_mem else args.mem_entries,
+                "lcs_hashpower": args.lcs_hashpower,
+                "quick": args.quick,
             },
             "environment": env,
             "skipped": skipped,
@@ -969,12 +1132,22 @@ def main(argv: list[str] | None = None) -> int:
             "oracle_general_convert_s": t_convert,
             "rows": [
                 {
-                    "implementation": r.name, "kind": r.kind, "requests_per_run": r.requests, "times_s": r.times,
-                    "wall_s": r.wall, "cpu_s": r.cpu,
-                    "requests_per_s": r.rps, "vs_libcachesim": r.__dict__.get("vs_libcachesim"),
-                    "vs_cachetools": r.__dict__.get("vs_cachetools"), "hits": r.hits, "hit_ratio": r.hit_ratio,
-                    "exact_lru": r.exact_lru, "bytes_per_entry": r.bytes_per_entry, "memory": r.mem,
-                    "notes": r.notes, "styles": r.styles,
+                    "implementation": r.name,
+                    "kind": r.kind,
+                    "requests_per_run": r.requests,
+                    "times_s": r.times,
+                    "wall_s": r.wall,
+                    "cpu_s": r.cpu,
+                    "requests_per_s": r.rps,
+                    "vs_libcachesim": r.__dict__.get("vs_libcachesim"),
+                    "vs_cachetools": r.__dict__.get("vs_cachetools"),
+                    "hits": r.hits,
+                    "hit_ratio": r.hit_ratio,
+                    "exact_lru": r.exact_lru,
+                    "bytes_per_entry": r.bytes_per_entry,
+                    "memory": r.mem,
+                    "notes": r.notes,
+                    "styles": r.styles,
                 }
                 for r in rows
             ],

@@ -30,9 +30,7 @@ CLEAR_ACTION = "cluster:admin/xpack/security/cache/clear"
 CHALLENGES = ['Basic realm="security", charset="UTF-8"', 'Bearer realm="security"', "ApiKey"]
 
 
-GENERIC_401 = (
-    "unable to authenticate with provided credentials and anonymous access is not allowed for this request"
-)
+GENERIC_401 = "unable to authenticate with provided credentials and anonymous access is not allowed for this request"
 
 
 # ---- helpers ---------------------------------------------------------------------------------------
@@ -45,9 +43,7 @@ def encoded(key_id: str, secret: str) -> str:
 def authenticate(c: escache.Cluster, key: dict, node: str, secret: str | None = None):
     """``GET /_security/_authenticate`` with the key (or another secret for its id) on ``node``."""
     value = key["encoded"] if secret is None else encoded(key["id"], secret)
-    return c.perform_request(
-        "GET", "/_security/_authenticate", headers={"Authorization": "ApiKey " + value}, node=node
-    )
+    return c.perform_request("GET", "/_security/_authenticate", headers={"Authorization": "ApiKey " + value}, node=node)
 
 
 def names(c: escache.Cluster) -> list[str]:
@@ -84,9 +80,7 @@ def unsuccessful_reason(r) -> str:
     err = r.body["error"]
     assert err["type"] == "security_exception"
     assert err["reason"] == GENERIC_401
-    assert err["root_cause"][0]["additional_unsuccessful_credentials"] == err[
-        "additional_unsuccessful_credentials"
-    ]
+    assert err["root_cause"][0]["additional_unsuccessful_credentials"] == err["additional_unsuccessful_credentials"]
     return err["additional_unsuccessful_credentials"]
 
 

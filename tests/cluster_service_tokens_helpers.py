@@ -78,9 +78,7 @@ def line(principal: str, name: str, secret: str) -> str:
 
 
 def authenticate(c: escache.Cluster, value: str, node: str = "node-0") -> escache.Response:
-    return c.perform_request(
-        "GET", "/_security/_authenticate", headers={"Authorization": f"Bearer {value}"}, node=node
-    )
+    return c.perform_request("GET", "/_security/_authenticate", headers={"Authorization": f"Bearer {value}"}, node=node)
 
 
 def keys(c: escache.Cluster, node: str, cache: str) -> set[str]:
@@ -116,9 +114,7 @@ def warmed(cluster, es):
         n.service_tokens_file = text
     cluster.advance("5s")
     values = {
-        name: es.security.create_service_token(namespace="elastic", service="fleet-server", name=name)["token"][
-            "value"
-        ]
+        name: es.security.create_service_token(namespace="elastic", service="fleet-server", name=name)["token"]["value"]
         for name in ("t1", "t1-b")
     }
     kibana = es.security.create_service_token(namespace="elastic", service="kibana", name="c")["token"]["value"]

@@ -38,7 +38,6 @@ def test_issue8_d02_a_panic_message_never_reaches_stderr():
     assert "a panic with the cluster locked" not in out.stderr
 
 
-
 def test_issue8_d05_a_panic_under_the_cluster_lock_breaks_the_cluster_and_its_views_for_good():
     c = escache.Cluster(nodes=2, seed=1)
     node, index = c.node("node-1"), c.security_index
@@ -136,7 +135,12 @@ BAD_ARGUMENTS = [
     # (call, error class, built-in it also is, text the message names)
     (lambda c, s: s.schedule(1e300, "partition", node="node-0"), IllegalArgumentError, ValueError, "[at]"),
     (lambda c, s: s.schedule(10**30, "partition", node="node-0"), IllegalArgumentError, ValueError, "[at]"),
-    (lambda c, s: s.schedule("1s", "partition", node="node-0", every=1e300), IllegalArgumentError, ValueError, "[every]"),
+    (
+        lambda c, s: s.schedule("1s", "partition", node="node-0", every=1e300),
+        IllegalArgumentError,
+        ValueError,
+        "[every]",
+    ),
     (lambda c, s: s.schedule(1e300, lambda cluster: None), IllegalArgumentError, ValueError, "[at]"),
     (lambda c, s: s.run(float("inf")), IllegalArgumentError, ValueError, "[duration]"),
     (lambda c, s: s.run_until(1e300), IllegalArgumentError, ValueError, "[until]"),
@@ -145,22 +149,57 @@ BAD_ARGUMENTS = [
     (lambda c, s: c.advance(datetime.timedelta(days=999_999_999)), IllegalArgumentError, ValueError, "[duration]"),
     (lambda c, s: c.advance(True), IllegalArgumentTypeError, TypeError, "[duration]"),
     (lambda c, s: c.advance(None), IllegalArgumentTypeError, TypeError, "[duration]"),
-    (lambda c, s: c.perform_request("GET", "/", headers={"Authorization": "Basic \ud800"}), IllegalArgumentError, ValueError, "[headers[Authorization]]"),
-    (lambda c, s: c.perform_request("GET", "/", headers={"X-Count": 1}), IllegalArgumentTypeError, TypeError, "[headers[X-Count]]"),
-    (lambda c, s: c.perform_request("GET", "/", headers={1: "x"}), IllegalArgumentTypeError, TypeError, "[header name]"),
+    (
+        lambda c, s: c.perform_request("GET", "/", headers={"Authorization": "Basic \ud800"}),
+        IllegalArgumentError,
+        ValueError,
+        "[headers[Authorization]]",
+    ),
+    (
+        lambda c, s: c.perform_request("GET", "/", headers={"X-Count": 1}),
+        IllegalArgumentTypeError,
+        TypeError,
+        "[headers[X-Count]]",
+    ),
+    (
+        lambda c, s: c.perform_request("GET", "/", headers={1: "x"}),
+        IllegalArgumentTypeError,
+        TypeError,
+        "[header name]",
+    ),
     (lambda c, s: c.perform_request("GET", "/\ud800"), IllegalArgumentError, ValueError, "[path]"),
     (lambda c, s: c.perform_request(1, "/"), IllegalArgumentTypeError, TypeError, "[method]"),
     (lambda c, s: c.perform_request("POST", "/", body="\ud800"), IllegalArgumentError, ValueError, "[body]"),
     (lambda c, s: c.perform_request("POST", "/", body={1, 2}), IllegalArgumentTypeError, TypeError, "[body]"),
     (lambda c, s: c.perform_request("GET", "/", node=3), IllegalArgumentTypeError, TypeError, "[node]"),
     (lambda c, s: c.node("\ud800"), IllegalArgumentError, ValueError, "[name]"),
-    (lambda c, s: c.node("node-0").service_tokens.create("elastic/fleet-server", "\ud800"), IllegalArgumentError, ValueError, "[name]"),
+    (
+        lambda c, s: c.node("node-0").service_tokens.create("elastic/fleet-server", "\ud800"),
+        IllegalArgumentError,
+        ValueError,
+        "[name]",
+    ),
     (lambda c, s: setattr(c.security_index, "health", 3), IllegalArgumentTypeError, TypeError, "[health]"),
-    (lambda c, s: setattr(c.node("node-0"), "crypto_pool_mode", b"held"), IllegalArgumentTypeError, TypeError, "[crypto_pool_mode]"),
+    (
+        lambda c, s: setattr(c.node("node-0"), "crypto_pool_mode", b"held"),
+        IllegalArgumentTypeError,
+        TypeError,
+        "[crypto_pool_mode]",
+    ),
     (lambda c, s: escache.Cluster(password="\ud800"), IllegalArgumentError, ValueError, "[password]"),
     (lambda c, s: escache.Cluster(nodes=["a", 1]), IllegalArgumentTypeError, TypeError, "[nodes]"),
-    (lambda c, s: escache.Cluster(settings={"xpack.security.authc.api_key.cache.ttl": "\ud800"}), IllegalArgumentError, ValueError, "[settings[xpack.security.authc.api_key.cache.ttl]]"),
-    (lambda c, s: escache.Cluster(settings={"xpack.security.authc.api_key.cache.ttl": None}), IllegalArgumentTypeError, TypeError, "xpack.security.authc.api_key.cache.ttl"),
+    (
+        lambda c, s: escache.Cluster(settings={"xpack.security.authc.api_key.cache.ttl": "\ud800"}),
+        IllegalArgumentError,
+        ValueError,
+        "[settings[xpack.security.authc.api_key.cache.ttl]]",
+    ),
+    (
+        lambda c, s: escache.Cluster(settings={"xpack.security.authc.api_key.cache.ttl": None}),
+        IllegalArgumentTypeError,
+        TypeError,
+        "xpack.security.authc.api_key.cache.ttl",
+    ),
 ]
 
 
@@ -249,14 +288,16 @@ def test_issue8_d23_keyboard_interrupt_in_a_callable_stops_the_run_resumably():
 
 
 def test_issue8_d25_reprs_are_python_style_and_hold_no_secret():
-    c = escache.Cluster(nodes=["node-0", "o'brien"], password="s3cr3t-pass", settings={"xpack.security.authc.api_key.cache.ttl": "0s"})
+    c = escache.Cluster(
+        nodes=["node-0", "o'brien"], password="s3cr3t-pass", settings={"xpack.security.authc.api_key.cache.ttl": "0s"}
+    )
     assert repr(c) == "<escache.Cluster name='escache' nodes=2 now=0s security_index='absent'>"
     assert repr(c.security_index) == "<escache.SecurityIndex state='absent' uuid=None>"
     c.security_index.create()
     uuid = c.security_index.uuid
     assert repr(c.security_index) == f"<escache.SecurityIndex state='green' uuid={uuid!r}>"
     n = c.node("o'brien")
-    assert repr(n) == f"<escache.Node name=\"o'brien\" id={n.id!r} running=True partitioned=False>"
+    assert repr(n) == f'<escache.Node name="o\'brien" id={n.id!r} running=True partitioned=False>'
     n.stop()
     n.partitioned = True
     assert repr(n).endswith("running=False partitioned=True>")

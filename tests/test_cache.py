@@ -84,8 +84,7 @@ def test_bad_time_strings_carry_elasticsearch_text():
     with pytest.raises(IllegalArgumentError) as info:
         Cache(expire_after_access="10")
     assert str(info.value) == (
-        "failed to parse setting [expire_after_access] with value [10] as a time value: "
-        "unit is missing or unrecognized"
+        "failed to parse setting [expire_after_access] with value [10] as a time value: unit is missing or unrecognized"
     )
     with pytest.raises(IllegalArgumentError) as info:
         Cache(expire_after_write="1.5h")
@@ -423,13 +422,11 @@ def test_parse_time_value(text, nanos):
         ("1.5h", "failed to parse [1.5h], fractional time values are not supported"),
         (
             "1M",  # M is months elsewhere in Elasticsearch, not minutes
-            "failed to parse setting [my.setting] with value [1M] as a time value: "
-            "unit is missing or unrecognized",
+            "failed to parse setting [my.setting] with value [1M] as a time value: unit is missing or unrecognized",
         ),
         (
             "10",
-            "failed to parse setting [my.setting] with value [10] as a time value: "
-            "unit is missing or unrecognized",
+            "failed to parse setting [my.setting] with value [10] as a time value: unit is missing or unrecognized",
         ),
         (
             "-2s",

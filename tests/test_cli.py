@@ -166,9 +166,7 @@ def test_heavy_traffic_produces_thrashing_warnings(capsys):
     assert report["thrashing_warnings"] == len(exp.warnings)
     assert report["size_limit_evictions"] == exp.size_evictions
     assert report["evictions"] == exp.evictions
-    assert report["thrashing_warnings_per_hour"] == pytest.approx(
-        len(exp.warnings) / (exp.elapsed_nanos / 1e9 / 3600)
-    )
+    assert report["thrashing_warnings_per_hour"] == pytest.approx(len(exp.warnings) / (exp.elapsed_nanos / 1e9 / 3600))
 
     assert main(demo_args(*args, json_out=False)) == 0
     out, _ = capsys.readouterr()

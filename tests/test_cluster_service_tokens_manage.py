@@ -94,9 +94,7 @@ def test_m2_delete_clears_the_index_cache_on_every_node(cluster, es, warmed):
 def test_m2_delete_without_index_clears_nothing():
     c = escache.Cluster(nodes=2, seed=0, settings=HASHING)
     mark = len(c.events)
-    r = c.perform_request(
-        "DELETE", "/_security/service/elastic/fleet-server/credential/token/t1", headers=admin(c)
-    )
+    r = c.perform_request("DELETE", "/_security/service/elastic/fleet-server/credential/token/t1", headers=admin(c))
     assert (r.status, r.body) == (404, {"found": False})
     assert events_of(c, "clear_cache", mark) == []
 

@@ -15,7 +15,9 @@ SELF = Path(__file__).resolve()
 
 # A citation: an optional book prefix, then a rule id. Not part of a longer word, a percent-escape
 # (`%C3`), a `\u{A0}` escape or a hyphenated word (`a_b-C9`); `R6.1-R6.9` counts its first id.
-CITATION = re.compile(r"(?<![\w%{\\.-])(?:(AK|ST)-)?(SC\d{1,2}|R\d{1,2}(?:\.\d{1,2})?|S\d{1,2}|[TVACIMF]\d{1,2})(?!\w)(?!\.\d)")
+CITATION = re.compile(
+    r"(?<![\w%{\\.-])(?:(AK|ST)-)?(SC\d{1,2}|R\d{1,2}(?:\.\d{1,2})?|S\d{1,2}|[TVACIMF]\d{1,2})(?!\w)(?!\.\d)"
+)
 ENTRY = re.compile(r"^### ((?:AK|ST)-[A-Z]+\d+(?:\.\d+)?): ", re.M)
 TEST_REF = re.compile(r"`([\w/.]+\.(?:rs|py))::(\w+)`")
 
@@ -56,7 +58,11 @@ def citations():
 def test_issue8_d28_every_cited_rule_id_resolves_in_docs_rules():
     known = entries()
     cited = list(citations())
-    bad = [f"{p}:{n}: {tok}" + (" (ambiguous: qualify it, see docs/rules.md)" if q is None else " (no entry)") for p, n, tok, q in cited if q not in known]
+    bad = [
+        f"{p}:{n}: {tok}" + (" (ambiguous: qualify it, see docs/rules.md)" if q is None else " (no entry)")
+        for p, n, tok, q in cited
+        if q not in known
+    ]
     assert not bad, "rule ids without a single entry in docs/rules.md:\n" + "\n".join(bad)
     # The scan is not vacuous: the code cites rules of both books.
     books = {q.split("-")[0] for *_, q in cited}
@@ -83,7 +89,22 @@ def test_issue8_d28_both_books_are_complete():
     known = set(entries())
     ak = {f"AK-R{s}.{r}" for s, n in ((2, 7), (3, 8), (4, 5), (5, 9), (6, 9)) for r in range(1, n + 1)}
     ak |= {"AK-R1.1"} | {f"AK-R{s}" for s in range(1, 7)} | {f"AK-S{i}" for i in range(1, 21)}
-    st = {f"ST-{p}{i}" for p, n in (("T", 4), ("V", 1), ("A", 3), ("S", 4), ("C", 4), ("I", 4), ("R", 5), ("M", 5), ("F", 4), ("SC", 20)) for i in range(1, n + 1)}
+    st = {
+        f"ST-{p}{i}"
+        for p, n in (
+            ("T", 4),
+            ("V", 1),
+            ("A", 3),
+            ("S", 4),
+            ("C", 4),
+            ("I", 4),
+            ("R", 5),
+            ("M", 5),
+            ("F", 4),
+            ("SC", 20),
+        )
+        for i in range(1, n + 1)
+    }
     assert ak | st <= known, sorted((ak | st) - known)
 
 

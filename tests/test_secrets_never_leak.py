@@ -28,9 +28,9 @@ from escache.simulation import format_report, load_scenario
 FLEET = "elastic/fleet-server"
 # Passwords: long, and never all digits (a run of zeros is in every timestamp), so that a chance match
 # in an id, a number or a digest is out of the question.
-PASSWORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!", min_size=10, max_size=22).map(
-    lambda t: f"Pw{t}!"
-)
+PASSWORDS = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!", min_size=10, max_size=22
+).map(lambda t: f"Pw{t}!")
 TOKEN_NAMES = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=2, max_size=12).map(lambda t: f"t{t}")
 
 
@@ -113,7 +113,11 @@ def token_secret(bearer: str) -> str:
     return raw[4:].split(b":", 1)[1].decode()
 
 
-@settings(max_examples=int(os.environ.get("ESCACHE_LEAK_EXAMPLES", "12")), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=int(os.environ.get("ESCACHE_LEAK_EXAMPLES", "12")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(
     seed=st.integers(0, 2**32 - 1),
     password=PASSWORDS,
@@ -122,7 +126,9 @@ def token_secret(bearer: str) -> str:
     file_token_name=TOKEN_NAMES,
     traffic=st.lists(st.integers(0, 10_000), min_size=4, max_size=16),
 )
-def test_issue8_d03_no_secret_appears_in_any_output(tmp_path, caplog, seed, password, user_password, token_name, file_token_name, traffic):
+def test_issue8_d03_no_secret_appears_in_any_output(
+    tmp_path, caplog, seed, password, user_password, token_name, file_token_name, traffic
+):
     caplog.set_level(logging.DEBUG)
     out = Outputs()
     c = escache.Cluster(nodes=2, seed=seed, password=password)
@@ -133,7 +139,9 @@ def test_issue8_d03_no_secret_appears_in_any_output(tmp_path, caplog, seed, pass
     bearer = create_index_token(c, admin, token_name)
     file_bearer = c.node("node-0").service_tokens.create(FLEET, f"f{file_token_name}")
     resp = c.perform_request(
-        "PUT", "/_security/user/bob", headers={"Authorization": admin},
+        "PUT",
+        "/_security/user/bob",
+        headers={"Authorization": admin},
         body={"password": user_password, "roles": ["superuser"]},
     )
     out.response("put user", resp)
@@ -183,7 +191,9 @@ def test_issue8_d03_no_secret_appears_in_any_output(tmp_path, caplog, seed, pass
         method, path, body = requests[n % len(requests)]
         auth = headers[(n // len(requests)) % len(headers)]
         node = ("node-0", "node-1")[n % 2]
-        resp = out.call(f"request {i}", c.perform_request, method, path, headers={"Authorization": auth}, body=body, node=node)
+        resp = out.call(
+            f"request {i}", c.perform_request, method, path, headers={"Authorization": auth}, body=body, node=node
+        )
         if resp is None:
             continue
         if (method, path) == ("POST", "/_security/api_key") and resp.status == 200:
@@ -195,22 +205,28 @@ def test_issue8_d03_no_secret_appears_in_any_output(tmp_path, caplog, seed, pass
     sim.add_workload(name="keys", population=4, rate=20, wrong_secret_share=0.3)
     sim.add_workload(name="tokens", kind="service_token", population=2, rate=10, wrong_secret_share=0.3)
     for j, auth in enumerate(headers[:8]):
-        sim.schedule(0.5 + j * 0.25, "rest", method="GET", path=("/_nope", "/_security/_authenticate")[j % 2], authorization=auth)
-    sim.schedule("1s", "rest", method="PUT", path="/_security/user/carol", body={"password": user_password, "bad": True})
+        sim.schedule(
+            0.5 + j * 0.25, "rest", method="GET", path=("/_nope", "/_security/_authenticate")[j % 2], authorization=auth
+        )
+    sim.schedule(
+        "1s", "rest", method="PUT", path="/_security/user/carol", body={"password": user_password, "bad": True}
+    )
     sim.schedule("2s", "clear_cache", cache="api_key", node="node-1")
     sim.schedule("2s", "drop_clear_cache", nodes=["node-1"])
     sim.schedule("3s", "invalidate_api_keys", workload="keys", top=2, node="node-0")
     sim.schedule("3s", "set_service_tokens_file", nodes=["node-1"], content="not a token file")
     report = sim.run("5s")
     out.add("report", report)
-    out.add("report json", json.dumps(report))
+    out.add("report json", report.to_json())
     out.add("format_report", format_report(report, title="t", description="d"))
     out.add("timeline", sim.timeline())
     out.add("trace rows", c.events.rows())
     jsonl = io.StringIO()
     c.events.to_jsonl(jsonl)
     out.add("trace jsonl", jsonl.getvalue())
-    out.objects("object", c, sim, c.events, c.security_index, *c.nodes, *(n.caches[name] for n in c.nodes for name in n.caches))
+    out.objects(
+        "object", c, sim, c.events, c.security_index, *c.nodes, *(n.caches[name] for n in c.nodes for name in n.caches)
+    )
     out.objects("service tokens tool", c.node("node-0").service_tokens)
     out.add("tool list", out.call("tool list", c.node("node-0").service_tokens.list))
     out.add("service_tokens_file", c.node("node-0").service_tokens_file)  # hashes, never secrets
@@ -247,13 +263,13 @@ action = "rest"
 method = "PUT"
 path = "/_security/user/dave"
 body = '{{"password": "{user_password}", "nope": 1}}'
-authorization = "{c.basic_auth_header('elastic', password)}"
+authorization = "{c.basic_auth_header("elastic", password)}"
 [[actions]]
 at = "3s"
 action = "rest"
 method = "GET"
 path = "/_security/_authenticate"
-authorization = "Basic {b64('elastic:' + password + 'x')}"
+authorization = "Basic {b64("elastic:" + password + "x")}"
 """,
         encoding="utf-8",
     )
@@ -284,7 +300,11 @@ def test_issue8_d03_the_leak_check_finds_a_planted_secret():
     out = Outputs()
     secret, principal = "pl4nted-s3cret", "elastic"
     forms = forbidden_forms(secret, [principal])
-    for planted in (secret, b64(f"{principal}:{secret}"), base64.urlsafe_b64encode(secret.encode()).decode().rstrip("=")):
+    for planted in (
+        secret,
+        b64(f"{principal}:{secret}"),
+        base64.urlsafe_b64encode(secret.encode()).decode().rstrip("="),
+    ):
         out.texts = [("x", f"prefix {planted} suffix")]
         assert out.leaks({"s": forms})
     out.texts = [("x", "nothing here")]
@@ -299,7 +319,9 @@ def test_issue8_d03_a_non_ascii_authorization_header_leaks_nothing(capfd):
     secrets = {"cluster password": forbidden_forms(password, ["elastic"])}
     out = Outputs()
     for header in ("abcdé " + c.basic_auth_header(), "Basié " + c.basic_auth_header(), "ApiKeyé " + password):
-        resp = out.call("non-ASCII header", c.perform_request, "GET", "/_security/_authenticate", headers={"Authorization": header})
+        resp = out.call(
+            "non-ASCII header", c.perform_request, "GET", "/_security/_authenticate", headers={"Authorization": header}
+        )
         if resp is not None:
             out.response("non-ASCII header", resp)
     captured = capfd.readouterr()

@@ -68,7 +68,9 @@ def read_response(f: Any) -> tuple[int, list[tuple[str, str]], bytes]:
     return status, headers, f.read(length)
 
 
-def exchange(address: tuple[str, int], data: bytes, *, keep_alive: bool = False) -> tuple[int, dict[str, str], bytes, bool]:
+def exchange(
+    address: tuple[str, int], data: bytes, *, keep_alive: bool = False
+) -> tuple[int, dict[str, str], bytes, bool]:
     """Sends raw bytes, reads one response; the last item says whether the server then closed (not
     asked when the connection is expected to stay open)."""
     with connect(address) as s:
@@ -110,7 +112,10 @@ def test_http_errors_are_elasticsearch_errors(served):
     es = elasticsearch.Elasticsearch(url)
     with pytest.raises(elasticsearch.AuthenticationException) as e:
         es.security.clear_api_key_cache(ids="*")
-    assert e.value.body["error"]["reason"] == "missing authentication credentials for REST request [/_security/api_key/*/_clear_cache]"
+    assert (
+        e.value.body["error"]["reason"]
+        == "missing authentication credentials for REST request [/_security/api_key/*/_clear_cache]"
+    )
 
 
 def test_node_header_and_virtual_time(served):
@@ -124,16 +129,22 @@ def test_node_header_and_virtual_time(served):
 
 
 def test_bad_advance_and_unknown_node_are_elasticsearch_errors(addr):
-    status, headers, body, _ = exchange(addr, b"POST /_escache/advance?by=10 HTTP/1.1\r\nHost: x\r\n\r\n", keep_alive=True)
+    status, headers, body, _ = exchange(
+        addr, b"POST /_escache/advance?by=10 HTTP/1.1\r\nHost: x\r\n\r\n", keep_alive=True
+    )
     assert status == 400 and json.loads(body)["error"]["type"] == "illegal_argument_exception"
     assert headers["x-elastic-product"] == "Elasticsearch"
-    status, headers, body, _ = exchange(addr, f"GET / HTTP/1.1\r\nAuthorization: {ELASTIC}\r\nX-Escache-Node: node-9\r\n\r\n".encode(), keep_alive=True)
+    status, headers, body, _ = exchange(
+        addr, f"GET / HTTP/1.1\r\nAuthorization: {ELASTIC}\r\nX-Escache-Node: node-9\r\n\r\n".encode(), keep_alive=True
+    )
     assert status == 400 and "node-9" in json.loads(body)["error"]["reason"]
 
 
 def test_head_answers_without_a_body(addr):
     with connect(addr) as s:
-        s.sendall(f"HEAD / HTTP/1.1\r\nAuthorization: {ELASTIC}\r\n\r\nGET / HTTP/1.1\r\nAuthorization: {ELASTIC}\r\n\r\n".encode())
+        s.sendall(
+            f"HEAD / HTTP/1.1\r\nAuthorization: {ELASTIC}\r\n\r\nGET / HTTP/1.1\r\nAuthorization: {ELASTIC}\r\n\r\n".encode()
+        )
         f = s.makefile("rb")
         status = f.readline()
         assert b" 200 " in status
@@ -175,7 +186,9 @@ def test_issue8_d21_chunked_body_is_decoded_and_not_parsed_as_a_request(addr):
 def test_issue8_d21_chunked_body_over_the_limit_gets_413():
     with running(escache.Cluster(1), max_content_length=100) as (_, address):
         chunk = b"40\r\n" + b"x" * 64 + b"\r\n"
-        head = b"POST /_security/api_key HTTP/1.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        head = (
+            b"POST /_security/api_key HTTP/1.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        )
         status, _, body, closed = exchange(address, head + chunk * 2)
         assert (status, body, closed) == (413, b"", True)
 
@@ -230,10 +243,14 @@ def test_issue8_d21_bad_transfer_encoding_and_chunks_are_400s(addr):
 
 
 def test_issue8_d21_expectations(addr):
-    status, _, body, closed = exchange(addr, b"POST /_security/api_key HTTP/1.1\r\nExpect: coffee\r\nContent-Length: 2\r\n\r\n")
+    status, _, body, closed = exchange(
+        addr, b"POST /_security/api_key HTTP/1.1\r\nExpect: coffee\r\nContent-Length: 2\r\n\r\n"
+    )
     assert (status, body, closed) == (417, b"", True)  # Netty4HttpContentSizeHandler: EXPECTATION_FAILED_CLOSE
     with connect(addr) as s:
-        s.sendall(f"POST /_security/api_key HTTP/1.1\r\nAuthorization: {ELASTIC}\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 15\r\n\r\n".encode())
+        s.sendall(
+            f"POST /_security/api_key HTTP/1.1\r\nAuthorization: {ELASTIC}\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 15\r\n\r\n".encode()
+        )
         f = s.makefile("rb")
         assert f.readline() == b"HTTP/1.1 100 Continue\r\n" and f.readline() == b"\r\n"
         s.sendall(b'{"name": "exp"}')
@@ -351,7 +368,9 @@ def test_issue8_d21_connections_are_bounded_and_idle_ones_do_not_block_a_request
                 s = connect(address)
                 s.sendall(b"GET / HTTP/1.1\r\nX-Slow: ")
                 held.append(s)
-            status, _, _, _ = exchange(address, f"GET / HTTP/1.1\r\nAuthorization: {ELASTIC}\r\n\r\n".encode(), keep_alive=True)
+            status, _, _, _ = exchange(
+                address, f"GET / HTTP/1.1\r\nAuthorization: {ELASTIC}\r\n\r\n".encode(), keep_alive=True
+            )
             assert status == 200
             # That connection is closed, but its thread frees its slot only when it sees the end of
             # file: wait for it, or the next connection could find the cap still full (a load race).

@@ -469,7 +469,9 @@ def test_jsonl_rows_carry_the_schema_version_and_match_the_events(tmp_path, runs
     assert len(lines) == len(run.rows)
     columns = ("time", "node", "kind", "cache", "key", "detail")
     for line, row in zip(lines, run.rows, strict=True):
-        assert line == json.dumps({"v": TRACE_SCHEMA_VERSION, **dict(zip(columns, row, strict=True))}, separators=(",", ":"))
+        assert line == json.dumps(
+            {"v": TRACE_SCHEMA_VERSION, **dict(zip(columns, row, strict=True))}, separators=(",", ":")
+        )
     assert TRACE_SCHEMA_VERSION == 1
     assert list(json.loads(lines[0])) == ["v", *columns]
     assert list(escache.EventTrace.SCHEMA) == ["v", *columns]
@@ -513,7 +515,10 @@ def test_to_arrow_without_pyarrow_names_the_package(monkeypatch):
 
 BAD_WORKLOADS = [
     ({"name": "w", "colour": "red"}, "[workload [w].colour]: unknown field `colour`"),
-    ({"name": "w", "kind": "password"}, "[workload [w].kind]: unknown variant `password`, expected `api_key` or `service_token`"),
+    (
+        {"name": "w", "kind": "password"},
+        "[workload [w].kind]: unknown variant `password`, expected `api_key` or `service_token`",
+    ),
     ({"name": "w", "creator_node": "node-9"}, "unknown node [node-9]"),
     ({"name": "w", "node_choice": {"node-1": 1, "node-8": 2}}, "unknown node [node-8]"),
     ({"name": "w", "start": "5 minutes"}, "failed to parse"),
@@ -521,7 +526,10 @@ BAD_WORKLOADS = [
     ({"name": "w", "rate": -3}, "rate must be a non-negative number"),
     ({"name": "w", "population": 0}, "population must be at least 1"),
     ({"name": "w", "popularity": {"zipf": -1}}, "zipf exponent"),
-    ({"name": "w", "kind": "service_token", "account": "elastic/nobody"}, "service account [elastic/nobody] does not exist"),
+    (
+        {"name": "w", "kind": "service_token", "account": "elastic/nobody"},
+        "service account [elastic/nobody] does not exist",
+    ),
     ({"name": "w", "start": float("nan")}, "invalid description"),
     ({"name": "w", "start": object()}, "cannot describe"),
 ]
@@ -535,7 +543,11 @@ BAD_ACTIONS = [
     (("1m", "partition"), {"node": "node-1", "every": "0s"}, "[every] must be positive"),
     (("1m", "invalidate_api_keys"), {"workload": "ghost", "top": 1}, "unknown workload [ghost]"),
     (("1m", "invalidate_api_keys"), {"workload": "agents", "top": 1, "all": True}, "takes one of"),
-    (("1m", "clear_cache"), {"cache": "api_key", "keys": [1, 2], "node": "node-0"}, "[action [clear_cache].keys]: a name or a list of names"),
+    (
+        ("1m", "clear_cache"),
+        {"cache": "api_key", "keys": [1, 2], "node": "node-0"},
+        "[action [clear_cache].keys]: a name or a list of names",
+    ),
     (("1m", "index_health"), {"health": "purple"}, "must be green, yellow or red"),
     (("1m", "drop_clear_cache"), {"nodes": ["node-1", "node-4"]}, "unknown node [node-4]"),
 ]
@@ -691,7 +703,10 @@ path = "/_security/nothing/here"
     [
         ("[cluster\nnodes = 3\n", "escache: invalid scenario file ["),
         ("[[workloads]]\nname = 'w'\ncolour = 'red'\n", "escache: workloads[0].colour: unknown field `colour`"),
-        ("[[actions]]\nat = 'soon'\naction = 'heal'\n", "escache: actions[0]: failed to parse setting [at] with value [soon]"),
+        (
+            "[[actions]]\nat = 'soon'\naction = 'heal'\n",
+            "escache: actions[0]: failed to parse setting [at] with value [soon]",
+        ),
         ("[[actions]]\nat = '1m'\naction = 'heal'\nnode = 'node-9'\n", "unknown node [node-9]"),
         ("[simulation]\nseed = -1\n", "simulation.seed: invalid value: integer `-1`, expected u64"),
         ("description = 3\n", "description: invalid type: integer `3`, expected a string"),
@@ -886,7 +901,9 @@ def test_issue8_d24_load_scenario_reads_paths_and_refuses_missing_files(tmp_path
         cluster, _, duration = load_scenario(source)
         assert len(cluster.nodes) == 2 and duration == "5s"
     for missing in ("nope.txt", "nope.toml", tmp_path / "nope.toml", "scen"):
-        with pytest.raises(escache.IllegalArgumentError, match=r"cannot read scenario file \[.*nope|cannot read scenario file \[scen\]"):
+        with pytest.raises(
+            escache.IllegalArgumentError, match=r"cannot read scenario file \[.*nope|cannot read scenario file \[scen\]"
+        ):
             load_scenario(missing)
 
 
@@ -898,7 +915,10 @@ def test_issue8_d24_load_scenario_reads_paths_and_refuses_missing_files(tmp_path
             "[[workloads]]\nname = 'w'\nstart = '10 minutes'\n",
             "workloads[0]: [workload [w].start]: failed to parse [10 minutes]",
         ),
-        ("[[actions]]\nat = '10 minutes'\naction = 'heal'\nnode = 'node-0'\n", "actions[0]: [at]: failed to parse [10 minutes]"),
+        (
+            "[[actions]]\nat = '10 minutes'\naction = 'heal'\nnode = 'node-0'\n",
+            "actions[0]: [at]: failed to parse [10 minutes]",
+        ),
         (
             "[[actions]]\nat = '1s'\nevery = 'often'\naction = 'heal'\nnode = 'node-0'\n",
             "actions[0]: failed to parse setting [every] with value [often]",
@@ -928,21 +948,40 @@ def test_the_typed_report_round_trips_the_cores_json(runs):
     assert node2.caches["api_key_doc"] is not None
     assert node2.caches["api_key_doc"].hit_ratio == raw["nodes"]["node-2"]["caches"]["api_key_doc"]["hit_ratio"]
     assert node2.authentications.unauthorized == raw["nodes"]["node-2"]["authentications"]["401"]
-    assert node2.caches["api_key_doc"].removals.invalidated == raw["nodes"]["node-2"]["caches"]["api_key_doc"]["removals"]["INVALIDATED"]
+    assert (
+        node2.caches["api_key_doc"].removals.invalidated
+        == raw["nodes"]["node-2"]["caches"]["api_key_doc"]["removals"]["INVALIDATED"]
+    )
     assert report.stale_acceptances == raw["stale_acceptances"] > 0
     # The mapping view reads as the dict did.
     assert dict(report) == raw and report["nodes"]["node-2"]["stale_acceptances"] == node2.stale_acceptances
+    # Like the dict it reads as, a report is unhashable (it defines equality with dicts).
+    assert report == raw
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(report)
 
 
 @pytest.mark.parametrize(
     ("source", "message"),
     [
-        ("[[workloads]]\nname = 'a'\n[[workloads]]\nname = 'b'\nrate = 'x'\n", 'workloads[1].rate: invalid type: string "x", expected f64'),
-        ({"workloads": [{"name": "a"}, {"name": "b", "rate": "x"}]}, 'workloads[1].rate: invalid type: string "x", expected f64'),
+        (
+            "[[workloads]]\nname = 'a'\n[[workloads]]\nname = 'b'\nrate = 'x'\n",
+            'workloads[1].rate: invalid type: string "x", expected f64',
+        ),
+        (
+            {"workloads": [{"name": "a"}, {"name": "b", "rate": "x"}]},
+            'workloads[1].rate: invalid type: string "x", expected f64',
+        ),
         ("[[workloads]]\nname = 'w'\nratee = 5\n", "workloads[0].ratee: unknown field `ratee`, expected one of"),
         ({"simulation": {"cost_model": {"argon2": "1ms"}}}, "simulation.cost_model.argon2: unknown field `argon2`"),
-        ("[[actions]]\naction = 'heal'\nnode = 3\n", "actions[0]: [action [heal].node]: invalid type: integer `3`, expected a string"),
-        ({"actions": [{"action": "partition", "nodee": "node-1"}]}, "actions[0]: [action [partition].nodee]: unknown field `nodee`"),
+        (
+            "[[actions]]\naction = 'heal'\nnode = 3\n",
+            "actions[0]: [action [heal].node]: invalid type: integer `3`, expected a string",
+        ),
+        (
+            {"actions": [{"action": "partition", "nodee": "node-1"}]},
+            "actions[0]: [action [partition].nodee]: unknown field `nodee`",
+        ),
         ({"cluster": {"seed": -1}}, "cluster.seed: invalid value: integer `-1`, expected u64"),
     ],
 )
@@ -982,7 +1021,13 @@ node = "node-1"
         "cluster": {"nodes": 3, "seed": 4},
         "simulation": {"duration": "40s", "cost_model": {"pbkdf2_per_1000_iterations": "1ms"}},
         "workloads": [
-            {"name": "agents", "population": 40, "rate": 30, "popularity": {"zipf": 1.1}, "node_choice": {"node-0": 1, "node-2": 2}}
+            {
+                "name": "agents",
+                "population": 40,
+                "rate": 30,
+                "popularity": {"zipf": 1.1},
+                "node_choice": {"node-0": 1, "node-2": 2},
+            }
         ],
         "actions": [
             {"at": "10s", "action": "invalidate_api_keys", "workload": "agents", "top": 3, "node": "node-0"},

@@ -144,7 +144,9 @@ def test_issue8_d04_threads_share_a_simulation_without_deadlock():
 
     def uses_the_cluster(cluster: escache.Cluster) -> None:
         # A callable action runs with no lock held: it may call back into the cluster and the simulation.
-        r = cluster.perform_request("GET", "/_security/_authenticate", headers={"Authorization": cluster.basic_auth_header()})
+        r = cluster.perform_request(
+            "GET", "/_security/_authenticate", headers={"Authorization": cluster.basic_auth_header()}
+        )
         assert r.status == 200
         assert sim.in_flight >= 0
         calls.append(("uses_the_cluster", cluster.now))
@@ -190,7 +192,10 @@ def test_issue8_d04_threads_share_a_simulation_without_deadlock():
         while c.now < steps:
             if not api_key:
                 r = c.perform_request(
-                    "POST", "/_security/api_key", headers={"Authorization": c.basic_auth_header()}, body={"name": "side"}
+                    "POST",
+                    "/_security/api_key",
+                    headers={"Authorization": c.basic_auth_header()},
+                    body={"name": "side"},
                 )
                 api_key["Authorization"] = f"ApiKey {r.body['encoded']}"
             assert c.perform_request("GET", "/_security/_authenticate", headers=api_key, node="node-1").status == 200

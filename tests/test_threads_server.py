@@ -45,7 +45,9 @@ def run_threads(targets: list[Any]) -> list[BaseException]:
     return errors
 
 
-def call(conn: http.client.HTTPConnection, method: str, path: str, body: Any = None, headers: Any = None) -> tuple[int, Any]:
+def call(
+    conn: http.client.HTTPConnection, method: str, path: str, body: Any = None, headers: Any = None
+) -> tuple[int, Any]:
     hdrs = dict(ELASTIC if headers is None else headers)
     data = None
     if body is not None:
@@ -96,7 +98,10 @@ def test_issue8_d04_http_clients_and_in_process_threads_share_one_cluster():
                 r = cluster.perform_request("POST", "/_security/api_key", headers=ELASTIC, body={"name": f"p{i}-{k}"})
                 assert r.status == 200, r.body
                 created.setdefault(100 + i, []).append(r.body["id"])
-                assert cluster.perform_request("GET", "/_security/_authenticate", headers=ELASTIC, node="node-1").status == 200
+                assert (
+                    cluster.perform_request("GET", "/_security/_authenticate", headers=ELASTIC, node="node-1").status
+                    == 200
+                )
                 assert len(cluster.nodes) == 3 and cluster.node("node-2").caches["api_key_auth"] is not None
                 len(cluster.events)  # reading the trace while others write it
 
@@ -111,7 +116,10 @@ def test_issue8_d04_http_clients_and_in_process_threads_share_one_cluster():
         conn.close()
         assert status == 200
         names = sorted(k["name"] for k in listing["api_keys"])
-        expected = sorted([f"c{i}-{k}" for i in range(CLIENTS) for k in range(KEYS_PER_CLIENT)] + [f"p{i}-{k}" for i in range(IN_PROCESS) for k in range(KEYS_PER_CLIENT)])
+        expected = sorted(
+            [f"c{i}-{k}" for i in range(CLIENTS) for k in range(KEYS_PER_CLIENT)]
+            + [f"p{i}-{k}" for i in range(IN_PROCESS) for k in range(KEYS_PER_CLIENT)]
+        )
         assert names == expected
         assert sum(len(v) for v in created.values()) == len(expected)
         # Each HTTP client kept one connection for all of its requests (keep-alive).

@@ -44,7 +44,12 @@ class Authentications:
         return cls(d["success"], d["401"], d["429"], d["unavailable"])
 
     def to_dict(self) -> dict[str, Any]:
-        return {"success": self.success, "401": self.unauthorized, "429": self.too_busy, "unavailable": self.unavailable}
+        return {
+            "success": self.success,
+            "401": self.unauthorized,
+            "429": self.too_busy,
+            "unavailable": self.unavailable,
+        }
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,9 @@ class CacheReport:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> CacheReport:
-        return cls(d["hits"], d["misses"], d["hit_ratio"], d["evictions"], Removals.from_dict(d["removals"]), d["count"])
+        return cls(
+            d["hits"], d["misses"], d["hit_ratio"], d["evictions"], Removals.from_dict(d["removals"]), d["count"]
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -147,7 +154,11 @@ class WorkloadReport:
         return cls(d["requests"], d["credentials"], Authentications.from_dict(d["authentications"]))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"requests": self.requests, "credentials": self.credentials, "authentications": self.authentications.to_dict()}
+        return {
+            "requests": self.requests,
+            "credentials": self.credentials,
+            "authentications": self.authentications.to_dict(),
+        }
 
 
 @dataclass(frozen=True)
@@ -166,7 +177,14 @@ class Latency:
         return cls(d["mean"], d["p50"], d["p90"], d["p99"], d["p999"], d["max"])
 
     def to_dict(self) -> dict[str, Any]:
-        return {"mean": self.mean, "p50": self.p50, "p90": self.p90, "p99": self.p99, "p999": self.p999, "max": self.max}
+        return {
+            "mean": self.mean,
+            "p50": self.p50,
+            "p90": self.p90,
+            "p99": self.p99,
+            "p999": self.p999,
+            "max": self.max,
+        }
 
 
 @dataclass(frozen=True)
@@ -185,7 +203,9 @@ class ActionError:
         return {"time": self.time, "action": self.action, "error": self.error}
 
 
-@dataclass(frozen=True)
+# eq=False: the class defines its own __eq__ (a report equals the dict it reads as), so it is unhashable
+# like a dict; with eq=True the dataclass would add a __hash__ back.
+@dataclass(frozen=True, eq=False)
 class SimulationReport(Mapping[str, Any]):
     """The report of a simulation so far. It also reads as the mapping :meth:`to_dict` returns."""
 

@@ -315,7 +315,9 @@ def _read_scenario(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def load_scenario(source: str | Path | Mapping[str, Any], *, seed: int | None = None) -> tuple[Cluster, Simulation, Any]:
+def load_scenario(
+    source: str | Path | Mapping[str, Any], *, seed: int | None = None
+) -> tuple[Cluster, Simulation, Any]:
     """Builds the cluster and the simulation a scenario describes (a TOML file, TOML text, or a dict).
 
     The scenario has these tables:
@@ -458,9 +460,7 @@ def format_report(report: Mapping[str, Any], *, title: str | None = None, descri
         w("")
     a = report["authentications"]
     w(f"virtual time      {_seconds(report['virtual_seconds'])}")
-    w(
-        f"requests          {report['requests']:,}  ({report['finished']:,} finished, {report['in_flight']:,} in flight)"
-    )
+    w(f"requests          {report['requests']:,}  ({report['finished']:,} finished, {report['in_flight']:,} in flight)")
     w(
         f"outcomes          success {a['success']:,}   401 {a['401']:,}   429 {a['429']:,}   unavailable {a['unavailable']:,}"
     )
@@ -477,7 +477,9 @@ def format_report(report: Mapping[str, Any], *, title: str | None = None, descri
     )
     w("")
     nodes = report["nodes"]
-    used = [c for c in CACHE_LABELS if any((n["caches"].get(c) or {}).get("hit_ratio") is not None for n in nodes.values())]
+    used = [
+        c for c in CACHE_LABELS if any((n["caches"].get(c) or {}).get("hit_ratio") is not None for n in nodes.values())
+    ]
     header = ["node", "success", "401", "429", "unavail.", "stale", "longest stale", "hash CPU", "verif.", "max queue"]
     header += [f"{CACHE_LABELS[c]} hit" for c in used]
     rows = []

@@ -1,6 +1,7 @@
 //! The simulator layer: seeded workloads, a cost model, metrics, and the event-driven simulation.
 
 pub mod action;
+mod action_spec;
 mod actions;
 pub mod cost;
 mod faults;

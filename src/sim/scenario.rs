@@ -122,8 +122,8 @@ impl Scenario {
     /// A scenario from TOML text, with the document as read (the tables as written, for the
     /// Python loader that builds the cluster from them).
     pub fn from_toml(text: &str) -> Result<(Scenario, Value), EsError> {
-        let doc: Value = toml::from_str(text).map_err(|e| {
-            // One line: the parser's message and where, not its multi-line snippet.
+        // One line: the parser's message and where, not its multi-line snippet.
+        let toml_err = |e: &toml::de::Error| {
             let at = e.span().map_or(String::new(), |s| {
                 let before = text.get(..s.start).unwrap_or("");
                 let line = before.matches('\n').count() + 1;
@@ -134,13 +134,30 @@ impl Scenario {
                 "invalid scenario file: {}{at}",
                 e.message().trim_end()
             ))
+        };
+        // Read into the types straight from the TOML deserializer, so that a value no JSON number
+        // holds (an integer past 64 bits) is refused naming its field.
+        let de = toml::Deserializer::parse(text).map_err(|e| toml_err(&e))?;
+        let s: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if path == "." {
+                toml_err(&inner)
+            } else {
+                err(format!("{path}: {}", inner.message().trim_end()))
+            }
         })?;
-        Ok((Scenario::from_value(&doc)?, doc))
+        let doc: Value = toml::from_str(text).map_err(|e| toml_err(&e))?;
+        Ok((Scenario::checked(s)?, doc))
     }
 
     /// A scenario from a JSON value (a dict handed over from Python).
     pub fn from_value(doc: &Value) -> Result<Scenario, EsError> {
-        let s: Scenario = with_path(doc)?;
+        Scenario::checked(with_path(doc)?)
+    }
+
+    /// What the types alone do not say: at least one node; no empty workload table.
+    fn checked(s: Scenario) -> Result<Scenario, EsError> {
         match &s.cluster.nodes {
             Some(ClusterNodes::Count(0)) => {
                 return Err(err("cluster.nodes: must be at least 1, got [0]"))

@@ -1029,6 +1029,10 @@ fn scenario_errors_name_their_table_and_field() {
         "actions[0]: [action [heal].node]: invalid type: integer `3`, expected a string"
     );
     assert!(reason("[cluster\n").starts_with("invalid scenario file: "));
+    assert!(reason("[cluster\n").ends_with(" at line 1, column 9"));
+    // Past 64 bits: no JSON number holds it, and the error still names the field.
+    let big = reason("[simulation]\nseed = 18446744073709551616\n");
+    assert!(big.starts_with("simulation.seed: "), "{big}");
     // The same scenario as a JSON value reads the same.
     let text =
         "[cluster]\nnodes = 2\n[[workloads]]\nname = 'w'\nrate = 5\npopularity = {zipf = 1.1}\n\
