@@ -152,7 +152,11 @@ fn owned_by(doc: &ApiKeyDoc, auth: &Authentication) -> bool {
 /// The per-key object of `GET /_security/api_key` (`ApiKey.toXContent`).
 /// A stored descriptor blob that does not parse fails the whole request, as ES's
 /// `parseRoleDescriptorsBytes` throws.
-pub fn api_key_info(id: &str, doc: &ApiKeyDoc, with_limited_by: bool) -> Result<Value, EsError> {
+pub(crate) fn api_key_info(
+    id: &str,
+    doc: &ApiKeyDoc,
+    with_limited_by: bool,
+) -> Result<Value, EsError> {
     let mut m = Map::new();
     m.insert("id".into(), json!(id));
     m.insert("name".into(), json!(doc.name));
@@ -196,7 +200,7 @@ fn checked_descriptors(map: Map<String, Value>) -> Result<Map<String, Value>, Es
 
 impl Cluster {
     /// The role descriptors of an authenticated subject, by name (the limited-by of a new key).
-    pub fn role_descriptors_of(
+    pub(crate) fn role_descriptors_of(
         &self,
         auth: &Authentication,
     ) -> Result<Map<String, Value>, EsError> {
@@ -320,7 +324,7 @@ impl Cluster {
     /// `GET /_security/api_key`. Returns the keys and whether an `id` matched nothing (a 404 with an
     /// empty list).
     #[allow(clippy::too_many_arguments)]
-    pub fn get_api_keys(
+    pub(crate) fn get_api_keys(
         &self,
         auth: &Authentication,
         id: Option<&str>,

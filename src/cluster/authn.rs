@@ -43,7 +43,7 @@ pub enum Authentication {
 }
 
 impl Authentication {
-    pub fn principal(&self) -> &str {
+    pub(crate) fn principal(&self) -> &str {
         match self {
             Authentication::Realm { username, .. } => username,
             Authentication::ApiKey(a) => &a.creator.principal,
@@ -52,7 +52,7 @@ impl Authentication {
     }
 
     /// The `_authenticate` body (`Authentication.toXContentFragment`).
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         let realm = |name: &str, type_: &str| json!({"name": name, "type": type_});
         let mut m = Map::new();
         match self {
@@ -142,7 +142,7 @@ pub enum AuthenticationOutcome {
 }
 
 /// The challenges a 401 carries, in the order real 8.x clusters send them.
-pub fn www_authenticate() -> Vec<String> {
+pub(crate) fn www_authenticate() -> Vec<String> {
     vec![
         "Basic realm=\"security\", charset=\"UTF-8\"".to_string(),
         "Bearer realm=\"security\"".to_string(),
@@ -151,7 +151,7 @@ pub fn www_authenticate() -> Vec<String> {
 }
 
 /// `missing authentication credentials for REST request [<uri>]`.
-pub fn missing_credentials(uri: &str) -> EsError {
+pub(crate) fn missing_credentials(uri: &str) -> EsError {
     EsError::security(
         format!("missing authentication credentials for REST request [{uri}]"),
         401,
@@ -160,7 +160,7 @@ pub fn missing_credentials(uri: &str) -> EsError {
 }
 
 /// The failure when every authenticator that saw a credential was unsuccessful (AK-R3.6).
-pub fn unsuccessful_credentials(messages: &[String]) -> EsError {
+pub(crate) fn unsuccessful_credentials(messages: &[String]) -> EsError {
     let mut e = EsError::security(
         "unable to authenticate with provided credentials and anonymous access is not allowed for this request",
         401,
@@ -175,7 +175,7 @@ pub fn unsuccessful_credentials(messages: &[String]) -> EsError {
 /// The scheme is compared as Java's `String.regionMatches(true, ..)` does, char by char and
 /// case-insensitively, so `baſic` (long s) matches `Basic` as in Elasticsearch. Works on any
 /// string: no byte offset is assumed to be a char boundary.
-pub fn credential_for_scheme<'a>(header: &'a str, scheme: &str) -> Option<&'a str> {
+pub(crate) fn credential_for_scheme<'a>(header: &'a str, scheme: &str) -> Option<&'a str> {
     after_scheme(header, scheme).filter(|credential| !credential.is_empty())
 }
 
@@ -208,7 +208,7 @@ fn java_fold_case(c: char) -> char {
 /// `invalid ApiKey value`. Elasticsearch throws `IllegalArgumentException`s here, which
 /// `AuthenticatorChain` records as `API key: <message>` before going on (see
 /// [`unsuccessful_credentials`]).
-pub fn parse_api_key_credential(value: &str) -> Result<ApiKeyCredentials, String> {
+pub(crate) fn parse_api_key_credential(value: &str) -> Result<ApiKeyCredentials, String> {
     let bytes = decode_base64_lenient(value)
         .map_err(|b| format!("Illegal base64 character {}", java_byte_hex(b)))?;
     let text = String::from_utf8_lossy(&bytes);
@@ -479,7 +479,7 @@ impl Cluster {
 
 /// How an API key step ends a request: success, 401 with the message under
 /// `additional_unsuccessful_credentials`, 401 for a terminate, or 429 for a rejection.
-pub fn api_key_step_to_outcome(step: AuthStep, node_name: &str) -> AuthenticationOutcome {
+pub(crate) fn api_key_step_to_outcome(step: AuthStep, node_name: &str) -> AuthenticationOutcome {
     match step {
         AuthStep::Pending { request } => AuthenticationOutcome::Pending { request },
         AuthStep::Done(AuthOutcome::Success(a)) => AuthenticationOutcome::Authenticated(Authentication::ApiKey(a)),

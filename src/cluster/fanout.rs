@@ -16,7 +16,7 @@ pub struct NodeFailure {
 
 impl NodeFailure {
     /// `FailedNodeException(nodeId, "Failed node [<id>]", cause)`.
-    pub fn to_error(&self) -> EsError {
+    pub(crate) fn to_error(&self) -> EsError {
         EsError::new(
             ExceptionType::FailedNode,
             format!("Failed node [{}]", self.node_id),
@@ -30,7 +30,7 @@ impl NodeFailure {
 /// A nodes response: the nodes that ran the action and those that failed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodesResponse {
-    pub cluster_name: String,
+    pub(crate) cluster_name: String,
     /// (node id, node name) of the nodes that succeeded, in node order.
     pub successes: Vec<(String, String)>,
     pub failures: Vec<NodeFailure>,

@@ -8,7 +8,7 @@
 //! is what the clear-cache broadcast travels on.
 
 mod api_keys;
-mod authn;
+pub(crate) mod authn;
 mod fanout;
 mod service_tokens;
 
@@ -16,10 +16,9 @@ pub use api_keys::{
     CreateApiKeyRequest, CreatedApiKey, InvalidateApiKeyRequest, InvalidateApiKeyResult,
     UpdateApiKeyRequest,
 };
-pub use authn::{
-    api_key_step_to_outcome, missing_credentials, www_authenticate, Authentication,
-    AuthenticationOutcome, RealmRef,
-};
+pub(crate) use authn::api_key_step_to_outcome;
+pub use authn::RealmRef;
+pub use authn::{Authentication, AuthenticationOutcome};
 pub use fanout::{NodeFailure, NodesResponse};
 
 use crate::error::EsError;
@@ -41,9 +40,8 @@ use rand_chacha::ChaCha8Rng;
 pub struct Node {
     pub name: String,
     pub id: String,
-    pub index: NodeIndex,
     running: bool,
-    pub partitioned: bool,
+    pub(crate) partitioned: bool,
     pub api_keys: ApiKeyService,
     pub service_accounts: ServiceAccountService,
     pub registry: CacheInvalidatorRegistry,
@@ -54,8 +52,8 @@ pub struct Node {
     /// When this node (last) started: its `ResourceWatcherService` polls from here (I3).
     started_at: Nanos,
     pub crypto_pool: CryptoPool,
-    pub uuids: TimeBasedUuidGenerator,
-    pub rng: ChaCha8Rng,
+    pub(crate) uuids: TimeBasedUuidGenerator,
+    pub(crate) rng: ChaCha8Rng,
     /// How many times this node has been started (seeds fresh services deterministically).
     generation: u64,
     /// The security index state this node's `SecurityIndexManager` last applied. A partitioned node
@@ -114,13 +112,13 @@ impl Node {
 }
 
 /// `resource.reload.interval.high`: how often the file watcher looks at `service_tokens` (I3).
-pub const FILE_WATCH_INTERVAL: Nanos = 5 * crate::time::NANOS_PER_SECOND;
+pub(crate) const FILE_WATCH_INTERVAL: Nanos = 5 * crate::time::NANOS_PER_SECOND;
 
 /// The first poll of a node's file watcher strictly after `changed_at`. `ResourceWatcherService`
 /// schedules its `Frequency.HIGH` monitor with a fixed delay from the node's start, so the polls of a
 /// node started at `started_at` fall at `started_at + k * 5 s` (k >= 1): a node restarted at 3 s
 /// polls at 8 s, 13 s, ...
-pub fn next_file_poll(started_at: Nanos, changed_at: Nanos) -> Nanos {
+pub(crate) fn next_file_poll(started_at: Nanos, changed_at: Nanos) -> Nanos {
     let since_start = changed_at.saturating_sub(started_at);
     let polls = since_start / FILE_WATCH_INTERVAL + 1;
     started_at.saturating_add(polls.saturating_mul(FILE_WATCH_INTERVAL))
@@ -128,19 +126,19 @@ pub fn next_file_poll(started_at: Nanos, changed_at: Nanos) -> Nanos {
 
 /// A cluster of nodes in virtual time.
 pub struct Cluster {
-    pub name: String,
-    pub uuid: String,
+    pub(crate) name: String,
+    pub(crate) uuid: String,
     nodes: Vec<Node>,
     pub security_index: SecurityIndex,
-    pub clock: VirtualClock,
+    pub(crate) clock: VirtualClock,
     pub events: EventLog,
-    pub settings: SecuritySettings,
+    pub(crate) settings: SecuritySettings,
     rng: ChaCha8Rng,
     seed: u64,
     elastic_password_hash: String,
     next_request: u64,
     /// Nodes whose next clear-cache broadcasts are dropped (a fault; see `fanout`).
-    pub drop_clear_cache_to: Vec<NodeIndex>,
+    pub(crate) drop_clear_cache_to: Vec<NodeIndex>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -157,7 +155,7 @@ impl std::fmt::Debug for Cluster {
 #[derive(Debug, Clone)]
 pub struct ClusterConfig {
     pub node_names: Vec<String>,
-    pub cluster_name: String,
+    pub(crate) cluster_name: String,
     pub seed: u64,
     pub settings: SecuritySettings,
     /// The `elastic` superuser's password (its bootstrap password).
@@ -232,7 +230,7 @@ impl Cluster {
         let uuid = random_base64_uuid(&mut rng);
         let elastic_password_hash = Hasher::Ssha256.hash(&config.password, &mut rng);
         let mut nodes = Vec::with_capacity(config.node_names.len());
-        for (i, name) in config.node_names.iter().enumerate() {
+        for name in &config.node_names {
             let id = random_base64_uuid(&mut rng);
             let node_seed = rng.next_u64();
             let mut node_rng = ChaCha8Rng::seed_from_u64(node_seed);
@@ -246,7 +244,6 @@ impl Cluster {
             nodes.push(Node {
                 name: name.clone(),
                 id,
-                index: i as NodeIndex,
                 running: true,
                 partitioned: false,
                 api_keys,
@@ -299,7 +296,7 @@ impl Cluster {
     }
 
     /// A node by name (`unknown node [<name>]`, as a 404-style error, otherwise).
-    pub fn node_index(&self, name: &str) -> Result<NodeIndex, EsError> {
+    pub(crate) fn node_index(&self, name: &str) -> Result<NodeIndex, EsError> {
         self.nodes
             .iter()
             .position(|n| n.name == name)
@@ -308,14 +305,14 @@ impl Cluster {
     }
 
     /// The first running node (the default coordinating node).
-    pub fn first_running(&self) -> Option<NodeIndex> {
+    pub(crate) fn first_running(&self) -> Option<NodeIndex> {
         self.nodes
             .iter()
             .position(|n| n.running)
             .map(|i| i as NodeIndex)
     }
 
-    pub fn next_request_id(&mut self) -> u64 {
+    pub(crate) fn next_request_id(&mut self) -> u64 {
         let r = self.next_request;
         self.next_request += 1;
         r
@@ -333,7 +330,7 @@ impl Cluster {
 
     /// A native user's password as stored: salted SHA-256 (see the closing notes: Elasticsearch uses
     /// bcrypt behind a realm cache that escache does not model).
-    pub fn hash_password(&mut self, password: &str) -> String {
+    pub(crate) fn hash_password(&mut self, password: &str) -> String {
         Hasher::Ssha256.hash(password, &mut self.rng)
     }
 
@@ -474,7 +471,7 @@ impl Cluster {
     }
 
     /// Removals of a node's cache by reason; `None` when disabled.
-    pub fn cache_removals(&self, node: NodeIndex, cache: CacheId) -> Option<RemovalCounts> {
+    pub(crate) fn cache_removals(&self, node: NodeIndex, cache: CacheId) -> Option<RemovalCounts> {
         self.cache_owner(node, cache)?.removals(cache)
     }
 
@@ -554,7 +551,7 @@ impl Cluster {
     }
 
     /// Whether `to` can be reached from `from` over the transport layer.
-    pub fn reachable(&self, from: NodeIndex, to: NodeIndex) -> bool {
+    pub(crate) fn reachable(&self, from: NodeIndex, to: NodeIndex) -> bool {
         let (a, b) = (&self.nodes[from as usize], &self.nodes[to as usize]);
         a.running && b.running && (from == to || (!a.partitioned && !b.partitioned))
     }
@@ -685,7 +682,7 @@ impl Cluster {
 
     /// `prepareIndexIfNeededThenExecute`: creates a missing index, and refuses a write the index
     /// cannot take.
-    pub fn prepare_index_for_write(&mut self) -> Result<(), EsError> {
+    pub(crate) fn prepare_index_for_write(&mut self) -> Result<(), EsError> {
         if !self.security_index.exists() {
             self.create_security_index();
         }
@@ -702,17 +699,7 @@ impl Cluster {
     }
 
     /// API key authentication on a node without the REST layer (the simulator's request path).
-    pub fn authenticate_api_key_direct(
-        &mut self,
-        node: NodeIndex,
-        credentials: crate::security::api_key::ApiKeyCredentials,
-        request: u64,
-    ) -> crate::security::api_key::AuthStep {
-        self.authenticate_api_key_ref(node, &credentials, request)
-    }
-
-    /// [`Self::authenticate_api_key_direct`] with borrowed credentials.
-    pub fn authenticate_api_key_ref(
+    pub(crate) fn authenticate_api_key_ref(
         &mut self,
         node: NodeIndex,
         credentials: &crate::security::api_key::ApiKeyCredentials,
@@ -729,7 +716,7 @@ impl Cluster {
     }
 
     /// Service account token authentication on a node without the REST layer.
-    pub fn authenticate_service_token_direct(
+    pub(crate) fn authenticate_service_token_direct(
         &mut self,
         node: NodeIndex,
         token: &crate::security::service_account::ServiceAccountToken,
@@ -740,7 +727,7 @@ impl Cluster {
     }
 
     /// Finishes one verification the crypto pool ran (the simulator's virtual threads).
-    pub fn complete_api_key_verification(
+    pub(crate) fn complete_api_key_verification(
         &mut self,
         node: NodeIndex,
         ticket: u64,

@@ -62,7 +62,7 @@ impl Cluster {
 
     /// M2 / I2: deletes an index token and always broadcasts an exact-key clear of the index token
     /// cache (unless there is no index, or the account is unknown). Returns `found`.
-    pub fn delete_service_token(
+    pub(crate) fn delete_service_token(
         &mut self,
         node: NodeIndex,
         account: &ServiceAccountId,
@@ -89,7 +89,7 @@ impl Cluster {
     }
 
     /// M3: index tokens (sorted) and file tokens gathered from every node with a nodes header.
-    pub fn service_credentials(
+    pub(crate) fn service_credentials(
         &self,
         coordinator: NodeIndex,
         account: &ServiceAccountId,

@@ -250,7 +250,7 @@ mod tests {
     /// Issue 8, point 13: one `WWW-Authenticate` field per challenge, in Elasticsearch's order.
     #[test]
     fn issue8_d13_one_www_authenticate_field_per_challenge() {
-        let r = Response::from_error(&crate::cluster::missing_credentials("/"));
+        let r = Response::from_error(&crate::cluster::authn::missing_credentials("/"));
         let fields: Vec<&(String, String)> = r
             .headers
             .iter()
