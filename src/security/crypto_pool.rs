@@ -55,20 +55,19 @@ impl CryptoPoolMode {
 
 /// A queued verification: what to complete when it runs. The owner interprets the ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CryptoTask {
-    pub ticket: u64,
-    pub kind: CryptoTaskKind,
+pub(crate) struct CryptoTask {
+    pub(crate) ticket: u64,
+    pub(crate) kind: CryptoTaskKind,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CryptoTaskKind {
+pub(crate) enum CryptoTaskKind {
     ApiKeyVerification,
-    ServiceTokenVerification,
 }
 
 /// Why a submission did not run now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Submitted {
+pub(crate) enum Submitted {
     RunNow,
     Queued,
     Rejected,
@@ -78,16 +77,16 @@ pub enum Submitted {
 pub struct CryptoPool {
     pub mode: CryptoPoolMode,
     pub size: u32,
-    pub queue_size: u32,
+    pub(crate) queue_size: u32,
     queue: VecDeque<CryptoTask>,
     /// Tasks taken by a driver (the simulator) and still running on a thread.
-    pub running: u32,
-    pub completed: u64,
-    pub rejected: u64,
+    pub(crate) running: u32,
+    pub(crate) completed: u64,
+    pub(crate) rejected: u64,
 }
 
 impl CryptoPool {
-    pub fn new(size: u32, queue_size: u32) -> Self {
+    pub(crate) fn new(size: u32, queue_size: u32) -> Self {
         CryptoPool {
             mode: CryptoPoolMode::Immediate,
             size,
@@ -100,7 +99,7 @@ impl CryptoPool {
     }
 
     /// Offers a task. `RunNow` means the caller runs it immediately (and it counts as completed).
-    pub fn submit(&mut self, task: CryptoTask) -> Submitted {
+    pub(crate) fn submit(&mut self, task: CryptoTask) -> Submitted {
         match self.mode {
             CryptoPoolMode::Immediate => {
                 self.completed += 1;
@@ -130,20 +129,20 @@ impl CryptoPool {
     }
 
     /// Takes every waiting task, oldest first, for the owner to run.
-    pub fn drain(&mut self) -> Vec<CryptoTask> {
+    pub(crate) fn drain(&mut self) -> Vec<CryptoTask> {
         self.completed += self.queue.len() as u64;
         self.queue.drain(..).collect()
     }
 
     /// A stopped node loses its queue and its running tasks.
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.queue.clear();
         self.running = 0;
     }
 
     /// For a driver with virtual threads: the next waiting task, if a thread is free. The task counts
     /// as running until [`CryptoPool::finish`].
-    pub fn start_next(&mut self) -> Option<CryptoTask> {
+    pub(crate) fn start_next(&mut self) -> Option<CryptoTask> {
         if self.running >= self.size {
             return None;
         }
@@ -153,7 +152,7 @@ impl CryptoPool {
     }
 
     /// A running task ended.
-    pub fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         self.running = self.running.saturating_sub(1);
         self.completed += 1;
     }

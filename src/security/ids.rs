@@ -12,7 +12,7 @@ use base64::Engine;
 use rand::RngCore;
 
 /// `UUIDs.randomBase64UUID`.
-pub fn random_base64_uuid(rng: &mut impl RngCore) -> String {
+pub(crate) fn random_base64_uuid(rng: &mut impl RngCore) -> String {
     let mut b = [0u8; 16];
     rng.fill_bytes(&mut b);
     b[6] = (b[6] & 0x0f) | 0x40; // version 4
@@ -22,7 +22,7 @@ pub fn random_base64_uuid(rng: &mut impl RngCore) -> String {
 
 /// `SecureRandomUtils.getBase64SecureRandomString(16)`: 16 random bytes, URL-safe, no padding (the
 /// API key secret since PR #120997): 22 characters.
-pub fn random_secret(rng: &mut impl RngCore) -> String {
+pub(crate) fn random_secret(rng: &mut impl RngCore) -> String {
     let mut b = [0u8; 16];
     rng.fill_bytes(&mut b);
     URL_SAFE_NO_PAD.encode(b)
@@ -30,14 +30,14 @@ pub fn random_secret(rng: &mut impl RngCore) -> String {
 
 /// `TimeBasedUUIDGenerator`: sequence and timestamp interleaved with a per-generator address.
 #[derive(Debug, Clone)]
-pub struct TimeBasedUuidGenerator {
+pub(crate) struct TimeBasedUuidGenerator {
     sequence: u32,
     last_timestamp: i64,
     address: [u8; 6],
 }
 
 impl TimeBasedUuidGenerator {
-    pub fn new(rng: &mut impl RngCore) -> Self {
+    pub(crate) fn new(rng: &mut impl RngCore) -> Self {
         let mut address = [0u8; 6];
         rng.fill_bytes(&mut address);
         TimeBasedUuidGenerator {
@@ -49,7 +49,7 @@ impl TimeBasedUuidGenerator {
 
     /// The next id at `epoch_millis`. Like Elasticsearch, the timestamp never goes backwards and is
     /// bumped when the sequence wraps within one millisecond.
-    pub fn next(&mut self, epoch_millis: i64) -> String {
+    pub(crate) fn next(&mut self, epoch_millis: i64) -> String {
         self.sequence = (self.sequence + 1) & 0x00ff_ffff;
         let mut ts = epoch_millis.max(self.last_timestamp);
         if self.sequence == 0 && ts == self.last_timestamp {

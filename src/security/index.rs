@@ -13,8 +13,8 @@ use serde_json::Value;
 use std::fmt;
 
 /// The concrete index behind the `.security` alias.
-pub const SECURITY_MAIN_INDEX: &str = ".security-7";
-pub const SECURITY_MAIN_ALIAS: &str = ".security";
+pub(crate) const SECURITY_MAIN_INDEX: &str = ".security-7";
+pub(crate) const SECURITY_MAIN_ALIAS: &str = ".security";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum IndexHealth {
@@ -24,7 +24,7 @@ pub enum IndexHealth {
 }
 
 impl IndexHealth {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             IndexHealth::Green => "green",
             IndexHealth::Yellow => "yellow",
@@ -32,7 +32,7 @@ impl IndexHealth {
         }
     }
 
-    pub fn parse(s: &str) -> Option<IndexHealth> {
+    pub(crate) fn parse(s: &str) -> Option<IndexHealth> {
         match s.to_ascii_lowercase().as_str() {
             "green" => Some(IndexHealth::Green),
             "yellow" => Some(IndexHealth::Yellow),
@@ -149,10 +149,10 @@ pub struct SecurityIndex {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceTokenDoc {
     pub username: String,
-    pub name: String,
+    pub(crate) name: String,
     pub creation_time: i64,
-    pub enabled: bool,
-    pub creator: Value,
+    pub(crate) enabled: bool,
+    pub(crate) creator: Value,
     pub password_hash: String,
 }
 
@@ -164,7 +164,7 @@ impl Default for SecurityIndex {
 
 /// How a caller wants to use the index (`SecurityIndexManager.Availability`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Availability {
+pub(crate) enum Availability {
     /// A GET of one document by id.
     Get,
     /// A search.
@@ -217,7 +217,7 @@ impl SecurityIndex {
 
     /// `getUnavailableReason`: why the index cannot serve a use, if it cannot. An absent index is
     /// `index_not_found_exception` for the `.security` alias a GET or search names.
-    pub fn unavailable_reason(&self, use_: Availability) -> Option<EsError> {
+    pub(crate) fn unavailable_reason(&self, use_: Availability) -> Option<EsError> {
         let s = &self.state;
         if !s.exists {
             return Some(index_not_found(SECURITY_MAIN_ALIAS));
@@ -244,7 +244,7 @@ impl SecurityIndex {
     }
 
     /// The error of `checkIndexVersionThenExecute` when the index format is not current.
-    pub fn not_up_to_date_error(for_write: bool) -> EsError {
+    pub(crate) fn not_up_to_date_error(for_write: bool) -> EsError {
         // The write path's message has no space after "version." in Elasticsearch.
         let sep = if for_write { "" } else { " " };
         EsError::illegal_state(format!(
@@ -254,7 +254,7 @@ impl SecurityIndex {
 }
 
 /// `IndexNotFoundException`.
-pub fn index_not_found(name: &str) -> EsError {
+pub(crate) fn index_not_found(name: &str) -> EsError {
     EsError::new(
         ExceptionType::IndexNotFound,
         format!("no such index [{name}]"),

@@ -24,7 +24,7 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     #[inline]
-    pub fn record(&mut self, kind: EventKind, cache: CacheId, key: &str, detail: &str) {
+    pub(crate) fn record(&mut self, kind: EventKind, cache: CacheId, key: &str, detail: &str) {
         self.log
             .record(self.now, self.node, kind, cache, key, detail);
     }
@@ -33,9 +33,9 @@ impl Ctx<'_> {
 /// A removal listener that keeps the removed keys and reasons until they are written to the trace.
 #[derive(Debug)]
 pub struct RemovalBuffer<K> {
-    pub removed: Vec<(K, RemovalReason)>,
+    pub(crate) removed: Vec<(K, RemovalReason)>,
     /// Removals counted by reason (kept even with the trace off).
-    pub by_reason: RemovalCounts,
+    pub(crate) by_reason: RemovalCounts,
 }
 
 impl<K, V> RemovalListener<K, V> for RemovalBuffer<K> {
@@ -56,15 +56,15 @@ impl<K> Default for RemovalBuffer<K> {
 
 /// A cache's removals counted by reason, as `RemovalNotification.RemovalReason` names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct RemovalCounts {
-    pub replaced: u64,
-    pub invalidated: u64,
-    pub evicted: u64,
+pub(crate) struct RemovalCounts {
+    pub(crate) replaced: u64,
+    pub(crate) invalidated: u64,
+    pub(crate) evicted: u64,
 }
 
 impl RemovalCounts {
     /// Counts one removal.
-    pub fn record(&mut self, reason: RemovalReason) {
+    pub(crate) fn record(&mut self, reason: RemovalReason) {
         match reason {
             RemovalReason::Replaced => self.replaced += 1,
             RemovalReason::Invalidated => self.invalidated += 1,
@@ -85,7 +85,7 @@ pub struct CacheSize {
 }
 
 impl CacheSize {
-    pub fn of<K, V, W, L>(cache: &crate::cache::Cache<K, V, W, L>) -> Self {
+    pub(crate) fn of<K, V, W, L>(cache: &crate::cache::Cache<K, V, W, L>) -> Self {
         CacheSize {
             count: cache.count(),
             weight: cache.weight(),
@@ -96,7 +96,7 @@ impl CacheSize {
 
 impl<K: TraceKey> RemovalBuffer<K> {
     /// Writes the buffered removals to the trace.
-    pub fn flush(&mut self, ctx: &mut Ctx<'_>, cache: CacheId) {
+    pub(crate) fn flush(&mut self, ctx: &mut Ctx<'_>, cache: CacheId) {
         for (key, reason) in self.removed.drain(..) {
             if ctx.log.enabled() {
                 key.with_str(|k| ctx.record(removal_event(reason), cache, k, ""));
@@ -129,7 +129,7 @@ impl TraceKey for api_key::RdDigest {
     }
 }
 
-pub fn removal_event(reason: RemovalReason) -> EventKind {
+pub(crate) fn removal_event(reason: RemovalReason) -> EventKind {
     match reason {
         RemovalReason::Replaced => EventKind::CacheReplaced,
         RemovalReason::Invalidated => EventKind::CacheInvalidated,
@@ -138,7 +138,7 @@ pub fn removal_event(reason: RemovalReason) -> EventKind {
 }
 
 /// What an observer can read of a service's caches, by cache name (no stats counted, no order moved).
-pub trait CacheViews {
+pub(crate) trait CacheViews {
     /// `None` when the settings disable the cache.
     fn size(&self, cache: CacheId) -> Option<CacheSize>;
     /// Keys, most recently used first.

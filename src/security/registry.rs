@@ -62,7 +62,11 @@ impl CacheInvalidatorRegistry {
     }
 
     /// `registerAlias`.
-    pub fn register_alias(&mut self, alias: Option<&str>, names: &[&str]) -> Result<(), EsError> {
+    pub(crate) fn register_alias(
+        &mut self,
+        alias: Option<&str>,
+        names: &[&str],
+    ) -> Result<(), EsError> {
         let Some(alias) = alias else {
             return Err(EsError::new(
                 ExceptionType::NullPointer,
@@ -136,14 +140,10 @@ impl CacheInvalidatorRegistry {
             .collect()
     }
 
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.entries.keys().map(String::as_str)
-    }
-
     /// The registry of a node as `Security.java` builds it: `api_key` and `api_key_doc` only when the
     /// API key cache is enabled (R1.1), the two token stores (the file one not cleared by the index,
     /// I1), `application_privileges`, and the alias `service` for both token caches.
-    pub fn for_node(api_key_cache_enabled: bool) -> Self {
+    pub(crate) fn for_node(api_key_cache_enabled: bool) -> Self {
         let mut r = CacheInvalidatorRegistry::new();
         let mut reg = |name: &str, inv, clear| {
             // ok: the names below are distinct, so registration cannot fail.

@@ -11,33 +11,33 @@ use crate::security::hashing::{available_algo_stored_hash, Hasher};
 use crate::time::{TimeUnit, TimeValue};
 use indexmap::IndexMap;
 
-pub const API_KEY_ENABLED: &str = "xpack.security.authc.api_key.enabled";
-pub const API_KEY_CACHE_TTL: &str = "xpack.security.authc.api_key.cache.ttl";
-pub const API_KEY_CACHE_MAX_KEYS: &str = "xpack.security.authc.api_key.cache.max_keys";
+pub(crate) const API_KEY_ENABLED: &str = "xpack.security.authc.api_key.enabled";
+pub(crate) const API_KEY_CACHE_TTL: &str = "xpack.security.authc.api_key.cache.ttl";
+pub(crate) const API_KEY_CACHE_MAX_KEYS: &str = "xpack.security.authc.api_key.cache.max_keys";
 /// [`API_KEY_CACHE_TTL`]'s default (`ApiKeyService.CACHE_TTL_SETTING`).
-pub const API_KEY_CACHE_TTL_DEFAULT: TimeValue = TimeValue {
+pub(crate) const API_KEY_CACHE_TTL_DEFAULT: TimeValue = TimeValue {
     duration: 24,
     unit: TimeUnit::Hours,
 };
 /// [`API_KEY_CACHE_MAX_KEYS`]'s default (`ApiKeyService.CACHE_MAX_KEYS_SETTING`).
-pub const API_KEY_CACHE_MAX_KEYS_DEFAULT: i32 = 25_000;
-pub const API_KEY_CACHE_HASH_ALGO: &str = "xpack.security.authc.api_key.cache.hash_algo";
-pub const API_KEY_DOC_CACHE_TTL: &str = "xpack.security.authc.api_key.doc_cache.ttl";
-pub const API_KEY_HASHING_ALGORITHM: &str = "xpack.security.authc.api_key.hashing.algorithm";
-pub const SERVICE_TOKEN_CACHE_TTL: &str = "xpack.security.authc.service_token.cache.ttl";
-pub const SERVICE_TOKEN_CACHE_MAX_TOKENS: &str =
+pub(crate) const API_KEY_CACHE_MAX_KEYS_DEFAULT: i32 = 25_000;
+pub(crate) const API_KEY_CACHE_HASH_ALGO: &str = "xpack.security.authc.api_key.cache.hash_algo";
+pub(crate) const API_KEY_DOC_CACHE_TTL: &str = "xpack.security.authc.api_key.doc_cache.ttl";
+pub(crate) const API_KEY_HASHING_ALGORITHM: &str = "xpack.security.authc.api_key.hashing.algorithm";
+pub(crate) const SERVICE_TOKEN_CACHE_TTL: &str = "xpack.security.authc.service_token.cache.ttl";
+pub(crate) const SERVICE_TOKEN_CACHE_MAX_TOKENS: &str =
     "xpack.security.authc.service_token.cache.max_tokens";
-pub const SERVICE_TOKEN_CACHE_HASH_ALGO: &str =
+pub(crate) const SERVICE_TOKEN_CACHE_HASH_ALGO: &str =
     "xpack.security.authc.service_token.cache.hash_algo";
-pub const SERVICE_TOKEN_HASHING_ALGORITHM: &str =
+pub(crate) const SERVICE_TOKEN_HASHING_ALGORITHM: &str =
     "xpack.security.authc.service_token_hashing.algorithm";
-pub const CRYPTO_POOL_SIZE: &str = "xpack.security.crypto.thread_pool.size";
-pub const CRYPTO_POOL_QUEUE_SIZE: &str = "xpack.security.crypto.thread_pool.queue_size";
-pub const NODE_PROCESSORS: &str = "node.processors";
+pub(crate) const CRYPTO_POOL_SIZE: &str = "xpack.security.crypto.thread_pool.size";
+pub(crate) const CRYPTO_POOL_QUEUE_SIZE: &str = "xpack.security.crypto.thread_pool.queue_size";
+pub(crate) const NODE_PROCESSORS: &str = "node.processors";
 
 /// Every setting name escache knows. Anything else is refused, as Elasticsearch refuses an unknown
 /// setting at startup.
-pub const KNOWN_SETTINGS: [&str; 13] = [
+pub(crate) const KNOWN_SETTINGS: [&str; 13] = [
     API_KEY_ENABLED,
     API_KEY_CACHE_TTL,
     API_KEY_CACHE_MAX_KEYS,
@@ -55,18 +55,18 @@ pub const KNOWN_SETTINGS: [&str; 13] = [
 
 /// The API key service's settings (AK-R1).
 #[derive(Debug, Clone, PartialEq)]
-pub struct ApiKeySettings {
-    pub enabled: bool,
+pub(crate) struct ApiKeySettings {
+    pub(crate) enabled: bool,
     /// ≤ 0 disables all three caches.
-    pub cache_ttl: TimeValue,
+    pub(crate) cache_ttl: TimeValue,
     /// Max weight of the auth and doc caches; the role-descriptor cache gets twice this.
-    pub max_keys: i32,
+    pub(crate) max_keys: i32,
     /// The hasher of the in-memory auth cache.
-    pub cache_hash_algo: Hasher,
+    pub(crate) cache_hash_algo: Hasher,
     /// In [0m, 15m]; 0 disables the doc and role-descriptor caches.
-    pub doc_cache_ttl: TimeValue,
+    pub(crate) doc_cache_ttl: TimeValue,
     /// The hasher of the stored `api_key_hash`.
-    pub hashing_algorithm: Hasher,
+    pub(crate) hashing_algorithm: Hasher,
 }
 
 /// The service token caches' settings (C1) and the token hashing algorithm.
@@ -83,7 +83,7 @@ pub struct ServiceTokenSettings {
 /// (`Security.getExecutorBuilders`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CryptoPoolSettings {
-    pub processors: u32,
+    pub(crate) processors: u32,
     pub size: u32,
     pub queue_size: u32,
 }
@@ -91,11 +91,11 @@ pub struct CryptoPoolSettings {
 /// All settings of a node, parsed and validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SecuritySettings {
-    pub api_key: ApiKeySettings,
-    pub service_token: ServiceTokenSettings,
+    pub(crate) api_key: ApiKeySettings,
+    pub(crate) service_token: ServiceTokenSettings,
     pub crypto_pool: CryptoPoolSettings,
     /// The settings as given (names and raw values), in order.
-    pub given: IndexMap<String, String>,
+    pub(crate) given: IndexMap<String, String>,
 }
 
 impl Default for SecuritySettings {
@@ -304,7 +304,7 @@ impl SecuritySettings {
 
 /// `AbstractScopedSettings.validate`: with suggestions when a known name is close (Lucene's
 /// Levenshtein similarity above 0.7), else the plugins hint.
-pub fn unknown_setting(key: &str) -> EsError {
+pub(crate) fn unknown_setting(key: &str) -> EsError {
     let mut scored: Vec<(f64, &str)> = KNOWN_SETTINGS
         .iter()
         .map(|k| (levenshtein_similarity(key, k), *k))
@@ -350,7 +350,7 @@ fn levenshtein_similarity(a: &str, b: &str) -> f64 {
 /// as its text.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(untagged)]
-pub enum SettingValue {
+pub(crate) enum SettingValue {
     Text(String),
     Bool(bool),
     Int(i64),

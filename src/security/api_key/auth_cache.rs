@@ -37,17 +37,17 @@ pub enum FutureState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthEntry {
     pub serial: u64,
-    pub state: FutureState,
+    pub(crate) state: FutureState,
 }
 
 /// The auth cache's listener: the R2.7 monitor, plus the removals for the trace.
 #[derive(Debug)]
 pub struct AuthCacheListener {
-    pub monitor: AuthCacheEvictionMonitor,
+    pub(crate) monitor: AuthCacheEvictionMonitor,
     pub(super) removed: Vec<(String, RemovalReason)>,
     pub(super) warnings_logged: usize,
     /// Removals by reason.
-    pub by_reason: RemovalCounts,
+    pub(crate) by_reason: RemovalCounts,
 }
 
 impl RemovalListener<String, AuthEntry> for AuthCacheListener {

@@ -9,21 +9,21 @@ use crate::time::{Nanos, TimeValue};
 /// What a replay measured.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthCacheReplayReport {
-    pub requests: u64,
-    pub hits: u64,
-    pub misses: u64,
+    pub(crate) requests: u64,
+    pub(crate) hits: u64,
+    pub(crate) misses: u64,
     /// The cache's evictions counter (size and TTL evictions, no invalidations happen here).
-    pub evictions: u64,
+    pub(crate) evictions: u64,
     /// Evictions while the cache was full (the TRACE lines of R2.7).
-    pub size_evictions: u64,
+    pub(crate) size_evictions: u64,
     /// The thrashing WARNs: (time, evictions reported).
-    pub warnings: Vec<(Nanos, u64)>,
+    pub(crate) warnings: Vec<(Nanos, u64)>,
     /// Virtual time from the first request to the last.
-    pub elapsed: Nanos,
+    pub(crate) elapsed: Nanos,
     /// Entries left at the end.
-    pub final_count: usize,
+    pub(crate) final_count: usize,
     /// False when `cache.ttl <= 0` disabled the cache (every request then verifies the hash).
-    pub cache_enabled: bool,
+    pub(crate) cache_enabled: bool,
 }
 
 /// Replays `keys` (API key ids) one every `interval` through an auth cache built as

@@ -1,7 +1,7 @@
 //! The API key document (`ApiKeyService.ApiKeyDoc`) and its cached form (`CachedApiKeyDoc`, R2.2).
 
 use crate::error::{EsError, ExceptionType};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::sync::{Arc, OnceLock};
@@ -14,7 +14,7 @@ pub enum ApiKeyType {
 }
 
 impl ApiKeyType {
-    pub fn value(self) -> &'static str {
+    pub(crate) fn value(self) -> &'static str {
         match self {
             ApiKeyType::Rest => "rest",
             ApiKeyType::CrossCluster => "cross_cluster",
@@ -24,27 +24,16 @@ impl ApiKeyType {
 
 /// Who created the key (the `creator` object of the document).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Creator {
-    pub principal: String,
-    pub full_name: Option<String>,
-    pub email: Option<String>,
-    pub metadata: Value,
-    pub realm: String,
-    pub realm_type: String,
+pub(crate) struct Creator {
+    pub(crate) principal: String,
+    pub(crate) full_name: Option<String>,
+    pub(crate) email: Option<String>,
+    pub(crate) metadata: Value,
+    pub(crate) realm: String,
+    pub(crate) realm_type: String,
 }
 
-impl Creator {
-    pub fn to_json(&self) -> Value {
-        json!({
-            "principal": self.principal,
-            "full_name": self.full_name,
-            "email": self.email,
-            "metadata": self.metadata,
-            "realm": self.realm,
-            "realm_type": self.realm_type,
-        })
-    }
-}
+impl Creator {}
 
 /// Every field of an API key document except the two role-descriptor blobs. Shared (`Arc`) between
 /// the index, the doc cache and requests, so that reading a cached document copies nothing.
@@ -53,18 +42,18 @@ pub struct ApiKeyDocFields {
     pub doc_type: String,
     pub key_type: ApiKeyType,
     /// Epoch milliseconds.
-    pub creation_time: i64,
+    pub(crate) creation_time: i64,
     /// Epoch milliseconds, or -1 for none.
-    pub expiration_time: i64,
+    pub(crate) expiration_time: i64,
     /// `None` models a document missing the field (R3.3 check 2).
     pub invalidated: Option<bool>,
-    pub invalidation_time: Option<i64>,
+    pub(crate) invalidation_time: Option<i64>,
     /// The stored hash of the secret (`api_key_hash`).
     pub hash: Option<String>,
-    pub name: Option<String>,
-    pub version: i64,
+    pub(crate) name: Option<String>,
+    pub(crate) version: i64,
     pub metadata_flattened: Option<Value>,
-    pub creator: Creator,
+    pub(crate) creator: Creator,
 }
 
 /// The document in `.security`. Role descriptors are kept as the JSON bytes Elasticsearch stores,
@@ -128,15 +117,15 @@ impl fmt::Debug for ApiKeyDoc {
 /// The SHA-256 of role-descriptor bytes: the role-descriptor cache's key (R2.2). Elasticsearch keys on
 /// its hex string; escache keeps the 32 bytes (hashing and comparing half as much) and shows hex.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RdDigest(pub [u8; 32]);
+pub(crate) struct RdDigest(pub [u8; 32]);
 
 impl RdDigest {
-    pub fn of(bytes: &str) -> Self {
+    pub(crate) fn of(bytes: &str) -> Self {
         RdDigest(Sha256::digest(bytes.as_bytes()).into())
     }
 
     /// Lowercase hex into a stack buffer.
-    pub fn hex_buf(&self) -> [u8; 64] {
+    pub(crate) fn hex_buf(&self) -> [u8; 64] {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut out = [0u8; 64];
         for (i, b) in self.0.iter().enumerate() {
@@ -146,13 +135,13 @@ impl RdDigest {
         out
     }
 
-    pub fn hex(&self) -> String {
+    pub(crate) fn hex(&self) -> String {
         // ok: hex digits are ASCII.
         String::from_utf8(self.hex_buf().to_vec()).unwrap_or_default()
     }
 
     /// Parses 64 hex digits (either case).
-    pub fn from_hex(s: &str) -> Option<Self> {
+    pub(crate) fn from_hex(s: &str) -> Option<Self> {
         let b = s.as_bytes();
         if b.len() != 64 {
             return None;
@@ -217,7 +206,7 @@ fn unchecked_io_error(cause: EsError) -> EsError {
 }
 
 /// The nesting depth of a JSON value (a scalar is 0, `{}` and `[]` are 1), without recursion.
-pub fn nesting_depth(v: &Value) -> usize {
+pub(crate) fn nesting_depth(v: &Value) -> usize {
     let mut max = 0;
     let mut stack = vec![(v, 0usize)];
     while let Some((v, d)) = stack.pop() {
@@ -264,7 +253,7 @@ pub fn role_descriptors_hash(bytes: &str) -> String {
 }
 
 impl ApiKeyDoc {
-    pub fn new(
+    pub(crate) fn new(
         fields: ApiKeyDocFields,
         role_descriptors: Arc<str>,
         limited_by_role_descriptors: Arc<str>,
@@ -279,16 +268,16 @@ impl ApiKeyDoc {
 
     /// The role descriptors parsed back to JSON (an object of name → descriptor); a blob that does
     /// not parse is an error, never an empty set (which would mean "inherit the owner").
-    pub fn role_descriptors_json(&self) -> Result<Map<String, Value>, EsError> {
+    pub(crate) fn role_descriptors_json(&self) -> Result<Map<String, Value>, EsError> {
         parse_role_descriptors_blob(&self.role_descriptors)
     }
 
     /// [`ApiKeyDoc::role_descriptors_json`] for the limited-by blob.
-    pub fn limited_by_json(&self) -> Result<Map<String, Value>, EsError> {
+    pub(crate) fn limited_by_json(&self) -> Result<Map<String, Value>, EsError> {
         parse_role_descriptors_blob(&self.limited_by_role_descriptors)
     }
 
-    pub fn is_invalidated(&self) -> bool {
+    pub(crate) fn is_invalidated(&self) -> bool {
         self.invalidated == Some(true)
     }
 
@@ -327,8 +316,8 @@ impl ApiKeyDoc {
 #[derive(Clone, PartialEq)]
 pub struct CachedApiKeyDoc {
     fields: Arc<ApiKeyDocFields>,
-    pub role_descriptors_hash: RdDigest,
-    pub limited_by_role_descriptors_hash: RdDigest,
+    pub(crate) role_descriptors_hash: RdDigest,
+    pub(crate) limited_by_role_descriptors_hash: RdDigest,
 }
 
 impl std::ops::Deref for CachedApiKeyDoc {
@@ -350,7 +339,7 @@ impl fmt::Debug for CachedApiKeyDoc {
 
 impl CachedApiKeyDoc {
     /// `toApiKeyDoc(roleDescriptorsBytes, limitedByRoleDescriptorsBytes)`.
-    pub fn to_doc(&self, role_descriptors: Arc<str>, limited_by: Arc<str>) -> ApiKeyDoc {
+    pub(crate) fn to_doc(&self, role_descriptors: Arc<str>, limited_by: Arc<str>) -> ApiKeyDoc {
         ApiKeyDoc {
             fields: self.fields.clone(),
             role_descriptors,

@@ -12,7 +12,7 @@ use std::sync::Arc;
 /// The doc cache and the role-descriptor bytes cache, with the invalidation counter of R2.4.
 pub struct ApiKeyDocCache {
     pub docs: Cache<String, CachedApiKeyDoc, UnitWeigher, RemovalBuffer<String>>,
-    pub role_descriptors: Cache<RdDigest, Arc<str>, UnitWeigher, RemovalBuffer<RdDigest>>,
+    pub(crate) role_descriptors: Cache<RdDigest, Arc<str>, UnitWeigher, RemovalBuffer<RdDigest>>,
     invalidation_count: u64,
 }
 

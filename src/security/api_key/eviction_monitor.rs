@@ -10,7 +10,7 @@
 use crate::cache::{RemovalContext, RemovalListener, RemovalNotification, RemovalReason};
 use crate::time::{Nanos, NANOS_PER_SECOND};
 
-pub const EVICTION_MONITOR_INTERVAL_SECONDS: u64 = 300;
+pub(crate) const EVICTION_MONITOR_INTERVAL_SECONDS: u64 = 300;
 pub const EVICTION_MONITOR_INTERVAL_NANOS: u64 =
     EVICTION_MONITOR_INTERVAL_SECONDS * NANOS_PER_SECOND;
 /// 15 evictions a second over the 300 s window.

@@ -7,7 +7,7 @@ use crate::security::Ctx;
 
 impl ApiKeyService {
     /// The `api_key` invalidator (R2.6): by keys, the doc cache then each id from the auth cache.
-    pub fn invalidate_api_key(&mut self, keys: &[String], ctx: &mut Ctx<'_>) {
+    pub(crate) fn invalidate_api_key(&mut self, keys: &[String], ctx: &mut Ctx<'_>) {
         if let Some(dc) = self.doc_cache.as_mut() {
             dc.invalidate(keys, ctx);
         }
@@ -17,7 +17,7 @@ impl ApiKeyService {
     }
 
     /// The `api_key` invalidator, everything: doc, role-descriptor and auth caches.
-    pub fn invalidate_all_api_key(&mut self, ctx: &mut Ctx<'_>) {
+    pub(crate) fn invalidate_all_api_key(&mut self, ctx: &mut Ctx<'_>) {
         if let Some(dc) = self.doc_cache.as_mut() {
             dc.invalidate_all(ctx);
         }
@@ -28,21 +28,21 @@ impl ApiKeyService {
     }
 
     /// The `api_key_doc` invalidator by keys: the doc cache only.
-    pub fn invalidate_api_key_doc(&mut self, keys: &[String], ctx: &mut Ctx<'_>) {
+    pub(crate) fn invalidate_api_key_doc(&mut self, keys: &[String], ctx: &mut Ctx<'_>) {
         if let Some(dc) = self.doc_cache.as_mut() {
             dc.invalidate(keys, ctx);
         }
     }
 
     /// The `api_key_doc` invalidator, everything: doc and role-descriptor caches.
-    pub fn invalidate_all_api_key_doc(&mut self, ctx: &mut Ctx<'_>) {
+    pub(crate) fn invalidate_all_api_key_doc(&mut self, ctx: &mut Ctx<'_>) {
         if let Some(dc) = self.doc_cache.as_mut() {
             dc.invalidate_all(ctx);
         }
     }
 
     /// Drops every pending verification (a stopped node loses its in-flight work).
-    pub fn abandon_pending(&mut self) -> Vec<u64> {
+    pub(crate) fn abandon_pending(&mut self) -> Vec<u64> {
         let mut requests = Vec::new();
         for (_, p) in self.pending.drain(..) {
             requests.push(p.first.request);

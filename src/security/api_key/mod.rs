@@ -10,18 +10,21 @@ mod outcome;
 mod service;
 mod views;
 
-pub use auth_cache::{AuthEntry, CachedHashResult, FutureState};
+pub use auth_cache::FutureState;
+pub use auth_cache::{AuthEntry, CachedHashResult};
+pub use doc::CachedApiKeyDoc;
 pub use doc::{
-    nesting_depth, parse_role_descriptors_blob, role_descriptors_blob, role_descriptors_hash,
-    ApiKeyDoc, ApiKeyDocFields, ApiKeyType, CachedApiKeyDoc, Creator, RdDigest,
+    parse_role_descriptors_blob, role_descriptors_blob, role_descriptors_hash, ApiKeyType,
 };
+pub(crate) use doc::{ApiKeyDoc, ApiKeyDocFields, Creator, RdDigest};
 pub use doc_cache::ApiKeyDocCache;
-pub use outcome::{ApiKeyAuthentication, ApiKeyCredentials, AuthOutcome, AuthStep};
+pub(crate) use outcome::ApiKeyCredentials;
+pub use outcome::{ApiKeyAuthentication, AuthOutcome, AuthStep};
 pub use service::ApiKeyService;
 
 pub use auth_cache_replay::{replay_auth_cache, AuthCacheReplayReport};
 
 pub use eviction_monitor::{
     AuthCacheEvictionMonitor, EvictionLog, EVICTION_MONITOR_INTERVAL_NANOS,
-    EVICTION_MONITOR_INTERVAL_SECONDS, EVICTION_WARNING_THRESHOLD,
+    EVICTION_WARNING_THRESHOLD,
 };

@@ -7,10 +7,10 @@ use crate::security::hashing::Secret;
 
 /// A presented `ApiKey` credential (R3.1).
 #[derive(Debug, Clone)]
-pub struct ApiKeyCredentials {
-    pub id: String,
-    pub secret: Secret,
-    pub expected_type: ApiKeyType,
+pub(crate) struct ApiKeyCredentials {
+    pub(crate) id: String,
+    pub(crate) secret: Secret,
+    pub(crate) expected_type: ApiKeyType,
 }
 
 /// Who an API key authenticates as: the key's id and its document (name, type, creator, role
@@ -18,7 +18,7 @@ pub struct ApiKeyCredentials {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiKeyAuthentication {
     pub id: String,
-    pub doc: ApiKeyDoc,
+    pub(crate) doc: ApiKeyDoc,
 }
 
 impl std::ops::Deref for ApiKeyAuthentication {
@@ -56,16 +56,6 @@ impl AuthOutcome {
         AuthOutcome::Terminate {
             message: "server is too busy to respond".into(),
             too_busy: true,
-        }
-    }
-
-    pub fn message(&self) -> &str {
-        match self {
-            AuthOutcome::Success(_) => "",
-            AuthOutcome::Unsuccessful { message } | AuthOutcome::Terminate { message, .. } => {
-                message
-            }
-            AuthOutcome::Exception(e) => &e.reason,
         }
     }
 }

@@ -53,7 +53,6 @@ pub(super) struct PendingVerification {
 
 /// A node's API key service.
 pub struct ApiKeyService {
-    pub settings: ApiKeySettings,
     pub(super) auth_cache: Option<AuthCache>,
     pub(super) doc_cache: Option<ApiKeyDocCache>,
     cache_hasher: Hasher,
@@ -76,7 +75,7 @@ impl std::fmt::Debug for ApiKeyService {
 impl ApiKeyService {
     /// Builds the caches as the constructor does: none when `cache.ttl <= 0`; no doc cache when
     /// `doc_cache.ttl` is 0.
-    pub fn new(settings: ApiKeySettings, seed: u64) -> Result<Self, EsError> {
+    pub(crate) fn new(settings: ApiKeySettings, seed: u64) -> Result<Self, EsError> {
         let build_err = |e: crate::cache::CacheBuildError| EsError::illegal_argument(e.to_string());
         let (auth_cache, doc_cache) = match settings.cache_ttl.positive_nanos() {
             Some(ttl) => {
@@ -102,7 +101,6 @@ impl ApiKeyService {
         };
         Ok(ApiKeyService {
             cache_hasher: settings.cache_hash_algo,
-            settings,
             auth_cache,
             doc_cache,
             next_serial: 1,
@@ -190,7 +188,7 @@ impl ApiKeyService {
 
     /// `loadApiKeyAndValidateCredentials` (R3.2): the doc from the doc cache, else a GET of the
     /// index, then validation.
-    pub fn authenticate(
+    pub(crate) fn authenticate(
         &mut self,
         credentials: ApiKeyCredentials,
         request: u64,
@@ -203,7 +201,7 @@ impl ApiKeyService {
 
     /// [`Self::authenticate`] without taking the credentials (they are copied only if the request
     /// has to wait).
-    pub fn authenticate_ref(
+    pub(crate) fn authenticate_ref(
         &mut self,
         credentials: &ApiKeyCredentials,
         request: u64,
@@ -456,7 +454,7 @@ impl ApiKeyService {
     /// Runs a queued verification (the pool's task `serial`) and finishes every request waiting on
     /// it. Returns `(request, step)` pairs; a request may still be pending if it had to start over
     /// (a different wrong secret, R3.4).
-    pub fn complete_verification(
+    pub(crate) fn complete_verification(
         &mut self,
         serial: u64,
         pool: &mut CryptoPool,

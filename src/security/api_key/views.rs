@@ -48,13 +48,13 @@ impl ApiKeyService {
     }
 
     /// The hasher of the stored hash a queued verification will check (the simulator's cost model).
-    pub fn pending_hasher(&self, serial: u64) -> Option<Hasher> {
+    pub(crate) fn pending_hasher(&self, serial: u64) -> Option<Hasher> {
         let p = self.pending.get(&serial)?;
         Hasher::resolve_from_hash(p.first.doc.hash.as_deref()?).ok()
     }
 
     /// Removals of one of the caches by reason; `None` when disabled.
-    pub fn removals(&self, cache: CacheId) -> Option<RemovalCounts> {
+    pub(crate) fn removals(&self, cache: CacheId) -> Option<RemovalCounts> {
         match cache {
             CacheId::ApiKeyAuth => self.auth_cache.as_ref().map(|c| c.listener().by_reason),
             CacheId::ApiKeyDoc => self.doc_cache.as_ref().map(|c| c.docs.listener().by_reason),
@@ -72,7 +72,7 @@ impl ApiKeyService {
     }
 
     /// Keys of one of the caches, most recently used first.
-    pub fn keys(&self, cache: CacheId) -> Vec<String> {
+    pub(crate) fn keys(&self, cache: CacheId) -> Vec<String> {
         match cache {
             CacheId::ApiKeyAuth => self
                 .auth_cache

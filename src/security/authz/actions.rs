@@ -8,7 +8,7 @@ pub const CREATE_API_KEY: &str = "cluster:admin/xpack/security/api_key/create";
 pub const GET_API_KEY: &str = "cluster:admin/xpack/security/api_key/get";
 pub const INVALIDATE_API_KEY: &str = "cluster:admin/xpack/security/api_key/invalidate";
 pub const UPDATE_API_KEY: &str = "cluster:admin/xpack/security/api_key/update";
-pub const BULK_UPDATE_API_KEY: &str = "cluster:admin/xpack/security/api_key/bulk_update";
+pub(crate) const BULK_UPDATE_API_KEY: &str = "cluster:admin/xpack/security/api_key/bulk_update";
 pub const QUERY_API_KEY: &str = "cluster:admin/xpack/security/api_key/query";
 pub const GRANT_API_KEY: &str = "cluster:admin/xpack/security/api_key/grant";
 pub const CREATE_SERVICE_ACCOUNT_TOKEN: &str =
@@ -22,18 +22,18 @@ pub const GET_SERVICE_ACCOUNT_CREDENTIALS_NODES: &str =
     "cluster:admin/xpack/security/service_account/credential/get[n]";
 pub const GET_SERVICE_ACCOUNT: &str = "cluster:admin/xpack/security/service_account/get";
 pub const PUT_USER: &str = "cluster:admin/xpack/security/user/put";
-pub const GET_USERS: &str = "cluster:admin/xpack/security/user/get";
-pub const DELETE_USER: &str = "cluster:admin/xpack/security/user/delete";
+pub(crate) const GET_USERS: &str = "cluster:admin/xpack/security/user/get";
 pub const CHANGE_PASSWORD: &str = "cluster:admin/xpack/security/user/change_password";
 pub const PUT_ROLE: &str = "cluster:admin/xpack/security/role/put";
-pub const GET_ROLES: &str = "cluster:admin/xpack/security/role/get";
-pub const DELETE_ROLE: &str = "cluster:admin/xpack/security/role/delete";
+pub(crate) const GET_ROLES: &str = "cluster:admin/xpack/security/role/get";
 pub const AUTHENTICATE: &str = "cluster:admin/xpack/security/user/authenticate";
-pub const GET_BUILTIN_PRIVILEGES: &str = "cluster:admin/xpack/security/privilege/builtin/get";
-pub const GET_PROFILES: &str = "cluster:admin/xpack/security/profile/get";
-pub const ACTIVATE_PROFILE: &str = "cluster:admin/xpack/security/profile/activate";
-pub const SUGGEST_PROFILES: &str = "cluster:admin/xpack/security/profile/suggest";
-pub const PROFILE_HAS_PRIVILEGES: &str = "cluster:admin/xpack/security/profile/has_privileges";
+pub(crate) const GET_BUILTIN_PRIVILEGES: &str =
+    "cluster:admin/xpack/security/privilege/builtin/get";
+pub(crate) const GET_PROFILES: &str = "cluster:admin/xpack/security/profile/get";
+pub(crate) const ACTIVATE_PROFILE: &str = "cluster:admin/xpack/security/profile/activate";
+pub(crate) const SUGGEST_PROFILES: &str = "cluster:admin/xpack/security/profile/suggest";
+pub(crate) const PROFILE_HAS_PRIVILEGES: &str =
+    "cluster:admin/xpack/security/profile/has_privileges";
 /// `GET /` (cluster info).
 pub const CLUSTER_MAIN: &str = "cluster:monitor/main";
 

@@ -18,7 +18,7 @@ pub struct Authorized {
 }
 
 /// The 403 `security_exception` for a denied action (`AuthorizationDenialMessages.actionDenied`).
-pub fn action_denied(subject: &Subject, action: &str, ctx: &RequestContext) -> EsError {
+pub(crate) fn action_denied(subject: &Subject, action: &str, ctx: &RequestContext) -> EsError {
     let mut msg = format!(
         "action [{action}] is unauthorized for {}",
         subject.description()

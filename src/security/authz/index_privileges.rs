@@ -4,7 +4,7 @@
 use super::wildcard_match;
 
 /// The predefined index privilege names, sorted (the order of the newest `IndexPrivilege` message).
-pub const INDEX_PRIVILEGE_NAMES: &[&str] = &[
+pub(crate) const INDEX_PRIVILEGE_NAMES: &[&str] = &[
     "all",
     "auto_configure",
     "create",

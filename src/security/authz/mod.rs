@@ -45,29 +45,31 @@ mod validation;
 mod wildcard;
 mod xcontent;
 
-pub use actions::{
-    ACTIVATE_PROFILE, AUTHENTICATE, BULK_UPDATE_API_KEY, CHANGE_PASSWORD, CLEAR_SECURITY_CACHE,
-    CLUSTER_MAIN, CREATE_API_KEY, CREATE_SERVICE_ACCOUNT_TOKEN, DELETE_ROLE,
-    DELETE_SERVICE_ACCOUNT_TOKEN, DELETE_USER, GET_API_KEY, GET_BUILTIN_PRIVILEGES, GET_PROFILES,
-    GET_ROLES, GET_SERVICE_ACCOUNT, GET_SERVICE_ACCOUNT_CREDENTIALS,
-    GET_SERVICE_ACCOUNT_CREDENTIALS_NODES, GET_USERS, GRANT_API_KEY, INVALIDATE_API_KEY,
-    PROFILE_HAS_PRIVILEGES, PUT_ROLE, PUT_USER, QUERY_API_KEY, SUGGEST_PROFILES, UPDATE_API_KEY,
+pub(crate) use actions::{
+    ACTIVATE_PROFILE, BULK_UPDATE_API_KEY, GET_BUILTIN_PRIVILEGES, GET_PROFILES, GET_ROLES,
+    GET_USERS, PROFILE_HAS_PRIVILEGES, SUGGEST_PROFILES,
 };
-pub use denial::{action_denied, authorize, authorize_with_outcome, Authorized};
-pub use index_privileges::INDEX_PRIVILEGE_NAMES;
+pub use actions::{
+    AUTHENTICATE, CHANGE_PASSWORD, CLEAR_SECURITY_CACHE, CLUSTER_MAIN, CREATE_API_KEY,
+    CREATE_SERVICE_ACCOUNT_TOKEN, DELETE_SERVICE_ACCOUNT_TOKEN, GET_API_KEY, GET_SERVICE_ACCOUNT,
+    GET_SERVICE_ACCOUNT_CREDENTIALS, GET_SERVICE_ACCOUNT_CREDENTIALS_NODES, GRANT_API_KEY,
+    INVALIDATE_API_KEY, PUT_ROLE, PUT_USER, QUERY_API_KEY, UPDATE_API_KEY,
+};
+pub use denial::Authorized;
+pub use denial::{authorize, authorize_with_outcome};
 pub use privileges::{
     cluster_privilege_names, find_privileges_that_grant, grants, is_cluster_action,
     ClusterPrivilege,
 };
-pub use request::{ApiKeyRequest, Caller, RequestContext};
-pub use reserved::{
-    is_reserved_role, is_reserved_user, reserved_role_descriptor, superuser_role_descriptor,
-    INTERNAL_USERNAMES, RESERVED_ROLE_NAMES, RESERVED_USERNAMES,
-};
-pub use role_descriptor::{
-    parse_put_role, ApplicationPrivileges, IndicesPrivileges, RoleDescriptor,
-};
-pub use subject::{ApiKeySubject, ServiceAccountSubject, Subject, UserSubject};
-pub use users::{new_user_without_password_error, parse_put_user, PutUserRequest, User};
-pub use validation::{validate_role_name, validate_username};
-pub use wildcard::wildcard_match;
+pub use request::Caller;
+pub use request::{ApiKeyRequest, RequestContext};
+pub use reserved::{is_reserved_role, reserved_role_descriptor, superuser_role_descriptor};
+pub(crate) use reserved::{is_reserved_user, INTERNAL_USERNAMES};
+pub use role_descriptor::{parse_put_role, RoleDescriptor};
+pub(crate) use role_descriptor::{ApplicationPrivileges, IndicesPrivileges};
+pub use subject::Subject;
+pub use subject::{ApiKeySubject, ServiceAccountSubject, UserSubject};
+pub(crate) use users::new_user_without_password_error;
+pub use users::{parse_put_user, PutUserRequest, User};
+pub(crate) use validation::{validate_role_name, validate_username};
+pub(crate) use wildcard::wildcard_match;

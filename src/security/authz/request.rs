@@ -11,11 +11,11 @@ use super::{
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Caller {
     /// The effective user's principal (for an API key: the owner).
-    pub principal: String,
+    pub(crate) principal: String,
     /// The effective user's realm name (for an API key: the owner's realm).
-    pub realm: String,
+    pub(crate) realm: String,
     /// Set when the caller authenticated with an API key: that key's id.
-    pub api_key_id: Option<String>,
+    pub(crate) api_key_id: Option<String>,
 }
 
 /// The API key request shapes `ManageOwnApiKeyClusterPrivilege` inspects.
@@ -56,12 +56,12 @@ pub enum ApiKeyRequest {
 /// Everything about a request that privilege checks look at besides the action name.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RequestContext {
-    pub request: ApiKeyRequest,
+    pub(crate) request: ApiKeyRequest,
     /// Who asks. [`authorize`] fills it from the subject when it is `None`; a bare [`grants`]
     /// call without it treats the caller as a user that no username/realm pair matches.
-    pub caller: Option<Caller>,
+    pub(crate) caller: Option<Caller>,
     /// For user requests (`change_password`, ...): the user named in the request.
-    pub target_username: Option<String>,
+    pub(crate) target_username: Option<String>,
 }
 
 impl RequestContext {

@@ -6,7 +6,7 @@ use super::{ApplicationPrivileges, IndicesPrivileges, RoleDescriptor};
 use serde_json::{Map, Value};
 
 /// `ReservedRolesStore` role names (8.x).
-pub const RESERVED_ROLE_NAMES: &[&str] = &[
+pub(crate) const RESERVED_ROLE_NAMES: &[&str] = &[
     "superuser",
     "transport_client",
     "kibana_admin",
@@ -47,7 +47,7 @@ pub fn is_reserved_role(name: &str) -> bool {
 }
 
 /// The users of the reserved realm: only their password can be changed through the API.
-pub const RESERVED_USERNAMES: &[&str] = &[
+pub(crate) const RESERVED_USERNAMES: &[&str] = &[
     "elastic",
     "kibana",
     "kibana_system",
@@ -58,7 +58,7 @@ pub const RESERVED_USERNAMES: &[&str] = &[
 ];
 
 /// Internal users (`InternalUsers`): `user [<u>] is internal`.
-pub const INTERNAL_USERNAMES: &[&str] = &[
+pub(crate) const INTERNAL_USERNAMES: &[&str] = &[
     "_system",
     "_xpack",
     "_xpack_security",
@@ -70,7 +70,7 @@ pub const INTERNAL_USERNAMES: &[&str] = &[
     "_cross_cluster_access",
 ];
 
-pub fn is_reserved_user(name: &str) -> bool {
+pub(crate) fn is_reserved_user(name: &str) -> bool {
     RESERVED_USERNAMES.contains(&name)
 }
 

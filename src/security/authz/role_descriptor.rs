@@ -13,20 +13,20 @@ use serde_json::{json, Map, Value};
 
 /// One entry of a role's `indices`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct IndicesPrivileges {
-    pub names: Vec<String>,
-    pub privileges: Vec<String>,
+pub(crate) struct IndicesPrivileges {
+    pub(crate) names: Vec<String>,
+    pub(crate) privileges: Vec<String>,
     /// `field_security.grant`.
-    pub grant_fields: Option<Vec<String>>,
+    pub(crate) grant_fields: Option<Vec<String>>,
     /// `field_security.except`.
-    pub except_fields: Option<Vec<String>>,
+    pub(crate) except_fields: Option<Vec<String>>,
     /// The document-level-security query, as a JSON string (an object query is kept compact).
-    pub query: Option<String>,
-    pub allow_restricted_indices: bool,
+    pub(crate) query: Option<String>,
+    pub(crate) allow_restricted_indices: bool,
 }
 
 impl IndicesPrivileges {
-    pub fn new(names: &[&str], privileges: &[&str]) -> Self {
+    pub(crate) fn new(names: &[&str], privileges: &[&str]) -> Self {
         IndicesPrivileges {
             names: names.iter().map(std::string::ToString::to_string).collect(),
             privileges: privileges
@@ -42,7 +42,7 @@ impl IndicesPrivileges {
 
     /// `IndicesPrivileges.toXContent`: `names`, `privileges`, `field_security`?, `query`?,
     /// `allow_restricted_indices`.
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         let mut m = Map::new();
         m.insert("names".into(), json!(self.names));
         m.insert("privileges".into(), json!(self.privileges));
@@ -69,14 +69,14 @@ impl IndicesPrivileges {
 
 /// One entry of a role's `applications`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApplicationPrivileges {
-    pub application: String,
-    pub privileges: Vec<String>,
-    pub resources: Vec<String>,
+pub(crate) struct ApplicationPrivileges {
+    pub(crate) application: String,
+    pub(crate) privileges: Vec<String>,
+    pub(crate) resources: Vec<String>,
 }
 
 impl ApplicationPrivileges {
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         json!({
             "application": self.application,
             "privileges": self.privileges,
@@ -93,16 +93,16 @@ pub struct RoleDescriptor {
     pub name: String,
     pub cluster: Vec<String>,
     /// Configurable cluster privileges (`global`), kept as given.
-    pub global: Option<Map<String, Value>>,
-    pub indices: Vec<IndicesPrivileges>,
-    pub applications: Vec<ApplicationPrivileges>,
+    pub(crate) global: Option<Map<String, Value>>,
+    pub(crate) indices: Vec<IndicesPrivileges>,
+    pub(crate) applications: Vec<ApplicationPrivileges>,
     pub run_as: Vec<String>,
-    pub metadata: Map<String, Value>,
+    pub(crate) metadata: Map<String, Value>,
     /// `remote_indices`, kept as given (objects).
-    pub remote_indices: Vec<Value>,
+    pub(crate) remote_indices: Vec<Value>,
     /// `remote_cluster`, kept as given.
-    pub remote_cluster: Option<Value>,
-    pub description: Option<String>,
+    pub(crate) remote_cluster: Option<Value>,
+    pub(crate) description: Option<String>,
 }
 
 impl RoleDescriptor {
@@ -324,7 +324,7 @@ impl RoleDescriptor {
     }
 
     /// Whether any of this role's cluster privileges grants `action`.
-    pub fn grants_cluster_action(&self, action: &str, ctx: &RequestContext) -> bool {
+    pub(crate) fn grants_cluster_action(&self, action: &str, ctx: &RequestContext) -> bool {
         self.cluster.iter().any(|p| grants(p, action, ctx))
     }
 }

@@ -9,38 +9,38 @@ use std::collections::BTreeSet;
 /// A user authenticated by a realm, with its assigned role names and the descriptors they resolved to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserSubject {
-    pub username: String,
+    pub(crate) username: String,
     /// The realm's name, e.g. `default_native`, `reserved`.
-    pub realm_name: String,
+    pub(crate) realm_name: String,
     /// The realm's type, e.g. `native`, `reserved`, `file`.
-    pub realm_type: String,
+    pub(crate) realm_type: String,
     /// The roles the user is assigned.
-    pub roles: Vec<String>,
+    pub(crate) roles: Vec<String>,
     /// The descriptors that were found for them (missing ones are reported in the 403).
-    pub descriptors: Vec<RoleDescriptor>,
+    pub(crate) descriptors: Vec<RoleDescriptor>,
 }
 
 /// A request authenticated with an API key.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiKeySubject {
-    pub id: String,
+    pub(crate) id: String,
     /// The owner's principal.
-    pub owner: String,
+    pub(crate) owner: String,
     /// The owner's realm name.
-    pub owner_realm: String,
+    pub(crate) owner_realm: String,
     /// The key's own role descriptors; empty means "the owner's privileges" (the limited-by set).
-    pub role_descriptors: Vec<RoleDescriptor>,
+    pub(crate) role_descriptors: Vec<RoleDescriptor>,
     /// The owner's role descriptors as of the key's creation or last update.
-    pub limited_by: Vec<RoleDescriptor>,
+    pub(crate) limited_by: Vec<RoleDescriptor>,
 }
 
 /// A service account authenticated with a token.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceAccountSubject {
     /// `namespace/service`.
-    pub principal: String,
+    pub(crate) principal: String,
     /// Its built-in role descriptor.
-    pub role: RoleDescriptor,
+    pub(crate) role: RoleDescriptor,
 }
 
 /// Who is asking.
@@ -106,17 +106,8 @@ impl Subject {
         })
     }
 
-    /// The effective user's principal (an API key's owner).
-    pub fn principal(&self) -> &str {
-        match self {
-            Subject::User(u) => &u.username,
-            Subject::ApiKey(k) => &k.owner,
-            Subject::ServiceAccount(s) => &s.principal,
-        }
-    }
-
     /// The identity API-key ownership checks compare with.
-    pub fn caller(&self) -> Caller {
+    pub(crate) fn caller(&self) -> Caller {
         match self {
             Subject::User(u) => Caller {
                 principal: u.username.clone(),
@@ -137,7 +128,7 @@ impl Subject {
     }
 
     /// Whether the subject's cluster permission grants `action` (no same-user rules).
-    pub fn cluster_permission_grants(&self, action: &str, ctx: &RequestContext) -> bool {
+    pub(crate) fn cluster_permission_grants(&self, action: &str, ctx: &RequestContext) -> bool {
         let any = |set: &[RoleDescriptor]| set.iter().any(|d| d.grants_cluster_action(action, ctx));
         match self {
             Subject::User(u) => any(&u.descriptors),

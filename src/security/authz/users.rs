@@ -12,12 +12,12 @@ use serde_json::{json, Map, Value};
 /// A native (or reserved) user as `GET /_security/user` shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct User {
-    pub username: String,
-    pub roles: Vec<String>,
-    pub full_name: Option<String>,
-    pub email: Option<String>,
-    pub metadata: Map<String, Value>,
-    pub enabled: bool,
+    pub(crate) username: String,
+    pub(crate) roles: Vec<String>,
+    pub(crate) full_name: Option<String>,
+    pub(crate) email: Option<String>,
+    pub(crate) metadata: Map<String, Value>,
+    pub(crate) enabled: bool,
 }
 
 impl User {
@@ -50,21 +50,21 @@ impl User {
 /// [`Secret`] (its `Debug` prints `Secret(**redacted**)`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PutUserRequest {
-    pub username: String,
+    pub(crate) username: String,
     /// The clear-text `password`, already checked for length; the store hashes it.
     pub password: Option<Secret>,
     /// A `password_hash` given instead of a password.
-    pub password_hash: Option<Secret>,
+    pub(crate) password_hash: Option<Secret>,
     pub roles: Option<Vec<String>>,
-    pub full_name: Option<String>,
-    pub email: Option<String>,
-    pub metadata: Option<Map<String, Value>>,
+    pub(crate) full_name: Option<String>,
+    pub(crate) email: Option<String>,
+    pub(crate) metadata: Option<Map<String, Value>>,
     pub enabled: bool,
 }
 
 /// `password must be specified unless you are updating an existing user` (`validation_exception`,
 /// from `NativeUsersStore` when a user without a password does not exist yet).
-pub fn new_user_without_password_error() -> EsError {
+pub(crate) fn new_user_without_password_error() -> EsError {
     validation_exception(&["password must be specified unless you are updating an existing user"])
 }
 

@@ -25,7 +25,7 @@ fn invalid_name_message(kind: &str) -> String {
 }
 
 /// `Validation.Roles.validateRoleName(name, allowReserved)`.
-pub fn validate_role_name(name: &str, allow_reserved: bool) -> Option<String> {
+pub(crate) fn validate_role_name(name: &str, allow_reserved: bool) -> Option<String> {
     if !is_valid_user_or_role_name(name) {
         return Some(invalid_name_message("Role"));
     }
@@ -36,7 +36,7 @@ pub fn validate_role_name(name: &str, allow_reserved: bool) -> Option<String> {
 }
 
 /// `Validation.Users.validateUsername(name, allowReserved=true, ..)`: the name shape only.
-pub fn validate_username(name: &str) -> Option<String> {
+pub(crate) fn validate_username(name: &str) -> Option<String> {
     if !is_valid_user_or_role_name(name) {
         return Some(invalid_name_message("User"));
     }

@@ -3,7 +3,7 @@
 
 /// Whether `text` matches the wildcard `pattern` (`*` any run of chars, `?` one char, `\x` the
 /// literal `x`), as an `Automatons.pattern` automaton accepts it.
-pub fn wildcard_match(pattern: &str, text: &str) -> bool {
+pub(crate) fn wildcard_match(pattern: &str, text: &str) -> bool {
     #[derive(Clone, Copy, PartialEq)]
     enum Tok {
         Star,

@@ -13,7 +13,7 @@ use std::fmt;
 /// Every name of Elasticsearch's `Hasher` enum, lower-cased, in declaration order
 /// (`Hasher.values()`). Some are aliases here: `bcrypt10` is [`Hasher::Bcrypt`] with cost 10, and
 /// `pbkdf2_10000` / `pbkdf2_stretch_10000` are the 10000-iteration variants.
-pub const ES_HASHER_NAMES: [&str; 31] = [
+pub(crate) const ES_HASHER_NAMES: [&str; 31] = [
     "bcrypt",
     "bcrypt4",
     "bcrypt5",
@@ -49,7 +49,7 @@ pub const ES_HASHER_NAMES: [&str; 31] = [
 
 /// Names allowed for the stored-hash settings (`...hashing.algorithm`): those starting with
 /// `pbkdf2` or `bcrypt`, in enum order (`Hasher.getAvailableAlgoStoredHash`).
-pub fn available_algo_stored_hash() -> Vec<&'static str> {
+pub(crate) fn available_algo_stored_hash() -> Vec<&'static str> {
     ES_HASHER_NAMES
         .iter()
         .copied()

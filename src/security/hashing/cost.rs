@@ -5,10 +5,10 @@
 use super::HashError;
 
 /// bcrypt cost that `Hasher.resolve("bcrypt")` gives.
-pub const BCRYPT_DEFAULT_COST: u32 = 10;
+pub(crate) const BCRYPT_DEFAULT_COST: u32 = 10;
 
 /// PBKDF2 iterations that `Hasher.resolve("pbkdf2")` and `"pbkdf2_stretch"` give.
-pub const PBKDF2_DEFAULT_ITERATIONS: u32 = 10_000;
+pub(crate) const PBKDF2_DEFAULT_ITERATIONS: u32 = 10_000;
 
 /// `BCRYPT4` .. `BCRYPT14`.
 const BCRYPT_MIN_COST: u32 = 4;
@@ -29,7 +29,7 @@ pub struct BcryptCost(u32);
 
 impl BcryptCost {
     /// The cost of `bcrypt` (and `bcrypt10`).
-    pub const DEFAULT: BcryptCost = BcryptCost(BCRYPT_DEFAULT_COST);
+    pub(crate) const DEFAULT: BcryptCost = BcryptCost(BCRYPT_DEFAULT_COST);
 
     /// # Errors
     /// `unknown hash function [bcrypt<cost>]` (what `Hasher.resolve` says) outside 4..=14.
@@ -41,7 +41,7 @@ impl BcryptCost {
         }
     }
 
-    pub const fn get(self) -> u32 {
+    pub(crate) const fn get(self) -> u32 {
         self.0
     }
 }
@@ -59,7 +59,7 @@ pub struct Pbkdf2Iterations(u32);
 
 impl Pbkdf2Iterations {
     /// The count of `pbkdf2` and `pbkdf2_stretch`.
-    pub const DEFAULT: Pbkdf2Iterations = Pbkdf2Iterations(PBKDF2_DEFAULT_ITERATIONS);
+    pub(crate) const DEFAULT: Pbkdf2Iterations = Pbkdf2Iterations(PBKDF2_DEFAULT_ITERATIONS);
 
     /// # Errors
     /// `unknown hash function [pbkdf2_<n>]` for any other count.
@@ -73,7 +73,7 @@ impl Pbkdf2Iterations {
         }
     }
 
-    pub const fn get(self) -> u32 {
+    pub(crate) const fn get(self) -> u32 {
         self.0
     }
 }

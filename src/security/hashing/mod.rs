@@ -51,10 +51,11 @@ mod sha;
 #[cfg(test)]
 mod test_support;
 
-pub use algorithm::{
-    available_algo_cache_hash, available_algo_stored_hash, Hasher, ES_HASHER_NAMES,
-};
-pub use cost::{BcryptCost, Pbkdf2Iterations, BCRYPT_DEFAULT_COST, PBKDF2_DEFAULT_ITERATIONS};
+pub use algorithm::available_algo_cache_hash;
+pub(crate) use algorithm::available_algo_stored_hash;
+pub use algorithm::Hasher;
+pub use cost::{BcryptCost, Pbkdf2Iterations};
+pub(crate) use cost::{BCRYPT_DEFAULT_COST, PBKDF2_DEFAULT_ITERATIONS};
 pub use error::HashError;
 pub use hash::verify_hash;
 pub use secret::Secret;

@@ -11,7 +11,7 @@ pub struct Secret(Box<str>);
 
 impl Secret {
     /// What `Debug` and `Display` print.
-    pub const REDACTED: &'static str = "Secret(**redacted**)";
+    pub(crate) const REDACTED: &'static str = "Secret(**redacted**)";
 
     pub fn new(secret: impl Into<Box<str>>) -> Self {
         Secret(secret.into())
@@ -33,7 +33,7 @@ impl Secret {
 
     /// Length in chars, as Elasticsearch counts a `SecureString` (for ASCII secrets, the same
     /// as [`Secret::len`]).
-    pub fn char_count(&self) -> usize {
+    pub(crate) fn char_count(&self) -> usize {
         self.0.chars().count()
     }
 }

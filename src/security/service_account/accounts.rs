@@ -21,16 +21,16 @@ use serde_json::{json, Map, Value};
 use std::sync::OnceLock;
 
 /// The only namespace (`ElasticServiceAccounts.NAMESPACE`).
-pub const ELASTIC_NAMESPACE: &str = "elastic";
+pub(crate) const ELASTIC_NAMESPACE: &str = "elastic";
 
 /// A built-in service account: it acts as an enabled user with no roles, full name
 /// `Service account - <principal>`, metadata `{"_elastic_service_account": true}`, and its own role
 /// descriptor named after the principal.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceAccount {
-    pub id: ServiceAccountId,
+    pub(crate) id: ServiceAccountId,
     /// The role descriptor in `toXContent` form (its name, the principal, is not part of it).
-    pub role_descriptor: Value,
+    pub(crate) role_descriptor: Value,
 }
 
 impl ServiceAccount {
@@ -43,13 +43,8 @@ impl ServiceAccount {
         format!("Service account - {}", self.id)
     }
 
-    /// `{"_elastic_service_account": true}`.
-    pub fn metadata(&self) -> Value {
-        json!({"_elastic_service_account": true})
-    }
-
     /// `{"role_descriptor": {...}}`, the value of this account in the GET accounts response.
-    pub fn info_json(&self) -> Value {
+    pub(crate) fn info_json(&self) -> Value {
         json!({"role_descriptor": self.role_descriptor.clone()})
     }
 }
@@ -81,7 +76,7 @@ fn account(service: &str, role_descriptor: Value) -> ServiceAccount {
 }
 
 /// `ServiceAccountService.getServiceAccounts().get(principal)`.
-pub fn find_account(principal: &str) -> Option<&'static ServiceAccount> {
+pub(crate) fn find_account(principal: &str) -> Option<&'static ServiceAccount> {
     let (ns, svc) = principal.split_once('/')?;
     elastic_service_accounts()
         .iter()
@@ -89,7 +84,7 @@ pub fn find_account(principal: &str) -> Option<&'static ServiceAccount> {
 }
 
 /// `isServiceAccountPrincipal`.
-pub fn is_service_account_principal(principal: &str) -> bool {
+pub(crate) fn is_service_account_principal(principal: &str) -> bool {
     find_account(principal).is_some()
 }
 

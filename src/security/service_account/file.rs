@@ -24,7 +24,7 @@ use indexmap::IndexMap;
 use std::fmt;
 
 /// Where Elasticsearch reads the file: `$ES_PATH_CONF/service_tokens` (as logged in messages).
-pub const SERVICE_TOKENS_FILE: &str = "config/service_tokens";
+pub(crate) const SERVICE_TOKENS_FILE: &str = "config/service_tokens";
 
 /// Why a `service_tokens` file could not be parsed. `Display` is the Java exception's message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -88,7 +88,7 @@ impl fmt::Debug for ParsedTokens {
 }
 
 impl ParsedTokens {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
@@ -130,17 +130,17 @@ impl ParsedTokens {
     }
 
     /// Adds or replaces a token (the CLI's `put`). Returns the previous hash.
-    pub fn insert(&mut self, qualified_name: String, hash: String) -> Option<String> {
+    pub(crate) fn insert(&mut self, qualified_name: String, hash: String) -> Option<String> {
         self.tokens.insert(qualified_name, hash)
     }
 
     /// Removes a token (the CLI's `remove`), keeping the order of the others.
-    pub fn remove(&mut self, qualified_name: &str) -> Option<String> {
+    pub(crate) fn remove(&mut self, qualified_name: &str) -> Option<String> {
         self.tokens.shift_remove(qualified_name)
     }
 
     /// Qualified names sorted as Java's `TreeMap<String, _>` sorts them (UTF-16 code units).
-    pub fn sorted_keys(&self) -> Vec<&str> {
+    pub(crate) fn sorted_keys(&self) -> Vec<&str> {
         let mut keys: Vec<&str> = self.keys().collect();
         keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
         keys

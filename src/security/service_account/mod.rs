@@ -24,22 +24,21 @@ pub mod store;
 pub mod token;
 pub mod tool;
 
+pub(crate) use accounts::find_account;
 pub use accounts::{
-    accounts_in, elastic_service_accounts, find_account, get_service_accounts_json,
-    is_service_account_principal, service_account_principals, ServiceAccount, ELASTIC_NAMESPACE,
+    accounts_in, elastic_service_accounts, get_service_accounts_json, service_account_principals,
+    ServiceAccount,
 };
-pub use file::{
-    parse_service_tokens_file, parse_service_tokens_file_lenient, FileParseError, ParsedTokens,
-    SERVICE_TOKENS_FILE,
-};
+pub use file::ParsedTokens;
+pub use file::{parse_service_tokens_file, parse_service_tokens_file_lenient, FileParseError};
 pub use service::{
-    authentication_failure, create_index_token, delete_index_token, index_token_names,
-    token_doc_id, FileTokenStore, ServiceAccountAuthOutcome, ServiceAccountAuthentication,
-    ServiceAccountService, ServiceAuthOutcome, FILE_CACHE_NAME, INDEX_CACHE_NAME,
+    create_index_token, delete_index_token, index_token_names, token_doc_id,
+    ServiceAccountAuthOutcome, ServiceAccountAuthentication, ServiceAccountService,
 };
-pub use store::{CachedResult, CachedTokenResult, CachingTokenStore};
+pub use store::CachingTokenStore;
+pub use store::{CachedResult, CachedTokenResult};
+pub(crate) use token::auto_token_name;
 pub use token::{
-    auto_token_name, invalid_token_name_message, is_valid_token_name, validate_token_name,
-    ServiceAccountId, ServiceAccountToken, TokenSource, MIN_TOKEN_SECRET_LENGTH, TOKEN_PREFIX,
+    is_valid_token_name, validate_token_name, ServiceAccountId, ServiceAccountToken, TokenSource,
 };
 pub use tool::ToolError;

@@ -23,18 +23,17 @@ use crate::security::hashing::{verify_hash, Hasher};
 use crate::security::index::{SecurityIndex, ServiceTokenDoc, SECURITY_MAIN_INDEX};
 use crate::security::settings::ServiceTokenSettings;
 use crate::security::{CacheSize, Ctx, RemovalCounts};
-use crate::time::Nanos;
 use rand::RngCore;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
 
 /// The registry name of the file store's cache.
-pub const FILE_CACHE_NAME: &str = "file_service_account_token";
+pub(crate) const FILE_CACHE_NAME: &str = "file_service_account_token";
 /// The registry name of the index store's cache.
-pub const INDEX_CACHE_NAME: &str = "index_service_account_token";
+pub(crate) const INDEX_CACHE_NAME: &str = "index_service_account_token";
 /// The document id prefix of index tokens (`IndexServiceAccountTokenStore.docIdForToken`).
-pub const TOKEN_DOC_ID_PREFIX: &str = "service_account_token-";
+pub(crate) const TOKEN_DOC_ID_PREFIX: &str = "service_account_token-";
 
 /// `service_account_token-<qualified name>`.
 pub fn token_doc_id(qualified_name: &str) -> String {
@@ -62,9 +61,6 @@ pub enum ServiceAccountAuthOutcome {
     Exception(EsError),
 }
 
-/// Short name used in the brief and by callers.
-pub type ServiceAuthOutcome = ServiceAccountAuthOutcome;
-
 impl ServiceAccountAuthOutcome {
     pub fn is_success(&self) -> bool {
         matches!(self, ServiceAccountAuthOutcome::Success(_))
@@ -82,7 +78,7 @@ impl ServiceAccountAuthOutcome {
 }
 
 /// `createAuthenticationException`.
-pub fn authentication_failure(token: &ServiceAccountToken) -> EsError {
+pub(crate) fn authentication_failure(token: &ServiceAccountToken) -> EsError {
     EsError::security(
         format!(
             "failed to authenticate service account [{}] with token name [{}]",
@@ -94,27 +90,17 @@ pub fn authentication_failure(token: &ServiceAccountToken) -> EsError {
 
 /// The file store: the map parsed from the file, the bytes it came from, and its cache.
 #[derive(Debug)]
-pub struct FileTokenStore {
+pub(crate) struct FileTokenStore {
     tokens: ParsedTokens,
     raw: Vec<u8>,
-    pub cache: CachingTokenStore,
+    pub(crate) cache: CachingTokenStore,
 }
 
-impl FileTokenStore {
-    pub fn tokens(&self) -> &ParsedTokens {
-        &self.tokens
-    }
-
-    /// The file's bytes when last read.
-    pub fn raw(&self) -> &[u8] {
-        &self.raw
-    }
-}
+impl FileTokenStore {}
 
 /// One node's service account service.
 #[derive(Debug)]
 pub struct ServiceAccountService {
-    pub settings: ServiceTokenSettings,
     file: FileTokenStore,
     index_cache: CachingTokenStore,
     rng: ChaCha8Rng,
@@ -122,8 +108,8 @@ pub struct ServiceAccountService {
     /// Store lookups that verified a stored hash (file and index).
     pub verifications: u64,
     /// When set, the hasher of every verification is kept here (the simulator charges their cost).
-    pub collect_verified: bool,
-    pub verified: Vec<Hasher>,
+    pub(crate) collect_verified: bool,
+    pub(crate) verified: Vec<Hasher>,
 }
 
 impl ServiceAccountService {
@@ -140,7 +126,6 @@ impl ServiceAccountService {
         let tokens = parse_service_tokens_file(file)?;
         let startup_warnings = tokens.warnings().to_vec();
         Ok(ServiceAccountService {
-            settings: settings.clone(),
             file: FileTokenStore {
                 tokens,
                 raw: file.to_vec(),
@@ -159,10 +144,6 @@ impl ServiceAccountService {
     /// to record once it has an event context.
     pub fn startup_warnings(&self) -> &[String] {
         &self.startup_warnings
-    }
-
-    pub fn file_store(&self) -> &FileTokenStore {
-        &self.file
     }
 
     /// The cache of a store by its trace id.
@@ -249,7 +230,7 @@ impl ServiceAccountService {
     }
 
     /// `tryReload` unconditionally (a watcher event for a touched file); see [`Self::poll_file`].
-    pub fn reload_file(&mut self, new_bytes: &[u8], ctx: &mut Ctx<'_>) -> bool {
+    pub(crate) fn reload_file(&mut self, new_bytes: &[u8], ctx: &mut Ctx<'_>) -> bool {
         let id = CacheId::FileServiceAccountToken;
         self.file.raw = new_bytes.to_vec();
         let (parsed, error) = parse_service_tokens_file_lenient(new_bytes);
@@ -298,7 +279,12 @@ impl ServiceAccountService {
     }
 
     /// An invalidator by keys (C4) for one of the two caches. Returns false for another cache id.
-    pub fn invalidate(&mut self, cache: CacheId, keys: &[String], ctx: &mut Ctx<'_>) -> bool {
+    pub(crate) fn invalidate(
+        &mut self,
+        cache: CacheId,
+        keys: &[String],
+        ctx: &mut Ctx<'_>,
+    ) -> bool {
         match self.store_mut(cache) {
             Some(s) => {
                 s.invalidate(keys, ctx);
@@ -360,13 +346,8 @@ impl ServiceAccountService {
     }
 
     /// Removals of a cache by reason (REPLACED, INVALIDATED, EVICTED).
-    pub fn removals(&self, cache: CacheId) -> Option<RemovalCounts> {
+    pub(crate) fn removals(&self, cache: CacheId) -> Option<RemovalCounts> {
         self.store(cache)?.removals()
-    }
-
-    /// Write and last-access times of a cache entry.
-    pub fn entry_times(&self, cache: CacheId, key: &str) -> Option<(Nanos, Nanos)> {
-        self.store(cache)?.entry_times(key)
     }
 }
 

@@ -18,7 +18,6 @@ use crate::events::{CacheId, EventKind};
 use crate::security::hashing::Hasher;
 use crate::security::settings::ServiceTokenSettings;
 use crate::security::{CacheSize, Ctx, RemovalBuffer, RemovalCounts};
-use crate::time::Nanos;
 use rand::RngCore;
 
 use super::token::ServiceAccountToken;
@@ -43,7 +42,7 @@ impl std::fmt::Debug for CachedResult {
 /// compares) and its result, `None` while pending.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CachedTokenResult {
-    pub serial: u64,
+    pub(crate) serial: u64,
     pub result: Option<CachedResult>,
 }
 
@@ -94,18 +93,8 @@ impl CachingTokenStore {
         })
     }
 
-    /// The trace id of this store's cache.
-    pub fn cache_id(&self) -> CacheId {
-        self.id
-    }
-
     pub fn enabled(&self) -> bool {
         self.cache.is_some()
-    }
-
-    /// The cache hasher (`cache.hash_algo`).
-    pub fn hasher(&self) -> Hasher {
-        self.hasher
     }
 
     fn flush(&mut self, ctx: &mut Ctx<'_>) {
@@ -155,7 +144,7 @@ impl CachingTokenStore {
     ///
     /// # Errors
     /// The lookup's exception.
-    pub fn authenticate_traced<R: RngCore + ?Sized>(
+    pub(crate) fn authenticate_traced<R: RngCore + ?Sized>(
         &mut self,
         token: &ServiceAccountToken,
         ctx: &mut Ctx<'_>,
@@ -308,7 +297,7 @@ impl CachingTokenStore {
     }
 
     /// Removals by reason; `None` when disabled.
-    pub fn removals(&self) -> Option<RemovalCounts> {
+    pub(crate) fn removals(&self) -> Option<RemovalCounts> {
         self.cache.as_ref().map(|c| c.listener().by_reason)
     }
 
@@ -320,11 +309,6 @@ impl CachingTokenStore {
     /// The cached result of a key, without touching stats or order.
     pub fn cached(&self, key: &str) -> Option<&CachedTokenResult> {
         self.cache.as_ref()?.peek(key)
-    }
-
-    /// Write and last-access times of an entry.
-    pub fn entry_times(&self, key: &str) -> Option<(Nanos, Nanos)> {
-        self.cache.as_ref()?.entry_times(key)
     }
 }
 

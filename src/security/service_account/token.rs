@@ -14,13 +14,13 @@ use std::fmt;
 
 /// The four bytes every bearer string starts with: magic 0, type 1, reserved 0, format version 1
 /// (T2). Base64 of them is why every token starts with `AAEAA`.
-pub const TOKEN_PREFIX: [u8; 4] = [0x00, 0x01, 0x00, 0x01];
+pub(crate) const TOKEN_PREFIX: [u8; 4] = [0x00, 0x01, 0x00, 0x01];
 
 /// The shortest secret `ServiceAccountService.authenticateToken` lets through to a store (A2).
-pub const MIN_TOKEN_SECRET_LENGTH: usize = 10;
+pub(crate) const MIN_TOKEN_SECRET_LENGTH: usize = 10;
 
 /// The longest token name V1 allows.
-pub const MAX_TOKEN_NAME_LENGTH: usize = 256;
+pub(crate) const MAX_TOKEN_NAME_LENGTH: usize = 256;
 
 /// Standard alphabet, padding optional, trailing bits not checked: what the
 /// `java.util.Base64.getDecoder().wrap(..)` stream of `fromBearerString` accepts.
@@ -35,7 +35,7 @@ const JAVA_DECODER: GeneralPurpose = GeneralPurpose::new(
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ServiceAccountId {
     pub namespace: String,
-    pub service_name: String,
+    pub(crate) service_name: String,
 }
 
 impl ServiceAccountId {
@@ -80,7 +80,7 @@ impl ServiceAccountId {
     }
 
     /// `asPrincipal`: `namespace/service`.
-    pub fn as_principal(&self) -> String {
+    pub(crate) fn as_principal(&self) -> String {
         format!("{}/{}", self.namespace, self.service_name)
     }
 }
@@ -124,7 +124,7 @@ impl ServiceAccountToken {
     ///
     /// # Errors
     /// `illegal_argument_exception` when `name` fails V1 (no randomness is drawn then).
-    pub fn new_token(
+    pub(crate) fn new_token(
         account: ServiceAccountId,
         name: impl Into<String>,
         rng: &mut impl RngCore,
@@ -187,7 +187,7 @@ impl ServiceAccountToken {
 
 /// The name of a token created without one (M1): `token_` + `UUIDs.base64UUID()`, the 20-char
 /// time-based id.
-pub fn auto_token_name(generator: &mut TimeBasedUuidGenerator, epoch_millis: i64) -> String {
+pub(crate) fn auto_token_name(generator: &mut TimeBasedUuidGenerator, epoch_millis: i64) -> String {
     format!("token_{}", generator.next(epoch_millis))
 }
 
@@ -206,7 +206,7 @@ pub fn is_valid_token_name(name: &str) -> bool {
 }
 
 /// `Validation.formatInvalidServiceTokenNameErrorMessage`.
-pub fn invalid_token_name_message(name: &str) -> String {
+pub(crate) fn invalid_token_name_message(name: &str) -> String {
     format!(
         "invalid service token name [{name}]. service account token name must have at least 1 character and at most 256 characters that are alphanumeric (A-Z, a-z, 0-9) or hyphen (-) or underscore (_). It must not begin with an underscore (_)."
     )
@@ -251,18 +251,10 @@ pub enum TokenSource {
 
 impl TokenSource {
     /// `file` / `index`.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             TokenSource::File => "file",
             TokenSource::Index => "index",
-        }
-    }
-
-    /// The `token.type` of `_authenticate` (A3): `_service_account_file` / `_service_account_index`.
-    pub fn token_type(self) -> &'static str {
-        match self {
-            TokenSource::File => "_service_account_file",
-            TokenSource::Index => "_service_account_index",
         }
     }
 }

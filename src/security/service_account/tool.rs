@@ -18,8 +18,6 @@ use rand::RngCore;
 
 /// `ExitCodes.CODE_ERROR`.
 pub const EXIT_CODE_ERROR: i32 = 1;
-/// `ExitCodes.USAGE` (missing or extra arguments).
-pub const EXIT_USAGE: i32 = 64;
 /// `ExitCodes.NO_USER`.
 pub const EXIT_NO_USER: i32 = 67;
 
