@@ -75,6 +75,11 @@ pub(crate) fn param_as_string_array_or_empty_if_all(value: Option<&str>) -> Vec<
     }
 }
 
+/// `RestRequest.paramAsStringArray(key, default)` with an absent param giving `None`.
+pub fn param_as_string_array(value: Option<&str>) -> Option<Vec<String>> {
+    value.map(split_string_by_comma_to_array)
+}
+
 /// Java's `Character.isWhitespace` for one char.
 #[allow(clippy::match_same_arms)] // the excluded spaces are spelled out, as Java's definition lists them
 pub(crate) fn java_is_whitespace(c: char) -> bool {
@@ -128,6 +133,15 @@ pub(crate) fn param_as_boolean(value: Option<&str>, default: bool) -> Result<boo
     match value {
         Some("") => Ok(true),
         other => parse_boolean(other, default),
+    }
+}
+
+/// `RestRequest.paramAsBoolean(key, Boolean)` with a null default: absent or blank (including empty) is
+/// `None`. Unlike [`param_as_boolean`], `?flag` with no value is *not* `true` here.
+pub fn param_as_optional_boolean(value: Option<&str>) -> Result<Option<bool>, EsError> {
+    match value {
+        Some(v) if has_text(v) => parse_boolean_strict(v).map(Some),
+        _ => Ok(None),
     }
 }
 
@@ -372,6 +386,12 @@ mod tests {
         assert_eq!(e.status, 400);
         assert!(param_as_boolean(Some("1"), false).is_err());
         assert!(param_as_boolean(Some("yes"), false).is_err());
+        assert_eq!(param_as_optional_boolean(Some("")).unwrap(), None);
+        assert_eq!(
+            param_as_optional_boolean(Some("false")).unwrap(),
+            Some(false)
+        );
+        assert!(param_as_optional_boolean(Some("no")).is_err());
     }
 
     #[test]

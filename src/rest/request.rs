@@ -307,6 +307,12 @@ impl Request {
     pub(crate) fn param_as_string_array_or_empty_if_all(&self, name: &str) -> Vec<String> {
         params::param_as_string_array_or_empty_if_all(self.param(name))
     }
+
+    /// `RestRequest.paramAsStringArray(key, default)` with absent = `None`.
+    #[cfg(test)]
+    pub(crate) fn param_as_string_array(&self, name: &str) -> Option<Vec<String>> {
+        params::param_as_string_array(self.param(name))
+    }
 }
 
 /// `BaseRestHandler`'s check for parameters the handler did not read. `consumed` lists what the handler
@@ -463,6 +469,7 @@ mod tests {
         assert_eq!(r.param("ids"), Some("k1"));
         assert!(r.param_as_boolean("flag", false).unwrap());
         assert_eq!(r.param_as_string_array_or_empty_if_all("ids"), ["k1"]);
+        assert_eq!(r.param_as_string_array("nope"), None);
     }
 
     #[test]

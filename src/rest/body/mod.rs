@@ -95,6 +95,11 @@ impl ParsedBody {
     }
 }
 
+/// Appends one key to a JSON pointer (RFC 6901 escaping).
+pub fn pointer_child(parent: &str, key: &str) -> String {
+    format!("{parent}/{}", key.replace('~', "~0").replace('/', "~1"))
+}
+
 /// `XContentParseException(location, msg)`: type `x_content_parse_exception`, reason `[l:c] msg`
 /// (just `msg` without a location), status 400. Use it for the object parsers' errors, e.g.
 /// `[api_key_request] unknown field [foo]` at the key's location.

@@ -373,4 +373,5 @@ fn helper_errors() {
         e.to_body()["error"]["root_cause"][0]["type"],
         "x_content_parse_exception"
     );
+    assert_eq!(pointer_child("/a", "b/c~d"), "/a/b~1c~0d");
 }
