@@ -109,7 +109,7 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
 
     /// [`Self::compute_if_absent_with`] looked up by a borrowed key: the owned key is only made when
     /// the loader runs (a hit allocates nothing).
-    pub fn compute_if_absent_borrowed<Q, E, R>(
+    pub(crate) fn compute_if_absent_borrowed<Q, E, R>(
         &mut self,
         key: &Q,
         now: Nanos,
@@ -167,7 +167,7 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
     /// One get-or-put request that also reads the value on a hit (before the promotion prunes):
     /// `Some(read(value))` on a hit, `None` on a miss (the new value is then inserted).
     #[inline]
-    pub fn get_or_put_read<R>(
+    pub(crate) fn get_or_put_read<R>(
         &mut self,
         key: K,
         now: Nanos,
@@ -237,7 +237,7 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
     /// requests, the `i`-th at `start + i * interval` (saturating); on a miss request `i` inserts
     /// `make_value(i)`, a value and its weight (`None`: the weigher's). Returns what the run did and
     /// the time after it, `start + len * interval`.
-    pub fn replay_weighted<I>(
+    pub(crate) fn replay_weighted<I>(
         &mut self,
         keys: I,
         start: Nanos,

@@ -31,13 +31,14 @@ mod weigher;
 
 pub use builder::{CacheBuildError, CacheBuilder};
 pub use compute::LoadError;
-pub use hashbrown::Equivalent;
+pub(crate) use hashbrown::Equivalent;
 pub use key::{Key, KeyRef};
 pub use loading::{LoadStart, PendingLoads};
-pub use lru::{Iter, KeyHasher};
+pub(crate) use lru::Iter;
+pub use lru::KeyHasher;
+pub use notification::NoopListener;
 pub use notification::{
-    CollectingListener, NoopListener, RemovalContext, RemovalListener, RemovalNotification,
-    RemovalReason,
+    CollectingListener, RemovalContext, RemovalListener, RemovalNotification, RemovalReason,
 };
 pub use stats::{CacheStats, ReplayStats};
 pub use weigher::{UnitWeigher, Weigher};

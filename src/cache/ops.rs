@@ -40,7 +40,7 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
 
     /// The value for in-place update, without touching stats, access time or order (the security
     /// services complete a cached future this way, as a Java future completes in place).
-    pub fn peek_mut<Q>(&mut self, key: &Q) -> Option<&mut V>
+    pub(crate) fn peek_mut<Q>(&mut self, key: &Q) -> Option<&mut V>
     where
         Q: ?Sized + Hash + Equivalent<K>,
     {
