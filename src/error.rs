@@ -149,7 +149,7 @@ impl ExceptionType {
 
     /// Whether the Java class is an `ElasticsearchException`: only those are unwrapped when guessing the
     /// root cause (`ElasticsearchException.guessRootCauses`); any other cause stops the descent.
-    pub const fn is_elasticsearch_exception(self) -> bool {
+    pub(crate) const fn is_elasticsearch_exception(self) -> bool {
         !matches!(
             self,
             ExceptionType::ActionRequestValidation
@@ -235,22 +235,22 @@ impl EsError {
     }
 
     /// `IllegalArgumentException`: 400.
-    pub fn illegal_argument(reason: impl Into<String>) -> Self {
+    pub(crate) fn illegal_argument(reason: impl Into<String>) -> Self {
         Self::new(ExceptionType::IllegalArgument, reason, 400)
     }
 
     /// `IllegalStateException`: 500.
-    pub fn illegal_state(reason: impl Into<String>) -> Self {
+    pub(crate) fn illegal_state(reason: impl Into<String>) -> Self {
         Self::new(ExceptionType::IllegalState, reason, 500)
     }
 
     /// `ElasticsearchSecurityException` with a status.
-    pub fn security(reason: impl Into<String>, status: u16) -> Self {
+    pub(crate) fn security(reason: impl Into<String>, status: u16) -> Self {
         Self::new(ExceptionType::Security, reason, status)
     }
 
     /// `ActionRequestValidationException`: `Validation Failed: 1: a;2: b;`.
-    pub fn validation<S: AsRef<str>>(errors: &[S]) -> Self {
+    pub(crate) fn validation<S: AsRef<str>>(errors: &[S]) -> Self {
         let mut reason = String::from("Validation Failed: ");
         for (i, e) in errors.iter().enumerate() {
             reason.push_str(&format!("{}: {};", i + 1, e.as_ref()));
@@ -259,12 +259,12 @@ impl EsError {
     }
 
     /// `ResourceNotFoundException`: 404.
-    pub fn resource_not_found(reason: impl Into<String>) -> Self {
+    pub(crate) fn resource_not_found(reason: impl Into<String>) -> Self {
         Self::new(ExceptionType::ResourceNotFound, reason, 404)
     }
 
     /// `ElasticsearchParseException`: 400.
-    pub fn parse(reason: impl Into<String>) -> Self {
+    pub(crate) fn parse(reason: impl Into<String>) -> Self {
         Self::new(ExceptionType::Parse, reason, 400)
     }
 
@@ -280,19 +280,19 @@ impl EsError {
     }
 
     #[must_use]
-    pub fn with_metadata(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+    pub(crate) fn with_metadata(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
         self.metadata.insert(key.into(), value.into());
         self
     }
 
     #[must_use]
-    pub fn with_header(mut self, name: impl Into<String>, values: Vec<String>) -> Self {
+    pub(crate) fn with_header(mut self, name: impl Into<String>, values: Vec<String>) -> Self {
         self.headers.insert(name.into(), values);
         self
     }
 
     #[must_use]
-    pub fn with_cause(mut self, cause: EsError) -> Self {
+    pub(crate) fn with_cause(mut self, cause: EsError) -> Self {
         self.caused_by = Some(cause);
         self
     }
@@ -304,7 +304,7 @@ impl EsError {
 
     /// Whether the Java class is an `ElasticsearchException` (see
     /// [`ExceptionType::is_elasticsearch_exception`]).
-    pub fn is_elasticsearch_exception(&self) -> bool {
+    pub(crate) fn is_elasticsearch_exception(&self) -> bool {
         self.kind.is_elasticsearch_exception()
     }
 
@@ -321,7 +321,7 @@ impl EsError {
     }
 
     /// The exception object (`innerToXContent`). `with_cause` is false inside `root_cause`.
-    pub fn to_xcontent(&self, with_cause: bool) -> Value {
+    pub(crate) fn to_xcontent(&self, with_cause: bool) -> Value {
         let mut m = Map::new();
         m.insert("type".into(), Value::String(self.kind.as_str().to_owned()));
         m.insert("reason".into(), Value::String(self.reason.clone()));

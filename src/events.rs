@@ -21,7 +21,7 @@ pub enum CacheId {
 }
 
 impl CacheId {
-    pub const ALL: [CacheId; 5] = [
+    pub(crate) const ALL: [CacheId; 5] = [
         CacheId::ApiKeyAuth,
         CacheId::ApiKeyDoc,
         CacheId::ApiKeyRoleDescriptors,
@@ -158,7 +158,7 @@ impl EventKind {
 pub type NodeIndex = u16;
 
 /// Symbol 0 is the empty string.
-pub type Symbol = u32;
+pub(crate) type Symbol = u32;
 
 /// One event, decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -206,7 +206,7 @@ impl EventLog {
         }
     }
 
-    pub fn enabled(&self) -> bool {
+    pub(crate) fn enabled(&self) -> bool {
         self.enabled
     }
 
@@ -231,7 +231,7 @@ impl EventLog {
         self.detail.clear();
     }
 
-    pub fn intern(&mut self, s: &str) -> Symbol {
+    pub(crate) fn intern(&mut self, s: &str) -> Symbol {
         if s.is_empty() {
             return 0;
         }
@@ -241,13 +241,13 @@ impl EventLog {
         self.symbols.insert_full(s.into()).0 as Symbol
     }
 
-    pub fn symbol(&self, s: Symbol) -> &str {
+    pub(crate) fn symbol(&self, s: Symbol) -> &str {
         self.symbols.get_index(s as usize).map_or("", |b| &**b)
     }
 
     /// Records an event (nothing when the trace is off).
     #[inline]
-    pub fn record(
+    pub(crate) fn record(
         &mut self,
         time: Nanos,
         node: NodeIndex,
@@ -265,7 +265,7 @@ impl EventLog {
     }
 
     #[inline]
-    pub fn push(
+    pub(crate) fn push(
         &mut self,
         time: Nanos,
         node: NodeIndex,
@@ -285,7 +285,7 @@ impl EventLog {
         self.detail.push(detail);
     }
 
-    pub fn get(&self, i: usize) -> Option<Event<'_>> {
+    pub(crate) fn get(&self, i: usize) -> Option<Event<'_>> {
         Some(Event {
             time: *self.time.get(i)?,
             node: self.node[i],

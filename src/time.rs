@@ -10,16 +10,16 @@ use std::fmt;
 /// Nanoseconds on a virtual clock. Relative, like `System.nanoTime()`: only differences mean anything.
 pub type Nanos = u64;
 
-pub const NANOS_PER_MICRO: u64 = 1_000;
+pub(crate) const NANOS_PER_MICRO: u64 = 1_000;
 pub const NANOS_PER_MILLI: u64 = 1_000_000;
 pub const NANOS_PER_SECOND: u64 = 1_000_000_000;
 pub const NANOS_PER_MINUTE: u64 = 60 * NANOS_PER_SECOND;
-pub const NANOS_PER_HOUR: u64 = 60 * NANOS_PER_MINUTE;
-pub const NANOS_PER_DAY: u64 = 24 * NANOS_PER_HOUR;
+pub(crate) const NANOS_PER_HOUR: u64 = 60 * NANOS_PER_MINUTE;
+pub(crate) const NANOS_PER_DAY: u64 = 24 * NANOS_PER_HOUR;
 
 /// Virtual time 0 is this instant (2026-01-01T00:00:00Z) on the wall-clock scale Elasticsearch's documents
 /// use (`creation_time`, `expiration` in epoch milliseconds). Fixed, so traces repeat byte for byte.
-pub const EPOCH_OFFSET_MILLIS: i64 = 1_767_225_600_000;
+pub(crate) const EPOCH_OFFSET_MILLIS: i64 = 1_767_225_600_000;
 
 /// Epoch milliseconds of a virtual time.
 pub fn epoch_millis(now: Nanos) -> i64 {
@@ -137,12 +137,12 @@ impl TimeValue {
     }
 
     /// Whether this value is strictly positive (Elasticsearch's test for "cache enabled").
-    pub fn is_positive(&self) -> bool {
+    pub(crate) fn is_positive(&self) -> bool {
         self.nanos() > 0
     }
 
     /// The value as a positive nanosecond count, or `None` for zero and negative values.
-    pub fn positive_nanos(&self) -> Option<Nanos> {
+    pub(crate) fn positive_nanos(&self) -> Option<Nanos> {
         let n = self.nanos();
         (n > 0).then_some(n as u64)
     }
