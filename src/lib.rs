@@ -2,7 +2,7 @@
 //! virtual time.
 //!
 //! Layers depend downward only: `python -> sim -> rest -> cluster -> security -> cache -> time`
-//! (`error` and `events` are shared vocabulary under all of them). The rule ids cited in comments
+//! (`error` and `events` are shared vocabulary under all of them; `trace` exports `events`). The rule ids cited in comments
 //! (R6.4, C3, ...) are those of `docs/rules.md`.
 
 pub mod cache;
@@ -13,6 +13,7 @@ pub mod rest;
 pub mod security;
 pub mod sim;
 pub mod time;
+pub mod trace;
 
 #[cfg(feature = "python")]
 mod python;

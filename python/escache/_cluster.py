@@ -20,11 +20,11 @@ SecurityIndex = _core.SecurityIndex
 EVENT_COLUMNS = ("time", "node", "kind", "cache", "key", "detail")
 
 #: Version of the trace schema that ``EventTrace.to_jsonl`` and ``EventTrace.to_arrow`` write (the
-#: ``v`` column); re-exported as ``escache.simulation.TRACE_SCHEMA_VERSION``.
-TRACE_SCHEMA_VERSION = 1
+#: ``v`` column; the core's ``escache::trace::TraceRow``); re-exported as
+#: ``escache.simulation.TRACE_SCHEMA_VERSION``.
+TRACE_SCHEMA_VERSION: int = _core.TRACE_SCHEMA_VERSION
 
 _CHUNK = 65_536  # events converted per batch when writing a trace
-_encode_str = json.encoder.encode_basestring_ascii  # what json.dumps uses for str (ensure_ascii)
 
 
 @dataclass(frozen=True)
@@ -278,16 +278,14 @@ class EventTrace:
             return self._write_jsonl(f)
 
     def _write_jsonl(self, f: Any) -> int:
-        enc = _encode_str
-        head = f'{{"v":{TRACE_SCHEMA_VERSION:d},"time":'
+        # The core serializes the rows (escache::trace): ASCII-only JSON, one object per line.
         total = len(self)
+        written = 0
         for start in range(0, total, _CHUNK):
-            lines = [
-                f'{head}{t},"node":{enc(n)},"kind":{enc(k)},"cache":{enc(c)},"key":{enc(key)},"detail":{enc(d)}}}\n'
-                for t, n, k, c, key, d in self.rows(start, min(total, start + _CHUNK))
-            ]
-            f.write("".join(lines))
-        return total
+            chunk = self._cluster._events_jsonl(start, min(total, start + _CHUNK))
+            written += chunk.count(b"\n")
+            f.write(chunk.decode("ascii"))
+        return written
 
     def to_pandas(self) -> Any:
         """A ``pandas.DataFrame`` with one row per event. ``pandas`` must be installed

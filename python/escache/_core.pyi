@@ -17,6 +17,7 @@ __all__ = [
     "SecurityIndex",
     "_Simulation",
     "__version__",
+    "TRACE_SCHEMA_VERSION",
     "_duration_nanos",
     "_zipf_trace_bytes",
     "parse_time_value",
@@ -24,6 +25,7 @@ __all__ = [
 ]
 
 __version__: str
+TRACE_SCHEMA_VERSION: int
 
 # Not at runtime: names for the stubs only.
 _Key: TypeAlias = str | int
@@ -169,6 +171,7 @@ class Cluster:
     def settings(self) -> dict[str, str]: ...
     trace_enabled: bool
     def _events_len(self) -> int: ...
+    def _events_jsonl(self, start: int, stop: int) -> bytes: ...
     def _events_rows(self, start: int, stop: int) -> list[tuple[int, str, str, str, str, str]]: ...
     def _events_memory_bytes(self) -> int: ...
     def _events_clear(self) -> None: ...

@@ -292,6 +292,22 @@ impl PyCluster {
         with(py, &self.shared, |c| c.events.len())
     }
 
+    /// Events `[start, stop)` as JSON Lines (`crate::trace`): the bytes `EventTrace.to_jsonl` writes.
+    fn _events_jsonl<'py>(
+        &self,
+        py: Python<'py>,
+        start: usize,
+        stop: usize,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let bytes = with(py, &self.shared, |c| {
+            let names: Vec<&str> = c.nodes().iter().map(|n| n.name.as_str()).collect();
+            let mut out = Vec::new();
+            crate::trace::write_jsonl(&c.events, &names, start, stop, &mut out);
+            out
+        })?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
     /// Events `[start, stop)` as tuples `(time_nanos, node_name, kind, cache, key, detail)`.
     fn _events_rows<'py>(
         &self,

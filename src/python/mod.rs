@@ -64,6 +64,7 @@ fn install_panic_hook() {
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     install_panic_hook();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("TRACE_SCHEMA_VERSION", crate::trace::TRACE_SCHEMA_VERSION)?;
     m.add_class::<cache::PyCache>()?;
     m.add_class::<cache::PyReplayResult>()?;
     cluster::register(m)?;
