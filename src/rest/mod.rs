@@ -16,7 +16,7 @@ pub mod handlers;
 pub mod params;
 pub mod request;
 pub mod response;
-pub mod router;
+pub(crate) mod router;
 pub mod service_accounts;
 
 pub(crate) use body::parse_json_body_with_locations;

@@ -5,7 +5,7 @@ pub mod api_key;
 pub mod authz;
 pub mod crypto_pool;
 pub mod hashing;
-pub mod ids;
+pub(crate) mod ids;
 pub mod index;
 pub mod registry;
 pub mod service_account;
