@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from hypothesis import settings
+from simulation_helpers import REQUIRED_EXAMPLES, Run, run_example, small_sim
 
 import escache
 
@@ -23,3 +24,17 @@ def admin(c: escache.Cluster) -> dict[str, str]:
 def es(cluster: escache.Cluster) -> Any:
     """The in-process ``elasticsearch`` client of the test file's own ``cluster`` fixture."""
     return cluster.client()
+
+
+@pytest.fixture(scope="session")
+def runs() -> dict[str, Run]:
+    """Each example scenario of ``tests/test_simulation*.py``, run once with its file's seed (the runs are
+    only read)."""
+    return {name: run_example(name) for name in REQUIRED_EXAMPLES}
+
+
+@pytest.fixture(scope="module")
+def untouched_report() -> tuple[Any, list[tuple]]:
+    """The report and trace of a small simulation that no refused description touched."""
+    c, sim = small_sim()
+    return sim.run("30s"), c.events.rows()
