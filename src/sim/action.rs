@@ -33,7 +33,7 @@ impl AuthorizationHeader {
     }
 
     /// The scheme, when it is one Elasticsearch knows (`Basic`, `Bearer`, `ApiKey`).
-    pub fn scheme(&self) -> Option<&'static str> {
+    pub(crate) fn scheme(&self) -> Option<&'static str> {
         let first = self.0.split(' ').next().unwrap_or("");
         ["Basic", "Bearer", "ApiKey"]
             .into_iter()
@@ -112,7 +112,7 @@ pub enum Action {
 
 impl Action {
     /// The action's name, as scenarios and `Simulation.schedule` spell it.
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Action::Rest { .. } => "rest",
             Action::InvalidateApiKeys { .. } => "invalidate_api_keys",

@@ -17,50 +17,50 @@ use serde_json::Value;
 #[serde(deny_unknown_fields)]
 pub struct RestDesc {
     /// Default `GET`.
-    pub method: Option<String>,
-    pub path: String,
+    pub(crate) method: Option<String>,
+    pub(crate) path: String,
     /// A JSON body: text, or a table sent as JSON.
-    pub body: Option<Value>,
+    pub(crate) body: Option<Value>,
     /// Default: the first running node.
-    pub node: Option<String>,
+    pub(crate) node: Option<String>,
     /// The `Authorization` header (`Simulation.schedule` defaults it to the `elastic` user's).
-    pub authorization: Option<String>,
+    pub(crate) authorization: Option<String>,
 }
 
 /// Which of a workload's credentials: one of `top`, `random`, `indices`, `all` (none: `top = 1`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CredentialsDesc {
-    pub workload: Option<String>,
-    pub top: Option<u64>,
-    pub random: Option<u64>,
-    pub indices: Option<Vec<u64>>,
-    pub all: Option<bool>,
+    pub(crate) workload: Option<String>,
+    pub(crate) top: Option<u64>,
+    pub(crate) random: Option<u64>,
+    pub(crate) indices: Option<Vec<u64>>,
+    pub(crate) all: Option<bool>,
     /// The node that coordinates the request (required).
-    pub node: Option<String>,
+    pub(crate) node: Option<String>,
 }
 
 /// `remove_file_tokens`: the credentials of [`CredentialsDesc`], on `nodes` (default every node).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileTokensDesc {
-    pub workload: Option<String>,
-    pub top: Option<u64>,
-    pub random: Option<u64>,
-    pub indices: Option<Vec<u64>>,
-    pub all: Option<bool>,
-    pub nodes: Option<Names>,
-    pub node: Option<Names>,
+    pub(crate) workload: Option<String>,
+    pub(crate) top: Option<u64>,
+    pub(crate) random: Option<u64>,
+    pub(crate) indices: Option<Vec<u64>>,
+    pub(crate) all: Option<bool>,
+    pub(crate) nodes: Option<Names>,
+    pub(crate) node: Option<Names>,
 }
 
 /// `set_service_tokens_file`: a file's content, on `nodes` (default every node).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TokensFileDesc {
-    pub nodes: Option<Names>,
-    pub node: Option<Names>,
+    pub(crate) nodes: Option<Names>,
+    pub(crate) node: Option<Names>,
     /// Default empty.
-    pub content: Option<String>,
+    pub(crate) content: Option<String>,
 }
 
 /// `clear_cache`: a clear-cache request coordinated by `node` (required).
@@ -68,39 +68,39 @@ pub struct TokensFileDesc {
 #[serde(deny_unknown_fields)]
 pub struct ClearCacheDesc {
     /// A cache name as `CacheInvalidatorRegistry` knows it (default `api_key`).
-    pub cache: Option<String>,
+    pub(crate) cache: Option<String>,
     /// Default: every key.
-    pub keys: Option<Names>,
-    pub node: Option<String>,
+    pub(crate) keys: Option<Names>,
+    pub(crate) node: Option<String>,
 }
 
 /// An action on one node (required).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NodeDesc {
-    pub node: Option<String>,
+    pub(crate) node: Option<String>,
 }
 
 /// `drop_clear_cache`: the nodes (required).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NodesDesc {
-    pub nodes: Option<Names>,
-    pub node: Option<Names>,
+    pub(crate) nodes: Option<Names>,
+    pub(crate) node: Option<Names>,
 }
 
 /// `index_health`: `green`, `yellow` or `red`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HealthDesc {
-    pub health: Option<String>,
+    pub(crate) health: Option<String>,
 }
 
 /// `index_up_to_date`: default `true`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpToDateDesc {
-    pub value: Option<bool>,
+    pub(crate) value: Option<bool>,
 }
 
 /// An action without fields.
@@ -156,7 +156,7 @@ impl ActionDesc {
     /// Reads an action: the `action` tag picks the variant, whose fields are then read with their
     /// path (`[action [partition].node]: invalid type: ...`). (serde's derived internally tagged
     /// enums buffer the fields first and lose that path.)
-    pub fn from_value(v: &Value) -> Result<ActionDesc, EsError> {
+    pub(crate) fn from_value(v: &Value) -> Result<ActionDesc, EsError> {
         let m = v
             .as_object()
             .ok_or_else(|| err("an action must be a table/object"))?;
@@ -199,7 +199,11 @@ impl ActionDesc {
 
     /// The action, its names resolved against `cluster` and `workloads` (the simulation's workload
     /// names, in order).
-    pub fn resolve(self, cluster: &Cluster, workloads: &[String]) -> Result<Action, EsError> {
+    pub(crate) fn resolve(
+        self,
+        cluster: &Cluster,
+        workloads: &[String],
+    ) -> Result<Action, EsError> {
         let name = self.name();
         let what = format!("action [{name}]");
         // The node an action acts on or through: required, never a silent node-0.
@@ -302,7 +306,7 @@ impl ActionDesc {
     }
 
     /// The action's name, as the `action` field spells it.
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         let i = match self {
             ActionDesc::Rest(_) => 0,
             ActionDesc::InvalidateApiKeys(_) => 1,

@@ -71,7 +71,7 @@ fn bucket_upper(b: usize) -> Nanos {
 }
 
 impl LatencyHistogram {
-    pub fn record(&mut self, v: Nanos) {
+    pub(crate) fn record(&mut self, v: Nanos) {
         let b = bucket_of(v);
         if self.buckets.len() <= b {
             self.buckets.resize(b + 1, 0);
@@ -90,7 +90,7 @@ impl LatencyHistogram {
         self.max
     }
 
-    pub fn mean(&self) -> f64 {
+    pub(crate) fn mean(&self) -> f64 {
         if self.count == 0 {
             0.0
         } else {
@@ -99,7 +99,7 @@ impl LatencyHistogram {
     }
 
     /// The value at quantile `q` (upper edge of its bucket, never above the maximum seen).
-    pub fn quantile(&self, q: f64) -> Nanos {
+    pub(crate) fn quantile(&self, q: f64) -> Nanos {
         if self.count == 0 {
             return 0;
         }
@@ -119,9 +119,9 @@ impl LatencyHistogram {
 #[derive(Debug, Clone, Default)]
 pub struct NodeMetrics {
     pub outcomes: [u64; 4],
-    pub stale_acceptances: u64,
+    pub(crate) stale_acceptances: u64,
     /// The longest time a credential was accepted after it stopped being valid.
-    pub longest_stale_window: Nanos,
+    pub(crate) longest_stale_window: Nanos,
     pub hashing_cpu: Nanos,
     pub verifications: u64,
     pub max_queue_depth: u32,
@@ -129,15 +129,15 @@ pub struct NodeMetrics {
 
 /// A periodic sample of one node.
 #[derive(Debug, Clone, PartialEq)]
-pub struct NodeSample {
-    pub time: Nanos,
-    pub node: u16,
+pub(crate) struct NodeSample {
+    pub(crate) time: Nanos,
+    pub(crate) node: u16,
     /// Per cache (in `CacheId::ALL` order): (hits, misses, evictions, count) cumulative, or `None` when
     /// the cache is disabled or the node stopped.
-    pub caches: [Option<(u64, u64, u64, usize)>; 5],
-    pub queue_depth: u32,
-    pub hashing_cpu: Nanos,
-    pub outcomes: [u64; 4],
+    pub(crate) caches: [Option<(u64, u64, u64, usize)>; 5],
+    pub(crate) queue_depth: u32,
+    pub(crate) hashing_cpu: Nanos,
+    pub(crate) outcomes: [u64; 4],
 }
 
 /// Everything a simulation measured.
@@ -145,7 +145,7 @@ pub struct NodeSample {
 pub struct Metrics {
     pub nodes: Vec<NodeMetrics>,
     pub latency: LatencyHistogram,
-    pub samples: Vec<NodeSample>,
+    pub(crate) samples: Vec<NodeSample>,
     /// Requests started, per workload.
     pub requests: Vec<u64>,
     /// Outcomes per workload.
@@ -153,7 +153,7 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn new(nodes: usize, workloads: usize) -> Self {
+    pub(crate) fn new(nodes: usize, workloads: usize) -> Self {
         Metrics {
             nodes: vec![NodeMetrics::default(); nodes],
             latency: LatencyHistogram::default(),
@@ -163,7 +163,7 @@ impl Metrics {
         }
     }
 
-    pub fn record_outcome(
+    pub(crate) fn record_outcome(
         &mut self,
         node: usize,
         workload: usize,

@@ -17,6 +17,4 @@ pub use action::{Action, AuthorizationHeader, Selection};
 pub use cost::CostModel;
 pub use metrics::{LatencyHistogram, Metrics, Outcome};
 pub use simulation::{Simulation, Stop};
-pub use traffic::{
-    NodeChoice, Popularity, TokenSourceSpec, WorkloadKind, WorkloadSpec, MAX_POPULATION, MAX_RATE,
-};
+pub use traffic::{NodeChoice, Popularity, TokenSourceSpec, WorkloadKind, WorkloadSpec, MAX_RATE};

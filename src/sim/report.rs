@@ -23,13 +23,13 @@ fn ms(n: u64) -> f64 {
 /// 429).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Authentications {
-    pub success: u64,
+pub(crate) struct Authentications {
+    pub(crate) success: u64,
     #[serde(rename = "401")]
-    pub unauthorized: u64,
+    pub(crate) unauthorized: u64,
     #[serde(rename = "429")]
-    pub too_busy: u64,
-    pub unavailable: u64,
+    pub(crate) too_busy: u64,
+    pub(crate) unavailable: u64,
 }
 
 impl From<&[u64; 4]> for Authentications {
@@ -47,99 +47,99 @@ impl From<&[u64; 4]> for Authentications {
 /// Cache removals by reason, as Elasticsearch's `RemovalNotification.RemovalReason` names them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "UPPERCASE")]
-pub struct Removals {
-    pub replaced: u64,
-    pub invalidated: u64,
-    pub evicted: u64,
+pub(crate) struct Removals {
+    pub(crate) replaced: u64,
+    pub(crate) invalidated: u64,
+    pub(crate) evicted: u64,
 }
 
 /// One cache of one node.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CacheReport {
-    pub hits: u64,
-    pub misses: u64,
+pub(crate) struct CacheReport {
+    pub(crate) hits: u64,
+    pub(crate) misses: u64,
     /// `None` before the first lookup.
-    pub hit_ratio: Option<f64>,
-    pub evictions: u64,
-    pub removals: Removals,
-    pub count: usize,
+    pub(crate) hit_ratio: Option<f64>,
+    pub(crate) evictions: u64,
+    pub(crate) removals: Removals,
+    pub(crate) count: usize,
 }
 
 /// One node.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct NodeReport {
-    pub id: String,
-    pub running: bool,
-    pub partitioned: bool,
-    pub authentications: Authentications,
-    pub stale_acceptances: u64,
-    pub longest_stale_window_seconds: f64,
-    pub hashing_cpu_seconds: f64,
-    pub hash_verifications: u64,
-    pub max_crypto_queue_depth: u32,
+pub(crate) struct NodeReport {
+    pub(crate) id: String,
+    pub(crate) running: bool,
+    pub(crate) partitioned: bool,
+    pub(crate) authentications: Authentications,
+    pub(crate) stale_acceptances: u64,
+    pub(crate) longest_stale_window_seconds: f64,
+    pub(crate) hashing_cpu_seconds: f64,
+    pub(crate) hash_verifications: u64,
+    pub(crate) max_crypto_queue_depth: u32,
     /// Every cache by name (`CacheId::ALL` order); `None` when disabled or the node is stopped.
-    pub caches: IndexMap<String, Option<CacheReport>>,
+    pub(crate) caches: IndexMap<String, Option<CacheReport>>,
 }
 
 /// One workload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct WorkloadReport {
-    pub requests: u64,
-    pub credentials: usize,
-    pub authentications: Authentications,
+pub(crate) struct WorkloadReport {
+    pub(crate) requests: u64,
+    pub(crate) credentials: usize,
+    pub(crate) authentications: Authentications,
 }
 
 /// Request latencies in milliseconds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Latency {
-    pub mean: f64,
-    pub p50: f64,
-    pub p90: f64,
-    pub p99: f64,
-    pub p999: f64,
-    pub max: f64,
+pub(crate) struct Latency {
+    pub(crate) mean: f64,
+    pub(crate) p50: f64,
+    pub(crate) p90: f64,
+    pub(crate) p99: f64,
+    pub(crate) p999: f64,
+    pub(crate) max: f64,
 }
 
 /// A scheduled action that failed (the run goes on).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ActionError {
+pub(crate) struct ActionError {
     /// Virtual seconds since the cluster's clock started.
-    pub time: f64,
-    pub action: String,
-    pub error: String,
+    pub(crate) time: f64,
+    pub(crate) action: String,
+    pub(crate) error: String,
 }
 
 /// The report of a simulation so far.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Report {
-    pub virtual_seconds: f64,
-    pub requests: u64,
-    pub finished: u64,
-    pub in_flight: usize,
-    pub authentications: Authentications,
+pub(crate) struct Report {
+    pub(crate) virtual_seconds: f64,
+    pub(crate) requests: u64,
+    pub(crate) finished: u64,
+    pub(crate) in_flight: usize,
+    pub(crate) authentications: Authentications,
     /// `None` before the first request finishes.
-    pub success_ratio: Option<f64>,
-    pub stale_acceptances: u64,
-    pub longest_stale_window_seconds: f64,
-    pub hashing_cpu_seconds: f64,
-    pub latency_ms: Latency,
-    pub nodes: IndexMap<String, NodeReport>,
-    pub workloads: IndexMap<String, WorkloadReport>,
-    pub action_errors: Vec<ActionError>,
+    pub(crate) success_ratio: Option<f64>,
+    pub(crate) stale_acceptances: u64,
+    pub(crate) longest_stale_window_seconds: f64,
+    pub(crate) hashing_cpu_seconds: f64,
+    pub(crate) latency_ms: Latency,
+    pub(crate) nodes: IndexMap<String, NodeReport>,
+    pub(crate) workloads: IndexMap<String, WorkloadReport>,
+    pub(crate) action_errors: Vec<ActionError>,
     /// Events in the cluster's trace.
-    pub events: usize,
-    pub outcome_names: Vec<String>,
+    pub(crate) events: usize,
+    pub(crate) outcome_names: Vec<String>,
 }
 
 impl Report {
     /// The report of `sim` over `cluster` so far.
-    pub fn new(sim: &Simulation, cluster: &Cluster) -> Report {
+    pub(crate) fn new(sim: &Simulation, cluster: &Cluster) -> Report {
         let m: &Metrics = &sim.metrics;
         let totals = m.total_outcomes();
         let nodes = cluster
@@ -256,24 +256,24 @@ pub fn report(sim: &Simulation, cluster: &Cluster) -> Value {
 /// The cumulative figures of one cache in a periodic sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CacheSample {
-    pub hits: u64,
-    pub misses: u64,
-    pub evictions: u64,
-    pub count: usize,
+pub(crate) struct CacheSample {
+    pub(crate) hits: u64,
+    pub(crate) misses: u64,
+    pub(crate) evictions: u64,
+    pub(crate) count: usize,
 }
 
 /// One row of the timeline: a node's cumulative figures at a sample time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TimelineRow {
-    pub time: f64,
-    pub node: String,
-    pub queue_depth: u32,
-    pub hashing_cpu_seconds: f64,
-    pub authentications: Authentications,
+pub(crate) struct TimelineRow {
+    pub(crate) time: f64,
+    pub(crate) node: String,
+    pub(crate) queue_depth: u32,
+    pub(crate) hashing_cpu_seconds: f64,
+    pub(crate) authentications: Authentications,
     /// The enabled caches of a running node, by name.
-    pub caches: IndexMap<String, CacheSample>,
+    pub(crate) caches: IndexMap<String, CacheSample>,
 }
 
 impl TimelineRow {
@@ -309,7 +309,7 @@ impl TimelineRow {
 
 /// The periodic samples as rows: time, node, per-cache hits/misses/evictions/count, queue depth,
 /// hashing CPU and outcomes (cumulative).
-pub fn timeline_rows(sim: &Simulation, cluster: &Cluster) -> Vec<TimelineRow> {
+pub(crate) fn timeline_rows(sim: &Simulation, cluster: &Cluster) -> Vec<TimelineRow> {
     let names: Vec<&str> = cluster.nodes().iter().map(|n| n.name.as_str()).collect();
     sim.metrics
         .samples

@@ -14,7 +14,7 @@ use serde_json::Value;
 /// The cluster's nodes: how many (named `node-0`, `node-1`, ...) or their names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged, expecting = "a positive number or a list of node names")]
-pub enum ClusterNodes {
+pub(crate) enum ClusterNodes {
     Count(u64),
     Names(Vec<String>),
 }
@@ -24,15 +24,15 @@ pub enum ClusterNodes {
 #[serde(deny_unknown_fields)]
 pub struct ClusterDesc {
     /// Default 3.
-    pub nodes: Option<ClusterNodes>,
+    pub(crate) nodes: Option<ClusterNodes>,
     /// The cluster name (default `escache`).
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// The cluster's seed (default the simulation's seed).
-    pub seed: Option<u64>,
+    pub(crate) seed: Option<u64>,
     /// The `elastic` user's password (default `changeme`).
-    pub password: Option<String>,
+    pub(crate) password: Option<String>,
     /// Whether the cluster records its event trace (default true).
-    pub trace: Option<bool>,
+    pub(crate) trace: Option<bool>,
 }
 
 /// `[simulation]`.
@@ -40,24 +40,24 @@ pub struct ClusterDesc {
 #[serde(deny_unknown_fields)]
 pub struct SimulationDesc {
     /// The simulation's seed (default the cluster's seed, else 0).
-    pub seed: Option<u64>,
+    pub(crate) seed: Option<u64>,
     /// How long `escache run` runs (default `10m`).
-    pub duration: Option<DurationValue>,
+    pub(crate) duration: Option<DurationValue>,
     /// How often the timeline samples every node (default `10s`).
-    pub sample_interval: Option<DurationValue>,
+    pub(crate) sample_interval: Option<DurationValue>,
     /// The virtual CPU time of hash verifications.
-    pub cost_model: Option<CostModelDesc>,
+    pub(crate) cost_model: Option<CostModelDesc>,
 }
 
 /// `[[actions]]`: an action and when it runs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ScheduledActionDesc {
+pub(crate) struct ScheduledActionDesc {
     /// When, counted from the start (default 0).
-    pub at: Option<DurationValue>,
+    pub(crate) at: Option<DurationValue>,
     /// Then again every this long (default: once).
-    pub every: Option<DurationValue>,
+    pub(crate) every: Option<DurationValue>,
     #[serde(flatten)]
-    pub action: ActionDesc,
+    pub(crate) action: ActionDesc,
 }
 
 impl<'de> Deserialize<'de> for ScheduledActionDesc {
@@ -85,20 +85,20 @@ impl<'de> Deserialize<'de> for ScheduledActionDesc {
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// Free text, shown by `escache run`.
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Free text, shown by `escache run`.
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
     #[serde(default)]
-    pub cluster: ClusterDesc,
+    pub(crate) cluster: ClusterDesc,
     /// Elasticsearch setting names and their values (`Cluster(settings=...)`).
     #[serde(default)]
-    pub settings: IndexMap<String, Value>,
+    pub(crate) settings: IndexMap<String, Value>,
     #[serde(default)]
-    pub simulation: SimulationDesc,
+    pub(crate) simulation: SimulationDesc,
     #[serde(default)]
     pub workloads: Vec<WorkloadDesc>,
     #[serde(default)]
-    pub actions: Vec<ScheduledActionDesc>,
+    pub(crate) actions: Vec<ScheduledActionDesc>,
 }
 
 fn err(msg: impl Into<String>) -> EsError {

@@ -73,7 +73,7 @@ pub struct Simulation {
     pub(super) in_flight: HashMap<u64, InFlight, crate::cache::KeyHasher>,
     pub cost: CostModel,
     pub metrics: Metrics,
-    pub sample_interval: Nanos,
+    pub(crate) sample_interval: Nanos,
     pub(super) started: bool,
     pub(super) next_request: u64,
     /// Errors of scheduled actions (time, action, error reason): a simulation does not stop for them.
@@ -399,7 +399,7 @@ impl Simulation {
     }
 
     /// [`Action::describe`] with this cluster's node names and this simulation's workload names.
-    pub fn describe_action(&self, cluster: &Cluster, action: &Action) -> String {
+    pub(crate) fn describe_action(&self, cluster: &Cluster, action: &Action) -> String {
         action.describe(
             &|n| {
                 cluster
@@ -431,13 +431,8 @@ impl Simulation {
             .unwrap_or_default()
     }
 
-    /// When a workload's credential became invalid (invalidated or deleted), if it did.
-    pub fn invalidated_at(&self, w: usize, c: usize) -> Option<Nanos> {
-        self.workloads.get(w)?.credentials.get(c)?.invalid_since
-    }
-
     /// Whether the credentials were all created (for reports).
-    pub fn credentials_created(&self, w: usize) -> usize {
+    pub(crate) fn credentials_created(&self, w: usize) -> usize {
         self.workloads
             .get(w)
             .map_or(0, |w| w.credentials.iter().filter(|c| c.created).count())

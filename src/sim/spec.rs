@@ -7,8 +7,8 @@
 //! messages. Nodes are named; durations are Elasticsearch time values (`"5m"`) or seconds.
 
 pub use super::action_spec::{
-    action, ActionDesc, ClearCacheDesc, CredentialsDesc, FileTokensDesc, HealthDesc, NoFields,
-    NodeDesc, NodesDesc, RestDesc, TokensFileDesc, UpToDateDesc,
+    action, ActionDesc, ClearCacheDesc, CredentialsDesc, FileTokensDesc, HealthDesc, NodeDesc,
+    NodesDesc, RestDesc, TokensFileDesc, UpToDateDesc,
 };
 use super::cost::CostModel;
 use super::{NodeChoice, Popularity, TokenSourceSpec, WorkloadKind, WorkloadSpec};
@@ -57,14 +57,14 @@ pub(super) fn typed<T: DeserializeOwned>(v: &Value, what: &str) -> Result<T, EsE
 /// that its errors are Elasticsearch's.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
-pub enum DurationValue {
+pub(crate) enum DurationValue {
     TimeValue(String),
     Seconds(f64),
 }
 
 impl DurationValue {
     /// The duration in nanoseconds; errors name `what`.
-    pub fn nanos(&self, what: &str) -> Result<Nanos, EsError> {
+    pub(crate) fn nanos(&self, what: &str) -> Result<Nanos, EsError> {
         match self {
             DurationValue::TimeValue(s) => parse_duration(s, what).map_err(|e| field_err(what, e)),
             DurationValue::Seconds(secs) => {
@@ -107,7 +107,7 @@ pub fn duration(v: &Value, what: &str) -> Result<Nanos, EsError> {
 /// One name or a list of names (`node = "node-1"` or `nodes = ["node-1", "node-2"]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged, expecting = "a name or a list of names")]
-pub enum Names {
+pub(crate) enum Names {
     One(String),
     Many(Vec<String>),
 }
@@ -118,14 +118,6 @@ impl Names {
             Names::One(s) => std::slice::from_ref(s),
             Names::Many(v) => v,
         }
-    }
-}
-
-/// A node by name.
-pub fn node(cluster: &Cluster, v: &Value, what: &str) -> Result<NodeIndex, EsError> {
-    match v {
-        Value::String(s) => node_named(cluster, s, what),
-        _ => Err(err(format!("[{what}] must be a node name"))),
     }
 }
 
@@ -185,10 +177,10 @@ pub enum PopularityName {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PopularityLaw {
-    pub zipf: Option<f64>,
-    pub hotspot: Option<bool>,
-    pub fraction: Option<f64>,
-    pub probability: Option<f64>,
+    pub(crate) zipf: Option<f64>,
+    pub(crate) hotspot: Option<bool>,
+    pub(crate) fraction: Option<f64>,
+    pub(crate) probability: Option<f64>,
 }
 
 /// Which credential a request presents. Untagged: scenario files write a bare name or a table, as
@@ -198,7 +190,7 @@ pub struct PopularityLaw {
     untagged,
     expecting = "\"uniform\", \"zipf\", {zipf = s} or {hotspot = true, fraction, probability}"
 )]
-pub enum PopularityDesc {
+pub(crate) enum PopularityDesc {
     Named(PopularityName),
     Law(PopularityLaw),
 }
@@ -218,7 +210,7 @@ pub enum NodeChoiceName {
     untagged,
     expecting = "round_robin, random, sticky or a table of weights by node name"
 )]
-pub enum NodeChoiceDesc {
+pub(crate) enum NodeChoiceDesc {
     Named(NodeChoiceName),
     Weighted(IndexMap<String, f64>),
 }
@@ -228,36 +220,36 @@ pub enum NodeChoiceDesc {
 #[serde(deny_unknown_fields)]
 pub struct WorkloadDesc {
     /// Default `workload`.
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Default `api_key`.
-    pub kind: Option<WorkloadKindName>,
+    pub(crate) kind: Option<WorkloadKindName>,
     /// How many credentials (default 1000); also spelled `keys` or `tokens`.
     #[serde(alias = "keys", alias = "tokens")]
-    pub population: Option<u64>,
+    pub(crate) population: Option<u64>,
     /// Requests per virtual second (default 100).
     pub rate: Option<f64>,
     /// Default `uniform`.
-    pub popularity: Option<PopularityDesc>,
+    pub(crate) popularity: Option<PopularityDesc>,
     /// Default `round_robin`.
-    pub node_choice: Option<NodeChoiceDesc>,
+    pub(crate) node_choice: Option<NodeChoiceDesc>,
     /// Default 0.
-    pub wrong_secret_share: Option<f64>,
+    pub(crate) wrong_secret_share: Option<f64>,
     /// Default 0: every credential up front.
-    pub create_over: Option<DurationValue>,
+    pub(crate) create_over: Option<DurationValue>,
     /// Default 0.
-    pub start: Option<DurationValue>,
+    pub(crate) start: Option<DurationValue>,
     /// Default: never.
-    pub stop: Option<DurationValue>,
+    pub(crate) stop: Option<DurationValue>,
     /// API keys: the node that creates them (default the first node).
-    pub creator_node: Option<String>,
+    pub(crate) creator_node: Option<String>,
     /// API keys: their expiration, a time value (default none).
-    pub expiration: Option<String>,
+    pub(crate) expiration: Option<String>,
     /// Service tokens: the service account (default `elastic/fleet-server`).
-    pub account: Option<String>,
+    pub(crate) account: Option<String>,
     /// Service tokens: `index` (default) or `file`.
-    pub source: Option<TokenSourceName>,
+    pub(crate) source: Option<TokenSourceName>,
     /// File tokens: the nodes whose file holds them (default every node).
-    pub nodes: Option<Names>,
+    pub(crate) nodes: Option<Names>,
 }
 
 impl PopularityDesc {
@@ -297,7 +289,7 @@ impl NodeChoiceDesc {
 
 impl WorkloadDesc {
     /// The workload, its names resolved against `cluster`.
-    pub fn resolve(self, cluster: &Cluster) -> Result<WorkloadSpec, EsError> {
+    pub(crate) fn resolve(self, cluster: &Cluster) -> Result<WorkloadSpec, EsError> {
         let name = self.name.unwrap_or_else(|| "workload".to_string());
         let what = format!("workload [{name}]");
         let field = |f: &str| format!("{what}.{f}");
@@ -379,14 +371,14 @@ pub fn workload(cluster: &Cluster, v: &Value) -> Result<WorkloadSpec, EsError> {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CostModelDesc {
-    pub pbkdf2_per_1000_iterations: Option<DurationValue>,
-    pub bcrypt_cost_10: Option<DurationValue>,
-    pub ssha256: Option<DurationValue>,
-    pub digest: Option<DurationValue>,
+    pub(crate) pbkdf2_per_1000_iterations: Option<DurationValue>,
+    pub(crate) bcrypt_cost_10: Option<DurationValue>,
+    pub(crate) ssha256: Option<DurationValue>,
+    pub(crate) digest: Option<DurationValue>,
 }
 
 impl CostModelDesc {
-    pub fn resolve(&self) -> Result<CostModel, EsError> {
+    pub(crate) fn resolve(&self) -> Result<CostModel, EsError> {
         let mut c = CostModel::default();
         let fields = [
             (

@@ -59,7 +59,7 @@ pub const MAX_RATE: f64 = 1_000_000.0;
 
 /// The most credentials one workload may hold. They are all created (each an API key or token, its
 /// secret hashed) when the run starts or over `create_over`.
-pub const MAX_POPULATION: usize = 10_000_000;
+pub(crate) const MAX_POPULATION: usize = 10_000_000;
 
 /// A stream of authentications.
 #[derive(Debug, Clone)]
