@@ -14,7 +14,9 @@ use crate::cluster::{
 use crate::error::{EsError, ExceptionType};
 use crate::events::{CacheId, EventKind, NodeIndex};
 use crate::security::api_key::parse_role_descriptors_blob;
-use crate::security::authz::{self, ApiKeyRequest, RequestContext, RoleDescriptor, Subject};
+use crate::security::authz::{
+    self, token_name, ApiKeyRequest, RequestContext, RoleDescriptor, Subject,
+};
 use crate::security::hashing::Hasher;
 use crate::security::index::UserDoc;
 use crate::time::TimeValue;
@@ -255,17 +257,6 @@ fn object_field(
                 token_name(other)
             ),
         )),
-    }
-}
-
-fn token_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "VALUE_NULL",
-        Value::Bool(_) => "VALUE_BOOLEAN",
-        Value::Number(_) => "VALUE_NUMBER",
-        Value::String(_) => "VALUE_STRING",
-        Value::Array(_) => "START_ARRAY",
-        Value::Object(_) => "START_OBJECT",
     }
 }
 

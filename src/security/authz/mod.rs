@@ -44,6 +44,7 @@ mod users;
 mod validation;
 mod wildcard;
 mod xcontent;
+pub(crate) use xcontent::token_name;
 
 pub(crate) use actions::{
     ACTIVATE_PROFILE, BULK_UPDATE_API_KEY, GET_BUILTIN_PRIVILEGES, GET_PROFILES, GET_ROLES,

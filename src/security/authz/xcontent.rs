@@ -6,7 +6,7 @@ use crate::error::{EsError, ExceptionType};
 use serde_json::Value;
 
 /// The x-content token name of a JSON value as it starts (`VALUE_STRING`, `START_ARRAY`, ...).
-pub(super) fn token_name(v: &Value) -> &'static str {
+pub(crate) fn token_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "VALUE_NULL",
         Value::Bool(_) => "VALUE_BOOLEAN",
