@@ -14,20 +14,16 @@ import argparse
 import base64
 import http.client
 import statistics
-import threading
 import time
 
 import escache
-from escache.server import make_server
 
 AUTH = {"Authorization": "Basic " + base64.b64encode(b"elastic:changeme").decode()}
 
 
 def requests_per_second(n: int) -> float:
-    server = make_server(escache.Cluster(1, seed=0, trace=False), "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    conn = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=10)
+    server = escache.serve(escache.Cluster(1, seed=0, trace=False))
+    conn = http.client.HTTPConnection(*server.addresses[0], timeout=10)
     try:
         for _ in range(5):  # warm-up
             conn.request("GET", "/", headers=AUTH)
@@ -41,9 +37,7 @@ def requests_per_second(n: int) -> float:
         return n / (time.perf_counter() - started)
     finally:
         conn.close()
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
+        server.stop()
 
 
 def main() -> None:

@@ -1,0 +1,201 @@
+//! Listeners (one per node) and connections, on a current-thread tokio runtime owned by [`Server`].
+
+use super::exchange::{answer, Context};
+use crate::cluster::Cluster;
+use crate::events::NodeIndex;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::io;
+use std::net::{IpAddr, SocketAddr, TcpListener as StdListener};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+/// How often a listener looks at its node's state (stopped, started). A connection accepted in
+/// between is checked again before it is served, so a stopped node never answers.
+const NODE_STATE_POLL: Duration = Duration::from_millis(20);
+/// A request's head must arrive within this (slow or silent clients do not hold a connection forever).
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A running server: one listener per node, served until [`Server::stop`] (or drop).
+pub struct Server {
+    addresses: Vec<SocketAddr>,
+    shutdown: watch::Sender<bool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("addresses", &self.addresses)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// Listens on `host`, port `port + i` for node `i` (port 0: an ephemeral port each), and serves
+    /// on a thread of its own. Fails (with nothing left listening) when a port cannot be bound.
+    pub fn start(
+        cluster: Arc<Mutex<Cluster>>,
+        host: IpAddr,
+        port: u16,
+        max_content_length: usize,
+    ) -> io::Result<Server> {
+        let count = cluster
+            .lock()
+            .map_err(|_| io::Error::other("the cluster is broken"))?
+            .nodes()
+            .len();
+        let mut listeners = Vec::with_capacity(count);
+        for i in 0..count {
+            let p = if port == 0 {
+                0
+            } else {
+                u16::try_from(i)
+                    .ok()
+                    .and_then(|i| port.checked_add(i))
+                    .ok_or_else(|| {
+                        io::Error::new(
+                            io::ErrorKind::InvalidInput,
+                            format!("ports [{port}] to [{port} + {count} - 1] go past 65535"),
+                        )
+                    })?
+            };
+            listeners.push(bind(SocketAddr::new(host, p))?);
+        }
+        let addresses = listeners
+            .iter()
+            .map(StdListener::local_addr)
+            .collect::<io::Result<Vec<_>>>()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .enable_time()
+            .build()?;
+        let (shutdown, stopping) = watch::channel(false);
+        let ctx = Arc::new(Context {
+            cluster,
+            addresses: addresses.clone(),
+            max_content_length,
+        });
+        let thread = std::thread::Builder::new()
+            .name("escache-http".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let mut tasks = Vec::new();
+                    for (i, l) in listeners.into_iter().enumerate() {
+                        let task = node_listener(ctx.clone(), i as NodeIndex, l, stopping.clone());
+                        tasks.push(tokio::spawn(task));
+                    }
+                    for t in tasks {
+                        let _ = t.await;
+                    }
+                });
+                // Dropping the runtime drops every connection still open.
+            })?;
+        Ok(Server {
+            addresses,
+            shutdown,
+            thread: Some(thread),
+        })
+    }
+
+    /// The address each node listens on, in node order.
+    pub fn addresses(&self) -> &[SocketAddr] {
+        &self.addresses
+    }
+
+    /// Closes every listener and connection and waits for the server's thread to end. Idempotent.
+    pub fn stop(&mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn bind(addr: SocketAddr) -> io::Result<StdListener> {
+    // std sets SO_REUSEADDR on Unix, so a node's port can be bound again after a stop.
+    let l = StdListener::bind(addr)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on [{addr}]: {e}")))?;
+    l.set_nonblocking(true)?;
+    Ok(l)
+}
+
+/// Serves one node's port: listening while the node runs, closed (connections refused, open ones
+/// closed) while it is stopped.
+async fn node_listener(
+    ctx: Arc<Context>,
+    node: NodeIndex,
+    first: StdListener,
+    mut stopping: watch::Receiver<bool>,
+) {
+    let addr = ctx.addresses[node as usize];
+    let mut listener = TcpListener::from_std(first).ok();
+    let (up_tx, _) = watch::channel(true);
+    loop {
+        if ctx.node_running(node) {
+            if listener.is_none() {
+                listener = bind(addr).and_then(TcpListener::from_std).ok();
+            }
+            up_tx.send_replace(true);
+        } else {
+            listener = None;
+            up_tx.send_replace(false);
+        }
+        let accept = async {
+            match &listener {
+                Some(l) => l.accept().await.ok(),
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = stopping.changed() => return,
+            accepted = accept => {
+                if let Some((stream, _)) = accepted {
+                    if ctx.node_running(node) {
+                        let conn = connection(ctx.clone(), node, stream, up_tx.subscribe(), stopping.clone());
+                        tokio::spawn(conn);
+                    }
+                }
+            }
+            () = tokio::time::sleep(NODE_STATE_POLL) => {}
+        }
+    }
+}
+
+/// One keep-alive connection: requests answered in order (pipelined ones too) until the client
+/// closes, the node stops or the server stops.
+async fn connection(
+    ctx: Arc<Context>,
+    node: NodeIndex,
+    stream: TcpStream,
+    mut up: watch::Receiver<bool>,
+    mut stopping: watch::Receiver<bool>,
+) {
+    // Without TCP_NODELAY each keep-alive answer would wait for the client's delayed ACK.
+    let _ = stream.set_nodelay(true);
+    let service = service_fn(move |req| {
+        let ctx = ctx.clone();
+        async move { answer(&ctx, node, req).await }
+    });
+    let conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        // Elasticsearch sends no Date header (and the simulation's time is virtual).
+        .auto_date_header(false)
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::select! {
+        _ = conn => {}
+        _ = up.wait_for(|up| !*up) => {}
+        _ = stopping.changed() => {}
+    }
+}

@@ -1,0 +1,69 @@
+//! `escache._core.HttpServer`: the core's HTTP server ([`crate::http::Server`]) for a Python
+//! `Cluster`, sharing its state. Glue only. Starting and stopping run detached: the server's thread
+//! takes the cluster lock and never the GIL.
+
+use super::cluster::PyCluster;
+use super::convert;
+use crate::http::{Server, MAX_CONTENT_LENGTH};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use std::net::IpAddr;
+use std::sync::Mutex;
+
+#[pyclass(frozen, module = "escache._core", name = "HttpServer")]
+pub struct PyHttpServer {
+    server: Mutex<Option<Server>>,
+    addresses: Vec<(String, u16)>,
+}
+
+#[pymethods]
+impl PyHttpServer {
+    /// Listens on `host`, ports `port`, `port + 1`, ... (one per node; 0: ephemeral ports) and serves
+    /// until `stop()`. A body above `max_content_length` bytes (`http.max_content_length`) gets a 413.
+    #[new]
+    #[pyo3(signature = (cluster, host=None, port=0, *, max_content_length=None))]
+    fn new(
+        py: Python<'_>,
+        cluster: PyRef<'_, PyCluster>,
+        host: Option<&Bound<'_, PyAny>>,
+        port: u16,
+        max_content_length: Option<usize>,
+    ) -> PyResult<Self> {
+        let host = convert::opt_text(host, "host")?.unwrap_or("127.0.0.1");
+        let ip: IpAddr = host.parse().map_err(|_| {
+            PyValueError::new_err(format!("[host] must be an IP address, not [{host}]"))
+        })?;
+        let shared = cluster.shared();
+        let limit = max_content_length.unwrap_or(MAX_CONTENT_LENGTH);
+        let server = py.detach(|| Server::start(shared, ip, port, limit))?;
+        let addresses = server
+            .addresses()
+            .iter()
+            .map(|a| (a.ip().to_string(), a.port()))
+            .collect();
+        Ok(PyHttpServer {
+            server: Mutex::new(Some(server)),
+            addresses,
+        })
+    }
+
+    /// `(host, port)` of each node's listener, in node order.
+    #[getter]
+    fn addresses(&self) -> Vec<(String, u16)> {
+        self.addresses.clone()
+    }
+
+    /// Closes every listener and connection; idempotent.
+    fn stop(&self, py: Python<'_>) {
+        py.detach(|| {
+            let server = self.server.lock().ok().and_then(|mut s| s.take());
+            if let Some(mut s) = server {
+                s.stop();
+            }
+        });
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyHttpServer>()
+}
