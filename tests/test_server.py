@@ -8,6 +8,7 @@ import base64
 import contextlib
 import gzip
 import json
+import os
 import socket
 import threading
 import time
@@ -489,3 +490,50 @@ def test_serve_prints_urls_and_credentials_and_keeps_no_trace_unless_asked(monke
 def test_ports_past_65535_are_refused():
     with pytest.raises(OSError, match="65535"):
         escache.serve(escache.Cluster(3), port=65534)
+
+
+# ---- TLS ----------------------------------------------------------------------------------------------
+
+
+def test_tls_with_the_ca_file_and_with_the_fingerprint():
+    cluster = escache.Cluster(2)
+    with running(cluster, tls=True) as srv:
+        assert all(u.startswith("https://127.0.0.1:") for u in srv.urls)
+        assert srv.ca_certs is not None and srv.ca_fingerprint is not None
+        with open(srv.ca_certs, encoding="ascii") as f:
+            assert f.read().startswith("-----BEGIN CERTIFICATE-----")
+        # ca_certs: the chain is verified against the CA, and the host name against the certificate.
+        es = elasticsearch.Elasticsearch(srv.urls, basic_auth=("elastic", "changeme"), ca_certs=srv.ca_certs)
+        key = es.security.create_api_key(name="over-https")
+        assert es.security.clear_api_key_cache(ids=key["id"])["_nodes"]["successful"] == 2
+        localhost = srv.urls[1].replace("127.0.0.1", "localhost")
+        assert (
+            elasticsearch.Elasticsearch(
+                localhost, api_key=key["encoded"], ca_certs=srv.ca_certs
+            ).security.authenticate()["api_key"]["id"]
+            == key["id"]
+        )
+        # ssl_assert_fingerprint: the CA pinned by its SHA-256, as Elasticsearch prints it at first start.
+        pinned = elasticsearch.Elasticsearch(
+            srv.urls[0], basic_auth=("elastic", "changeme"), ssl_assert_fingerprint=srv.ca_fingerprint
+        )
+        assert pinned.info()["name"] == "node-0"
+        assert srv.client().info()["cluster_name"] == cluster.name
+        # Without the CA the client refuses the server; a plain-HTTP request gets no answer.
+        with pytest.raises(elasticsearch.SSLError):
+            elasticsearch.Elasticsearch(srv.urls[0], basic_auth=("elastic", "changeme"), max_retries=0).info()
+        with connect(srv.addresses[0]) as s:
+            s.sendall(b"GET / HTTP/1.1\r\n\r\n")
+            assert s.recv(5) != b"HTTP/"
+        ca_file = srv.ca_certs
+    assert not os.path.exists(ca_file)  # removed on stop
+
+
+def test_serve_tls_prints_the_ca_file_and_fingerprint(monkeypatch, capsys):
+    def interrupt(_: float) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("time.sleep", interrupt)
+    assert cli.main(["serve", "--port", "0", "--nodes", "1", "--tls"]) == 0
+    err = capsys.readouterr().err
+    assert "https://127.0.0.1:" in err and "http_ca.crt" in err and "fingerprint" in err

@@ -264,8 +264,18 @@ class HttpServer:
     Elasticsearch's 100mb."""
 
     def __new__(
-        cls, cluster: Cluster, host: str | None = None, port: int = 0, *, max_content_length: int | None = None
+        cls,
+        cluster: Cluster,
+        host: str | None = None,
+        port: int = 0,
+        *,
+        max_content_length: int | None = None,
+        tls: bool = False,
     ) -> Self: ...
     @property
     def addresses(self) -> list[tuple[str, int]]: ...
+    @property
+    def ca_pem(self) -> str | None: ...
+    @property
+    def ca_fingerprint(self) -> str | None: ...
     def stop(self) -> None: ...

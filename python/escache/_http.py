@@ -11,6 +11,8 @@ starts; a partitioned node's port still answers. Virtual time moves only with ``
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -36,30 +38,45 @@ class Server:
         tls: bool = False,
         max_content_length: int = MAX_CONTENT_LENGTH,
     ) -> None:
-        if tls:
-            raise NotImplementedError("TLS is not available yet in this build of escache serve")
         self.cluster = cluster
-        self._server = _core.HttpServer(cluster, host, port, max_content_length=max_content_length)
+        self._server = _core.HttpServer(cluster, host, port, max_content_length=max_content_length, tls=tls)
         self.addresses: list[tuple[str, int]] = list(self._server.addresses)
+        self.scheme = "https" if tls else "http"
+        #: The CA certificate's SHA-256 fingerprint (hex), for ``ssl_assert_fingerprint``; None without TLS.
+        self.ca_fingerprint: str | None = self._server.ca_fingerprint
+        #: The CA certificate's file (``http_ca.crt``), for ``ca_certs``; None without TLS. Removed on stop.
         self.ca_certs: str | None = None
+        self._ca_dir: tempfile.TemporaryDirectory[str] | None = None
+        pem = self._server.ca_pem
+        if pem is not None:
+            self._ca_dir = tempfile.TemporaryDirectory(prefix="escache-serve-")
+            path = Path(self._ca_dir.name, "http_ca.crt")
+            path.write_text(pem, encoding="ascii")
+            self.ca_certs = str(path)
 
     @property
     def urls(self) -> list[str]:
         """One URL per node, in node order."""
-        return [f"http://{_url_host(h)}:{p}" for h, p in self.addresses]
+        return [f"{self.scheme}://{_url_host(h)}:{p}" for h, p in self.addresses]
 
     def client(self, **kwargs: Any) -> Any:
         """The official ``elasticsearch`` client over the network with every node's URL (it fails over
-        between them) and, unless other credentials are given, the ``elastic`` superuser's."""
+        between them) and, unless other credentials are given, the ``elastic`` superuser's; over TLS it
+        trusts the server's CA."""
         import elasticsearch  # noqa: PLC0415 - an optional dependency, imported when used
 
         if not any(k in kwargs for k in ("api_key", "bearer_auth", "basic_auth")):
             kwargs["basic_auth"] = ("elastic", self.cluster._password)
+        if self.ca_certs is not None and "ca_certs" not in kwargs and "ssl_assert_fingerprint" not in kwargs:
+            kwargs["ca_certs"] = self.ca_certs
         return elasticsearch.Elasticsearch(self.urls, **kwargs)
 
     def stop(self) -> None:
-        """Closes every port and connection (idempotent)."""
+        """Closes every port and connection and removes the CA file (idempotent)."""
         self._server.stop()
+        if self._ca_dir is not None:
+            self._ca_dir.cleanup()
+            self._ca_dir = None
 
     def __enter__(self) -> Server:
         return self
@@ -81,7 +98,8 @@ def serve(
     tls: bool = False,
     max_content_length: int = MAX_CONTENT_LENGTH,
 ) -> Server:
-    """Serves ``cluster`` over HTTP: node ``i`` on ``port + i`` (port 0: a free port each). Use it as
+    """Serves ``cluster`` over HTTP (HTTPS with ``tls=True``: a CA and a certificate made now, the CA
+    in ``srv.ca_certs``): node ``i`` on ``port + i`` (port 0: a free port each). Use it as
     ``with escache.serve(cluster) as srv: srv.client().info()``."""
     return Server(cluster, host=host, port=port, tls=tls, max_content_length=max_content_length)
 

@@ -261,9 +261,12 @@ def _serve(args: argparse.Namespace) -> int:
         settings[name] = value
     # The trace is off unless asked for: on, it grows with every request for as long as the server runs.
     cluster = escache.Cluster(args.nodes, seed=args.seed, password=args.password, settings=settings, trace=args.trace)
-    with escache.serve(cluster, host=args.host, port=args.port) as srv:
+    with escache.serve(cluster, host=args.host, port=args.port, tls=args.tls) as srv:
         lines = [f"escache: cluster [{cluster.name}] with {args.nodes} nodes"]
         lines += [f"  {node.name}: {url}" for node, url in zip(cluster.nodes, srv.urls, strict=True)]
+        if srv.ca_certs is not None:
+            lines.append(f"  CA certificate (ca_certs): {srv.ca_certs}")
+            lines.append(f"  CA SHA-256 fingerprint (ssl_assert_fingerprint): {srv.ca_fingerprint}")
         # The default password is public; one given on the command line is not echoed.
         shown = args.password if args.password == "changeme" else "(the --password given)"
         lines.append(f"  credentials: elastic / {shown}")
@@ -318,6 +321,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     sv.add_argument(
         "--trace", action="store_true", help="record the event trace (off by default: it grows with every request)"
+    )
+    sv.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS with a CA and a certificate made at start (the CA file is printed)",
     )
     sv.set_defaults(run=_serve)
 

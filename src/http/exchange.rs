@@ -25,6 +25,8 @@ pub(super) struct Context {
     pub cluster: Arc<Mutex<Cluster>>,
     pub addresses: Vec<SocketAddr>,
     pub max_content_length: usize,
+    #[cfg(feature = "tls")]
+    pub acceptor: Option<tokio_rustls::TlsAcceptor>,
 }
 
 impl Context {

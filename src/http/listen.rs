@@ -23,6 +23,8 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// A running server: one listener per node, served until [`Server::stop`] (or drop).
 pub struct Server {
     addresses: Vec<SocketAddr>,
+    /// The CA certificate (PEM) and its SHA-256 fingerprint, when serving HTTPS.
+    ca: Option<(String, String)>,
     shutdown: watch::Sender<bool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -37,13 +39,23 @@ impl std::fmt::Debug for Server {
 
 impl Server {
     /// Listens on `host`, port `port + i` for node `i` (port 0: an ephemeral port each), and serves
-    /// on a thread of its own. Fails (with nothing left listening) when a port cannot be bound.
+    /// on a thread of its own; over TLS (a CA and a certificate made now) when `tls`. Fails (with
+    /// nothing left listening) when a port cannot be bound.
     pub fn start(
         cluster: Arc<Mutex<Cluster>>,
         host: IpAddr,
         port: u16,
         max_content_length: usize,
+        tls: bool,
     ) -> io::Result<Server> {
+        #[cfg(feature = "tls")]
+        let tls = tls.then(|| super::tls::generate(host)).transpose()?;
+        #[cfg(not(feature = "tls"))]
+        if tls {
+            return Err(io::Error::other(
+                "this build of escache has no TLS (the `tls` feature)",
+            ));
+        }
         let count = cluster
             .lock()
             .map_err(|_| io::Error::other("the cluster is broken"))?
@@ -75,10 +87,19 @@ impl Server {
             .enable_time()
             .build()?;
         let (shutdown, stopping) = watch::channel(false);
+        #[cfg(feature = "tls")]
+        let (ca, acceptor) = match tls {
+            Some(t) => (Some((t.ca_pem, t.ca_fingerprint)), Some(t.acceptor)),
+            None => (None, None),
+        };
+        #[cfg(not(feature = "tls"))]
+        let ca = None;
         let ctx = Arc::new(Context {
             cluster,
             addresses: addresses.clone(),
             max_content_length,
+            #[cfg(feature = "tls")]
+            acceptor,
         });
         let thread = std::thread::Builder::new()
             .name("escache-http".into())
@@ -97,6 +118,7 @@ impl Server {
             })?;
         Ok(Server {
             addresses,
+            ca,
             shutdown,
             thread: Some(thread),
         })
@@ -105,6 +127,16 @@ impl Server {
     /// The address each node listens on, in node order.
     pub fn addresses(&self) -> &[SocketAddr] {
         &self.addresses
+    }
+
+    /// The CA certificate (PEM) clients trust (`ca_certs`), when serving HTTPS.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca.as_ref().map(|(pem, _)| pem.as_str())
+    }
+
+    /// The CA certificate's SHA-256 fingerprint (hex; `ssl_assert_fingerprint`), when serving HTTPS.
+    pub fn ca_fingerprint(&self) -> Option<&str> {
+        self.ca.as_ref().map(|(_, f)| f.as_str())
     }
 
     /// Closes every listener and connection and waits for the server's thread to end. Idempotent.
@@ -173,16 +205,38 @@ async fn node_listener(
 }
 
 /// One keep-alive connection: requests answered in order (pipelined ones too) until the client
-/// closes, the node stops or the server stops.
+/// closes, the node stops or the server stops. Over TLS, the handshake comes first (within the
+/// header read timeout).
 async fn connection(
     ctx: Arc<Context>,
     node: NodeIndex,
     stream: TcpStream,
-    mut up: watch::Receiver<bool>,
-    mut stopping: watch::Receiver<bool>,
+    up: watch::Receiver<bool>,
+    stopping: watch::Receiver<bool>,
 ) {
     // Without TCP_NODELAY each keep-alive answer would wait for the client's delayed ACK.
     let _ = stream.set_nodelay(true);
+    #[cfg(feature = "tls")]
+    if let Some(acceptor) = ctx.acceptor.clone() {
+        if let Ok(Ok(stream)) =
+            tokio::time::timeout(HEADER_READ_TIMEOUT, acceptor.accept(stream)).await
+        {
+            serve(ctx, node, stream, up, stopping).await;
+        }
+        return;
+    }
+    serve(ctx, node, stream, up, stopping).await;
+}
+
+async fn serve<S>(
+    ctx: Arc<Context>,
+    node: NodeIndex,
+    stream: S,
+    mut up: watch::Receiver<bool>,
+    mut stopping: watch::Receiver<bool>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let service = service_fn(move |req| {
         let ctx = ctx.clone();
         async move { answer(&ctx, node, req).await }

@@ -8,12 +8,15 @@
 //!   open connections are closed; a started node's port listens again; a partitioned node still answers.
 //! - `exchange.rs`: one request: body limits and decoding (`Content-Encoding: gzip`), dispatch, the
 //!   headers Elasticsearch puts on every answer, `Accept-Encoding: gzip`.
+//! - `tls.rs`: `--tls`, a CA and a node certificate made at start, served by rustls.
 //! - `routes.rs`: escache's own routes (`POST /_escache/advance`) and `GET /_nodes/http`, which
 //!   needs the listeners' addresses.
 
 mod exchange;
 mod listen;
 mod routes;
+#[cfg(feature = "tls")]
+mod tls;
 
 pub use listen::Server;
 

@@ -14,20 +14,23 @@ use std::sync::Mutex;
 pub struct PyHttpServer {
     server: Mutex<Option<Server>>,
     addresses: Vec<(String, u16)>,
+    ca_pem: Option<String>,
+    ca_fingerprint: Option<String>,
 }
 
 #[pymethods]
 impl PyHttpServer {
     /// Listens on `host`, ports `port`, `port + 1`, ... (one per node; 0: ephemeral ports) and serves
-    /// until `stop()`. A body above `max_content_length` bytes (`http.max_content_length`) gets a 413.
+    /// until `stop()`, over HTTPS when `tls` (a CA and a certificate made now). A body above `max_content_length` bytes (`http.max_content_length`) gets a 413.
     #[new]
-    #[pyo3(signature = (cluster, host=None, port=0, *, max_content_length=None))]
+    #[pyo3(signature = (cluster, host=None, port=0, *, max_content_length=None, tls=false))]
     fn new(
         py: Python<'_>,
         cluster: PyRef<'_, PyCluster>,
         host: Option<&Bound<'_, PyAny>>,
         port: u16,
         max_content_length: Option<usize>,
+        tls: bool,
     ) -> PyResult<Self> {
         let host = convert::opt_text(host, "host")?.unwrap_or("127.0.0.1");
         let ip: IpAddr = host.parse().map_err(|_| {
@@ -35,13 +38,15 @@ impl PyHttpServer {
         })?;
         let shared = cluster.shared();
         let limit = max_content_length.unwrap_or(MAX_CONTENT_LENGTH);
-        let server = py.detach(|| Server::start(shared, ip, port, limit))?;
+        let server = py.detach(|| Server::start(shared, ip, port, limit, tls))?;
         let addresses = server
             .addresses()
             .iter()
             .map(|a| (a.ip().to_string(), a.port()))
             .collect();
         Ok(PyHttpServer {
+            ca_pem: server.ca_pem().map(str::to_string),
+            ca_fingerprint: server.ca_fingerprint().map(str::to_string),
             server: Mutex::new(Some(server)),
             addresses,
         })
@@ -51,6 +56,18 @@ impl PyHttpServer {
     #[getter]
     fn addresses(&self) -> Vec<(String, u16)> {
         self.addresses.clone()
+    }
+
+    /// The CA certificate (PEM) when serving HTTPS (`tls=True`), else `None`.
+    #[getter]
+    fn ca_pem(&self) -> Option<String> {
+        self.ca_pem.clone()
+    }
+
+    /// The CA certificate's SHA-256 fingerprint (hex) when serving HTTPS, else `None`.
+    #[getter]
+    fn ca_fingerprint(&self) -> Option<String> {
+        self.ca_fingerprint.clone()
     }
 
     /// Closes every listener and connection; idempotent.
