@@ -537,3 +537,24 @@ def test_serve_tls_prints_the_ca_file_and_fingerprint(monkeypatch, capsys):
     assert cli.main(["serve", "--port", "0", "--nodes", "1", "--tls"]) == 0
     err = capsys.readouterr().err
     assert "https://127.0.0.1:" in err and "http_ca.crt" in err and "fingerprint" in err
+
+
+# ---- the clock -----------------------------------------------------------------------------------------
+
+
+def test_realtime_clock_follows_the_wall_clock_faster_and_virtual_stays_put():
+    fast = escache.Cluster(1)
+    with running(fast, clock="realtime:1000") as srv:
+        time.sleep(0.3)
+        now = fast.now  # moved by the server even without a request
+        assert 100 < now < 3000
+        es = srv.client()
+        es.perform_request("POST", "/_escache/advance", params={"by": "1h"})
+        assert fast.now >= now + 3600  # advance still moves it further
+    still = escache.Cluster(1)
+    with running(still):
+        time.sleep(0.1)
+        assert still.now == 0.0
+    for bad in ["wall", "realtime:0", "realtime:-1", "realtime:x"]:
+        with pytest.raises(escache.IllegalArgumentError, match=r"\[clock\]"):
+            escache.serve(escache.Cluster(1), clock=bad)

@@ -271,6 +271,7 @@ class HttpServer:
         *,
         max_content_length: int | None = None,
         tls: bool = False,
+        clock: str | None = None,
     ) -> Self: ...
     @property
     def addresses(self) -> list[tuple[str, int]]: ...

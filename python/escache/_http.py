@@ -5,8 +5,9 @@ released); it shares the cluster's state with this process: what HTTP clients do
 and the other way round.
 
 A stopped node's port refuses connections (its open connections are closed) and listens again when it
-starts; a partitioned node's port still answers. Virtual time moves only with ``cluster.advance`` or
-``POST /_escache/advance?by=5m`` (the ``elastic`` superuser's credentials required).
+starts; a partitioned node's port still answers. Virtual time moves with ``cluster.advance`` or
+``POST /_escache/advance?by=5m`` (the ``elastic`` superuser's credentials required), and with the wall
+clock under ``clock="realtime[:SPEED]"``.
 """
 
 from __future__ import annotations
@@ -37,9 +38,12 @@ class Server:
         port: int = 0,
         tls: bool = False,
         max_content_length: int = MAX_CONTENT_LENGTH,
+        clock: str = "virtual",
     ) -> None:
         self.cluster = cluster
-        self._server = _core.HttpServer(cluster, host, port, max_content_length=max_content_length, tls=tls)
+        self._server = _core.HttpServer(
+            cluster, host, port, max_content_length=max_content_length, tls=tls, clock=clock
+        )
         self.addresses: list[tuple[str, int]] = list(self._server.addresses)
         self.scheme = "https" if tls else "http"
         #: The CA certificate's SHA-256 fingerprint (hex), for ``ssl_assert_fingerprint``; None without TLS.
@@ -97,11 +101,14 @@ def serve(
     port: int = 0,
     tls: bool = False,
     max_content_length: int = MAX_CONTENT_LENGTH,
+    clock: str = "virtual",
 ) -> Server:
     """Serves ``cluster`` over HTTP (HTTPS with ``tls=True``: a CA and a certificate made now, the CA
-    in ``srv.ca_certs``): node ``i`` on ``port + i`` (port 0: a free port each). Use it as
+    in ``srv.ca_certs``): node ``i`` on ``port + i`` (port 0: a free port each). ``clock``: ``"virtual"``
+    (time moves only when advanced), ``"realtime"`` or ``"realtime:SPEED"`` (it follows the wall clock,
+    SPEED times as fast). Use it as
     ``with escache.serve(cluster) as srv: srv.client().info()``."""
-    return Server(cluster, host=host, port=port, tls=tls, max_content_length=max_content_length)
+    return Server(cluster, host=host, port=port, tls=tls, max_content_length=max_content_length, clock=clock)
 
 
 def _url_host(host: str) -> str:

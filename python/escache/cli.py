@@ -261,7 +261,7 @@ def _serve(args: argparse.Namespace) -> int:
         settings[name] = value
     # The trace is off unless asked for: on, it grows with every request for as long as the server runs.
     cluster = escache.Cluster(args.nodes, seed=args.seed, password=args.password, settings=settings, trace=args.trace)
-    with escache.serve(cluster, host=args.host, port=args.port, tls=args.tls) as srv:
+    with escache.serve(cluster, host=args.host, port=args.port, tls=args.tls, clock=args.clock) as srv:
         lines = [f"escache: cluster [{cluster.name}] with {args.nodes} nodes"]
         lines += [f"  {node.name}: {url}" for node, url in zip(cluster.nodes, srv.urls, strict=True)]
         if srv.ca_certs is not None:
@@ -270,7 +270,10 @@ def _serve(args: argparse.Namespace) -> int:
         # The default password is public; one given on the command line is not echoed.
         shown = args.password if args.password == "changeme" else "(the --password given)"
         lines.append(f"  credentials: elastic / {shown}")
-        lines.append("  POST /_escache/advance?by=5m (as elastic) moves virtual time; Ctrl-C stops")
+        if args.clock == "virtual":
+            lines.append("  POST /_escache/advance?by=5m (as elastic) moves virtual time; Ctrl-C stops")
+        else:
+            lines.append(f"  time follows the wall clock ({args.clock}); Ctrl-C stops")
         sys.stderr.write("\n".join(lines) + "\n")
         sys.stderr.flush()
         try:
@@ -326,6 +329,12 @@ def _parser() -> argparse.ArgumentParser:
         "--tls",
         action="store_true",
         help="serve HTTPS with a CA and a certificate made at start (the CA file is printed)",
+    )
+    sv.add_argument(
+        "--clock",
+        default="virtual",
+        metavar="virtual|realtime[:SPEED]",
+        help="virtual time moved only by /_escache/advance (default), or following the wall clock SPEED times as fast",
     )
     sv.set_defaults(run=_serve)
 

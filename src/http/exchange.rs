@@ -3,6 +3,7 @@
 //! decoded (`Netty4HttpServerTransport` adds an `HttpContentDecompressor`), the REST layer run on the
 //! shared cluster, and the answer compressed when the client accepts gzip (`http.compression`).
 
+use super::clock::Follower;
 use super::{routes, NODE_HEADER};
 use crate::cluster::Cluster;
 use crate::error::EsError;
@@ -25,11 +26,19 @@ pub(super) struct Context {
     pub cluster: Arc<Mutex<Cluster>>,
     pub addresses: Vec<SocketAddr>,
     pub max_content_length: usize,
+    pub follower: Option<Follower>,
     #[cfg(feature = "tls")]
     pub acceptor: Option<tokio_rustls::TlsAcceptor>,
 }
 
 impl Context {
+    /// Moves a realtime clock to the wall clock (nothing for virtual time).
+    pub fn catch_up(&self) {
+        if let Some(f) = &self.follower {
+            locked(&self.cluster, |c| f.catch_up(c));
+        }
+    }
+
     /// Whether `node` runs. A broken cluster (poisoned lock) keeps its ports open: each request gets
     /// a 500 (reading a node's flag from it changes nothing).
     pub fn node_running(&self, node: NodeIndex) -> bool {
@@ -113,6 +122,9 @@ pub(super) async fn answer(
         .map_or("/", hyper::http::uri::PathAndQuery::as_str);
     let body = (!body.is_empty()).then_some(body);
     let response = locked(&ctx.cluster, |c| {
+        if let Some(f) = &ctx.follower {
+            f.catch_up(c);
+        }
         // A stopped node answers nothing, even on a connection opened before it stopped.
         if !c.node(node).is_some_and(crate::cluster::Node::running) {
             return Err(Dropped);

@@ -1,5 +1,6 @@
 //! Listeners (one per node) and connections, on a current-thread tokio runtime owned by [`Server`].
 
+use super::clock::{Clock, Follower};
 use super::exchange::{answer, Context};
 use crate::cluster::Cluster;
 use crate::events::NodeIndex;
@@ -39,7 +40,7 @@ impl std::fmt::Debug for Server {
 
 impl Server {
     /// Listens on `host`, port `port + i` for node `i` (port 0: an ephemeral port each), and serves
-    /// on a thread of its own; over TLS (a CA and a certificate made now) when `tls`. Fails (with
+    /// on a thread of its own, with time moving as `clock` says; over TLS (a CA and a certificate made now) when `tls`. Fails (with
     /// nothing left listening) when a port cannot be bound.
     pub fn start(
         cluster: Arc<Mutex<Cluster>>,
@@ -47,6 +48,7 @@ impl Server {
         port: u16,
         max_content_length: usize,
         tls: bool,
+        clock: Clock,
     ) -> io::Result<Server> {
         #[cfg(feature = "tls")]
         let tls = tls.then(|| super::tls::generate(host)).transpose()?;
@@ -98,6 +100,7 @@ impl Server {
             cluster,
             addresses: addresses.clone(),
             max_content_length,
+            follower: Follower::new(clock),
             #[cfg(feature = "tls")]
             acceptor,
         });
@@ -174,6 +177,10 @@ async fn node_listener(
     let mut listener = TcpListener::from_std(first).ok();
     let (up_tx, _) = watch::channel(true);
     loop {
+        // A realtime clock moves even while no request comes (in-process users see it move too).
+        if node == 0 {
+            ctx.catch_up();
+        }
         if ctx.node_running(node) {
             if listener.is_none() {
                 listener = bind(addr).and_then(TcpListener::from_std).ok();

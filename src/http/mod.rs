@@ -9,15 +9,18 @@
 //! - `exchange.rs`: one request: body limits and decoding (`Content-Encoding: gzip`), dispatch, the
 //!   headers Elasticsearch puts on every answer, `Accept-Encoding: gzip`.
 //! - `tls.rs`: `--tls`, a CA and a node certificate made at start, served by rustls.
+//! - `clock.rs`: `--clock realtime[:SPEED]`, virtual time following the wall clock.
 //! - `routes.rs`: escache's own routes (`POST /_escache/advance`) and `GET /_nodes/http`, which
 //!   needs the listeners' addresses.
 
+mod clock;
 mod exchange;
 mod listen;
 mod routes;
 #[cfg(feature = "tls")]
 mod tls;
 
+pub use clock::Clock;
 pub use listen::Server;
 
 /// Elasticsearch's `http.max_content_length` default, 100mb (`HttpTransportSettings`).

@@ -4,7 +4,7 @@
 
 use super::cluster::PyCluster;
 use super::convert;
-use crate::http::{Server, MAX_CONTENT_LENGTH};
+use crate::http::{Clock, Server, MAX_CONTENT_LENGTH};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use std::net::IpAddr;
@@ -21,9 +21,9 @@ pub struct PyHttpServer {
 #[pymethods]
 impl PyHttpServer {
     /// Listens on `host`, ports `port`, `port + 1`, ... (one per node; 0: ephemeral ports) and serves
-    /// until `stop()`, over HTTPS when `tls` (a CA and a certificate made now). A body above `max_content_length` bytes (`http.max_content_length`) gets a 413.
+    /// until `stop()`, time moving as `clock` says (`virtual`, `realtime`, `realtime:SPEED`), over HTTPS when `tls` (a CA and a certificate made now). A body above `max_content_length` bytes (`http.max_content_length`) gets a 413.
     #[new]
-    #[pyo3(signature = (cluster, host=None, port=0, *, max_content_length=None, tls=false))]
+    #[pyo3(signature = (cluster, host=None, port=0, *, max_content_length=None, tls=false, clock=None))]
     fn new(
         py: Python<'_>,
         cluster: PyRef<'_, PyCluster>,
@@ -31,14 +31,16 @@ impl PyHttpServer {
         port: u16,
         max_content_length: Option<usize>,
         tls: bool,
+        clock: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let host = convert::opt_text(host, "host")?.unwrap_or("127.0.0.1");
         let ip: IpAddr = host.parse().map_err(|_| {
             PyValueError::new_err(format!("[host] must be an IP address, not [{host}]"))
         })?;
+        let clock = Clock::parse(convert::opt_text(clock, "clock")?.unwrap_or("virtual"))?;
         let shared = cluster.shared();
         let limit = max_content_length.unwrap_or(MAX_CONTENT_LENGTH);
-        let server = py.detach(|| Server::start(shared, ip, port, limit, tls))?;
+        let server = py.detach(|| Server::start(shared, ip, port, limit, tls, clock))?;
         let addresses = server
             .addresses()
             .iter()
