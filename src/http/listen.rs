@@ -7,9 +7,12 @@ use crate::events::NodeIndex;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use std::future::{poll_fn, Future};
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpListener as StdListener};
+use std::pin::pin;
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::thread::JoinHandle;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
@@ -170,11 +173,11 @@ fn bind(addr: SocketAddr) -> io::Result<StdListener> {
 async fn node_listener(
     ctx: Arc<Context>,
     node: NodeIndex,
-    first: StdListener,
+    listening: StdListener,
     mut stopping: watch::Receiver<bool>,
 ) {
     let addr = ctx.addresses[node as usize];
-    let mut listener = TcpListener::from_std(first).ok();
+    let mut listener = TcpListener::from_std(listening).ok();
     let (up_tx, _) = watch::channel(true);
     loop {
         // A realtime clock moves even while no request comes (in-process users see it move too).
@@ -196,17 +199,23 @@ async fn node_listener(
                 None => std::future::pending().await,
             }
         };
-        tokio::select! {
-            _ = stopping.changed() => return,
-            accepted = accept => {
-                if let Some((stream, _)) = accepted {
-                    if ctx.node_running(node) {
-                        let conn = connection(ctx.clone(), node, stream, up_tx.subscribe(), stopping.clone());
-                        tokio::spawn(conn);
-                    }
+        let stop = stopping.changed();
+        let tick = tokio::time::sleep(NODE_STATE_POLL);
+        match first(stop, accept, tick).await {
+            First::A(_) => return,
+            First::B(Some((stream, _))) => {
+                if ctx.node_running(node) {
+                    let conn = connection(
+                        ctx.clone(),
+                        node,
+                        stream,
+                        up_tx.subscribe(),
+                        stopping.clone(),
+                    );
+                    tokio::spawn(conn);
                 }
             }
-            () = tokio::time::sleep(NODE_STATE_POLL) => {}
+            First::B(None) | First::C(()) => {}
         }
     }
 }
@@ -254,9 +263,36 @@ async fn serve<S>(
         // Elasticsearch sends no Date header (and the simulation's time is virtual).
         .auto_date_header(false)
         .serve_connection(TokioIo::new(stream), service);
-    tokio::select! {
-        _ = conn => {}
-        _ = up.wait_for(|up| !*up) => {}
-        _ = stopping.changed() => {}
-    }
+    // Whichever comes first ends the connection (dropping it closes the socket).
+    let _ = first(conn, up.wait_for(|up| !*up), stopping.changed()).await;
+}
+
+/// Which of three futures finished first.
+enum First<A, B, C> {
+    A(A),
+    B(B),
+    C(C),
+}
+
+/// Runs three futures until the first finishes, polled in order (tokio's `select!` without the
+/// `macros` feature, which would add a proc-macro crate to the build).
+async fn first<A: Future, B: Future, C: Future>(
+    a: A,
+    b: B,
+    c: C,
+) -> First<A::Output, B::Output, C::Output> {
+    let (mut a, mut b, mut c) = (pin!(a), pin!(b), pin!(c));
+    poll_fn(|cx| {
+        if let Poll::Ready(x) = a.as_mut().poll(cx) {
+            return Poll::Ready(First::A(x));
+        }
+        if let Poll::Ready(x) = b.as_mut().poll(cx) {
+            return Poll::Ready(First::B(x));
+        }
+        if let Poll::Ready(x) = c.as_mut().poll(cx) {
+            return Poll::Ready(First::C(x));
+        }
+        Poll::Pending
+    })
+    .await
 }
