@@ -487,6 +487,18 @@ def test_serve_prints_urls_and_credentials_and_keeps_no_trace_unless_asked(monke
     assert len(made[0].events) == 0
 
 
+def test_serve_reports_a_port_in_use_and_a_bad_host_without_a_traceback(capsys):
+    with running(escache.Cluster(1)) as srv:
+        port = srv.addresses[0][1]
+        assert cli.main(["serve", "--port", str(port), "--nodes", "1"]) == 2
+        err = capsys.readouterr().err
+        assert f"cannot listen on [127.0.0.1:{port}]" in err and "Traceback" not in err
+    assert cli.main(["serve", "--port", "0", "--host", "no such host.invalid"]) == 2
+    assert "[host]" in capsys.readouterr().err
+    with running(escache.Cluster(1), host="localhost") as srv:
+        assert srv.client().info()["name"] == "node-0"
+
+
 def test_ports_past_65535_are_refused():
     with pytest.raises(OSError, match="65535"):
         escache.serve(escache.Cluster(3), port=65534)

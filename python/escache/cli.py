@@ -261,7 +261,12 @@ def _serve(args: argparse.Namespace) -> int:
         settings[name] = value
     # The trace is off unless asked for: on, it grows with every request for as long as the server runs.
     cluster = escache.Cluster(args.nodes, seed=args.seed, password=args.password, settings=settings, trace=args.trace)
-    with escache.serve(cluster, host=args.host, port=args.port, tls=args.tls, clock=args.clock) as srv:
+    try:
+        srv = escache.serve(cluster, host=args.host, port=args.port, tls=args.tls, clock=args.clock)
+    except OSError as e:  # a port in use, or an address this machine does not have
+        sys.stderr.write(f"escache: {e}\n")
+        return 2
+    with srv:
         lines = [f"escache: cluster [{cluster.name}] with {args.nodes} nodes"]
         lines += [f"  {node.name}: {url}" for node, url in zip(cluster.nodes, srv.urls, strict=True)]
         if srv.ca_certs is not None:

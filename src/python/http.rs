@@ -4,10 +4,10 @@
 
 use super::cluster::PyCluster;
 use super::convert;
+use super::errors;
 use crate::http::{Clock, Server, MAX_CONTENT_LENGTH};
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use std::net::IpAddr;
+use std::net::{IpAddr, ToSocketAddrs};
 use std::sync::Mutex;
 
 #[pyclass(frozen, module = "escache._core", name = "HttpServer")]
@@ -34,8 +34,22 @@ impl PyHttpServer {
         clock: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let host = convert::opt_text(host, "host")?.unwrap_or("127.0.0.1");
-        let ip: IpAddr = host.parse().map_err(|_| {
-            PyValueError::new_err(format!("[host] must be an IP address, not [{host}]"))
+        // An address, or a name resolved to its first address (`localhost`).
+        let ip = match host.parse::<IpAddr>() {
+            Ok(ip) => Some(ip),
+            Err(_) => py.detach(|| {
+                (host, 0)
+                    .to_socket_addrs()
+                    .ok()
+                    .and_then(|mut a| a.next())
+                    .map(|a| a.ip())
+            }),
+        }
+        .ok_or_else(|| {
+            errors::illegal_argument(
+                py,
+                format!("[host] must be an IP address or a name that resolves, not [{host}]"),
+            )
         })?;
         let clock = Clock::parse(convert::opt_text(clock, "clock")?.unwrap_or("virtual"))?;
         let shared = cluster.shared();
