@@ -269,15 +269,29 @@ def test_chunked_or_gzipped_body_over_the_limit_gets_413(gzipped):
         b"GET / HTTP/1.1\r\nbad header line\r\n\r\n",
     ],
 )
-def test_malformed_http_gets_a_400_answer_then_the_connection_closes(addr, request_bytes):
-    status, _, _, closed = exchange(addr, request_bytes)
-    assert status == 400
+def test_malformed_http_gets_a_400_json_error_then_the_connection_closes(addr, request_bytes):
+    status, headers, body, closed = exchange(addr, request_bytes)
+    # As RestController.dispatchBadRequest answers what Netty's decoder refused.
+    assert_es_error(
+        status,
+        headers,
+        body,
+        400,
+        "the request is not valid HTTP/1.1 (its request line, a header or its Content-Length)",
+    )
+    assert json.loads(body)["error"]["type"] == "illegal_argument_exception"
     assert closed
 
 
-def test_oversized_heads_get_their_4xx(addr):
-    assert exchange(addr, b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n")[0] in (414, 431)
-    assert exchange(addr, b"GET / HTTP/1.1\r\n" + b"".join(b"X-H%d: v\r\n" % i for i in range(120)) + b"\r\n")[0] == 431
+def test_oversized_heads_get_their_4xx_as_json(addr):
+    status, headers, body, closed = exchange(
+        addr, b"GET / HTTP/1.1\r\n" + b"".join(b"X-H%d: v\r\n" % i for i in range(120)) + b"\r\n"
+    )
+    assert_es_error(status, headers, body, 431, "the request headers are too large")
+    assert closed
+    # hyper's read buffer (about 400 KiB) holds the request line and headers.
+    status, headers, body, closed = exchange(addr, b"GET /" + b"a" * 500_000 + b" HTTP/1.1\r\n\r\n")
+    assert status in (414, 431) and headers["x-elastic-product"] == "Elasticsearch" and closed
 
 
 def test_a_bad_chunk_is_a_400_json_error(addr):

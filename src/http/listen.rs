@@ -2,6 +2,7 @@
 
 use super::clock::{Clock, Follower};
 use super::exchange::{answer, Context};
+use super::malformed::Answered;
 use crate::cluster::Cluster;
 use crate::events::NodeIndex;
 use hyper::server::conn::http1;
@@ -262,7 +263,7 @@ async fn serve<S>(
         .header_read_timeout(HEADER_READ_TIMEOUT)
         // Elasticsearch sends no Date header (and the simulation's time is virtual).
         .auto_date_header(false)
-        .serve_connection(TokioIo::new(stream), service);
+        .serve_connection(TokioIo::new(Answered::new(stream)), service);
     // Whichever comes first ends the connection (dropping it closes the socket).
     let _ = first(conn, up.wait_for(|up| !*up), stopping.changed()).await;
 }

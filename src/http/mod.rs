@@ -10,12 +10,14 @@
 //!   headers Elasticsearch puts on every answer, `Accept-Encoding: gzip`.
 //! - `tls.rs`: `--tls`, a CA and a node certificate made at start, served by rustls.
 //! - `clock.rs`: `--clock realtime[:SPEED]`, virtual time following the wall clock.
+//! - `malformed.rs`: hyper's own answers to unparsable requests, given Elasticsearch's JSON body.
 //! - `routes.rs`: escache's own routes (`POST /_escache/advance`) and `GET /_nodes/http`, which
 //!   needs the listeners' addresses.
 
 mod clock;
 mod exchange;
 mod listen;
+mod malformed;
 mod routes;
 #[cfg(feature = "tls")]
 mod tls;
