@@ -12,7 +12,6 @@ import threading
 from typing import Any
 
 import escache
-from escache.server import make_server
 
 ELASTIC = {"Authorization": "Basic " + base64.b64encode(b"elastic:changeme").decode()}
 CLIENTS = 6
@@ -61,10 +60,8 @@ def call(
 
 def test_issue8_d04_http_clients_and_in_process_threads_share_one_cluster():
     cluster = escache.Cluster(3, seed=11)
-    server = make_server(cluster, "127.0.0.1", 0)
-    serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    serving.start()
-    host, port = server.server_address[:2]
+    server = escache.serve(cluster)
+    host, port = server.addresses[0]
     created: dict[int, list[str]] = {}
     sockets_reused: list[bool] = []
 
@@ -125,10 +122,7 @@ def test_issue8_d04_http_clients_and_in_process_threads_share_one_cluster():
         # Each HTTP client kept one connection for all of its requests (keep-alive).
         assert sockets_reused == [True] * CLIENTS
     finally:
-        server.shutdown()
-        server.server_close()
-        serving.join(10)
-    assert not serving.is_alive()
+        server.stop()
 
 
 def test_issue8_d04_advancing_time_while_requests_run_stays_consistent():
@@ -136,10 +130,8 @@ def test_issue8_d04_advancing_time_while_requests_run_stays_consistent():
     time past the doc-cache ttl over HTTP: every answer is a 200 and time only moves forward."""
     cluster = escache.Cluster(2, seed=3)
     key = cluster.perform_request("POST", "/_security/api_key", headers=ELASTIC, body={"name": "k"}).body
-    server = make_server(cluster, "127.0.0.1", 0)
-    serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    serving.start()
-    host, port = server.server_address[:2]
+    server = escache.serve(cluster)
+    host, port = server.addresses[0]
     seen: list[float] = []
 
     def authenticate() -> None:
@@ -156,7 +148,7 @@ def test_issue8_d04_advancing_time_while_requests_run_stays_consistent():
         conn = http.client.HTTPConnection(host, port, timeout=30)
         try:
             for _ in range(20):
-                status, body = call(conn, "POST", "/_escache/advance?by=1m", headers={})
+                status, body = call(conn, "POST", "/_escache/advance?by=1m")
                 assert status == 200
                 seen.append(body["now"])
         finally:
@@ -168,33 +160,21 @@ def test_issue8_d04_advancing_time_while_requests_run_stays_consistent():
         assert seen == [60.0 * (i + 1) for i in range(20)]
         assert cluster.now == 1200.0
     finally:
-        server.shutdown()
-        server.server_close()
-        serving.join(10)
-    assert not serving.is_alive()
+        server.stop()
 
 
-def test_issue8_d04_closing_the_server_ends_its_connection_threads():
+def test_issue8_d04_stopping_the_server_closes_its_connections():
     cluster = escache.Cluster(1)
-    server = make_server(cluster, "127.0.0.1", 0, read_timeout=60)
-    serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    serving.start()
-    host, port = server.server_address[:2]
+    server = escache.serve(cluster)
+    host, port = server.addresses[0]
     conns = []
     for _ in range(4):
         c = http.client.HTTPConnection(host, port, timeout=30)
-        assert call(c, "GET", "/")[0] == 200  # each stays open (keep-alive), its thread waiting
+        assert call(c, "GET", "/")[0] == 200  # each stays open (keep-alive)
         conns.append(c)
-    assert server.open_connections == 4
-    server.shutdown()
-    server.server_close()
-    serving.join(10)
-    # The connection threads see their sockets shut and end, long before the 60 s read timeout.
-    deadline = threading.Event()
-    for _ in range(100):
-        if server.open_connections == 0:
-            break
-        deadline.wait(0.05)
-    assert server.open_connections == 0
+    server.stop()
+    # Each connection is closed by the server at once: the next read sees the end of the stream.
     for c in conns:
+        assert c.sock is not None and c.sock.recv(1) == b""
         c.close()
+    server.stop()  # idempotent

@@ -26,6 +26,7 @@ from escache._core import (
     parse_time_value,
     replay_api_key_auth_cache,
 )
+from escache._http import Server, serve
 from escache._types import RemovalReason
 from escache.errors import (
     ActionRequestValidationError,
@@ -52,6 +53,8 @@ __all__ = [
     "Cluster",
     "Simulation",
     "load_scenario",
+    "serve",
+    "Server",
     "Node",
     "CacheView",
     "SecurityIndex",

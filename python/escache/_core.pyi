@@ -12,6 +12,7 @@ __all__ = [
     "Cache",
     "CacheView",
     "Cluster",
+    "HttpServer",
     "Node",
     "ReplayResult",
     "SecurityIndex",
@@ -255,3 +256,27 @@ class _Simulation:
     @property
     def in_flight(self) -> int: ...
     def _testing_panic(self) -> None: ...
+
+@final
+class HttpServer:
+    """The core's HTTP server for a cluster (use :func:`escache.serve`): node ``i`` listens on
+    ``port + i`` (0: a free port each) until :meth:`stop`; ``max_content_length`` defaults to
+    Elasticsearch's 100mb."""
+
+    def __new__(
+        cls,
+        cluster: Cluster,
+        host: str | None = None,
+        port: int = 0,
+        *,
+        max_content_length: int | None = None,
+        tls: bool = False,
+        clock: str | None = None,
+    ) -> Self: ...
+    @property
+    def addresses(self) -> list[tuple[str, int]]: ...
+    @property
+    def ca_pem(self) -> str | None: ...
+    @property
+    def ca_fingerprint(self) -> str | None: ...
+    def stop(self) -> None: ...

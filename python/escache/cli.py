@@ -20,6 +20,7 @@ import contextlib
 import json
 import os
 import sys
+import time
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
@@ -252,8 +253,6 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from escache.server import make_server  # noqa: PLC0415
-
     settings = {}
     for item in args.setting:
         name, sep, value = item.partition("=")
@@ -262,18 +261,31 @@ def _serve(args: argparse.Namespace) -> int:
         settings[name] = value
     # The trace is off unless asked for: on, it grows with every request for as long as the server runs.
     cluster = escache.Cluster(args.nodes, seed=args.seed, password=args.password, settings=settings, trace=args.trace)
-    server = make_server(cluster, args.host, args.port)
-    host, port = server.server_address[:2]
-    sys.stderr.write(
-        f"escache: cluster [{cluster.name}] with {args.nodes} nodes on http://{host!s}:{port} "
-        f"(elastic / {'*' * len(args.password)}); POST /_escache/advance?by=5m moves virtual time\n"
-    )
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+        srv = escache.serve(cluster, host=args.host, port=args.port, tls=args.tls, clock=args.clock)
+    except OSError as e:  # a port in use, or an address this machine does not have
+        sys.stderr.write(f"escache: {e}\n")
+        return 2
+    with srv:
+        lines = [f"escache: cluster [{cluster.name}] with {args.nodes} nodes"]
+        lines += [f"  {node.name}: {url}" for node, url in zip(cluster.nodes, srv.urls, strict=True)]
+        if srv.ca_certs is not None:
+            lines.append(f"  CA certificate (ca_certs): {srv.ca_certs}")
+            lines.append(f"  CA SHA-256 fingerprint (ssl_assert_fingerprint): {srv.ca_fingerprint}")
+        # The default password is public; one given on the command line is not echoed.
+        shown = args.password if args.password == "changeme" else "(the --password given)"
+        lines.append(f"  credentials: elastic / {shown}")
+        if args.clock == "virtual":
+            lines.append("  POST /_escache/advance?by=5m (as elastic) moves virtual time; Ctrl-C stops")
+        else:
+            lines.append(f"  time follows the wall clock ({args.clock}); Ctrl-C stops")
+        sys.stderr.write("\n".join(lines) + "\n")
+        sys.stderr.flush()
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
     return 0
 
 
@@ -309,9 +321,25 @@ def _parser() -> argparse.ArgumentParser:
         "--setting", action="append", default=[], metavar="NAME=VALUE", help="an Elasticsearch setting (repeatable)"
     )
     sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    sv.add_argument("--port", type=int, default=9200, help="port (default 9200; 0 picks a free one)")
+    sv.add_argument(
+        "--port",
+        type=int,
+        default=9200,
+        help="first port: node i listens on PORT + i (default 9200; 0 picks a free one for each)",
+    )
     sv.add_argument(
         "--trace", action="store_true", help="record the event trace (off by default: it grows with every request)"
+    )
+    sv.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS with a CA and a certificate made at start (the CA file is printed)",
+    )
+    sv.add_argument(
+        "--clock",
+        default="virtual",
+        metavar="virtual|realtime[:SPEED]",
+        help="virtual time moved only by /_escache/advance (default), or following the wall clock SPEED times as fast",
     )
     sv.set_defaults(run=_serve)
 

@@ -34,6 +34,7 @@ mod cluster;
 mod convert;
 mod errors;
 mod functions;
+mod http;
 mod locks;
 mod simulation;
 
@@ -70,5 +71,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     cluster::register(m)?;
     m.add_class::<simulation::PySimulation>()?;
     functions::register(m)?;
+    http::register(m)?;
     Ok(())
 }

@@ -68,7 +68,7 @@ pub fn handle(
 
 /// Authenticates, finishing a verification the node's crypto pool queued (a REST request waits for
 /// its own authentication).
-fn authenticate(
+pub(crate) fn authenticate(
     cluster: &mut Cluster,
     node: NodeIndex,
     req: &Request,
