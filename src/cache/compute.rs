@@ -2,7 +2,7 @@
 //! (`server/src/main/java/org/elasticsearch/common/cache/Cache.java`).
 
 use super::lru::{Node, NIL};
-use super::{Cache, Equivalent, KeyHasher, RemovalListener, RemovalReason, ReplayStats, Weigher};
+use super::{Cache, Equivalent, KeyHasher, RemovalListener, ReplayStats, Weigher};
 use crate::time::Nanos;
 use std::hash::{BuildHasher, Hash};
 
@@ -175,12 +175,7 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
         read: impl FnOnce(&V) -> R,
     ) -> Option<R> {
         let hash = KeyHasher.hash_one(&key);
-        let nodes = &self.nodes;
-        // ok: table entries always point at occupied slots.
-        let found = self.table.find(hash, |&i| {
-            nodes[i as usize].as_ref().expect("occupied slot").key == key // ok: table entries always point at occupied slots
-        });
-        let existing = match found.copied() {
+        let existing = match self.find_hashed(hash, &key) {
             Some(idx) if !self.is_expired(self.node(idx), now) => {
                 self.stats.hits += 1;
                 self.node_mut(idx).access_time = now;
@@ -193,28 +188,7 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
         self.stats.misses += 1;
         let (value, weight) = make_value();
         let weight = weight.unwrap_or_else(|| self.weigher.weigh(&key, &value));
-        let node = Node {
-            key,
-            value,
-            weight,
-            write_time: now,
-            access_time: now,
-            prev: NIL,
-            next: NIL,
-        };
-        match existing {
-            Some(idx) => {
-                self.unlink(idx);
-                // ok: `idx` came from the table.
-                let old = self.nodes[idx as usize]
-                    .replace(node)
-                    .expect("occupied slot"); // ok: table entries always point at occupied slots
-                self.link_at_head(idx);
-                self.evict(now);
-                self.notify(old, RemovalReason::Replaced, now);
-            }
-            None => self.insert_new(hash, node, now),
-        }
+        self.store(hash, existing, key, value, weight, now);
         None
     }
 

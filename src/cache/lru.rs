@@ -113,7 +113,15 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
     where
         Q: ?Sized + Hash + Equivalent<K>,
     {
-        let hash = KeyHasher.hash_one(key);
+        self.find_hashed(KeyHasher.hash_one(key), key)
+    }
+
+    /// [`Self::find`] for a key whose hash the caller already has (to insert with it on a miss).
+    #[inline]
+    pub(super) fn find_hashed<Q>(&self, hash: u64, key: &Q) -> Option<u32>
+    where
+        Q: ?Sized + Equivalent<K>,
+    {
         let nodes = &self.nodes;
         self.table
             .find(hash, |&i| {

@@ -78,11 +78,22 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
     /// move for it).
     pub fn put_with_weight(&mut self, key: K, value: V, weight: u64, now: Nanos) {
         let hash = KeyHasher.hash_one(&key);
-        let nodes = &self.nodes;
-        // ok: table entries always point at occupied slots.
-        let found = self.table.find(hash, |&i| {
-            nodes[i as usize].as_ref().expect("occupied slot").key == key // ok: table entries always point at occupied slots
-        });
+        let existing = self.find_hashed(hash, &key);
+        self.store(hash, existing, key, value, weight, now);
+    }
+
+    /// Puts a new entry at the head: into `existing`'s slot (the old entry is unlinked, the tail
+    /// pruned, and only then the old entry reported `REPLACED`), or into a new slot.
+    #[inline]
+    pub(super) fn store(
+        &mut self,
+        hash: u64,
+        existing: Option<u32>,
+        key: K,
+        value: V,
+        weight: u64,
+        now: Nanos,
+    ) {
         let node = Node {
             key,
             value,
@@ -92,7 +103,7 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
             prev: NIL,
             next: NIL,
         };
-        match found.copied() {
+        match existing {
             Some(idx) => {
                 self.unlink(idx);
                 // ok: `idx` came from the table.
@@ -103,9 +114,7 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
                 self.evict(now);
                 self.notify(old, RemovalReason::Replaced, now);
             }
-            None => {
-                self.insert_new(hash, node, now);
-            }
+            None => self.insert_new(hash, node, now),
         }
     }
 
