@@ -10,7 +10,6 @@ use super::cluster::{PyCluster, Shared, CLUSTER};
 use super::convert;
 use super::errors;
 use super::locks::{self, Broken};
-use crate::error::EsError;
 use crate::sim::scenario::Scenario;
 use crate::sim::{report, spec, Simulation, Stop};
 use crate::time::Nanos;
@@ -244,14 +243,12 @@ impl PySimulation {
     /// returns the document as read, as JSON text. Errors name the table and field.
     #[staticmethod]
     fn _parse_scenario(py: Python<'_>, text: &str, toml: bool) -> PyResult<String> {
-        let doc = if toml {
-            Scenario::from_toml(text).map(|(_, doc)| doc)
+        let read = if toml {
+            Scenario::from_toml(text)
         } else {
-            serde_json::from_str(text)
-                .map_err(|e| EsError::illegal_argument(format!("invalid scenario: {e}")))
-                .and_then(|doc| Scenario::from_value(&doc).map(|_| doc))
+            Scenario::from_json(text)
         };
-        doc.map(|d| d.to_string())
+        read.map(|(_, doc)| doc.to_string())
             .map_err(|e| errors::illegal_argument(py, e.into_reason()))
     }
 

@@ -4,7 +4,7 @@
 //! (`workloads[1].rate: invalid type: string "x", expected f64`). `docs/scenarios.md` documents the
 //! format; a test checks that it names every field of these types.
 
-use super::spec::{ActionDesc, CostModelDesc, DurationValue, WorkloadDesc};
+use super::spec::{err, ActionDesc, CostModelDesc, DurationValue, WorkloadDesc};
 use crate::error::EsError;
 use indexmap::IndexMap;
 use serde::de::{self, DeserializeOwned, Deserializer};
@@ -101,10 +101,6 @@ pub struct Scenario {
     pub(crate) actions: Vec<ScheduledActionDesc>,
 }
 
-fn err(msg: impl Into<String>) -> EsError {
-    EsError::illegal_argument(msg)
-}
-
 /// Reads `T` from `v`; an error is prefixed with the path of the field it is about.
 fn with_path<T: DeserializeOwned>(v: &Value) -> Result<T, EsError> {
     serde_path_to_error::deserialize(v).map_err(|e| {
@@ -149,6 +145,13 @@ impl Scenario {
         })?;
         let doc: Value = toml::from_str(text).map_err(|e| toml_err(&e))?;
         Ok((Scenario::checked(s)?, doc))
+    }
+
+    /// A scenario from JSON text (a dict handed over from Python), with the document as read.
+    pub fn from_json(text: &str) -> Result<(Scenario, Value), EsError> {
+        let doc: Value =
+            serde_json::from_str(text).map_err(|e| err(format!("invalid scenario: {e}")))?;
+        Ok((Scenario::from_value(&doc)?, doc))
     }
 
     /// A scenario from a JSON value (a dict handed over from Python).

@@ -2,52 +2,63 @@
 //! (`Cache::replay_weighted`) in chunks, detached from Python.
 
 use super::{broken, errors, thread_token, PyCache, Value};
-use crate::cache::{Key, KeyRef};
+use crate::cache::{Key, KeyRef, ReplayStats};
 use crate::python::convert::{self, KeyArg};
 use crate::time::{Nanos, VirtualClock};
 use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
-/// One bulk get-or-put run.
-#[pyclass(frozen, module = "escache._core", name = "ReplayResult", get_all)]
-pub struct PyReplayResult {
-    pub requests: u64,
-    pub hits: u64,
-    pub misses: u64,
-    pub evictions: u64,
-}
+/// One bulk get-or-put run: the core's [`ReplayStats`].
+#[pyclass(frozen, module = "escache._core", name = "ReplayResult")]
+pub struct PyReplayResult(ReplayStats);
 
 #[pymethods]
 impl PyReplayResult {
+    #[getter]
+    fn requests(&self) -> u64 {
+        self.0.requests
+    }
+
+    #[getter]
+    fn hits(&self) -> u64 {
+        self.0.hits
+    }
+
+    #[getter]
+    fn misses(&self) -> u64 {
+        self.0.misses
+    }
+
+    #[getter]
+    fn evictions(&self) -> u64 {
+        self.0.evictions
+    }
+
     /// hits / requests (0.0 for an empty run).
     #[getter]
     fn hit_ratio(&self) -> f64 {
-        if self.requests == 0 {
-            0.0
-        } else {
-            self.hits as f64 / self.requests as f64
-        }
+        self.0.hit_ratio()
     }
 
     fn as_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
-        d.set_item("requests", self.requests)?;
-        d.set_item("hits", self.hits)?;
-        d.set_item("misses", self.misses)?;
-        d.set_item("evictions", self.evictions)?;
-        d.set_item("hit_ratio", self.hit_ratio())?;
+        d.set_item("requests", self.0.requests)?;
+        d.set_item("hits", self.0.hits)?;
+        d.set_item("misses", self.0.misses)?;
+        d.set_item("evictions", self.0.evictions)?;
+        d.set_item("hit_ratio", self.0.hit_ratio())?;
         Ok(d)
     }
 
     fn __repr__(&self) -> String {
         format!(
             "ReplayResult(requests={}, hits={}, misses={}, evictions={}, hit_ratio={:.4})",
-            self.requests,
-            self.hits,
-            self.misses,
-            self.evictions,
-            self.hit_ratio()
+            self.0.requests,
+            self.0.hits,
+            self.0.misses,
+            self.0.evictions,
+            self.0.hit_ratio()
         )
     }
 }
@@ -122,12 +133,7 @@ impl PyCache {
             ReplayKeys::Ints(ks) => KeyRef::Int(ks[i]),
             ReplayKeys::Keys(ks) => ks[i].as_ref(),
         };
-        let mut total = PyReplayResult {
-            requests: 0,
-            hits: 0,
-            misses: 0,
-            evictions: 0,
-        };
+        let mut total = ReplayStats::default();
         let me = thread_token(py);
         let mut start = 0;
         while start < n {
@@ -192,14 +198,11 @@ impl PyCache {
                 )),
             };
             drop(unused);
-            total.requests += stats.requests;
-            total.hits += stats.hits;
-            total.misses += stats.misses;
-            total.evictions += stats.evictions;
+            total += stats;
             self.deliver(py, taken, now)?;
             start = end;
         }
-        Ok(total)
+        Ok(PyReplayResult(total))
     }
 }
 
