@@ -87,6 +87,32 @@ impl RouteId {
         }
     }
 
+    /// The API's name as the official clients spell it (`security.clear_api_key_cache`): the
+    /// `rest-api-spec` endpoint name, which the Python client's `Elasticsearch.<namespace>.<method>`
+    /// follows. What `cluster.requests` records as `api` and the served-APIs page lists.
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "recorded by cluster.requests (issue 11)")
+    )]
+    pub(crate) fn api_name(self) -> &'static str {
+        match self {
+            RouteId::Main => "info",
+            RouteId::CreateApiKey => "security.create_api_key",
+            RouteId::GetApiKey => "security.get_api_key",
+            RouteId::InvalidateApiKey => "security.invalidate_api_key",
+            RouteId::UpdateApiKey => "security.update_api_key",
+            RouteId::ClearApiKeyCache => "security.clear_api_key_cache",
+            RouteId::Authenticate => "security.authenticate",
+            RouteId::PutUser => "security.put_user",
+            RouteId::PutRole => "security.put_role",
+            RouteId::CreateServiceAccountToken => "security.create_service_token",
+            RouteId::DeleteServiceAccountToken => "security.delete_service_token",
+            RouteId::GetServiceAccountCredentials => "security.get_service_credentials",
+            RouteId::GetServiceAccount => "security.get_service_accounts",
+            RouteId::ClearServiceAccountTokenStoreCache => "security.clear_cached_service_tokens",
+        }
+    }
+
     /// The transport action the handler runs (what authorization checks: AK-R5.7, ST-R4).
     pub(crate) fn action(self) -> &'static str {
         match self {

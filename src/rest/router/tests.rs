@@ -156,6 +156,9 @@ fn every_design_route_matches() {
     }
     let names: BTreeSet<&str> = RouteId::ALL.iter().map(|r| r.handler_name()).collect();
     assert_eq!(names.len(), RouteId::ALL.len());
+    // One client API per handler: `cluster.requests` tells calls apart by this name.
+    let apis: BTreeSet<&str> = RouteId::ALL.iter().map(|r| r.api_name()).collect();
+    assert_eq!(apis.len(), RouteId::ALL.len());
 }
 
 #[test]
