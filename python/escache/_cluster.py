@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import FrozenInstanceError
+from typing import Any, ClassVar, cast
 
 from escache import _core
 from escache.errors import IllegalArgumentError, IllegalArgumentTypeError, MissingDependencyError
@@ -27,7 +27,6 @@ TRACE_SCHEMA_VERSION: int = _core.TRACE_SCHEMA_VERSION
 _CHUNK = 65_536  # events converted per batch when writing a trace
 
 
-@dataclass(frozen=True)
 class Response:
     """An HTTP response from the cluster. HTTP errors are not raised: ``body`` is Elasticsearch's error JSON.
 
@@ -35,18 +34,102 @@ class Response:
     per field: a 401 carries three ``WWW-Authenticate`` fields, one per challenge. ``headers`` is the
     dict view, with the values of a repeated field joined by ``", "`` (as ``urllib3`` and ``requests``
     show them); :meth:`get_all` gives one header's values without joining them.
+
+    Immutable. ``body`` is parsed from ``raw`` and ``headers`` joined from ``header_fields`` on first
+    access (a caller that reads only ``status`` pays for neither).
     """
 
+    __slots__ = ("_body", "_headers", "header_fields", "raw", "status")
+
     status: int
-    headers: dict[str, str] = field(repr=False)
-    body: Any
-    raw: bytes = field(repr=False, default=b"")
-    header_fields: list[tuple[str, str]] = field(repr=False, default_factory=list)
+    raw: bytes
+    header_fields: list[tuple[str, str]]
+    _body: Any
+    _headers: dict[str, str]
+
+    def __init__(
+        self,
+        status: int,
+        headers: dict[str, str],
+        body: Any,
+        raw: bytes = b"",
+        header_fields: list[tuple[str, str]] | None = None,
+    ) -> None:
+        _set_status(self, status)
+        _set_headers(self, headers)
+        _set_body(self, body)
+        _set_raw(self, raw)
+        _set_header_fields(self, [] if header_fields is None else header_fields)
+
+    @classmethod
+    def _from_wire(cls, status: int, header_fields: list[tuple[str, str]], raw: bytes) -> Response:
+        """What ``perform_request`` returns: ``body`` and ``headers`` are left to their first access."""
+        r = _new_object(cls)
+        _set_status(r, status)
+        _set_raw(r, raw)
+        _set_header_fields(r, header_fields)
+        return r
+
+    @property
+    def body(self) -> Any:
+        """The JSON body as Python objects (``None`` when there is no body)."""
+        try:
+            return self._body
+        except AttributeError:
+            # Compact UTF-8 JSON (the core's serialiser): decoded as str, skipping json's encoding sniffing.
+            body = _json_decode(self.raw.decode("utf-8")) if self.raw else None
+            _set_body(self, body)
+            return body
+
+    @property
+    def headers(self) -> dict[str, str]:
+        try:
+            return self._headers
+        except AttributeError:
+            headers = _join_header_fields(self.header_fields)
+            _set_headers(self, headers)
+            return headers
 
     def get_all(self, name: str) -> list[str]:
         """Every value of header ``name`` (case-insensitive), in the order sent."""
         wanted = name.lower()
         return [v for k, v in self.header_fields if k.lower() == wanted]
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.status, self.headers, self.body, self.raw, self.header_fields)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Response)
+        return self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable parts (dict, list), as the dataclass it was
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(status={self.status!r}, body={self.body!r})"
+
+
+_new_object = object.__new__
+
+
+def _slot_setter(name: str) -> Callable[[Response, Any], None]:
+    """A slot's own setter: it bypasses the frozen ``__setattr__``."""
+    return cast("Callable[[Response, Any], None]", Response.__dict__[name].__set__)
+
+
+_set_status = _slot_setter("status")
+_set_headers = _slot_setter("_headers")
+_set_body = _slot_setter("_body")
+_set_raw = _slot_setter("raw")
+_set_header_fields = _slot_setter("header_fields")
+_json_decode = json.JSONDecoder().decode
 
 
 def _join_header_fields(fields: list[tuple[str, str]]) -> dict[str, str]:
@@ -391,15 +474,8 @@ class Cluster(_core.Cluster):
         """Sends one REST request to ``node`` (default: the first running node). Never raises for an
         HTTP error: the response carries Elasticsearch's status and error body. ``body`` may be a dict
         or list (sent as JSON), ``str`` or ``bytes``."""
-        hdrs = dict(headers or {})
-        data = _encode_body(body)
-        if data is not None and not any(isinstance(k, str) and k.lower() == "content-type" for k in hdrs):
-            hdrs["Content-Type"] = "application/json"
-        status, fields, raw = self._perform_raw(method, path, list(hdrs.items()), data, node)
-        parsed = json.loads(raw) if raw else None
-        return Response(
-            status=status, headers=_join_header_fields(fields), body=parsed, raw=bytes(raw), header_fields=fields
-        )
+        status, fields, raw = self._perform(method, path, headers, None if body is None else _encode_body(body), node)
+        return Response._from_wire(status, fields, raw)
 
     def client(
         self,

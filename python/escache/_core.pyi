@@ -1,6 +1,6 @@
 """Type stubs for the Rust extension module ``escache._core``."""
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import timedelta
 from typing import Any, Self, TypeAlias, final, overload
 
@@ -153,6 +153,16 @@ class Cluster:
         pair per field as sent on the wire: a name repeats for a header with several values (a 401
         has three ``WWW-Authenticate`` fields, one per challenge); an HTTP server sends each pair as
         its own header line."""
+    def _perform(
+        self,
+        method: str,
+        target: str,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None,
+        body: bytes | None,
+        node: str | None = None,
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """``Cluster.perform_request``'s core: ``_perform_raw`` with ``headers`` as ``dict(headers)``
+        takes them, and ``Content-Type: application/json`` added to a body sent without one."""
     @property
     def name(self) -> str: ...
     @property

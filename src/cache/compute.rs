@@ -1,7 +1,7 @@
 //! `Cache.computeIfAbsent` (R6.6) and the get-or-put requests a replay makes
 //! (`server/src/main/java/org/elasticsearch/common/cache/Cache.java`).
 
-use super::lru::{Node, NIL};
+use super::lru::Node;
 use super::{Cache, Equivalent, KeyHasher, RemovalListener, ReplayStats, Weigher};
 use crate::time::Nanos;
 use std::hash::{BuildHasher, Hash};
@@ -100,8 +100,6 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
             weight,
             write_time: now,
             access_time: now,
-            prev: NIL,
-            next: NIL,
         };
         self.insert_new(hash, node, now);
         r

@@ -56,11 +56,10 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
         let mut doomed = Vec::new();
         let mut at = self.head;
         while at != NIL {
-            let n = self.node(at);
-            if pred(&n.key) {
+            if pred(&self.node(at).key) {
                 doomed.push(at);
             }
-            at = n.next;
+            at = self.next_of(at);
         }
         for &idx in &doomed {
             self.remove_from_table(idx);
@@ -79,10 +78,11 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
         let mut at = self.head;
         while at != NIL {
             order.push(at);
-            at = self.node(at).next;
+            at = self.next_of(at);
         }
         let mut nodes = std::mem::take(&mut self.nodes);
         self.table.clear();
+        self.links.clear();
         self.free.clear();
         self.head = NIL;
         self.tail = NIL;

@@ -12,7 +12,7 @@
 //!
 //! Elasticsearch's 256 segments and locks exist for concurrency; escache runs single-threaded in virtual
 //! time, where they are not observable, so one hash table stands for them. The LRU list is a
-//! doubly-linked list threaded through a slab of nodes by `u32` index: O(1) per operation and a fixed,
+//! doubly-linked list threaded through a slab of nodes by `u32` index (the links in a dense array beside it): O(1) per operation and a fixed,
 //! small overhead per entry (key, value, weight, two times, two links).
 //!
 //! Time is passed in (`now`, virtual nanoseconds); the cache never reads a clock.
@@ -45,12 +45,14 @@ pub use weigher::{UnitWeigher, Weigher};
 
 use crate::time::Nanos;
 use hashbrown::HashTable;
-use lru::{Node, NIL};
+use lru::{Link, Node, NIL};
 
 /// Elasticsearch's `Cache<K, V>`, in virtual time.
 pub struct Cache<K, V, W = UnitWeigher, L = NoopListener> {
     table: HashTable<u32>,
     nodes: Vec<Option<Node<K, V>>>,
+    /// `links[i]` is slot `i`'s place in the LRU list (as long as `nodes`).
+    links: Vec<Link>,
     free: Vec<u32>,
     head: u32,
     tail: u32,
@@ -89,6 +91,7 @@ impl<K, V, W, L> Cache<K, V, W, L> {
         Cache {
             table: HashTable::new(),
             nodes: Vec::new(),
+            links: Vec::new(),
             free: Vec::new(),
             head: NIL,
             tail: NIL,
@@ -155,6 +158,7 @@ impl<K, V, W, L> Cache<K, V, W, L> {
     pub fn iter(&self) -> Iter<'_, K, V> {
         Iter {
             nodes: &self.nodes,
+            links: &self.links,
             at: self.head,
             left: self.count,
         }

@@ -1,7 +1,7 @@
 //! Reads and writes: `Cache.get`, `put` and the read-only accessors
 //! (`server/src/main/java/org/elasticsearch/common/cache/Cache.java`; R6.2, R6.4, R6.5).
 
-use super::lru::{Node, NIL};
+use super::lru::Node;
 use super::{Cache, Equivalent, KeyHasher, RemovalListener, RemovalReason, Weigher};
 use crate::time::Nanos;
 use std::hash::{BuildHasher, Hash};
@@ -100,8 +100,6 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
             weight,
             write_time: now,
             access_time: now,
-            prev: NIL,
-            next: NIL,
         };
         match existing {
             Some(idx) => {
@@ -121,10 +119,11 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
     pub(super) fn insert_new(&mut self, hash: u64, node: Node<K, V>, now: Nanos) {
         let idx = self.alloc(node);
         let nodes = &self.nodes;
-        self.table.insert_unique(hash, idx, |&i| {
+        let rehash = |&i: &u32| {
             // ok: table entries always point at occupied slots.
             KeyHasher.hash_one(&nodes[i as usize].as_ref().expect("occupied slot").key)
-        });
+        };
+        self.table.insert_unique(hash, idx, rehash);
         self.link_at_head(idx);
         self.evict(now);
     }

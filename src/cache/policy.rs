@@ -61,7 +61,17 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
     }
 
     /// `evict`: while the tail is over weight or expired, evict it (R6.7). Only the tail is examined.
+    #[inline]
     pub(super) fn evict(&mut self, now: Nanos) {
+        // Within weight and without expiry there is nothing to prune: decided here, inlined into
+        // every get and put, without the loop.
+        let expires = self.expire_after_access.is_some() || self.expire_after_write.is_some();
+        if expires || self.exceeds_weight() {
+            self.evict_tail(now);
+        }
+    }
+
+    fn evict_tail(&mut self, now: Nanos) {
         let expires = self.expire_after_access.is_some() || self.expire_after_write.is_some();
         while self.tail != NIL {
             let tail = self.tail;
@@ -79,10 +89,7 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
     /// `promote` of an entry already linked: move it to the head, then prune.
     #[inline]
     pub(super) fn promote(&mut self, idx: u32, now: Nanos) {
-        if self.head != idx {
-            self.unlink(idx);
-            self.link_at_head(idx);
-        }
+        self.move_to_head(idx);
         self.evict(now);
     }
 

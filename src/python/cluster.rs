@@ -82,6 +82,9 @@ fn setting_value(v: &Bound<'_, PyAny>, name: &str) -> PyResult<SettingValue> {
     ))
 }
 
+/// `(status, [(header, value)], body)` of a request the core answered, before conversion.
+type Answered = (u16, Vec<(String, String)>, Vec<u8>);
+
 /// `(status, [(header, value)], body)`, as `_perform_raw` returns it.
 type RawResponse<'py> = (u16, Vec<(String, String)>, Bound<'py, PyBytes>);
 
@@ -93,6 +96,94 @@ pub struct PyCluster {
 impl PyCluster {
     pub(crate) fn shared(&self) -> Shared {
         self.shared.clone()
+    }
+}
+
+impl PyCluster {
+    /// One REST request through the core: the cluster locked attached when it is free (no GIL round
+    /// trip per request), else waited for detached ([`locks::with_try_attached`]); the body is
+    /// serialised with the cluster unlocked.
+    fn perform(
+        &self,
+        py: Python<'_>,
+        method: &str,
+        target: &str,
+        node: Option<&str>,
+        headers: Vec<(String, String)>,
+        body: Option<Vec<u8>>,
+    ) -> PyResult<Answered> {
+        let resp = locks::with_try_attached(py, CLUSTER, &self.shared, |c| {
+            let idx = node_index(c, node)?;
+            // ok: node_index returned an index of this cluster's nodes.
+            if !c.nodes()[idx as usize].running() {
+                return Err(NodeError::Unavailable(node.unwrap_or("").to_string()));
+            }
+            Ok(crate::rest::handle(c, idx, method, target, headers, body))
+        })??;
+        let bytes = resp.body_bytes();
+        Ok((resp.status, resp.headers, bytes))
+    }
+
+    /// `_perform_raw` and `_perform`: the arguments converted in order (method, path, node, headers,
+    /// body), the request run, the answer converted back. `json_default`: a body sent without a
+    /// `Content-Type` header is sent as `application/json`.
+    fn respond<'py>(
+        &self,
+        py: Python<'py>,
+        (method, target, node): (
+            &Bound<'py, PyAny>,
+            &Bound<'py, PyAny>,
+            Option<&Bound<'py, PyAny>>,
+        ),
+        headers: impl FnOnce() -> PyResult<Vec<(String, String)>>,
+        body: Option<&Bound<'py, PyAny>>,
+        json_default: bool,
+    ) -> PyResult<RawResponse<'py>> {
+        let method = convert::text(method, "method")?;
+        let target = convert::text(target, "path")?;
+        let node = convert::opt_text(node, "node")?;
+        let mut headers = headers()?;
+        let body = body_bytes(body)?;
+        if json_default
+            && body.is_some()
+            && !headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        {
+            headers.push(("Content-Type".to_owned(), "application/json".to_owned()));
+        }
+        let (status, hdrs, bytes) = self.perform(py, method, target, node, headers, body)?;
+        Ok((status, hdrs, PyBytes::new(py, &bytes)))
+    }
+}
+
+/// `dict(headers or {})` as header pairs: a mapping or `(name, value)` pairs, as
+/// `Cluster.perform_request` always took them.
+fn mapping_headers(headers: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<(String, String)>> {
+    match headers {
+        Some(h) if h.is_truthy()? => match h.cast::<PyDict>() {
+            Ok(d) => dict_header_pairs(d),
+            Err(_) => dict_header_pairs(h.py().get_type::<PyDict>().call1((h,))?.cast::<PyDict>()?),
+        },
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// A request body from Python: `bytes` or `None`.
+fn body_bytes(body: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<u8>>> {
+    match body.filter(|b| !b.is_none()) {
+        None => Ok(None),
+        Some(b) => Ok(Some(
+            b.cast::<PyBytes>()
+                .map_err(|_| {
+                    errors::illegal_argument_type(
+                        b.py(),
+                        format!("[body] must be bytes, not [{}]", convert::type_name(b)),
+                    )
+                })?
+                .as_bytes()
+                .to_vec(),
+        )),
     }
 }
 
@@ -172,41 +263,35 @@ impl PyCluster {
         body: Option<&Bound<'py, PyAny>>,
         node: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<RawResponse<'py>> {
-        let method = convert::text(method, "method")?;
-        let target = convert::text(target, "path")?;
-        let node = convert::opt_text(node, "node")?;
-        let headers = header_pairs(headers)?;
-        let body = match body.filter(|b| !b.is_none()) {
-            None => None,
-            Some(b) => Some(
-                b.cast::<PyBytes>()
-                    .map_err(|_| {
-                        errors::illegal_argument_type(
-                            py,
-                            format!("[body] must be bytes, not [{}]", convert::type_name(b)),
-                        )
-                    })?
-                    .as_bytes()
-                    .to_vec(),
-            ),
-        };
-        let shared = &self.shared;
-        let (status, hdrs, bytes) = py.detach(|| {
-            let resp = locks::locked(CLUSTER, shared, |c| {
-                let idx = node_index(c, node)?;
-                // ok: node_index returned an index of this cluster's nodes.
-                if !c.nodes()[idx as usize].running() {
-                    return Err(NodeError::Unavailable(node.unwrap_or("").to_string()));
-                }
-                Ok(crate::rest::handle(c, idx, method, target, headers, body))
-            })?;
-            // Serialised with the cluster unlocked.
-            Ok::<_, locks::Broken>(resp.map(|r| {
-                let bytes = r.body_bytes();
-                (r.status, r.headers.into_iter().collect::<Vec<_>>(), bytes)
-            }))
-        })??;
-        Ok((status, hdrs, PyBytes::new(py, &bytes)))
+        self.respond(
+            py,
+            (method, target, node),
+            || header_pairs(headers),
+            body,
+            false,
+        )
+    }
+
+    /// `Cluster.perform_request`'s core: `headers` is a mapping of str to str (or `None`), `body` the
+    /// encoded body; a body without a `Content-Type` header is sent as `application/json`. Returns
+    /// what `_perform_raw` does.
+    #[pyo3(signature = (method, target, headers, body, node=None))]
+    fn _perform<'py>(
+        &self,
+        py: Python<'py>,
+        method: &Bound<'py, PyAny>,
+        target: &Bound<'py, PyAny>,
+        headers: Option<&Bound<'py, PyAny>>,
+        body: Option<&Bound<'py, PyAny>>,
+        node: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<RawResponse<'py>> {
+        self.respond(
+            py,
+            (method, target, node),
+            || mapping_headers(headers),
+            body,
+            true,
+        )
     }
 
     #[getter]
@@ -405,11 +490,35 @@ fn header_pairs(headers: &Bound<'_, PyAny>) -> PyResult<Vec<(String, String)>> {
         let (name, value) = item
             .extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>()
             .map_err(|_| not_pairs())?;
-        let name = convert::text(&name, "header name")?;
-        let value = convert::text(&value, &format!("headers[{name}]"))?;
-        out.push((name.to_string(), value.to_string()));
+        push_header(&mut out, &name, &value)?;
     }
     Ok(out)
+}
+
+/// A dict's items as header pairs (`header_pairs` without building the items list).
+fn dict_header_pairs(headers: &Bound<'_, PyDict>) -> PyResult<Vec<(String, String)>> {
+    let mut out = Vec::with_capacity(headers.len() + 1);
+    for (name, value) in headers.iter() {
+        push_header(&mut out, &name, &value)?;
+    }
+    Ok(out)
+}
+
+/// One header field, each part a str Python can encode (the value is never quoted in an error: it
+/// may be a credential).
+fn push_header(
+    out: &mut Vec<(String, String)>,
+    name: &Bound<'_, PyAny>,
+    value: &Bound<'_, PyAny>,
+) -> PyResult<()> {
+    let name = convert::text(name, "header name")?;
+    // The message is only built for a value that is refused.
+    let value = match value.cast::<PyString>().ok().and_then(|v| v.to_str().ok()) {
+        Some(v) => v,
+        None => convert::text(value, &format!("headers[{name}]"))?,
+    };
+    out.push((name.to_string(), value.to_string()));
+    Ok(())
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -4,7 +4,7 @@
 use super::errors;
 use pyo3::prelude::*;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Mutex;
+use std::sync::{Mutex, TryLockError};
 
 /// A call found (or left) a lock poisoned: the object named is broken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,4 +75,24 @@ pub(crate) fn with2<A: Send, B: Send, R: Send>(
     f: impl FnOnce(&mut A, &mut B) -> R + Send,
 ) -> PyResult<R> {
     Ok(py.detach(|| locked2(first, second, f))?)
+}
+
+/// Runs `f` with `m` locked, taking the lock attached with `try_lock` when it is free (no release and
+/// re-acquire of the GIL: the per-request path of `Cluster.perform_request`), else waiting for it
+/// detached ([`with`]). It never blocks on the lock while attached and never waits for the GIL while
+/// holding it; `f` is plain Rust (it gets no `Python` token). A panic in `f` poisons `m`, as in
+/// [`locked`].
+pub(crate) fn with_try_attached<T: Send, R: Send>(
+    py: Python<'_>,
+    what: &'static str,
+    m: &Mutex<T>,
+    f: impl FnOnce(&mut T) -> R + Send,
+) -> PyResult<R> {
+    let mut guard = match m.try_lock() {
+        Ok(g) => g,
+        Err(TryLockError::Poisoned(_)) => return Err(Broken(what).into()),
+        Err(TryLockError::WouldBlock) => return with(py, what, m, f),
+    };
+    // AssertUnwindSafe: the guard is dropped while unwinding, which poisons `m` (see `locked`).
+    catch_unwind(AssertUnwindSafe(move || f(&mut guard))).map_err(|_| Broken(what).into())
 }

@@ -17,6 +17,10 @@ pub(super) struct PendingRemovals {
     /// A Python listener is set and the operation is one call (not a replay): pruning pauses after each
     /// eviction so that the listener runs between two unlinks, as in Elasticsearch.
     pub(super) step: bool,
+    /// A Python listener is set: every removal is handed to it. Without one, only removed values
+    /// (Python objects, released with the GIL) need keeping; a removal without a value is dropped at
+    /// once (a replay with the default value evicts without filling this list).
+    listening: bool,
     /// Pruning stopped with more to do; the binding goes on with `refresh(now)` after the callback.
     paused: bool,
     pending: Vec<Removal>,
@@ -27,6 +31,7 @@ impl PendingRemovals {
     pub(super) fn new(step: bool) -> Self {
         PendingRemovals {
             step,
+            listening: step,
             ..PendingRemovals::default()
         }
     }
@@ -35,7 +40,9 @@ impl PendingRemovals {
 impl RemovalListener<Key, Value> for PendingRemovals {
     #[inline]
     fn on_removal(&mut self, n: RemovalNotification<Key, Value>, _: RemovalContext) {
-        self.pending.push((n.key, n.value, n.reason));
+        if self.listening || n.value.is_some() {
+            self.pending.push((n.key, n.value, n.reason));
+        }
     }
 
     #[inline]

@@ -22,6 +22,8 @@ use crate::security::index::UserDoc;
 use crate::time::TimeValue;
 use serde_json::{json, Map, Value};
 
+mod api_key_roles;
+
 /// The Elasticsearch version escache answers as.
 pub(crate) const VERSION_NUMBER: &str = "9.1.0";
 
@@ -100,12 +102,7 @@ pub(crate) fn authenticate(
 /// when roles are resolved: a blob or a descriptor that does not parse fails the request with that
 /// error. It never becomes an empty set, which would mean "inherit the owner" (issue 8 point 1).
 pub(crate) fn subject_of(cluster: &Cluster, auth: &Authentication) -> Result<Subject, EsError> {
-    let parse_map = |blob: &str| -> Result<Vec<RoleDescriptor>, EsError> {
-        parse_role_descriptors_blob(blob)?
-            .iter()
-            .map(|(name, v)| RoleDescriptor::parse(name, v))
-            .collect()
-    };
+    let parse_map = api_key_roles::role_descriptors;
     match auth {
         Authentication::Realm {
             username,

@@ -49,7 +49,9 @@ pub fn authorize_with_outcome(
     if ctx.caller.is_none() {
         ctx.caller = Some(subject.caller());
     }
-    if subject.cluster_permission_grants(action, &ctx) || subject.same_user_allows(action, &ctx) {
+    // `RBACEngine.authorizeClusterAction` checks the role, then `checkSameUserPermissions`; both are
+    // pure, so the cheap one goes first (it decides `_authenticate` without matching privileges).
+    if subject.same_user_allows(action, &ctx) || subject.cluster_permission_grants(action, &ctx) {
         return Ok(Authorized::default());
     }
     if action == QUERY_API_KEY {
