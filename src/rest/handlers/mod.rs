@@ -35,24 +35,30 @@ pub fn handle(
     headers: Vec<(String, String)>,
     body: Option<Vec<u8>>,
 ) -> Response {
+    // `cluster.requests`: one flag check when not recording (crate::cluster::requests).
+    let recording = cluster.requests.begin();
     let (req, route) = match Router::global().route(method, target, headers, body) {
         Ok(r) => r,
         // A routing failure (400 no handler, 405) to a HEAD request goes without its body too.
         Err(resp) => {
+            if recording {
+                cluster.record_request(node, method, target, None, None, resp.status);
+            }
             return match Method::parse(method) {
                 Ok(m) => resp.for_method(m),
                 Err(_) => resp,
-            }
+            };
         }
     };
-    let resp = match authenticate(cluster, node, &req) {
-        Ok(auth) => match subject_of(cluster, &auth)
-            .and_then(|subject| run(cluster, node, route, &req, &auth, &subject))
+    let authenticated = authenticate(cluster, node, &req);
+    let resp = match &authenticated {
+        Ok(auth) => match subject_of(cluster, auth)
+            .and_then(|subject| run(cluster, node, route, &req, auth, &subject))
         {
             Ok(r) => r,
             Err(e) => Response::from_error(&e),
         },
-        Err(e) => Response::from_error(&e),
+        Err(e) => Response::from_error(e),
     };
     let now = cluster.now();
     cluster.events.record(
@@ -63,6 +69,10 @@ pub fn handle(
         &format!("{} {}", req.method.as_str(), req.raw_path()),
         &resp.status.to_string(),
     );
+    if recording {
+        let auth = authenticated.as_ref().ok();
+        cluster.record_request(node, method, target, Some((&req, route)), auth, resp.status);
+    }
     resp.for_method(req.method)
 }
 
