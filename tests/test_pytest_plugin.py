@@ -3,6 +3,9 @@ test file of its own, with the plugin loaded through the ``pytest11`` entry poin
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 pytest_plugins = ["pytester"]
@@ -293,3 +296,11 @@ def test_assertion_failures_list_the_requests_made(pytester: pytest.Pytester) ->
             ]
         ]
     )
+
+
+def test_the_readme_example_passes_as_written(pytester: pytest.Pytester) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Testing your tooling", 1)[1]
+    (example,) = re.findall(r"```python\n(.*?)```", section.split("\n## ", 1)[0], re.S)
+    pytester.makepyfile(test_rotate=example)
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
