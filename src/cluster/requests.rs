@@ -363,6 +363,59 @@ mod tests {
     }
 
     #[test]
+    fn rest_handle_records_only_when_enabled() {
+        let Ok(mut c) = Cluster::new(crate::cluster::ClusterConfig::new(2)) else {
+            panic!("a two-node cluster builds")
+        };
+        // elastic:changeme
+        let admin = || {
+            vec![(
+                "Authorization".to_string(),
+                "Basic ZWxhc3RpYzpjaGFuZ2VtZQ==".to_string(),
+            )]
+        };
+        crate::rest::handle(&mut c, 0, "GET", "/", admin(), None);
+        assert!(c.requests.is_empty());
+        c.requests.set_enabled(true);
+        crate::rest::handle(
+            &mut c,
+            1,
+            "POST",
+            "/_security/api_key/a,b/_clear_cache",
+            admin(),
+            None,
+        );
+        crate::rest::handle(&mut c, 0, "GET", "/_nope?x=1", Vec::new(), None);
+        let Some(clear) = c.requests.get(0) else {
+            panic!("the clear was recorded")
+        };
+        assert_eq!(clear.api, Some("security.clear_api_key_cache"));
+        assert_eq!(
+            (
+                clear.node,
+                clear.status,
+                clear.principal.as_deref(),
+                clear.realm.as_deref()
+            ),
+            (1, 200, Some("elastic"), Some("reserved"))
+        );
+        assert_eq!(
+            clear.params,
+            [("ids".to_string(), ParamValue::One("a,b".into()))]
+        );
+        // Doc and auth caches, on both nodes.
+        assert_eq!(clear.cleared.len(), 4);
+        let Some(unrouted) = c.requests.get(1) else {
+            panic!("the unrouted request was recorded")
+        };
+        assert_eq!(
+            (unrouted.api, unrouted.status, unrouted.path.as_str()),
+            (None, 400, "/_nope")
+        );
+        assert!(unrouted.principal.is_none());
+    }
+
+    #[test]
     fn body_params_keep_only_named_fields() {
         let body = br#"{"ids":["a","b"],"owner":true,"password":"x"}"#;
         let p = body_params("security.invalidate_api_key", Some(body));
