@@ -12,6 +12,7 @@ pub(crate) mod authn;
 mod fanout;
 mod service_tokens;
 
+pub(crate) use api_keys::api_key_info;
 pub use api_keys::{
     CreateApiKeyRequest, CreatedApiKey, InvalidateApiKeyRequest, InvalidateApiKeyResult,
     UpdateApiKeyRequest,
