@@ -253,6 +253,10 @@ def test_api_q3_sort_from_size_search_after(cluster, keys):
     assert names(r) == ["beta", "bob-key"]
     r = es.security.query_api_keys(sort=["creation"], search_after=[r["api_keys"][0]["creation"]])
     assert names(r) == ["gamma", "bob-key"]
+    # A date given as text (as Elasticsearch's YAML tests pass stashed values) works the same.
+    first = es.security.query_api_keys(sort=["creation"], size=1)["api_keys"][0]
+    r = es.security.query_api_keys(sort=["creation"], search_after=[str(first["creation"])])
+    assert names(r) == ["beta", "gamma", "bob-key"]
     assert "_sort" not in es.security.query_api_keys()["api_keys"][0]
 
 
@@ -283,13 +287,36 @@ def test_api_q4_validation_and_refused_fields(cluster, keys):
     assert r.body["error"]["reason"].endswith("[query_api_key_request_payload] unknown field [sise]")
 
 
-def test_api_q5_terms_aggregation(cluster, keys):
-    r = cluster.client().security.query_api_keys(aggregations={"by_user": {"terms": {"field": "username"}}}, size=0)
+def test_api_q5_aggregations(cluster, keys):
+    es = cluster.client()
+    r = es.security.query_api_keys(aggregations={"by_user": {"terms": {"field": "username"}}}, size=0)
     assert r["count"] == 0
     assert r["aggregations"]["by_user"]["buckets"] == [
         {"key": "elastic", "doc_count": 3},
         {"key": "bob", "doc_count": 1},
     ]
+    # The composite form of Elasticsearch's own YAML test (api_key/21_query_with_aggs.yml).
+    aggs = {
+        "my_buckets": {"composite": {"sources": [{"key_name": {"terms": {"field": "name"}}}]}},
+        "users": {"cardinality": {"field": "username"}},
+        "expiring": {"missing": {"field": "expiration"}},
+        "states": {
+            "filters": {"filters": {"live": {"term": {"invalidated": False}}, "dead": {"term": {"invalidated": True}}}}
+        },
+    }
+    r = es.security.query_api_keys(size=0, aggs=aggs, typed_keys=False)
+    assert [b["key"]["key_name"] for b in r["aggregations"]["my_buckets"]["buckets"]] == [
+        "alpha",
+        "beta",
+        "bob-key",
+        "gamma",
+    ]
+    assert r["aggregations"]["my_buckets"]["after_key"] == {"key_name": "gamma"}
+    assert r["aggregations"]["users"] == {"value": 2}
+    assert r["aggregations"]["expiring"] == {"doc_count": 4}
+    assert r["aggregations"]["states"]["buckets"] == {"live": {"doc_count": 3}, "dead": {"doc_count": 1}}
+    typed = es.security.query_api_keys(size=0, aggs={"u": {"terms": {"field": "username"}}}, typed_keys=True)
+    assert list(typed["aggregations"]) == ["sterms#u"]
 
 
 def test_api_q6_with_limited_by(cluster, keys):

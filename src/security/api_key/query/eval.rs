@@ -59,10 +59,7 @@ fn leaves(v: &Value, out: &mut Vec<String>) {
 }
 
 fn is_date(field: &Field) -> bool {
-    matches!(
-        field,
-        Field::Creation | Field::Expiration | Field::Invalidation
-    )
+    field.is_date()
 }
 
 /// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).

@@ -10,13 +10,17 @@
 //!
 //! - this file: field names and parsing;
 //! - `eval.rs`: each key's field values and matching;
-//! - `sort.rs`: sorting, `search_after` and `terms` aggregations.
+//! - `sort.rs`: sorting and `search_after`;
+//! - `aggs.rs`: the aggregations.
 
+mod aggs;
 mod eval;
 mod sort;
 
-pub(crate) use eval::values;
-pub(crate) use sort::{cmp_json, cmp_rows, parse_sort, sort_values, terms_agg, SortKey};
+pub(crate) use aggs::parse_aggs;
+
+pub(crate) use eval::{date_millis, values};
+pub(crate) use sort::{cmp_rows, parse_sort, sort_values, SortKey};
 
 use crate::error::{EsError, ExceptionType};
 use crate::security::authz::{token_name, wildcard_match};
@@ -50,6 +54,16 @@ const SIMPLE_FIELDS: &[(&str, Field)] = &[
 
 fn is_pattern(s: &str) -> bool {
     s.contains('*')
+}
+
+impl Field {
+    /// Whether the field is a date (epoch millis).
+    pub(crate) fn is_date(&self) -> bool {
+        matches!(
+            self,
+            Field::Creation | Field::Expiration | Field::Invalidation
+        )
+    }
 }
 
 /// `FieldNameTranslators.translate`.

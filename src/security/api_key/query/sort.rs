@@ -1,10 +1,10 @@
-//! Sorting (`_sort` values, `search_after`) and `terms` aggregations.
+//! Sorting: `_sort` values and `search_after`.
 
 use super::{parse_err, scalar_string, translate, values, Field};
 use crate::error::EsError;
 use crate::security::api_key::ApiKeyDoc;
 use crate::security::authz::token_name;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// One sort key: a field (or `_doc`) and its direction.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,7 +110,10 @@ pub(crate) fn cmp_json(a: &Value, b: &Value) -> std::cmp::Ordering {
 pub(crate) fn cmp_rows(keys: &[SortKey], left: &[Value], right: &[Value]) -> std::cmp::Ordering {
     use std::cmp::Ordering;
     for (i, k) in keys.iter().enumerate() {
-        let (lv, rv) = (&left[i], &right[i]);
+        let (lv, rv) = (
+            left.get(i).unwrap_or(&Value::Null),
+            right.get(i).unwrap_or(&Value::Null),
+        );
         let ord = match (lv.is_null(), rv.is_null()) {
             (true, true) => Ordering::Equal,
             (true, false) => Ordering::Greater,
@@ -123,25 +126,4 @@ pub(crate) fn cmp_rows(keys: &[SortKey], left: &[Value], right: &[Value]) -> std
         }
     }
     Ordering::Equal
-}
-
-/// The aggregation types escache computes here; the others get ES's refusal text.
-pub(crate) fn terms_agg(name: &str, body: &Map<String, Value>) -> Result<(Field, usize), EsError> {
-    let (kind, spec) = body
-        .iter()
-        .find(|(k, _)| k.as_str() != "meta")
-        .ok_or_else(|| parse_err(format!("Missing definition for aggregation [{name}]")))?;
-    if kind != "terms" {
-        return Err(EsError::illegal_argument(format!(
-            "Unsupported API Keys agg [{name}] of type [{kind}]"
-        )));
-    }
-    let field = spec.get("field").and_then(Value::as_str).ok_or_else(|| {
-        parse_err("Required one of fields [field, script], but none were specified. ")
-    })?;
-    let size = spec.get("size").and_then(Value::as_u64).unwrap_or(10);
-    Ok((
-        translate(field)?,
-        usize::try_from(size).unwrap_or(usize::MAX),
-    ))
 }
