@@ -367,8 +367,10 @@ def test_api_gr1_grant_api_key(cluster):
     assert who["api_key"] == {"id": r["id"], "name": "granted"} or who["api_key"]["id"] == r["id"]
     # A wrong password does not authenticate; nothing is created.
     before = cluster.client().security.query_api_keys()["total"]
-    with pytest.raises(elasticsearch.AuthenticationException) as e:
+    with pytest.raises(elasticsearch.AuthorizationException) as e:
         gina.security.grant_api_key(grant_type="password", username="bob", password="nope", api_key={"name": "x"})
+    assert e.value.body["error"]["reason"] == "Failed to authenticate api key grant"
+    assert e.value.body["error"]["caused_by"]["reason"].startswith("unable to authenticate user [bob]")
     assert "nope" not in json.dumps(e.value.body)
     assert cluster.client().security.query_api_keys()["total"] == before
     # Validation texts, and the privilege it needs.

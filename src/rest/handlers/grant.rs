@@ -1,13 +1,15 @@
 //! `POST|PUT /_security/api_key/grant` (`RestGrantApiKeyAction`, `TransportGrantApiKeyAction`,
 //! `GrantApiKeyRequest.validate`, `Grant.validate`). Rule API-GR1: the caller (holding
 //! `grant_api_key`) creates a key owned by another user, authenticated here with the password
-//! grant; the response is create-API-key's. Access tokens are not modelled (no token service):
+//! grant (a failure to authenticate it is a 403 `Failed to authenticate api key grant`); the
+//! response is create-API-key's. Access tokens are not modelled (no token service):
 //! every one fails to authenticate. `run_as` is not modelled either and is refused.
 
 use super::{object_field, parse_expiration, parse_role_descriptors, str_field, validate_metadata};
 use crate::cluster::{Cluster, CreateApiKeyRequest};
 use crate::error::EsError;
 use crate::events::NodeIndex;
+use crate::rest::body::x_content_parse_error;
 use crate::rest::{Request, Response, RouteId};
 use crate::security::authz::{self, ApiKeyRequest, RequestContext, Subject};
 use base64::Engine;
@@ -77,6 +79,18 @@ pub(super) fn handle(
     let access_token = str_field(&body, &obj, "access_token", PARSER)?;
     let run_as = str_field(&body, &obj, "run_as", PARSER)?;
     let api_key = object_field(&body, &obj, "api_key", PARSER)?.unwrap_or_default();
+    // The `api_key` object is create-API-key's own parser.
+    if let Some(k) = api_key.keys().find(|k| {
+        !matches!(
+            k.as_str(),
+            "name" | "role_descriptors" | "expiration" | "metadata"
+        )
+    }) {
+        return Err(x_content_parse_error(
+            body.key_location(&format!("/api_key/{k}")),
+            &format!("[api_key_request] unknown field [{k}]"),
+        ));
+    }
     let key_name = api_key
         .get("name")
         .and_then(|v| v.as_str())
@@ -125,12 +139,16 @@ pub(super) fn handle(
             "[run_as] is not modelled by escache: grant the key to the user itself",
         ));
     }
+    // `RestGrantApiKeyAction`: a 401 while authenticating the grant is answered as a 403.
+    let failed = |cause: EsError| {
+        EsError::security("Failed to authenticate api key grant", 403).with_cause(cause)
+    };
     let (Some(user), Some(pw)) = (username, password) else {
         // An access token: escache has no token service, so no token authenticates.
-        return Err(EsError::security(
+        return Err(failed(EsError::security(
             "unable to authenticate with provided access token",
             401,
-        ));
+        )));
     };
     // The grant's user authenticates as a Basic request would, through the same realms.
     let header = format!(
@@ -144,7 +162,13 @@ pub(super) fn handle(
         None,
     )
     .map_err(|e| EsError::illegal_argument(e.to_string()))?;
-    let granted = super::authenticate(cluster, node, &grant_req)?;
+    let granted = super::authenticate(cluster, node, &grant_req).map_err(|e| {
+        if e.status == 401 {
+            failed(e)
+        } else {
+            e
+        }
+    })?;
     let created = cluster.create_api_key(
         node,
         &granted,
