@@ -14,6 +14,7 @@ pub mod requests;
 mod reset;
 mod service_tokens;
 
+pub(crate) use api_keys::api_key_info;
 pub use api_keys::{
     CreateApiKeyRequest, CreatedApiKey, InvalidateApiKeyRequest, InvalidateApiKeyResult,
     UpdateApiKeyRequest,
