@@ -78,8 +78,6 @@ def render() -> str:
     lines += ["", _UNSERVED, "| Method | Path |", "|---|---|"]
     lines += [f"| {m} | `{path}` |" for m, path, _, _ in unserved]
     lines += ["", _ELSE, _HTTP_ONLY.rstrip()]
-    if not any(path == "/_nodes/http" for _, path, _, _ in routes):
-        lines.append("| GET | `/_nodes/http` | the nodes' HTTP addresses, for the clients' sniffing |")
     return "\n".join(lines) + "\n"
 
 
