@@ -397,7 +397,8 @@ class Cluster(_core.Cluster):
         seed, settings and password; virtual time 0, no security index, empty caches and
         ``service_tokens`` files, an empty trace and request log. Everything holding the cluster (its
         ``Node`` views, clients, a server from ``escache.serve``) sees the reset cluster. Whether the
-        trace and the request log record is kept."""
+        trace and the request log record is kept. (A ``Simulation`` keeps its own schedule: build a
+        new one after a reset.)"""
         self._reset()
 
     def basic_auth_header(self, username: str = "elastic", password: str | None = None) -> str:
