@@ -157,7 +157,7 @@ def test_to_polars_without_polars_names_the_package(monkeypatch):
 
 def test_report_timeline_is_the_flattened_timeline(stale):
     timeline = stale.report.timeline
-    assert isinstance(timeline, Timeline)
+    assert isinstance(timeline, Timeline) and Timeline is escache.Timeline
     nested = stale.sim.timeline()
     assert len(timeline) == len(nested) > 0
     assert timeline.columns == TIMELINE_COLUMNS

@@ -48,6 +48,7 @@ from escache.errors import (
     UnknownNodeError,
 )
 from escache.simulation import Simulation, load_scenario
+from escache.timeline import Timeline
 
 __all__ = [
     "Cluster",
@@ -59,6 +60,7 @@ __all__ = [
     "CacheView",
     "SecurityIndex",
     "EventTrace",
+    "Timeline",
     "Response",
     "UnknownNodeError",
     "NodeUnavailableError",

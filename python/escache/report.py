@@ -29,7 +29,6 @@ __all__ = [
     "NodeReport",
     "Removals",
     "SimulationReport",
-    "Timeline",
     "WorkloadReport",
 ]
 
