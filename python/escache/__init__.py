@@ -57,6 +57,7 @@ from escache.errors import (
     UnknownNodeError,
 )
 from escache.simulation import Simulation, load_scenario
+from escache.timeline import Timeline
 
 __all__ = [
     "Cluster",
@@ -68,6 +69,7 @@ __all__ = [
     "CacheView",
     "SecurityIndex",
     "EventTrace",
+    "Timeline",
     "Response",
     "RequestLog",
     "RequestRecord",

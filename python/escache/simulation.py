@@ -42,6 +42,7 @@ from escache import _core
 from escache._cluster import TRACE_SCHEMA_VERSION, Cluster
 from escache.errors import EscacheError, IllegalArgumentError
 from escache.report import SimulationReport
+from escache.timeline import Timeline
 
 __all__ = [
     "TRACE_SCHEMA_VERSION",
@@ -217,8 +218,10 @@ class Simulation:
 
     def report(self) -> SimulationReport:
         """The figures so far: outcomes, stale acceptances, hashing CPU, latencies, per node and cache
-        (``.to_dict()`` for the JSON object)."""
-        return SimulationReport.from_json(self._sim._report())
+        (``.to_dict()`` for the JSON object); ``report.timeline`` is the timeline so far as a table."""
+        report = SimulationReport.from_json(self._sim._report())
+        report._attach_timeline(Timeline(self._sim, self._sim._timeline_len()))
+        return report
 
     def timeline(self) -> list[dict[str, Any]]:
         """The periodic samples (every ``sample_interval``): per node, cumulative cache stats, queue

@@ -13,6 +13,7 @@ mod determinism;
 mod issue8;
 mod scenario_format;
 mod slices;
+mod timeline_columns;
 
 use escache::cluster::{Cluster, ClusterConfig};
 use escache::events::{EventKind, NodeIndex};
