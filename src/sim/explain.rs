@@ -502,12 +502,11 @@ impl<'a> Explainer<'a> {
     fn stopped_at(&self, node: NodeIndex, t: Nanos) -> bool {
         self.others
             .iter()
-            .filter(|e| {
+            .rfind(|e| {
                 e.node == node
                     && e.time <= t
                     && matches!(e.kind, EventKind::NodeStopped | EventKind::NodeStarted)
             })
-            .last()
             .is_some_and(|e| e.kind == EventKind::NodeStopped)
     }
 
