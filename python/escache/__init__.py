@@ -47,11 +47,13 @@ from escache.errors import (
     ServiceTokensToolError,
     UnknownNodeError,
 )
+from escache.explain import Explanation
 from escache.simulation import Simulation, load_scenario
 
 __all__ = [
     "Cluster",
     "Simulation",
+    "Explanation",
     "load_scenario",
     "serve",
     "Server",

@@ -3,7 +3,8 @@
 
 Each method draws with matplotlib and returns what it drew on (an ``Axes``, or a ``Figure`` for
 several panels) so that you can restyle it; pass ``ax=`` to draw on your own axes. The figures come
-from the simulation's periodic samples (``report.timeline()``, one per ``sample_interval`` and node)
+from the simulation's periodic samples (``Simulation.timeline()``, one per ``sample_interval`` and
+node, up to the report's time)
 and, for the markers, from its trace (``report.explain_stale()``). matplotlib is an optional
 dependency: ``pip install 'escache[plot]'``; without it each method raises
 :class:`escache.MissingDependencyError`.
@@ -81,7 +82,7 @@ class ReportPlots:
 
     def _by_node(self) -> dict[str, list[dict[str, Any]]]:
         nodes: dict[str, list[dict[str, Any]]] = {name: [] for name in self._report.nodes}
-        for row in self._report.timeline():
+        for row in self._report._timeline_rows():
             nodes.setdefault(row["node"], []).append(row)
         return nodes
 

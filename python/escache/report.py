@@ -331,8 +331,8 @@ class SimulationReport(Mapping[str, Any]):
 
         return ReportPlots(self)
 
-    def timeline(self) -> list[dict[str, Any]]:
-        """The simulation's periodic samples up to this report's time (:meth:`Simulation.timeline`)."""
+    def _timeline_rows(self) -> list[dict[str, Any]]:
+        """The simulation's periodic samples up to this report's time (``Simulation.timeline()``)."""
         simulation, until = self._source()
         rows: list[dict[str, Any]] = simulation.timeline()
         return [r for r in rows if round(r["time"] * 1e9) <= until]

@@ -320,17 +320,15 @@ impl<'a> Explainer<'a> {
                 "no accepted authentication of [{credential}]{on}{when} in the trace"
             ))
         })?;
-        Ok(self.explain_at(credential, events, pos))
+        self.explain_at(credential, events, pos)
+            .ok_or_else(|| EsError::resource_not_found("no such acceptance in the trace"))
     }
 
     /// Every stale acceptance in the trace, in order, explained.
     pub fn stale_acceptances(&self) -> Vec<Explanation> {
         self.stale
             .iter()
-            .filter_map(|&(key, pos)| {
-                let events = self.by_key.get(key)?;
-                Some(self.explain_at(key, events, pos))
-            })
+            .filter_map(|&(key, pos)| self.explain_at(key, self.by_key.get(key)?, pos))
             .collect()
     }
 
@@ -369,22 +367,9 @@ impl<'a> Explainer<'a> {
         best
     }
 
-    fn explain_at(&self, credential: &str, events: &[KeyEvent], pos: usize) -> Explanation {
-        let Some(acc) = events.get(pos).copied() else {
-            // ok: callers pass a position they found in `events`; an empty answer otherwise.
-            return Explanation {
-                credential: credential.to_string(),
-                node: String::new(),
-                time: 0.0,
-                stale: false,
-                stale_for_seconds: None,
-                served_by: None,
-                invalidation: None,
-                cause: Cause::NotStale,
-                ended: None,
-                first_refused: None,
-            };
-        };
+    /// The explanation of the acceptance at `events[pos]`; `None` when `pos` is out of range.
+    fn explain_at(&self, credential: &str, events: &[KeyEvent], pos: usize) -> Option<Explanation> {
+        let acc = *events.get(pos)?;
         let node = acc.node;
         let mine = |e: &&KeyEvent| e.node == node;
         let before = &events[..pos];
@@ -484,7 +469,7 @@ impl<'a> Explainer<'a> {
                 node: self.name(node),
                 outcome: outcome(e.kind).to_string(),
             });
-        Explanation {
+        Some(Explanation {
             credential: credential.to_string(),
             node: self.name(node),
             time: secs(acc.time),
@@ -495,7 +480,7 @@ impl<'a> Explainer<'a> {
             cause,
             ended,
             first_refused,
-        }
+        })
     }
 
     /// Whether `node` was stopped at `t` (its last stop/start event before `t` was a stop).
