@@ -156,3 +156,19 @@ def test_html_escapes_node_names():
     for out in (c._repr_html_(), c.nodes[0]._repr_html_()):
         assert "<img" not in out
         assert "&lt;img src=x onerror=alert(1)&gt;" in out
+
+
+def test_cache_and_replay_result_html_show_figures_never_keys_or_values():
+    cache = escache.Cache(max_weight=10, expire_after_write="5m")
+    cache.put("user-key-1", "value-secret-1")
+    cache.get("user-key-1")
+    cache.get("missing")
+    cells = _cells(cache._repr_html_())
+    assert cells[cells.index("entries") + 1] == "1"
+    assert cells[cells.index("expire after write") + 1] == "5m00.0s"
+    assert cells[cells.index("hit ratio") + 1] == "0.500"
+    out = cache._repr_html_()
+    assert "user-key-1" not in out and "value-secret-1" not in out
+    result = escache.Cache(max_weight=1).replay([1, 2, 1, 1])
+    cells = _cells(result._repr_html_())
+    assert [cells[cells.index(k) + 1] for k in ("requests", "hits", "misses")] == ["4", "1", "3"]

@@ -15,11 +15,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 __all__ = [
+    "cache_html",
     "cache_view_html",
     "cluster_html",
     "event_trace_html",
     "explanation_html",
     "node_html",
+    "replay_result_html",
     "report_html",
     "response_html",
     "security_index_html",
@@ -169,6 +171,26 @@ def cache_view_html(view: Any) -> str:
         table(["", "value"], figures),
         _muted(f"most recently used keys{more}: " + (", ".join(shown) if shown else "none")),
     )
+
+
+def cache_html(cache: Any) -> str:
+    """An ``escache.Cache``: settings, size and stats; like its ``repr``, never its keys or values."""
+    stats = cache.stats()
+    figures = [
+        ("entries", cache.count),
+        ("weight", cache.weight),
+        ("max weight", "unbounded" if cache.max_weight is None else cache.max_weight),
+        ("expire after access", "never" if cache.expire_after_access is None else _seconds(cache.expire_after_access)),
+        ("expire after write", "never" if cache.expire_after_write is None else _seconds(cache.expire_after_write)),
+        ("hit ratio", _ratio(stats)),
+        *stats.items(),
+    ]
+    return _box("escache.Cache", table(["", "value"], figures))
+
+
+def replay_result_html(result: Any) -> str:
+    """A replay's figures."""
+    return _box("escache.ReplayResult", table(["", "value"], list(result.as_dict().items())))
 
 
 def security_index_html(index: Any) -> str:
