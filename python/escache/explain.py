@@ -47,6 +47,9 @@ _ENDINGS = {
 }
 
 
+_OUTCOMES = {"success": "it succeeded", "401": "it was refused, 401", "429": "it was rejected, 429"}
+
+
 def _t(seconds: float) -> str:
     from escache.simulation import _seconds  # noqa: PLC0415 - simulation imports this module's users
 
@@ -163,7 +166,7 @@ class Explanation:
             by = (
                 ""
                 if e.put_by is None
-                else f" by the authentication that missed it (it ended {e.put_by.outcome} at {_t(e.put_by.time)})"
+                else f" by an authentication that missed the cache ({_OUTCOMES.get(e.put_by.outcome, e.put_by.outcome)} at {_t(e.put_by.time)})"
             )
             out.append(f"Served from the {e.cache} cache entry{put}{by}.")
         elif self.stale:
