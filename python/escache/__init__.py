@@ -56,12 +56,14 @@ from escache.errors import (
     ServiceTokensToolError,
     UnknownNodeError,
 )
+from escache.explain import Explanation
 from escache.simulation import Simulation, load_scenario
 from escache.timeline import Timeline
 
 __all__ = [
     "Cluster",
     "Simulation",
+    "Explanation",
     "load_scenario",
     "serve",
     "Server",

@@ -49,6 +49,16 @@ class Response:
         wanted = name.lower()
         return [v for k, v in self.header_fields if k.lower() == wanted]
 
+    def __repr__(self) -> str:
+        # Short, and without the body: a create response's body carries the new secret.
+        kind = type(self.body).__name__ if self.body is not None else "empty"
+        return f"<escache.Response status={self.status} body={kind} bytes={len(self.raw)}>"
+
+    def _repr_html_(self) -> str:
+        from escache._display import response_html  # noqa: PLC0415 - display code loads on first use
+
+        return response_html(self)
+
 
 def _join_header_fields(fields: list[tuple[str, str]]) -> dict[str, str]:
     """Header fields as a dict: a name (case-insensitive, first spelling kept) that repeats gets its
@@ -222,6 +232,11 @@ class Node:
     def __repr__(self) -> str:
         return repr(self._node)
 
+    def _repr_html_(self) -> str:
+        from escache._display import node_html  # noqa: PLC0415 - display code loads on first use
+
+        return node_html(self)
+
 
 class EventTrace:
     """The cluster's event trace: every cache hit, miss, put and removal (with its reason), every
@@ -337,6 +352,11 @@ class EventTrace:
 
     def __repr__(self) -> str:
         return f"<escache.EventTrace events={len(self)}>"
+
+    def _repr_html_(self) -> str:
+        from escache._display import event_trace_html  # noqa: PLC0415 - display code loads on first use
+
+        return event_trace_html(self)
 
 
 class Cluster(_core.Cluster):
@@ -475,3 +495,8 @@ class Cluster(_core.Cluster):
 
     def __repr__(self) -> str:
         return super().__repr__()
+
+    def _repr_html_(self) -> str:
+        from escache._display import cluster_html  # noqa: PLC0415 - display code loads on first use
+
+        return cluster_html(self)

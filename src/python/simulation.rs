@@ -10,6 +10,7 @@ use super::cluster::{PyCluster, Shared, CLUSTER};
 use super::convert;
 use super::errors;
 use super::locks::{self, Broken};
+use crate::sim::explain::Explainer;
 use crate::sim::scenario::Scenario;
 use crate::sim::{report, spec, timeline, Simulation, Stop};
 use crate::time::Nanos;
@@ -286,6 +287,31 @@ impl PySimulation {
         let _ = requested_schema;
         let batches = self.with_both(py, |c, s| super::arrow::timeline_batches(s, c, stop))?;
         super::arrow::stream_capsule(py, batches)
+    }
+
+    /// Why an authentication of `credential` was accepted (`crate::sim::explain`), as JSON: on
+    /// `node` (any when `None`), the latest acceptance at or before `at`, reading the trace up to
+    /// `until` (both virtual nanoseconds since the cluster started).
+    #[pyo3(signature = (credential, node=None, at=None, until=None))]
+    fn _explain(
+        &self,
+        py: Python<'_>,
+        credential: &str,
+        node: Option<&str>,
+        at: Option<Nanos>,
+        until: Option<Nanos>,
+    ) -> PyResult<String> {
+        let e = self.with_both(py, |c, s| {
+            Explainer::new(s, c, until).explain(credential, node, at)
+        })??;
+        Ok(serde_json::to_string(&e).unwrap_or_default())
+    }
+
+    /// Every stale acceptance in the trace up to `until`, explained, as a JSON list.
+    #[pyo3(signature = (until=None))]
+    fn _explain_stale(&self, py: Python<'_>, until: Option<Nanos>) -> PyResult<String> {
+        let all = self.with_both(py, |c, s| Explainer::new(s, c, until).stale_acceptances())?;
+        Ok(serde_json::to_string(&all).unwrap_or_default())
     }
 
     /// Ids of a workload's credentials (API key ids or qualified token names).

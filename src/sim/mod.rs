@@ -4,6 +4,7 @@ pub mod action;
 mod action_spec;
 mod actions;
 pub mod cost;
+pub mod explain;
 mod faults;
 pub mod metrics;
 pub mod report;

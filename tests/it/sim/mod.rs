@@ -10,6 +10,7 @@ mod conservation;
 mod cost_model;
 mod descriptions;
 mod determinism;
+mod explain;
 mod issue8;
 mod scenario_format;
 mod slices;
