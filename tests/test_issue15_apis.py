@@ -169,6 +169,12 @@ def test_api_hp5_request_validation(cluster):
         assert r.body["error"]["reason"] == reason
     r = cluster.perform_request("POST", "/_security/user/_has_privileges", headers=bob)
     assert r.body["error"]["reason"] == "request body or source parameter is required"
+    r = cluster.perform_request("POST", "/_security/user/_has_privileges", headers=bob, body="[1]")
+    assert r.body["error"]["reason"] == (
+        "failed to parse privileges check [bob/has_privileges]. expected an object but found [START_ARRAY] instead"
+    )
+    r = cluster.perform_request("POST", "/_security/user/_has_privileges", headers=bob, body='{"cluster": [')
+    assert (r.status, r.body["error"]["type"]) == (400, "x_content_e_o_f_exception")
 
 
 # ---- get_user_privileges (API-UP1) -------------------------------------------------------------
