@@ -70,12 +70,17 @@ pub fn handle_on(
     headers: Vec<(String, String)>,
     body: Option<Vec<u8>>,
 ) -> Response {
+    // `cluster.requests`: one flag check when not recording (crate::cluster::requests).
+    let recording = cluster.requests.begin();
     let plain = Rendering::of_headers(&headers);
     let router = Router::global();
     let mut req = match Request::new(method, target, headers, body) {
         Ok(r) => r,
         Err(e) => {
             let resp = router.error_response(&e);
+            if recording {
+                cluster.record_request(node, method, target, None, None, resp.status);
+            }
             // A routing failure (400 no handler, 405) to a HEAD request goes without its body too.
             return plain.apply(match Method::parse(method) {
                 Ok(m) => resp.for_method(m),
@@ -85,20 +90,29 @@ pub fn handle_on(
     };
     let (rendering, refused) = Rendering::of(&req);
     if let Some(resp) = refused {
+        if recording {
+            cluster.record_request(node, method, target, None, None, resp.status);
+        }
         return rendering.apply(resp.for_method(req.method));
     }
     let route = match router.dispatch(&mut req) {
         Ok(route) => route,
-        Err(resp) => return rendering.apply(resp.for_method(req.method)),
+        Err(resp) => {
+            if recording {
+                cluster.record_request(node, method, target, None, None, resp.status);
+            }
+            return rendering.apply(resp.for_method(req.method));
+        }
     };
-    let resp = match authenticate(cluster, node, &req) {
-        Ok(auth) => match subject_of(cluster, &auth)
-            .and_then(|subject| run(cluster, node, listeners, route, &req, &auth, &subject))
+    let authenticated = authenticate(cluster, node, &req);
+    let resp = match &authenticated {
+        Ok(auth) => match subject_of(cluster, auth)
+            .and_then(|subject| run(cluster, node, listeners, route, &req, auth, &subject))
         {
             Ok(r) => r,
             Err(e) => Response::from_error(&e),
         },
-        Err(e) => Response::from_error(&e),
+        Err(e) => Response::from_error(e),
     };
     let now = cluster.now();
     cluster.events.record(
@@ -109,6 +123,10 @@ pub fn handle_on(
         &format!("{} {}", req.method.as_str(), req.raw_path()),
         &resp.status.to_string(),
     );
+    if recording {
+        let auth = authenticated.as_ref().ok();
+        cluster.record_request(node, method, target, Some((&req, route)), auth, resp.status);
+    }
     rendering.apply(resp.for_method(req.method))
 }
 

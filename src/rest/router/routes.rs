@@ -119,10 +119,6 @@ impl RouteId {
     /// The API's name as the official clients spell it (`security.clear_api_key_cache`): the
     /// `rest-api-spec` endpoint name, which the Python client's `Elasticsearch.<namespace>.<method>`
     /// follows. What `cluster.requests` records as `api` and the served-APIs page lists.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "recorded by cluster.requests (issue 11)")
-    )]
     pub(crate) fn api_name(self) -> &'static str {
         match self {
             RouteId::Main => "info",
