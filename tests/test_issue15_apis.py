@@ -398,6 +398,25 @@ def test_api_gr1_grant_api_key(cluster):
     assert "action [cluster:admin/xpack/security/api_key/grant] is unauthorized for user [bob]" in str(e.value)
 
 
+def test_api_gr1_grant_with_run_as(cluster):
+    es = cluster.client()
+    es.security.put_role(name="runner", run_as=["bob"])
+    es.security.put_user(username="rita", password="rita-password", roles=["runner"])
+    gina = as_user(cluster, "gina")
+    r = gina.security.grant_api_key(
+        grant_type="password", username="rita", password="rita-password", run_as="bob", api_key={"name": "as-bob"}
+    )
+    assert cluster.client(api_key=r["encoded"]).security.authenticate()["username"] == "bob"
+    with pytest.raises(elasticsearch.AuthorizationException) as e:
+        gina.security.grant_api_key(
+            grant_type="password", username="rita", password="rita-password", run_as="gina", api_key={"name": "x"}
+        )
+    assert e.value.body["error"]["reason"] == (
+        "action [cluster:admin/xpack/security/user/authenticate] is unauthorized for user [rita] with effective"
+        " roles [runner], because user [rita] is unauthorized to run as [gina]"
+    )
+
+
 # ---- cluster.health (API-CH1 to API-CH3), nodes.info (API-N1 to API-N3) ------------------------
 
 
