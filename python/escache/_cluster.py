@@ -511,7 +511,12 @@ class Cluster(_core.Cluster):
         HTTP error: the response carries Elasticsearch's status and error body. ``body`` may be a dict
         or list (sent as JSON), ``str`` or ``bytes``."""
         status, fields, raw = self._perform(method, path, headers, None if body is None else _encode_body(body), node)
-        return Response._from_wire(status, fields, raw)
+        # Response._from_wire, inlined: this is the hot path of every in-process request.
+        r = _new_object(Response)
+        _set_status(r, status)
+        _set_raw(r, raw)
+        _set_header_fields(r, fields)
+        return r
 
     def client(
         self,

@@ -16,7 +16,7 @@ only, and a stopped node raises :class:`escache.NodeUnavailableError` as ``perfo
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from elastic_transport import (
@@ -63,13 +63,10 @@ class _InProcess:
     headers: HttpHeaders
 
     def _perform(self, method: str, target: str, body: bytes | None, headers: HttpHeaders | None) -> NodeApiResponse:
-        merged = self.headers.copy()
-        if headers:
-            merged.update(headers)
         node_name = self.config._extras.get(_EXTRA)
         start = time.perf_counter()
         try:
-            status, fields, raw = self.cluster._perform_raw(method, target, list(merged.items()), body, node_name)
+            status, fields, raw = self.cluster._perform_raw(method, target, _merged(self.headers, headers), body, node_name)
         except NodeUnavailableError as e:
             if self.pinned:
                 raise
@@ -84,6 +81,21 @@ class _InProcess:
             node=self.config,
         )
         return NodeApiResponse(meta, bytes(raw))
+
+
+def _merged(own: HttpHeaders, extra: HttpHeaders | None) -> Iterable[tuple[str, str]]:
+    """The node's headers updated with the request's, as ``(name, value)`` pairs: what
+    ``own.copy().update(extra)`` gives (a name matched case-insensitively keeps its first place and
+    takes the request's spelling and value), merged from the two mappings' normalised tables when both
+    are ``HttpHeaders`` (as the transport passes them) instead of one ``__setitem__`` per field."""
+    mine = getattr(own, "_internal", None)
+    theirs = getattr(extra, "_internal", None) if extra else {}
+    if isinstance(mine, dict) and isinstance(theirs, dict):
+        return {**mine, **theirs}.values() if theirs else mine.values()
+    merged = own.copy()
+    if extra:
+        merged.update(extra)
+    return merged.items()
 
 
 class InProcessNode(_InProcess, BaseNode):

@@ -12,7 +12,9 @@ use crate::security::hashing::{Hasher, Secret};
 use crate::security::index::Availability;
 use crate::security::service_account::{ServiceAccountAuthOutcome, ServiceAccountToken};
 use base64::Engine;
-use serde_json::{json, Map, Value};
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+use serde_json::{json, Value};
 
 /// A realm reference (`authentication_realm` / `lookup_realm`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,11 +53,40 @@ impl Authentication {
         }
     }
 
-    /// The `_authenticate` body (`Authentication.toXContentFragment`).
-    pub(crate) fn to_json(&self) -> Value {
-        let realm = |name: &str, type_: &str| json!({"name": name, "type": type_});
-        let mut m = Map::new();
-        match self {
+}
+
+/// The `_authenticate` body (`Authentication.toXContentFragment`), serialised by serde: straight to
+/// bytes by the REST handler (`Response::ok_serialized`, no `Value` built). Field order is
+/// Elasticsearch's.
+pub(crate) struct AuthenticateBody<'a>(pub(crate) &'a Authentication);
+
+/// `authentication_realm` / `lookup_realm` / a service account's `token`.
+#[derive(Serialize)]
+struct NameAndType<'a> {
+    name: &'a str,
+    #[serde(rename = "type")]
+    type_: &'a str,
+}
+
+/// An API key's `api_key` object: `name` only when the key has one.
+#[derive(Serialize)]
+struct KeyRef<'a> {
+    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+}
+
+/// `metadata` of a service account.
+#[derive(Serialize)]
+struct ServiceAccountMetadata {
+    _elastic_service_account: bool,
+}
+
+impl Serialize for AuthenticateBody<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        const NO_ROLES: [&str; 0] = [];
+        let mut m = s.serialize_map(None)?;
+        match self.0 {
             Authentication::Realm {
                 username,
                 roles,
@@ -64,66 +95,74 @@ impl Authentication {
                 metadata,
                 realm: r,
             } => {
-                m.insert("username".into(), json!(username));
-                m.insert("roles".into(), json!(roles));
-                m.insert("full_name".into(), json!(full_name));
-                m.insert("email".into(), json!(email));
-                m.insert("metadata".into(), metadata.clone());
-                m.insert("enabled".into(), json!(true));
-                m.insert("authentication_realm".into(), realm(&r.name, &r.type_));
-                m.insert("lookup_realm".into(), realm(&r.name, &r.type_));
-                m.insert("authentication_type".into(), json!("realm"));
+                let realm = NameAndType {
+                    name: &r.name,
+                    type_: &r.type_,
+                };
+                m.serialize_entry("username", username)?;
+                m.serialize_entry("roles", roles)?;
+                m.serialize_entry("full_name", full_name)?;
+                m.serialize_entry("email", email)?;
+                m.serialize_entry("metadata", metadata)?;
+                m.serialize_entry("enabled", &true)?;
+                m.serialize_entry("authentication_realm", &realm)?;
+                m.serialize_entry("lookup_realm", &realm)?;
+                m.serialize_entry("authentication_type", "realm")?;
             }
             Authentication::ApiKey(a) => {
-                m.insert("username".into(), json!(a.creator.principal));
-                m.insert("roles".into(), json!([]));
-                m.insert("full_name".into(), json!(a.creator.full_name));
-                m.insert("email".into(), json!(a.creator.email));
-                m.insert("metadata".into(), a.creator.metadata.clone());
-                m.insert("enabled".into(), json!(true));
-                m.insert(
-                    "authentication_realm".into(),
-                    realm("_es_api_key", "_es_api_key"),
-                );
-                m.insert("lookup_realm".into(), realm("_es_api_key", "_es_api_key"));
-                m.insert("authentication_type".into(), json!("api_key"));
-                let mut key = Map::new();
-                key.insert("id".into(), json!(a.id));
-                if let Some(name) = &a.name {
-                    key.insert("name".into(), json!(name));
-                }
-                m.insert("api_key".into(), Value::Object(key));
+                let realm = NameAndType {
+                    name: "_es_api_key",
+                    type_: "_es_api_key",
+                };
+                m.serialize_entry("username", &a.creator.principal)?;
+                m.serialize_entry("roles", &NO_ROLES)?;
+                m.serialize_entry("full_name", &a.creator.full_name)?;
+                m.serialize_entry("email", &a.creator.email)?;
+                m.serialize_entry("metadata", &a.creator.metadata)?;
+                m.serialize_entry("enabled", &true)?;
+                m.serialize_entry("authentication_realm", &realm)?;
+                m.serialize_entry("lookup_realm", &realm)?;
+                m.serialize_entry("authentication_type", "api_key")?;
+                let key = KeyRef {
+                    id: &a.id,
+                    name: a.name.as_deref(),
+                };
+                m.serialize_entry("api_key", &key)?;
             }
             Authentication::ServiceAccount {
                 principal,
                 token_name,
                 source,
             } => {
-                m.insert("username".into(), json!(principal));
-                m.insert("roles".into(), json!([]));
-                m.insert(
-                    "full_name".into(),
-                    json!(format!("Service account - {principal}")),
-                );
-                m.insert("email".into(), Value::Null);
-                m.insert(
-                    "token".into(),
-                    json!({"name": token_name, "type": format!("_service_account_{source}")}),
-                );
-                m.insert("metadata".into(), json!({"_elastic_service_account": true}));
-                m.insert("enabled".into(), json!(true));
-                m.insert(
-                    "authentication_realm".into(),
-                    realm("_service_account", "_service_account"),
-                );
-                m.insert(
-                    "lookup_realm".into(),
-                    realm("_service_account", "_service_account"),
-                );
-                m.insert("authentication_type".into(), json!("token"));
+                let realm = NameAndType {
+                    name: "_service_account",
+                    type_: "_service_account",
+                };
+                let token_type = format!("_service_account_{source}");
+                m.serialize_entry("username", principal)?;
+                m.serialize_entry("roles", &NO_ROLES)?;
+                m.serialize_entry("full_name", &format!("Service account - {principal}"))?;
+                m.serialize_entry("email", &None::<&str>)?;
+                m.serialize_entry(
+                    "token",
+                    &NameAndType {
+                        name: token_name,
+                        type_: &token_type,
+                    },
+                )?;
+                m.serialize_entry(
+                    "metadata",
+                    &ServiceAccountMetadata {
+                        _elastic_service_account: true,
+                    },
+                )?;
+                m.serialize_entry("enabled", &true)?;
+                m.serialize_entry("authentication_realm", &realm)?;
+                m.serialize_entry("lookup_realm", &realm)?;
+                m.serialize_entry("authentication_type", "token")?;
             }
         }
-        Value::Object(m)
+        m.end()
     }
 }
 
@@ -508,6 +547,36 @@ pub(crate) fn api_key_step_to_outcome(step: AuthStep, node_name: &str) -> Authen
 mod tests {
     use super::*;
     use base64::engine::general_purpose::STANDARD;
+
+    /// The `_authenticate` body goes out as serde writes it, in Elasticsearch's field order
+    /// (`Authentication.toXContentFragment`).
+    #[test]
+    fn authenticate_body_bytes_in_elasticsearch_order() {
+        let user = Authentication::Realm {
+            username: "elastic".into(),
+            roles: vec!["superuser".into()],
+            full_name: None,
+            email: Some("e@x".into()),
+            metadata: json!({"_reserved": true}),
+            realm: RealmRef {
+                name: "reserved".into(),
+                type_: "reserved".into(),
+            },
+        };
+        assert_eq!(
+            String::from_utf8(serde_json::to_vec(&AuthenticateBody(&user)).unwrap()).unwrap(),
+            r#"{"username":"elastic","roles":["superuser"],"full_name":null,"email":"e@x","metadata":{"_reserved":true},"enabled":true,"authentication_realm":{"name":"reserved","type":"reserved"},"lookup_realm":{"name":"reserved","type":"reserved"},"authentication_type":"realm"}"#
+        );
+        let token = Authentication::ServiceAccount {
+            principal: "elastic/fleet-server".into(),
+            token_name: "t1".into(),
+            source: "file",
+        };
+        assert_eq!(
+            String::from_utf8(serde_json::to_vec(&AuthenticateBody(&token)).unwrap()).unwrap(),
+            r#"{"username":"elastic/fleet-server","roles":[],"full_name":"Service account - elastic/fleet-server","email":null,"token":{"name":"t1","type":"_service_account_file"},"metadata":{"_elastic_service_account":true},"enabled":true,"authentication_realm":{"name":"_service_account","type":"_service_account"},"lookup_realm":{"name":"_service_account","type":"_service_account"},"authentication_type":"token"}"#
+        );
+    }
 
     #[test]
     fn scheme_extraction_follows_elasticsearch() {

@@ -11,6 +11,7 @@ use crate::events::NodeIndex;
 use crate::security::settings::{SecuritySettings, SettingValue};
 use crate::time::NANOS_PER_SECOND;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyBytes, PyCapsule, PyDict, PyList, PyString, PyTuple};
 use std::sync::{Arc, Mutex};
 
@@ -87,7 +88,39 @@ fn setting_value(v: &Bound<'_, PyAny>, name: &str) -> PyResult<SettingValue> {
 type Answered = (u16, Vec<(String, String)>, Vec<u8>);
 
 /// `(status, [(header, value)], body)`, as `_perform_raw` returns it.
-type RawResponse<'py> = (u16, Vec<(String, String)>, Bound<'py, PyBytes>);
+type RawResponse<'py> = (u16, Bound<'py, PyList>, Bound<'py, PyBytes>);
+
+/// The header fields every response carries (`crate::rest::response`), made once as Python tuples:
+/// a response hands out these shared (immutable) tuples instead of making four strings per request.
+static STANDARD_FIELDS: PyOnceLock<[Py<PyTuple>; 2]> = PyOnceLock::new();
+
+/// Header fields as a Python list of `(name, value)` tuples.
+fn header_list<'py>(py: Python<'py>, fields: &[(String, String)]) -> PyResult<Bound<'py, PyList>> {
+    use crate::rest::response::{CONTENT_TYPE_JSON, PRODUCT_HEADER, PRODUCT_HEADER_VALUE};
+    let standard = STANDARD_FIELDS.get_or_init(py, || {
+        [
+            PyTuple::new(py, [PRODUCT_HEADER, PRODUCT_HEADER_VALUE])
+                .expect("a tuple of two str") // ok: building a 2-tuple of str cannot fail
+                .unbind(),
+            PyTuple::new(py, ["Content-Type", CONTENT_TYPE_JSON])
+                .expect("a tuple of two str") // ok: as above
+                .unbind(),
+        ]
+    });
+    let list = PyList::empty(py);
+    for (name, value) in fields {
+        let shared = match (name.as_str(), value.as_str()) {
+            (PRODUCT_HEADER, PRODUCT_HEADER_VALUE) => Some(&standard[0]),
+            ("Content-Type", CONTENT_TYPE_JSON) => Some(&standard[1]),
+            _ => None,
+        };
+        match shared {
+            Some(t) => list.append(t.bind(py))?,
+            None => list.append((name.as_str(), value.as_str()))?,
+        }
+    }
+    Ok(list)
+}
 
 #[pyclass(subclass, frozen, module = "escache._core", name = "Cluster")]
 pub struct PyCluster {
@@ -154,7 +187,7 @@ impl PyCluster {
             headers.push(("Content-Type".to_owned(), "application/json".to_owned()));
         }
         let (status, hdrs, bytes) = self.perform(py, method, target, node, headers, body)?;
-        Ok((status, hdrs, PyBytes::new(py, &bytes)))
+        Ok((status, header_list(py, &hdrs)?, PyBytes::new(py, &bytes)))
     }
 }
 

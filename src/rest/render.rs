@@ -86,7 +86,7 @@ impl Rendering {
         if let Some(filter) = &self.filter {
             let is_error = resp.status >= 400 && resp.body.get("error").is_some();
             if !is_error && resp.body.is_object() {
-                resp.body = filter.apply(&resp.body);
+                resp.body = filter.apply(&resp.body).into();
             }
         }
         resp.pretty = self.pretty;

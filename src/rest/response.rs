@@ -12,9 +12,17 @@
 //!
 //! A body of `Value::Null` means *no body* (HEAD answers, OPTIONS answers): [`Response::body_bytes`] is
 //! empty then. ES never sends a bare JSON `null`.
+//!
+//! A handler on a hot path may answer with its body already serialised ([`Response::ok_serialized`]:
+//! `GET /_security/_authenticate`): the bytes go out as they are, and the [`Body`] is parsed into a
+//! `Value` only when something reads it (a test, `filter_path`, `?pretty`).
 
 use crate::error::EsError;
+use serde::{Serialize, Serializer};
 use serde_json::{json, Value};
+use std::fmt;
+use std::ops::Deref;
+use std::sync::OnceLock;
 
 pub(crate) const PRODUCT_HEADER: &str = "X-Elastic-Product";
 pub(crate) const PRODUCT_HEADER_VALUE: &str = "Elasticsearch";
@@ -22,12 +30,103 @@ pub(crate) const CONTENT_TYPE_JSON: &str = "application/json";
 /// `RestResponse.TEXT_CONTENT_TYPE`, used by ES for the empty OPTIONS answer.
 pub(crate) const CONTENT_TYPE_TEXT: &str = "text/plain; charset=UTF-8";
 
+/// A response body: a JSON `Value`, or compact JSON bytes a handler serialised directly, parsed on
+/// first read (through `Deref`). Either way it reads as the `Value` it stands for.
+#[derive(Clone, Default)]
+pub struct Body {
+    value: OnceLock<Value>,
+    /// The compact JSON the handler wrote (never empty); `value` is its parse once read.
+    rendered: Option<Vec<u8>>,
+}
+
+impl Body {
+    /// A body serialised by the handler (`serde_json::to_vec` of a value that is not `null`).
+    fn rendered(bytes: Vec<u8>) -> Self {
+        Body {
+            value: OnceLock::new(),
+            rendered: Some(bytes),
+        }
+    }
+
+    /// The body as an owned `Value`.
+    pub fn into_value(self) -> Value {
+        match self.value.into_inner() {
+            Some(v) => v,
+            None => parse_rendered(self.rendered.as_deref()),
+        }
+    }
+
+    fn is_null(&self) -> bool {
+        self.rendered.is_none() && self.value.get().is_none_or(Value::is_null)
+    }
+}
+
+/// Bytes serde_json wrote are JSON: the `Null` fallback is unreachable.
+fn parse_rendered(bytes: Option<&[u8]>) -> Value {
+    bytes
+        .and_then(|b| serde_json::from_slice(b).ok())
+        .unwrap_or(Value::Null)
+}
+
+impl From<Value> for Body {
+    fn from(v: Value) -> Self {
+        Body {
+            value: OnceLock::from(v),
+            rendered: None,
+        }
+    }
+}
+
+impl Deref for Body {
+    type Target = Value;
+    fn deref(&self) -> &Value {
+        self.value
+            .get_or_init(|| parse_rendered(self.rendered.as_deref()))
+    }
+}
+
+impl PartialEq for Body {
+    fn eq(&self, other: &Body) -> bool {
+        **self == **other
+    }
+}
+
+impl PartialEq<Value> for Body {
+    fn eq(&self, other: &Value) -> bool {
+        **self == *other
+    }
+}
+
+impl PartialEq<Body> for Value {
+    fn eq(&self, other: &Body) -> bool {
+        *self == **other
+    }
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl fmt::Display for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+impl Serialize for Body {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (**self).serialize(s)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Response {
     pub status: u16,
     /// The header fields in order, names as set; a name repeats for a header with several values.
     pub headers: Vec<(String, String)>,
-    pub body: Value,
+    pub body: Body,
     /// `?pretty`: the body is sent pretty-printed (`crate::rest::render`).
     pub(crate) pretty: bool,
 }
@@ -42,7 +141,7 @@ impl Response {
         Response {
             status,
             headers,
-            body,
+            body: body.into(),
             pretty: false,
         }
     }
@@ -50,6 +149,21 @@ impl Response {
     /// 200 with a JSON body.
     pub(crate) fn ok(body: Value) -> Self {
         Response::new(200, body)
+    }
+
+    /// 200 with a body serialised straight to compact JSON bytes (no `Value` is built: see [`Body`]).
+    /// A body that does not serialise (a map with non-string keys; none of the callers' types) is a 500.
+    pub(crate) fn ok_serialized(body: &impl Serialize) -> Self {
+        match serde_json::to_vec(body) {
+            Ok(bytes) => {
+                let mut r = Response::new(200, Value::Null);
+                r.body = Body::rendered(bytes);
+                r
+            }
+            Err(e) => Response::from_error(&EsError::exception(format!(
+                "failed to serialise the response body: {e}"
+            ))),
+        }
     }
 
     /// A status without a body (e.g. `HEAD /`).
@@ -133,7 +247,7 @@ impl Response {
     #[must_use]
     pub(crate) fn for_method(mut self, method: super::request::Method) -> Self {
         if method == super::request::Method::Head {
-            self.body = Value::Null;
+            self.body = Value::Null.into();
         }
         self
     }
@@ -144,8 +258,10 @@ impl Response {
             Vec::new()
         } else if self.pretty {
             super::render::pretty_bytes(&self.body)
+        } else if let Some(rendered) = &self.body.rendered {
+            rendered.clone()
         } else {
-            serde_json::to_vec(&self.body).unwrap_or_default()
+            serde_json::to_vec(&*self.body).unwrap_or_default()
         }
     }
 }

@@ -335,7 +335,7 @@ fn clear(c: &mut Cluster, coordinator: usize, principal: &str, names: &NameList)
         vec![("Authorization".into(), admin())],
         None,
     );
-    (r.status, r.body)
+    (r.status, r.body.into_value())
 }
 
 fn clear_events(c: &Cluster, since: usize) -> usize {

@@ -13,11 +13,13 @@ use crate::error::EsError;
 use crate::security::authz::RoleDescriptor;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Distinct blobs remembered per thread before the memo starts over (a bound on its memory).
 const MAX_BLOBS: usize = 4096;
 
-type Parsed = Result<Vec<RoleDescriptor>, EsError>;
+/// Shared: a hit hands out the same set (a reference count), not a copy.
+type Parsed = Result<Arc<[RoleDescriptor]>, EsError>;
 
 thread_local! {
     static PARSED: RefCell<HashMap<Box<str>, Parsed, foldhash::fast::RandomState>> =
@@ -44,7 +46,8 @@ fn parse(blob: &str) -> Parsed {
     parse_role_descriptors_blob(blob)?
         .iter()
         .map(|(name, v)| RoleDescriptor::parse(name, v))
-        .collect()
+        .collect::<Result<Vec<_>, _>>()
+        .map(Arc::from)
 }
 
 #[cfg(test)]
@@ -61,6 +64,6 @@ mod tests {
         let first = role_descriptors(bad);
         assert!(first.is_err());
         assert_eq!(role_descriptors(bad), first);
-        assert_eq!(role_descriptors("{}"), Ok(Vec::new()));
+        assert_eq!(role_descriptors("{}"), Ok(Arc::from([])));
     }
 }

@@ -19,6 +19,7 @@ use super::{
     check_unconsumed_params, parse_json_body_with_locations, reject_unconsumed_body, Method,
     Request, Response, RouteId, Router,
 };
+use crate::cluster::authn::AuthenticateBody;
 use crate::cluster::{
     Authentication, AuthenticationOutcome, Cluster, CreateApiKeyRequest, InvalidateApiKeyRequest,
     UpdateApiKeyRequest,
@@ -116,15 +117,18 @@ pub fn handle_on(
         },
         Err(e) => Response::from_error(e),
     };
-    let now = cluster.now();
-    cluster.events.record(
-        now,
-        node,
-        EventKind::RestRequest,
-        CacheId::None,
-        &format!("{} {}", req.method.as_str(), req.raw_path()),
-        &resp.status.to_string(),
-    );
+    if cluster.events.enabled() {
+        // The key and detail are formatted only when the trace records.
+        let now = cluster.now();
+        cluster.events.record(
+            now,
+            node,
+            EventKind::RestRequest,
+            CacheId::None,
+            &format!("{} {}", req.method.as_str(), req.raw_path()),
+            &resp.status.to_string(),
+        );
+    }
     if recording {
         let auth = authenticated.as_ref().ok();
         cluster.record_request(node, method, target, Some((&req, route)), auth, resp.status);
@@ -234,7 +238,7 @@ fn run(
                 route.action(),
                 &RequestContext::for_action(route.action()),
             )?;
-            Ok(Response::ok(auth.to_json()))
+            Ok(Response::ok_serialized(&AuthenticateBody(auth)))
         }
         RouteId::PutUser => put_user(cluster, req, subject),
         RouteId::PutRole => put_role(cluster, req, subject),

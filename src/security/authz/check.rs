@@ -183,7 +183,7 @@ fn role_sets(subject: &Subject) -> Vec<&[RoleDescriptor]> {
             } else {
                 &k.role_descriptors
             };
-            vec![own.as_slice(), k.limited_by.as_slice()]
+            vec![&**own, &*k.limited_by]
         }
     }
 }

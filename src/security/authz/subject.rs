@@ -8,6 +8,7 @@ use super::{
     HAS_PRIVILEGES,
 };
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// A user authenticated by a realm, with its assigned role names and the descriptors they resolved to.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,9 +33,10 @@ pub struct ApiKeySubject {
     /// The owner's realm name.
     pub(crate) owner_realm: String,
     /// The key's own role descriptors; empty means "the owner's privileges" (the limited-by set).
-    pub(crate) role_descriptors: Vec<RoleDescriptor>,
+    /// Shared: a stored blob is parsed once and every request on the key reads the same set.
+    pub(crate) role_descriptors: Arc<[RoleDescriptor]>,
     /// The owner's role descriptors as of the key's creation or last update.
-    pub(crate) limited_by: Vec<RoleDescriptor>,
+    pub(crate) limited_by: Arc<[RoleDescriptor]>,
 }
 
 /// A service account authenticated with a token.
@@ -90,15 +92,15 @@ impl Subject {
         id: impl Into<String>,
         owner: impl Into<String>,
         owner_realm: impl Into<String>,
-        role_descriptors: Vec<RoleDescriptor>,
-        limited_by: Vec<RoleDescriptor>,
+        role_descriptors: impl Into<Arc<[RoleDescriptor]>>,
+        limited_by: impl Into<Arc<[RoleDescriptor]>>,
     ) -> Self {
         Subject::ApiKey(ApiKeySubject {
             id: id.into(),
             owner: owner.into(),
             owner_realm: owner_realm.into(),
-            role_descriptors,
-            limited_by,
+            role_descriptors: role_descriptors.into(),
+            limited_by: limited_by.into(),
         })
     }
 

@@ -144,7 +144,7 @@ fn i2_delete_broadcasts_an_exact_key_clear_to_every_node() {
         &admin(),
         None,
     );
-    assert_eq!((r.status, r.body.clone()), (404, json!({"found": false})));
+    assert_eq!((r.status, (*r.body).clone()), (404, json!({"found": false})));
     assert!(clear_events_since(&c, mark).is_empty());
 }
 
@@ -165,7 +165,7 @@ fn i2_delete_with_a_partitioned_node_leaves_its_entry() {
         None,
     );
     // Node failures are inside a successful clear response: the delete succeeds.
-    assert_eq!((r.status, r.body.clone()), (200, json!({"found": true})));
+    assert_eq!((r.status, (*r.body).clone()), (200, json!({"found": true})));
     assert!(keys(&c, 0, INDEX).is_empty());
     assert!(keys(&c, 1, INDEX).is_empty());
     assert_eq!(keys(&c, 2, INDEX), set(&["elastic/fleet-server/t1"]));
