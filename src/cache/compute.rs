@@ -201,7 +201,7 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
     where
         I: IntoIterator<Item = K>,
     {
-        self.replay_weighted(keys, start, interval, |_| (make_value(), None), |_| None)
+        self.replay_weighted(keys, start, interval, |_| (make_value(), None))
             .0
     }
 
@@ -209,17 +209,12 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
     /// requests, the `i`-th at `start + i * interval` (saturating); on a miss request `i` inserts
     /// `make_value(i)`, a value and its weight (`None`: the weigher's). Returns what the run did and
     /// the time after it, `start + len * interval`.
-    ///
-    /// `hash_of(j)` is the key hash of request `j` (`KeyHasher`), `None` past the last, when the caller
-    /// can tell it without making the key: the memory the requests a few ahead will touch is then
-    /// fetched while this one runs ([`Self::prefetch_request`]). It changes no outcome.
     pub(crate) fn replay_weighted<I>(
         &mut self,
         keys: I,
         start: Nanos,
         interval: Nanos,
         mut make_value: impl FnMut(usize) -> (V, Option<u64>),
-        hash_of: impl Fn(usize) -> Option<u64>,
     ) -> (ReplayStats, Nanos)
     where
         I: IntoIterator<Item = K>,
@@ -228,7 +223,6 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
         let mut now = start;
         let mut requests = 0u64;
         for (i, key) in keys.into_iter().enumerate() {
-            self.prefetch_request(i, &hash_of);
             self.get_or_put_weighted(key, now, || make_value(i));
             now = now.saturating_add(interval);
             requests += 1;
@@ -244,29 +238,9 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
     }
 }
 
-impl<K, V, W, L> Cache<K, V, W, L> {
-    /// Before request `i` of a replay: starts fetching the table entry of request `i + FAR`, and the
-    /// node and links of the slot that entry names for request `i + NEAR` (fetched `FAR - NEAR`
-    /// requests ago), and the tail's, which a miss evicts. Hints only: an entry that changed since
-    /// costs a wasted fetch.
-    #[inline]
-    fn prefetch_request(&self, i: usize, hash_of: &impl Fn(usize) -> Option<u64>) {
-        const FAR: usize = 16;
-        const NEAR: usize = 8;
-        if let Some(h) = hash_of(i + FAR) {
-            self.table.prefetch(h);
-        }
-        if let Some(slot) = hash_of(i + NEAR).and_then(|h| self.table.hint(h)) {
-            self.prefetch_slot(slot);
-        }
-        self.prefetch_slot(self.tail);
-    }
-}
-
 #[cfg(test)]
 mod replay_tests {
-    use super::super::{CacheBuilder, KeyHasher, ReplayStats};
-    use std::hash::BuildHasher;
+    use super::super::{CacheBuilder, ReplayStats};
 
     #[test]
     fn replay_weighted_spaces_requests_and_takes_each_miss_weight() {
@@ -275,18 +249,10 @@ mod replay_tests {
             .build::<u64, usize>()
             .unwrap();
         let mut asked = Vec::new();
-        let keys = [1, 2, 1, 3];
-        let hash_of = |j: usize| keys.get(j).map(|k| KeyHasher.hash_one(k));
-        let (stats, end) = cache.replay_weighted(
-            keys,
-            100,
-            10,
-            |i| {
-                asked.push(i);
-                (i, Some(if i == 3 { 2 } else { 1 }))
-            },
-            hash_of,
-        );
+        let (stats, end) = cache.replay_weighted([1, 2, 1, 3], 100, 10, |i| {
+            asked.push(i);
+            (i, Some(if i == 3 { 2 } else { 1 }))
+        });
         // Requests 0, 1 and 3 miss; the weight-2 value of request 3 pushes out the LRU key 2.
         assert_eq!(asked, [0, 1, 3]);
         assert_eq!(

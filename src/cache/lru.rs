@@ -126,18 +126,6 @@ impl<K, V, W, L> Cache<K, V, W, L> {
         self.head = idx;
     }
 
-    /// Starts fetching slot `idx`'s node and link ([`NIL`] or a free slot: nothing, or a wasted fetch).
-    #[inline]
-    pub(super) fn prefetch_slot(&self, idx: u32) {
-        if let (Some(n), Some(l)) = (
-            self.nodes.get(idx as usize),
-            self.links.get(idx as usize),
-        ) {
-            super::table::prefetch(n);
-            super::table::prefetch(l);
-        }
-    }
-
     /// The slot after `idx` towards the tail.
     #[inline]
     pub(super) fn next_of(&self, idx: u32) -> u32 {
@@ -179,15 +167,19 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
         Q: ?Sized + Equivalent<K>,
     {
         let nodes = &self.nodes;
-        self.table.find(hash, |i| {
-            // ok: table entries always point at occupied slots.
-            key.equivalent(&nodes[i as usize].as_ref().expect("occupied slot").key)
-        })
+        self.table
+            .find(hash, |&i| {
+                // ok: table entries always point at occupied slots.
+                key.equivalent(&nodes[i as usize].as_ref().expect("occupied slot").key)
+            })
+            .copied()
     }
 
     pub(super) fn remove_from_table(&mut self, idx: u32) {
         let hash = KeyHasher.hash_one(&self.node(idx).key);
-        self.table.remove(hash, idx);
+        if let Ok(entry) = self.table.find_entry(hash, |&i| i == idx) {
+            entry.remove();
+        }
     }
 }
 

@@ -11,7 +11,7 @@
 //! * `invalidate(k)` counts an eviction, `invalidate_all` does not (R6.8).
 //!
 //! Elasticsearch's 256 segments and locks exist for concurrency; escache runs single-threaded in virtual
-//! time, where they are not observable, so one hash table (`table.rs`) stands for them. The LRU list is a
+//! time, where they are not observable, so one hash table stands for them. The LRU list is a
 //! doubly-linked list threaded through a slab of nodes by `u32` index (the links in a dense array beside it): O(1) per operation and a fixed,
 //! small overhead per entry (key, value, weight, two times, two links).
 //!
@@ -27,7 +27,6 @@ mod notification;
 mod ops;
 mod policy;
 mod stats;
-mod table;
 mod weigher;
 
 pub use builder::{CacheBuildError, CacheBuilder};
@@ -45,12 +44,12 @@ pub use stats::{CacheStats, ReplayStats};
 pub use weigher::{UnitWeigher, Weigher};
 
 use crate::time::Nanos;
+use hashbrown::HashTable;
 use lru::{Link, Node, NIL};
-use table::SlotTable;
 
 /// Elasticsearch's `Cache<K, V>`, in virtual time.
 pub struct Cache<K, V, W = UnitWeigher, L = NoopListener> {
-    table: SlotTable,
+    table: HashTable<u32>,
     nodes: Vec<Option<Node<K, V>>>,
     /// `links[i]` is slot `i`'s place in the LRU list (as long as `nodes`).
     links: Vec<Link>,
@@ -90,7 +89,7 @@ impl<K, V, W, L> Cache<K, V, W, L> {
         listener: L,
     ) -> Self {
         Cache {
-            table: SlotTable::default(),
+            table: HashTable::new(),
             nodes: Vec::new(),
             links: Vec::new(),
             free: Vec::new(),

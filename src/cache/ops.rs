@@ -118,7 +118,12 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
 
     pub(super) fn insert_new(&mut self, hash: u64, node: Node<K, V>, now: Nanos) {
         let idx = self.alloc(node);
-        self.table.insert(hash, idx);
+        let nodes = &self.nodes;
+        let rehash = |&i: &u32| {
+            // ok: table entries always point at occupied slots.
+            KeyHasher.hash_one(&nodes[i as usize].as_ref().expect("occupied slot").key)
+        };
+        self.table.insert_unique(hash, idx, rehash);
         self.link_at_head(idx);
         self.evict(now);
     }

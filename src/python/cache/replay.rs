@@ -2,8 +2,7 @@
 //! (`Cache::replay_weighted`) in chunks, detached from Python.
 
 use super::{broken, errors, thread_token, PyCache, Value};
-use crate::cache::{Key, KeyHasher, KeyRef, ReplayStats};
-use std::hash::BuildHasher;
+use crate::cache::{Key, KeyRef, ReplayStats};
 use crate::python::convert::{self, KeyArg};
 use crate::time::{Nanos, VirtualClock};
 use pyo3::buffer::PyBuffer;
@@ -188,8 +187,6 @@ impl PyCache {
                         let weight = weights.as_ref().and_then(|w| w.get(j).copied());
                         (values.next().flatten(), weight)
                     },
-                    // A `KeyRef` hashes as its `Key` does: the keys ahead are hashed without being made.
-                    |j| (start + j < end).then(|| KeyHasher.hash_one(key_at(start + j))),
                 );
                 inner.cache.listener_mut().step = self.removal_listener.is_some();
                 inner.clock = VirtualClock::starting_at(now);
