@@ -211,6 +211,14 @@ def check_targets(rows: list[Row], lcs_rows: list[Row]) -> list[dict[str, Any]]:
         )
     if not lcs_rows:
         target("replay >= 4x libcachesim LRU", None, 4.0, "libcachesim not installed")
+    # Issue 13: against the LRU whose hash table is sized for the cache (the `--lcs-hashpower` row).
+    sized = next((lr for lr in lcs_rows if "hashpower=" in lr.name), None)
+    target(
+        "replay >= 3x libcachesim LRU sized for the cache (issue 13)",
+        None if sized is None else replay.rps / sized.rps,
+        3.0,
+        "libcachesim not installed" if sized is None else f"{fmt_rps(replay.rps)} vs {fmt_rps(sized.rps)}",
+    )
     for peer, label in ((cb, "cachebox"), (mk, "moka-py")):
         if peer is None:
             target(f"escache per-op >= {label}", None, 1.0, f"{label} not installed")

@@ -154,8 +154,10 @@ impl Response {
     /// 200 with a body serialised straight to compact JSON bytes (no `Value` is built: see [`Body`]).
     /// A body that does not serialise (a map with non-string keys; none of the callers' types) is a 500.
     pub(crate) fn ok_serialized(body: &impl Serialize) -> Self {
-        match serde_json::to_vec(body) {
-            Ok(bytes) => {
+        // Room for a typical body at once (serde_json's own start, 128 bytes, regrows twice).
+        let mut bytes = Vec::with_capacity(512);
+        match serde_json::to_writer(&mut bytes, body) {
+            Ok(()) => {
                 let mut r = Response::new(200, Value::Null);
                 r.body = Body::rendered(bytes);
                 r
