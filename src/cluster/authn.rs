@@ -52,7 +52,6 @@ impl Authentication {
             Authentication::ServiceAccount { principal, .. } => principal,
         }
     }
-
 }
 
 /// The `_authenticate` body (`Authentication.toXContentFragment`), serialised by serde: straight to

@@ -338,6 +338,41 @@ mod tests {
         assert!(Response::empty(200).body_bytes().is_empty());
     }
 
+    /// A body serialised by its handler goes out as those bytes, and reads (and compares) as the
+    /// `Value` they hold; `?pretty` and HEAD treat it as any body.
+    #[test]
+    fn a_serialised_body_is_sent_as_written_and_reads_as_its_value() {
+        #[derive(Serialize)]
+        struct Out {
+            z: u8,
+            a: Vec<Option<&'static str>>,
+        }
+        let r = Response::ok_serialized(&Out {
+            z: 1,
+            a: vec![Some("x\"y"), None],
+        });
+        assert_eq!(r.body_bytes(), br#"{"z":1,"a":["x\"y",null]}"#);
+        let value = json!({"z": 1, "a": ["x\"y", null]});
+        assert_eq!(r.body, value);
+        assert_eq!(r, Response::ok(value.clone()));
+        assert_eq!(r.body["a"][0], "x\"y");
+        assert_eq!(r.body.clone().into_value(), value);
+        let mut pretty = r.clone();
+        pretty.pretty = true;
+        assert_eq!(
+            pretty.body_bytes(),
+            Response {
+                pretty: true,
+                ..Response::ok(value)
+            }
+            .body_bytes()
+        );
+        assert!(r
+            .for_method(crate::rest::request::Method::Head)
+            .body_bytes()
+            .is_empty());
+    }
+
     #[test]
     fn head_answers_have_no_body() {
         use crate::rest::request::Method;

@@ -144,7 +144,10 @@ fn i2_delete_broadcasts_an_exact_key_clear_to_every_node() {
         &admin(),
         None,
     );
-    assert_eq!((r.status, (*r.body).clone()), (404, json!({"found": false})));
+    assert_eq!(
+        (r.status, (*r.body).clone()),
+        (404, json!({"found": false}))
+    );
     assert!(clear_events_since(&c, mark).is_empty());
 }
 
