@@ -83,7 +83,9 @@ def test_crypto_draws_queue_cpu_and_429_panels(runs):
     queue, cpu, rejected = fig.axes
     for node, n in run.report.nodes.items():
         rows = [r for r in run.sim.timeline() if r["node"] == node]
-        assert list(_lines(queue)[node].get_ydata()) == [r["queue_depth"] for r in rows]
+        assert list(_lines(queue)[node].get_ydata()) == [r["max_queue_depth"] for r in rows[1:]]
+        # The largest queue of any interval is the report's largest.
+        assert max(r["max_queue_depth"] for r in rows) == n.max_crypto_queue_depth
         # Cores busy x interval length adds up to the node's hashing CPU.
         xs = [r["time"] for r in rows]
         busy = sum(y * (b - a) for y, a, b in zip(_lines(cpu)[node].get_ydata(), xs, xs[1:], strict=False))

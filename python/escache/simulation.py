@@ -266,7 +266,8 @@ class Simulation:
 
     def timeline(self) -> list[dict[str, Any]]:
         """The periodic samples (every ``sample_interval``): per node, cumulative cache stats, queue
-        depth, hashing CPU, outcomes and stale acceptances, and ``latency_ms`` (``p50``, ``p90``,
+        depth, hashing CPU, outcomes and stale acceptances; the largest queue since the previous
+        sample (``max_queue_depth``) and ``latency_ms`` (``p50``, ``p90``,
         ``p99``, ``max``) of the requests that finished since the previous sample (``None`` when none
         did)."""
         rows: list[dict[str, Any]] = json.loads(self._sim._timeline())
