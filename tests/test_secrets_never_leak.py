@@ -229,6 +229,8 @@ def test_issue8_d03_no_secret_appears_in_any_output(
     jsonl = io.StringIO()
     c.events.to_jsonl(jsonl)
     out.add("trace jsonl", jsonl.getvalue())
+    out.add("trace arrow", c.events.to_arrow().to_pylist())  # the core's columns, not the rows
+    out.add("timeline table", list(report.timeline))
     out.objects(
         "object", c, sim, c.events, c.security_index, *c.nodes, *(n.caches[name] for n in c.nodes for name in n.caches)
     )

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from escache.errors import IllegalStateError
+from escache.timeline import Timeline
 from escache.explain import Explanation
 
 __all__ = [
@@ -296,6 +297,25 @@ class SimulationReport(Mapping[str, Any]):
 
     __hash__ = None  # type: ignore[assignment]
 
+    # ---- the timeline up to the report's time ---------------------------------------------------------
+
+    def _attach_timeline(self, timeline: Timeline) -> None:
+        """Gives the report its timeline (``Simulation.report``); not a field: not in :meth:`to_dict`."""
+        object.__setattr__(self, "_timeline", timeline)
+
+    @property
+    def timeline(self) -> Timeline:
+        """The periodic samples up to this report's time, as a table (:class:`escache.timeline.Timeline`):
+        one row per sample and node, one column per figure; ``to_pandas()``, ``to_polars()``,
+        ``to_arrow()``, or any reader of ``__arrow_c_stream__``. Raises
+        :class:`escache.IllegalStateError` for a report read from JSON, which has none."""
+        timeline: Timeline | None = getattr(self, "_timeline", None)
+        if timeline is None:
+            raise IllegalStateError(
+                "this report was read from JSON and has no timeline: use the report that Simulation.run or "
+                "Simulation.report returns"
+            )
+        return timeline
     def caches_with_lookups(self) -> list[str]:
         """The caches that had at least one lookup on some node, in report order."""
         names = next(iter(self.nodes.values())).caches if self.nodes else {}

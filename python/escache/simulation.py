@@ -47,6 +47,7 @@ from escache._cluster import TRACE_SCHEMA_VERSION, Cluster
 from escache.errors import EscacheError, IllegalArgumentError, IllegalStateError
 from escache.explain import Explanation
 from escache.report import SimulationReport
+from escache.timeline import Timeline
 
 __all__ = [
     "TRACE_SCHEMA_VERSION",
@@ -229,6 +230,10 @@ class Simulation:
 
     def report(self) -> SimulationReport:
         """The figures so far: outcomes, stale acceptances, hashing CPU, latencies, per node and cache
+        (``.to_dict()`` for the JSON object); ``report.timeline`` is the timeline so far as a table."""
+        report = SimulationReport.from_json(self._sim._report())
+        report._attach_timeline(Timeline(self._sim, self._sim._timeline_len()))
+        return report
         (``.to_dict()`` for the JSON object). The report's ``plot`` and ``explain`` read this
         simulation's timeline and trace up to the report's time."""
         report = SimulationReport.from_json(self._sim._report())

@@ -11,6 +11,7 @@ pub mod report;
 pub mod scenario;
 pub mod simulation;
 pub mod spec;
+pub mod timeline;
 pub mod traffic;
 pub mod workload;
 

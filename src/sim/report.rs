@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-fn secs(n: u64) -> f64 {
+pub(super) fn secs(n: u64) -> f64 {
     n as f64 / NANOS_PER_SECOND as f64
 }
 

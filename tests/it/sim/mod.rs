@@ -14,6 +14,7 @@ mod explain;
 mod issue8;
 mod scenario_format;
 mod slices;
+mod timeline_columns;
 
 use escache::cluster::{Cluster, ClusterConfig};
 use escache::events::{EventKind, NodeIndex};
