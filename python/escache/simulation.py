@@ -230,13 +230,11 @@ class Simulation:
 
     def report(self) -> SimulationReport:
         """The figures so far: outcomes, stale acceptances, hashing CPU, latencies, per node and cache
-        (``.to_dict()`` for the JSON object); ``report.timeline`` is the timeline so far as a table."""
+        (``.to_dict()`` for the JSON object). ``report.timeline`` is the timeline so far as a table;
+        the report's ``plot`` and ``explain`` read this simulation's timeline and trace up to the
+        report's time."""
         report = SimulationReport.from_json(self._sim._report())
         report._attach_timeline(Timeline(self._sim, self._sim._timeline_len()))
-        return report
-        (``.to_dict()`` for the JSON object). The report's ``plot`` and ``explain`` read this
-        simulation's timeline and trace up to the report's time."""
-        report = SimulationReport.from_json(self._sim._report())
         report._attach(self, self.cluster.now_nanos)
         return report
 

@@ -15,8 +15,9 @@ figures are cumulative since the simulation started. The columns, in order:
 
 The core builds the columns (``escache::sim::timeline``); :meth:`Timeline.to_arrow`,
 :meth:`Timeline.to_pandas` and :meth:`Timeline.to_polars` take them through the Arrow PyCapsule
-interface, and so does any library that reads ``__arrow_c_stream__`` (``pyarrow.table(t)``,
-``polars.DataFrame(t)``).
+interface, and so does any library that reads ``__arrow_c_stream__`` (``pyarrow.table(t)``). A
+``Timeline`` is also a sequence of row dicts, so ``pandas.DataFrame(t)`` and ``polars.DataFrame(t)``
+read it row by row (plain strings, no categories): prefer :meth:`Timeline.to_polars`.
 """
 
 from __future__ import annotations
