@@ -144,6 +144,30 @@ def test_report_and_simulation_html_show_the_totals_and_each_node(stale_run):
     assert repr(sim) == "<escache.Simulation seed=7 workloads=1 virtual_seconds=720>"
 
 
+def test_timeline_html_shows_each_nodes_last_sample(stale_run):
+    _, _, report = stale_run
+    timeline = report.timeline
+    out = timeline._repr_html_()
+    nodes = list(report.nodes)
+    assert f"{len(timeline):,} rows: {len(nodes)} nodes sampled {len(timeline) // len(nodes):,} times" in html.unescape(
+        out
+    )
+    header, *rows = [
+        [html.unescape(c) for c in re.findall(r"<t[dh] [^>]*>(.*?)</t[dh]>", tr)]
+        for tr in re.findall(r"<tr>(.*?)</tr>", out)
+    ]
+    assert header[:2] == ["time", "node"] and "stale_acceptances" in header
+    last = {r["node"]: r for r in timeline}
+    assert [row[1] for row in rows] == nodes
+    for row in rows:
+        figures = last[row[1]]
+        for column in ("success", "too_busy", "stale_acceptances", "max_queue_depth"):
+            assert row[header.index(column)] == f"{figures[column]:,}"
+    assert repr(timeline) == f"<escache.Timeline rows={len(timeline)}>"
+    empty = escache.Simulation(escache.Cluster(nodes=1, seed=0)).report().timeline
+    assert len(empty) == 0 and "no samples yet" in empty._repr_html_()
+
+
 def test_explanation_html_lists_its_lines(stale_run):
     _, _, report = stale_run
     e = report.explain_stale()[0]

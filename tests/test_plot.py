@@ -160,3 +160,32 @@ def test_progress_bar_is_tqdm_and_falls_back_to_text_without_widgets(monkeypatch
     bar(1.0)
     text = stream.getvalue()
     assert "demo: 100%" in text and "60.0/60.0 s virtual" in text and "requests/s" in text
+
+
+def test_run_with_progress_drives_a_tqdm_auto_bar_over_virtual_time(monkeypatch):
+    """``sim.run(progress=True)`` uses ``tqdm.auto`` (the notebook widget in Jupyter): the bar's total is
+    the run's virtual seconds, its updates add up to it, and it shows the simulated requests per second."""
+    bars = []
+
+    class Recorder:
+        def __init__(self, **kwargs):
+            self.kwargs, self.n, self.postfix, self.closed = kwargs, 0.0, "", False
+            bars.append(self)
+
+        def update(self, n):
+            self.n += n
+
+        def set_postfix_str(self, s, refresh=True):
+            self.postfix = s
+
+        def close(self):
+            self.closed = True
+
+    monkeypatch.setattr(escache.simulation, "tqdm_auto", Recorder)
+    sim = escache.Simulation(escache.Cluster(nodes=2, seed=0), seed=0)
+    sim.add_workload(name="keys", population=4, rate=40)
+    report = sim.run("12s", progress=True, steps=6)
+    (bar,) = bars
+    assert bar.kwargs["total"] == 12.0 and "s virtual" in bar.kwargs["bar_format"]
+    assert bar.n == pytest.approx(12.0) and bar.closed
+    assert report.requests > 0 and bar.postfix.endswith(" requests/s")

@@ -24,15 +24,19 @@ CACHES = [
     "index_service_account_token",
 ]
 FIGURES = ["hits", "misses", "evictions", "count"]
+QUANTILES = ["p50", "p90", "p99", "max"]
 TIMELINE_COLUMNS = [
     "time",
     "node",
     "queue_depth",
+    "max_queue_depth",
     "hashing_cpu_seconds",
     "success",
     "unauthorized",
     "too_busy",
     "unavailable",
+    "stale_acceptances",
+    *(f"latency_{q}_ms" for q in QUANTILES),
     *(f"{cache}_{figure}" for cache in CACHES for figure in FIGURES),
 ]
 
@@ -44,12 +48,16 @@ def flat(row: dict) -> dict:
         "time": row["time"],
         "node": row["node"],
         "queue_depth": row["queue_depth"],
+        "max_queue_depth": row["max_queue_depth"],
         "hashing_cpu_seconds": row["hashing_cpu_seconds"],
         "success": auth["success"],
         "unauthorized": auth["401"],
         "too_busy": auth["429"],
         "unavailable": auth["unavailable"],
+        "stale_acceptances": row["stale_acceptances"],
     }
+    for q in QUANTILES:
+        out[f"latency_{q}_ms"] = None if row["latency_ms"] is None else row["latency_ms"][q]
     for cache in CACHES:
         sample = row["caches"].get(cache)
         for figure in FIGURES:

@@ -26,6 +26,7 @@ __all__ = [
     "response_html",
     "security_index_html",
     "simulation_html",
+    "timeline_html",
 ]
 
 # Inline styles: readable in light and dark themes (inherit the colours, draw thin borders).
@@ -306,6 +307,41 @@ def simulation_html(sim: Any) -> str:
     """The simulation: seed, workloads, virtual time, and its report so far."""
     head = _muted(f"seed {sim.seed}; workloads: {', '.join(sim.workload_names) or 'none'}")
     return _box("escache.Simulation", head, report_html(sim.report()))
+
+
+#: The timeline columns the HTML shows (the others are in ``to_pandas()``): the node's pool, outcomes,
+#: stale acceptances and latency; each cache's figures would make the table too wide to read.
+_TIMELINE_SHOWN = (
+    "time",
+    "node",
+    "max_queue_depth",
+    "success",
+    "unauthorized",
+    "too_busy",
+    "stale_acceptances",
+    "latency_p99_ms",
+)
+
+
+def timeline_html(timeline: Any) -> str:
+    """Rows, nodes, time span and columns, then the last sample of each node (the latest figures)."""
+    n = len(timeline)
+    if n == 0:
+        return _box("escache.Timeline", _line("no samples yet"))
+    rows = list(timeline)
+    nodes = list(dict.fromkeys(r["node"] for r in rows))
+    last = {r["node"]: r for r in rows}
+    shown = [c for c in _TIMELINE_SHOWN if c in timeline.columns]
+    cells = [[_seconds(r[c]) if c == "time" else r[c] for c in shown] for r in last.values()]
+    return _box(
+        "escache.Timeline",
+        _muted(
+            f"{n:,} rows: {len(nodes)} nodes sampled {n // len(nodes):,} times from {_seconds(rows[0]['time'])} "
+            f"to {_seconds(rows[-1]['time'])}; {len(timeline.columns)} columns (to_pandas(), to_polars(), to_arrow())"
+        ),
+        table(shown, cells),
+        _muted("the last sample of each node"),
+    )
 
 
 def explanation_html(explanation: Any) -> str:

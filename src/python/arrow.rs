@@ -130,6 +130,11 @@ fn timeline_batch(c: &TimelineColumns<'_>) -> Result<RecordBatch, ArrowError> {
                 true,
                 Arc::new(UInt64Array::from(v.to_vec())),
             ),
+            Column::OptionFloat64(v) => (
+                DataType::Float64,
+                true,
+                Arc::new(Float64Array::from(v.to_vec())),
+            ),
             Column::Dict(d) => (dictionary_type(), false, dictionary(d)?),
         };
         fields.push(Field::new(name, data_type, nullable));

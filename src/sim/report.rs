@@ -15,7 +15,7 @@ pub(super) fn secs(n: u64) -> f64 {
     n as f64 / NANOS_PER_SECOND as f64
 }
 
-fn ms(n: u64) -> f64 {
+pub(super) fn ms(n: u64) -> f64 {
     n as f64 / 1_000_000.0
 }
 
