@@ -196,3 +196,46 @@ def test_cache_and_replay_result_html_show_figures_never_keys_or_values():
     result = escache.Cache(max_weight=1).replay([1, 2, 1, 1])
     cells = _cells(result._repr_html_())
     assert [cells[cells.index(k) + 1] for k in ("requests", "hits", "misses")] == ["4", "1", "3"]
+
+
+def test_every_public_object_has_html_and_a_short_one_line_repr(stale_run, keyed_cluster):
+    cluster, sim, report = stale_run
+    node = cluster.node("node-2")
+    objects = {
+        "Cluster": cluster,
+        "Node": node,
+        "node.caches": node.caches,
+        "CacheView": node.caches["api_key_doc"],
+        "SecurityIndex": cluster.security_index,
+        "EventTrace": cluster.events,
+        "Response": keyed_cluster[2],
+        "Simulation": sim,
+        "SimulationReport": report,
+        "NodeReport": report.nodes["node-2"],
+        "Timeline": report.timeline,
+        "Explanation": report.explain_stale()[0],
+        "Cache": escache.Cache(max_weight=10),
+    }
+    for name, obj in objects.items():
+        text = repr(obj)
+        assert "\n" not in text and len(text) <= 160, (name, text)
+        assert "object at 0x" not in text, (name, text)
+        out = obj._repr_html_()
+        assert out.startswith("<div") and ("<table" in out or "<ul" in out), name
+    assert repr(report.plot).startswith("<escache.plot.ReportPlots stale()")
+
+
+def test_node_report_and_caches_html_show_the_figures(stale_run):
+    cluster, _, report = stale_run
+    n = report.nodes["node-2"]
+    cells = _cells(n._repr_html_())
+    assert cells[cells.index("stale acceptances") + 1] == f"{n.stale_acceptances:,}"
+    assert cells[cells.index("largest security-crypto queue") + 1] == f"{n.max_crypto_queue_depth:,}"
+    doc = n.caches["api_key_doc"]
+    row = cells[cells.index("api_key_doc") :]
+    assert row[1:4] == [f"{doc.count:,}", f"{doc.hits:,}", f"{doc.misses:,}"]
+    node = cluster.node("node-2")
+    view = node.caches["api_key_doc"]
+    cells = _cells(node.caches._repr_html_())
+    row = cells[cells.index("api_key_doc") :]
+    assert row[1:4] == [f"{len(view):,}", f"{view.stats()['hits']:,}", f"{view.stats()['misses']:,}"]

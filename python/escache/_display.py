@@ -19,8 +19,10 @@ __all__ = [
     "cache_view_html",
     "cluster_html",
     "event_trace_html",
+    "caches_html",
     "explanation_html",
     "node_html",
+    "node_report_html",
     "replay_result_html",
     "report_html",
     "response_html",
@@ -99,9 +101,13 @@ def _ratio(stats: Mapping[str, int]) -> float | None:
 
 
 def _node_rows(node: Any) -> list[list[Any]]:
-    rows = []
-    for name, view in node.caches.items():
-        if not node.running or not view.enabled:
+    return _cache_rows(node.running, node.caches)
+
+
+def _cache_rows(running: bool, caches: Mapping[str, Any]) -> list[list[Any]]:
+    rows: list[list[Any]] = []
+    for name, view in caches.items():
+        if not running or not view.enabled:
             rows.append([name, None, None, None, None, None])
             continue
         s = view.stats()
@@ -147,6 +153,11 @@ def node_html(node: Any) -> str:
         _muted(f"id {node.id}; {state}; security-crypto pool {node.crypto_pool_mode}"),
         table(_CACHE_HEADER, _node_rows(node)),
     )
+
+
+def caches_html(node: str, running: bool, caches: Mapping[str, Any]) -> str:
+    """A node's caches (``node.caches``): a row per cache."""
+    return _box(f"escache caches of {node}", table(_CACHE_HEADER, _cache_rows(running, caches)))
 
 
 def cache_view_html(view: Any) -> str:
@@ -301,6 +312,32 @@ def report_html(report: Any) -> str:
         rows.append(row)
     errors = [_line(f"action error at {_seconds(e.time)}: {e.action}: {e.error}") for e in report.action_errors]
     return _box("escache SimulationReport", table(["", "value"], totals), table(header, rows), *errors)
+
+
+def node_report_html(n: Any) -> str:
+    """One node of a report: state, outcomes, stale acceptances, hashing, then a row per cache."""
+    o = n.authentications
+    state = ("running" if n.running else "stopped") + (", partitioned" if n.partitioned else "")
+    figures = [
+        ("state", state),
+        (
+            "success / 401 / 429 / unavailable",
+            f"{o.success:,} / {o.unauthorized:,} / {o.too_busy:,} / {o.unavailable:,}",
+        ),
+        ("stale acceptances", n.stale_acceptances),
+        ("longest stale window", _seconds(n.longest_stale_window_seconds)),
+        ("hashing CPU", _seconds(n.hashing_cpu_seconds)),
+        ("hash verifications", n.hash_verifications),
+        ("largest security-crypto queue", n.max_crypto_queue_depth),
+    ]
+    header = ["cache", "entries", "hits", "misses", "hit ratio", "evictions", "invalidated"]
+    rows = [
+        [name, None, None, None, None, None, None]
+        if c is None
+        else [name, c.count, c.hits, c.misses, c.hit_ratio, c.evictions, c.removals.invalidated]
+        for name, c in n.caches.items()
+    ]
+    return _box(f"escache NodeReport {n.id}", table(["", "value"], figures), table(header, rows))
 
 
 def simulation_html(sim: Any) -> str:

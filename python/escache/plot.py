@@ -77,6 +77,9 @@ def _pairs(rows: Sequence[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], dic
 class ReportPlots:
     """The plots of one report (``report.plot``)."""
 
+    def __repr__(self) -> str:
+        return "<escache.plot.ReportPlots stale() hit_ratio(cache=...) crypto() latency(quantile=...) save(directory)>"
+
     def __init__(self, report: SimulationReport) -> None:
         self._report = report
 
