@@ -224,3 +224,17 @@ def test_timeline_to_arrow_without_pyarrow_names_the_package(stale, monkeypatch)
     monkeypatch.setitem(sys.modules, "pyarrow", None)
     with pytest.raises(escache.MissingDependencyError, match="pip install pyarrow"):
         stale.report.timeline.to_arrow()
+
+
+def test_pandas_reads_the_stream_itself(stale):
+    """pandas 3's ``DataFrame.from_arrow`` takes any ``__arrow_c_stream__``: the same frame as through pyarrow."""
+    pd = pytest.importorskip("pandas")
+    if not hasattr(pd.DataFrame, "from_arrow"):
+        pytest.skip("pandas < 3 reads Arrow through pyarrow only")
+    timeline = stale.report.timeline
+    frame = pd.DataFrame.from_arrow(timeline)
+    assert list(frame.columns) == TIMELINE_COLUMNS and len(frame) == len(timeline)
+    assert isinstance(frame["node"].dtype, pd.CategoricalDtype)
+    assert frame["stale_acceptances"].tolist() == [r["stale_acceptances"] for r in timeline]
+    events = pd.DataFrame.from_arrow(stale.cluster.events)
+    assert list(events.columns) == ["v", *TRACE_COLUMNS] and len(events) == len(stale.cluster.events)
