@@ -238,3 +238,26 @@ def test_pandas_reads_the_stream_itself(stale):
     assert frame["stale_acceptances"].tolist() == [r["stale_acceptances"] for r in timeline]
     events = pd.DataFrame.from_arrow(stale.cluster.events)
     assert list(events.columns) == ["v", *TRACE_COLUMNS] and len(events) == len(stale.cluster.events)
+
+
+def test_the_frames_never_read_rows_through_python(stale, monkeypatch):
+    """to_arrow / to_pandas / to_polars read only the Arrow stream: with every row-wise path broken,
+    they still give every row."""
+    pytest.importorskip("pandas")
+    pytest.importorskip("polars")
+
+    def no_rows(*_args, **_kwargs):
+        raise AssertionError("rows went through Python objects")
+
+    events, timeline = stale.cluster.events, stale.report.timeline
+    n_events, n_rows = len(events), len(timeline)
+    monkeypatch.setattr(type(events), "rows", no_rows)
+    monkeypatch.setattr(type(events), "__iter__", no_rows)
+    monkeypatch.setattr(type(events), "__getitem__", no_rows)
+    monkeypatch.setattr(Timeline, "_table", property(no_rows))
+    for frame in (events.to_arrow(), events.to_pandas(), events.to_polars()):
+        assert len(frame) == n_events
+    arrow = timeline.to_arrow()
+    assert arrow.num_rows == n_rows and arrow.column_names == TIMELINE_COLUMNS
+    for frame in (timeline.to_pandas(), timeline.to_polars()):
+        assert len(frame) == n_rows and list(frame.columns) == TIMELINE_COLUMNS
