@@ -58,6 +58,10 @@ def test_stale_plots_each_nodes_stale_acceptances_and_marks_revocation_drop_and_
         if line.get_gid():
             marks.setdefault(line.get_gid(), []).append(line.get_xdata()[0])
     assert marks["revocation"] == [revoked] and marks["broadcast dropped"] == [revoked]
+    # The TTL expiries: one line at each time a stale entry expired, after the revocation.
+    expiries = sorted({e.ended.time for e in run.report.explain_stale() if e.ended and e.ended.how == "expired"})
+    assert expiries and min(expiries) > revoked
+    assert sorted(marks["TTL expiry"]) == expiries
     expiries = {e.ended.time for e in run.report.explain_stale()}
     assert sorted(marks["TTL expiry"]) == sorted(expiries) and all(600 < t < 610 for t in expiries)
     assert {t.get_text() for t in ax.get_legend().get_texts()} >= {"node-2", "revocation", "TTL expiry"}
