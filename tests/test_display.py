@@ -239,3 +239,26 @@ def test_node_report_and_caches_html_show_the_figures(stale_run):
     cells = _cells(node.caches._repr_html_())
     row = cells[cells.index("api_key_doc") :]
     assert row[1:4] == [f"{len(view):,}", f"{view.stats()['hits']:,}", f"{view.stats()['misses']:,}"]
+
+
+def test_cache_view_shows_the_expiry_settings_it_was_built_with():
+    """Each cache's expiry as Elasticsearch builds it (ApiKeyService, ApiKeyDocCache,
+    CachingServiceAccountTokenStore): the auth cache expires after access (api_key.cache.ttl), the
+    doc cache after write (doc_cache.ttl, 5m), the role descriptors cache after 1h of access, the
+    token caches after write (service_token.cache.ttl, 20m)."""
+    c = escache.Cluster(nodes=1, seed=0, settings={"xpack.security.authc.api_key.cache.ttl": "1h"})
+    caches = c.nodes[0].caches
+    expiry = {name: (v.expire_after_write, v.expire_after_access) for name, v in caches.items()}
+    assert expiry == {
+        "api_key_auth": (None, 3600.0),
+        "api_key_doc": (300.0, None),
+        "api_key_role_descriptors": (None, 3600.0),
+        "file_service_account_token": (1200.0, None),
+        "index_service_account_token": (1200.0, None),
+    }
+    cells = _cells(caches["api_key_doc"]._repr_html_())
+    assert cells[cells.index("expire after write") + 1] == "5m00.0s"
+    assert cells[cells.index("expire after access") + 1] == "never"
+    off = escache.Cluster(nodes=1, seed=0, settings={"xpack.security.authc.api_key.cache.ttl": "0s"})
+    assert not off.nodes[0].caches["api_key_auth"].enabled
+    assert off.nodes[0].caches["api_key_auth"].expire_after_access is None

@@ -172,6 +172,8 @@ def cache_view_html(view: Any) -> str:
         ("entries", len(view)),
         ("weight", view.weight),
         ("max weight", "unbounded" if max_weight is None else max_weight),
+        ("expire after write", "never" if view.expire_after_write is None else _seconds(view.expire_after_write)),
+        ("expire after access", "never" if view.expire_after_access is None else _seconds(view.expire_after_access)),
         ("hit ratio", _ratio(stats)),
         *((k, v) for k, v in stats.items()),
         *((f"removed: {k}", v) for k, v in removals.items()),
