@@ -230,14 +230,11 @@ class Simulation:
 
     def report(self) -> SimulationReport:
         """The figures so far: outcomes, stale acceptances, hashing CPU, latencies, per node and cache
-        (``.to_dict()`` for the JSON object); ``report.timeline`` is the timeline so far as a table."""
-        report = SimulationReport.from_json(self._sim._report())
-        report._attach_timeline(Timeline(self._sim, self._sim._timeline_len()))
-        return report
-        (``.to_dict()`` for the JSON object). The report's ``plot`` and ``explain`` read this
-        simulation's timeline and trace up to the report's time."""
+        (``.to_dict()`` for the JSON object); ``report.timeline`` is the timeline so far as a table. The
+        report's ``plot`` and ``explain`` read this simulation's timeline and trace up to the report's time."""
         report = SimulationReport.from_json(self._sim._report())
         report._attach(self, self.cluster.now_nanos)
+        report._attach_timeline(Timeline(self._sim, self._sim._timeline_len()))
         return report
 
     def explain(self, credential: str, *, node: str | None = None, at: Any = None, until: Any = None) -> Explanation:
