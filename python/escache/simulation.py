@@ -234,8 +234,8 @@ class Simulation:
         the report's ``plot`` and ``explain`` read this simulation's timeline and trace up to the
         report's time."""
         report = SimulationReport.from_json(self._sim._report())
-        report._attach_timeline(Timeline(self._sim, self._sim._timeline_len()))
         report._attach(self, self.cluster.now_nanos)
+        report._attach_timeline(Timeline(self._sim, self._sim._timeline_len()))
         return report
 
     def explain(self, credential: str, *, node: str | None = None, at: Any = None, until: Any = None) -> Explanation:
