@@ -157,7 +157,12 @@ class Cluster:
         names. ``cluster_name`` defaults to ``"escache"``, ``password`` (the ``elastic`` user's) to
         ``"changeme"``, ``seed`` to 0."""
     def _perform_raw(
-        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes | None, node: str | None = None
+        self,
+        method: str,
+        target: str,
+        headers: Iterable[tuple[str, str]],
+        body: bytes | None,
+        node: str | None = None,
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         """``(status, header fields, body)``. The header fields are in order, one ``(name, value)``
         pair per field as sent on the wire: a name repeats for a header with several values (a 401

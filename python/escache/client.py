@@ -66,7 +66,9 @@ class _InProcess:
         node_name = self.config._extras.get(_EXTRA)
         start = time.perf_counter()
         try:
-            status, fields, raw = self.cluster._perform_raw(method, target, _merged(self.headers, headers), body, node_name)
+            status, fields, raw = self.cluster._perform_raw(
+                method, target, _merged(self.headers, headers), body, node_name
+            )
         except NodeUnavailableError as e:
             if self.pinned:
                 raise
