@@ -22,7 +22,7 @@ use serde::{Serialize, Serializer};
 use serde_json::{json, Value};
 use std::fmt;
 use std::ops::Deref;
-use std::sync::OnceLock;
+use std::cell::OnceCell;
 
 pub(crate) const PRODUCT_HEADER: &str = "X-Elastic-Product";
 pub(crate) const PRODUCT_HEADER_VALUE: &str = "Elasticsearch";
@@ -34,17 +34,18 @@ pub(crate) const CONTENT_TYPE_TEXT: &str = "text/plain; charset=UTF-8";
 /// first read (through `Deref`). Either way it reads as the `Value` it stands for.
 #[derive(Clone, Default)]
 pub struct Body {
-    value: OnceLock<Value>,
-    /// The compact JSON the handler wrote (never empty); `value` is its parse once read.
-    rendered: Option<Vec<u8>>,
+    value: OnceCell<Value>,
+    /// The compact JSON the handler wrote (never empty); `value` is its parse once read. (A boxed
+    /// slice: a `Response` is returned in `Result`s and stays small.)
+    rendered: Option<Box<[u8]>>,
 }
 
 impl Body {
     /// A body serialised by the handler (`serde_json::to_vec` of a value that is not `null`).
     fn rendered(bytes: Vec<u8>) -> Self {
         Body {
-            value: OnceLock::new(),
-            rendered: Some(bytes),
+            value: OnceCell::new(),
+            rendered: Some(bytes.into_boxed_slice()),
         }
     }
 
@@ -61,7 +62,7 @@ impl Body {
     }
 }
 
-/// Bytes serde_json wrote are JSON: the `Null` fallback is unreachable.
+/// Bytes `serde_json` wrote are JSON: the `Null` fallback is unreachable.
 fn parse_rendered(bytes: Option<&[u8]>) -> Value {
     bytes
         .and_then(|b| serde_json::from_slice(b).ok())
@@ -71,7 +72,7 @@ fn parse_rendered(bytes: Option<&[u8]>) -> Value {
 impl From<Value> for Body {
     fn from(v: Value) -> Self {
         Body {
-            value: OnceLock::from(v),
+            value: OnceCell::from(v),
             rendered: None,
         }
     }
@@ -261,7 +262,7 @@ impl Response {
         } else if self.pretty {
             super::render::pretty_bytes(&self.body)
         } else if let Some(rendered) = &self.body.rendered {
-            rendered.clone()
+            rendered.to_vec()
         } else {
             serde_json::to_vec(&*self.body).unwrap_or_default()
         }
