@@ -20,9 +20,9 @@
 use crate::error::EsError;
 use serde::{Serialize, Serializer};
 use serde_json::{json, Value};
+use std::cell::OnceCell;
 use std::fmt;
 use std::ops::Deref;
-use std::cell::OnceCell;
 
 pub(crate) const PRODUCT_HEADER: &str = "X-Elastic-Product";
 pub(crate) const PRODUCT_HEADER_VALUE: &str = "Elasticsearch";
