@@ -13,7 +13,7 @@
 //! A body of `Value::Null` means *no body* (HEAD answers, OPTIONS answers): [`Response::body_bytes`] is
 //! empty then. ES never sends a bare JSON `null`.
 //!
-//! A handler on a hot path may answer with its body already serialised ([`Response::ok_serialized`]:
+//! A handler on a hot path may answer with its body already serialised ([`Response::ok_rendered`]:
 //! `GET /_security/_authenticate`): the bytes go out as they are, and the [`Body`] is parsed into a
 //! `Value` only when something reads it (a test, `filter_path`, `?pretty`).
 
@@ -152,21 +152,12 @@ impl Response {
         Response::new(200, body)
     }
 
-    /// 200 with a body serialised straight to compact JSON bytes (no `Value` is built: see [`Body`]).
-    /// A body that does not serialise (a map with non-string keys; none of the callers' types) is a 500.
-    pub(crate) fn ok_serialized(body: &impl Serialize) -> Self {
-        // Room for a typical body at once (serde_json's own start, 128 bytes, regrows twice).
-        let mut bytes = Vec::with_capacity(512);
-        match serde_json::to_writer(&mut bytes, body) {
-            Ok(()) => {
-                let mut r = Response::new(200, Value::Null);
-                r.body = Body::rendered(bytes);
-                r
-            }
-            Err(e) => Response::from_error(&EsError::exception(format!(
-                "failed to serialise the response body: {e}"
-            ))),
-        }
+    /// 200 with a body its handler wrote as compact JSON (not empty: a `Value` is parsed from it if
+    /// read).
+    pub(crate) fn ok_rendered(bytes: Vec<u8>) -> Self {
+        let mut r = Response::new(200, Value::Null);
+        r.body = Body::rendered(bytes);
+        r
     }
 
     /// A status without a body (e.g. `HEAD /`).
@@ -348,10 +339,13 @@ mod tests {
             z: u8,
             a: Vec<Option<&'static str>>,
         }
-        let r = Response::ok_serialized(&Out {
-            z: 1,
-            a: vec![Some("x\"y"), None],
-        });
+        let r = Response::ok_rendered(
+            serde_json::to_vec(&Out {
+                z: 1,
+                a: vec![Some("x\"y"), None],
+            })
+            .unwrap(),
+        );
         assert_eq!(r.body_bytes(), br#"{"z":1,"a":["x\"y",null]}"#);
         let value = json!({"z": 1, "a": ["x\"y", null]});
         assert_eq!(r.body, value);

@@ -19,7 +19,7 @@ use super::{
     check_unconsumed_params, parse_json_body_with_locations, reject_unconsumed_body, Method,
     Request, Response, RouteId, Router,
 };
-use crate::cluster::authn::AuthenticateBody;
+use crate::cluster::authn::authenticate_body_bytes;
 use crate::cluster::{
     Authentication, AuthenticationOutcome, Cluster, CreateApiKeyRequest, InvalidateApiKeyRequest,
     UpdateApiKeyRequest,
@@ -238,7 +238,7 @@ fn run(
                 route.action(),
                 &RequestContext::for_action(route.action()),
             )?;
-            Ok(Response::ok_serialized(&AuthenticateBody(auth)))
+            Ok(Response::ok_rendered(authenticate_body_bytes(auth)))
         }
         RouteId::PutUser => put_user(cluster, req, subject),
         RouteId::PutRole => put_role(cluster, req, subject),
