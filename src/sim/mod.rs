@@ -3,6 +3,8 @@
 pub mod action;
 mod action_spec;
 mod actions;
+#[cfg(any(test, feature = "testing"))]
+mod bench_hooks;
 pub mod cost;
 mod faults;
 pub mod metrics;

@@ -271,7 +271,7 @@ impl Simulation {
         self.workloads[w].credentials.push(cred);
     }
 
-    fn pick_credential(&mut self, w: usize) -> Option<usize> {
+    pub(super) fn pick_credential(&mut self, w: usize) -> Option<usize> {
         let Simulation { rng, workloads, .. } = self;
         let wl = &workloads[w];
         let n = wl.credentials.len();
@@ -301,7 +301,12 @@ impl Simulation {
         Some(i % n)
     }
 
-    fn pick_node(&mut self, cluster: &Cluster, w: usize, credential: usize) -> NodeIndex {
+    pub(super) fn pick_node(
+        &mut self,
+        cluster: &Cluster,
+        w: usize,
+        credential: usize,
+    ) -> NodeIndex {
         let nodes = cluster.nodes().len();
         let Simulation { rng, workloads, .. } = self;
         let wl = &mut workloads[w];

@@ -116,8 +116,17 @@ impl fmt::Debug for ApiKeyDoc {
 
 /// The SHA-256 of role-descriptor bytes: the role-descriptor cache's key (R2.2). Elasticsearch keys on
 /// its hex string; escache keeps the 32 bytes (hashing and comparing half as much) and shows hex.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct RdDigest(pub [u8; 32]);
+
+/// A SHA-256 digest is already uniformly spread: its first eight bytes are hash enough for a table
+/// (equality still compares all 32).
+impl std::hash::Hash for RdDigest {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let first = self.0.first_chunk::<8>().copied().unwrap_or_default();
+        state.write_u64(u64::from_le_bytes(first));
+    }
+}
 
 impl RdDigest {
     pub(crate) fn of(bytes: &str) -> Self {
@@ -253,6 +262,12 @@ pub fn role_descriptors_hash(bytes: &str) -> String {
 }
 
 impl ApiKeyDoc {
+    /// The shared fields instance (its identity keys the stored-hash verification memo; a write
+    /// through `DerefMut` to a shared instance makes a new one).
+    pub(crate) fn fields(&self) -> &Arc<ApiKeyDocFields> {
+        &self.fields
+    }
+
     pub(crate) fn new(
         fields: ApiKeyDocFields,
         role_descriptors: Arc<str>,

@@ -10,14 +10,14 @@ use super::auth_cache::{AuthCache, AuthCacheListener};
 use super::doc::ApiKeyDoc;
 use super::eviction_monitor::AuthCacheEvictionMonitor;
 use super::{
-    ApiKeyAuthentication, ApiKeyCredentials, ApiKeyDocCache, AuthEntry, AuthOutcome, AuthStep,
-    CachedHashResult, FutureState,
+    ApiKeyAuthentication, ApiKeyCredentials, ApiKeyDocCache, ApiKeyDocFields, AuthEntry,
+    AuthOutcome, AuthStep, CachedHashResult, FutureState,
 };
 use crate::cache::CacheBuilder;
 use crate::error::EsError;
 use crate::events::{CacheId, EventKind};
 use crate::security::crypto_pool::{CryptoPool, CryptoTask, CryptoTaskKind, Submitted};
-use crate::security::hashing::{verify_hash, Hasher, Secret};
+use crate::security::hashing::{verify_hash, Hasher, Secret, VerifyMemo};
 use crate::security::index::{Availability, SecurityIndex};
 use crate::security::settings::ApiKeySettings;
 use crate::security::{removal_event, Ctx, RemovalCounts};
@@ -61,6 +61,10 @@ pub struct ApiKeyService {
     rng: ChaCha8Rng,
     /// Slow hash verifications run against stored hashes (AK-S4 counts them).
     pub verifications: u64,
+    /// Answers of the auth cache's check of a presented secret against a cached result's hash.
+    cached_memo: VerifyMemo<str>,
+    /// Answers of the verification against a document's stored hash (by document instance).
+    stored_memo: VerifyMemo<ApiKeyDocFields>,
 }
 
 impl std::fmt::Debug for ApiKeyService {
@@ -107,6 +111,8 @@ impl ApiKeyService {
             pending: IndexMap::default(),
             rng: ChaCha8Rng::seed_from_u64(seed),
             verifications: 0,
+            cached_memo: VerifyMemo::default(),
+            stored_memo: VerifyMemo::default(),
         })
     }
 
@@ -160,8 +166,11 @@ impl ApiKeyService {
         }
     }
 
-    fn result_verifies(&self, result: &CachedHashResult, secret: &Secret) -> bool {
-        self.cache_hasher.verify(secret.expose(), &result.hash)
+    fn result_verifies(&mut self, result: &CachedHashResult, secret: &Secret) -> bool {
+        let hasher = self.cache_hasher;
+        self.cached_memo.verify(&result.hash, secret, || {
+            hasher.verify(secret.expose(), &result.hash)
+        })
     }
 
     /// R3.8: after a key is indexed, the creating node caches a successful result for it (skipped
@@ -291,7 +300,8 @@ impl ApiKeyService {
         let serial = self.new_serial();
         let mut inserted = false;
         let cache_hasher = self.cache_hasher;
-        let secret = credentials.secret.expose();
+        let secret = &credentials.secret;
+        let memo = &mut self.cached_memo;
         let looked = self.auth_cache.as_mut().map(|c| {
             c.compute_if_absent_borrowed(
                 id,
@@ -310,7 +320,9 @@ impl ApiKeyService {
                         FutureState::Failed => Seen::Failed,
                         FutureState::Done(r) => Seen::Done {
                             success: r.success,
-                            verifies: cache_hasher.verify(secret, &r.hash),
+                            verifies: memo.verify(&r.hash, secret, || {
+                                cache_hasher.verify(secret.expose(), &r.hash)
+                            }),
                         },
                     };
                     (e.serial, seen)
@@ -465,19 +477,25 @@ impl ApiKeyService {
         };
         // A document without `api_key_hash` never verifies (ES's doc parser requires the field);
         // an empty stand-in would match an empty secret through the no-op hasher.
-        let stored_hash = p.first.doc.hash.clone().unwrap_or_default();
-        let verified = p.first.doc.hash.is_some()
-            && verify_hash(p.first.credentials.secret.expose(), &stored_hash);
+        let secret = &p.first.credentials.secret;
+        let verified = p.first.doc.hash.as_deref().is_some_and(|stored| {
+            self.stored_memo.verify(p.first.doc.fields(), secret, || {
+                verify_hash(secret.expose(), stored)
+            })
+        });
         self.verifications += 1;
-        ctx.record(
-            EventKind::HashVerification,
-            CacheId::ApiKeyAuth,
-            &p.first.credentials.id,
-            Hasher::resolve_from_hash(&stored_hash)
-                .map(|h| h.name())
-                .as_deref()
-                .unwrap_or("unknown"),
-        );
+        if ctx.log.enabled() {
+            let stored_hash = p.first.doc.hash.as_deref().unwrap_or_default();
+            ctx.record(
+                EventKind::HashVerification,
+                CacheId::ApiKeyAuth,
+                &p.first.credentials.id,
+                Hasher::resolve_from_hash(stored_hash)
+                    .map(|h| h.name())
+                    .as_deref()
+                    .unwrap_or("unknown"),
+            );
+        }
         let first = if verified {
             type_and_expiry(&p.first.credentials, p.first.doc.clone(), ctx)
         } else {
@@ -489,6 +507,10 @@ impl ApiKeyService {
             return out;
         }
         let result = self.hash_result(verified, &p.first.credentials.secret);
+        // The result's hash was just made from this secret, so the secret verifies against it
+        // (`Hasher.hash` then `verify`): the memo learns that answer without hashing again.
+        self.cached_memo
+            .verify(&result.hash, &p.first.credentials.secret, || true);
         if let Some(c) = self.auth_cache.as_mut() {
             if let Some(e) = c.peek_mut(p.first.credentials.id.as_str()) {
                 if e.serial == serial {
