@@ -18,7 +18,7 @@ SELF = Path(__file__).resolve()
 CITATION = re.compile(
     r"(?<![\w%{\\.-])(?:(AK|ST)-)?(SC\d{1,2}|R\d{1,2}(?:\.\d{1,2})?|S\d{1,2}|[TVACIMF]\d{1,2})(?!\w)(?!\.\d)"
 )
-ENTRY = re.compile(r"^### ((?:AK|ST)-[A-Z]+\d+(?:\.\d+)?): ", re.M)
+ENTRY = re.compile(r"^### ((?:AK|ST|API)-[A-Z]+\d+(?:\.\d+)?): ", re.M)
 TEST_REF = re.compile(r"`([\w/.]+\.(?:rs|py))::(\w+)`")
 
 

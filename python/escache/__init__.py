@@ -27,7 +27,16 @@ from escache._core import (
     replay_api_key_auth_cache,
 )
 from escache._http import Server, serve
+from escache._requests import Cleared, RequestLog, RequestRecord
 from escache._types import RemovalReason
+from escache.assertions import (
+    EscacheAssertionError,
+    assert_accepted,
+    assert_called,
+    assert_cleared,
+    assert_not_called,
+    assert_rejected,
+)
 from escache.errors import (
     ActionRequestValidationError,
     BrokenStateError,
@@ -60,6 +69,15 @@ __all__ = [
     "SecurityIndex",
     "EventTrace",
     "Response",
+    "RequestLog",
+    "RequestRecord",
+    "Cleared",
+    "assert_called",
+    "assert_not_called",
+    "assert_cleared",
+    "assert_accepted",
+    "assert_rejected",
+    "EscacheAssertionError",
     "UnknownNodeError",
     "NodeUnavailableError",
     "ServiceTokensToolError",

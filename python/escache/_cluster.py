@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from escache import _core
+from escache._requests import RequestLog
 from escache.errors import IllegalArgumentError, IllegalArgumentTypeError, MissingDependencyError
 
 __all__ = ["CacheView", "Cluster", "EventTrace", "Node", "Response", "SecurityIndex"]
@@ -138,10 +139,18 @@ class ServiceTokensTool:
 class Node:
     """One node of a :class:`Cluster`."""
 
-    __slots__ = ("_node",)
+    __slots__ = ("_cluster", "_node")
 
-    def __init__(self, node: _core.Node) -> None:
+    def __init__(self, node: _core.Node, cluster: _core.Cluster | None = None) -> None:
         self._node = node
+        self._cluster = cluster
+
+    @property
+    def requests(self) -> RequestLog:
+        """The REST requests this node answered (see :attr:`Cluster.requests`)."""
+        if self._cluster is None:
+            raise TypeError("this Node was not reached through its Cluster (cluster.node(name))")
+        return RequestLog(self._cluster._requests, node=self.name)
 
     @property
     def name(self) -> str:
@@ -365,15 +374,31 @@ class Cluster(_core.Cluster):
     @property
     def nodes(self) -> list[Node]:
         """The nodes, in order."""
-        return [Node(self._node(name)) for name in self._node_names()]
+        return [Node(self._node(name), self) for name in self._node_names()]
 
     def node(self, name: str) -> Node:
         """A node by name (``escache.UnknownNodeError``, a ``KeyError``, otherwise)."""
-        return Node(self._node(name))
+        return Node(self._node(name), self)
 
     @property
     def events(self) -> EventTrace:
         return EventTrace(self)
+
+    @property
+    def requests(self) -> RequestLog:
+        """Every REST request the cluster answered (in-process or over HTTP), oldest first, as typed
+        records (:class:`escache.RequestRecord`: ``api``, ``method``, ``path``, ``params``, ``node``,
+        ``principal``, ``realm``, ``status``, ``cleared``). Bounded (``requests.maxlen``, 10 000 by
+        default) and clearable; never holds a secret."""
+        return RequestLog(self._requests)
+
+    def reset(self) -> None:
+        """Returns the cluster to the state it was built in, in place: the same nodes (names and ids),
+        seed, settings and password; virtual time 0, no security index, empty caches and
+        ``service_tokens`` files, an empty trace and request log. Everything holding the cluster (its
+        ``Node`` views, clients, a server from ``escache.serve``) sees the reset cluster. Whether the
+        trace and the request log record is kept."""
+        self._reset()
 
     def basic_auth_header(self, username: str = "elastic", password: str | None = None) -> str:
         """``Basic ...`` for a user (default: ``elastic`` with the cluster's password)."""
@@ -408,15 +433,51 @@ class Cluster(_core.Cluster):
         bearer_auth: str | None = None,
         basic_auth: tuple[str, str] | None = None,
         node: str | None = None,
+        nodes: Iterable[str] | None = None,
         **kwargs: Any,
     ) -> Any:
         """The official ``elasticsearch`` client, wired to this cluster in-process (no socket).
-        Default credentials: ``elastic`` with the cluster's password."""
+        Default credentials: ``elastic`` with the cluster's password.
+
+        It spans every node (or ``nodes``), one transport node each: a stopped node raises the
+        transport's ``ConnectionError`` inside the client, whose retry and dead-node logic then moves
+        on to the next node (requests go to the first node alive, in node order; pass
+        ``node_selector_class="round_robin"`` to spread them). ``node=`` pins the client to one node,
+        where a stopped node raises :class:`escache.NodeUnavailableError`."""
         from escache.client import make_client  # noqa: PLC0415 - imports elasticsearch lazily
 
+        return self._wired(make_client, api_key, bearer_auth, basic_auth, node, nodes, kwargs)
+
+    def async_client(
+        self,
+        *,
+        api_key: Any = None,
+        bearer_auth: str | None = None,
+        basic_auth: tuple[str, str] | None = None,
+        node: str | None = None,
+        nodes: Iterable[str] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """The official ``elasticsearch.AsyncElasticsearch``, in-process, as :meth:`client`. Close it
+        with ``await client.close()``."""
+        from escache.client import make_async_client  # noqa: PLC0415 - imports elasticsearch lazily
+
+        return self._wired(make_async_client, api_key, bearer_auth, basic_auth, node, nodes, kwargs)
+
+    def _wired(
+        self,
+        make: Any,
+        api_key: Any,
+        bearer_auth: str | None,
+        basic_auth: tuple[str, str] | None,
+        node: str | None,
+        nodes: Iterable[str] | None,
+        kwargs: dict[str, Any],
+    ) -> Any:
         if api_key is None and bearer_auth is None and basic_auth is None:
             basic_auth = ("elastic", self._password)
-        return make_client(self, _auth_header(api_key, bearer_auth, basic_auth), node, **kwargs)
+        chosen = None if nodes is None else list(nodes)
+        return make(self, _auth_header(api_key, bearer_auth, basic_auth), node, nodes=chosen, **kwargs)
 
     def __repr__(self) -> str:
         return super().__repr__()

@@ -15,11 +15,14 @@ __all__ = [
     "HttpServer",
     "Node",
     "ReplayResult",
+    "RequestLog",
     "SecurityIndex",
     "_Simulation",
     "__version__",
     "TRACE_SCHEMA_VERSION",
     "_duration_nanos",
+    "_is_valid_token_name",
+    "_routes",
     "_zipf_trace_bytes",
     "parse_time_value",
     "replay_api_key_auth_cache",
@@ -124,6 +127,11 @@ def replay_api_key_auth_cache(
 ) -> dict[str, Any]: ...
 def _zipf_trace_bytes(keys: int, requests: int, alpha: float = 1.0, seed: int = 0) -> bytes: ...
 def _duration_nanos(value: _Duration, what: str) -> int: ...
+def _routes() -> list[tuple[str, str, str | None, str | None]]:
+    """``(method, path, api, handler)`` per served route, then ``(method, path, None, None)`` per
+    Elasticsearch route answered as unhandled."""
+
+def _is_valid_token_name(name: str) -> bool: ...
 
 @disjoint_base
 class Cluster:
@@ -176,7 +184,23 @@ class Cluster:
     def _events_rows(self, start: int, stop: int) -> list[tuple[int, str, str, str, str, str]]: ...
     def _events_memory_bytes(self) -> int: ...
     def _events_clear(self) -> None: ...
+    @property
+    def _requests(self) -> RequestLog: ...
+    def _reset(self) -> None: ...
+    def _load_service_tokens_file(self, node: str, contents: str | bytes) -> None: ...
     def _testing_panic(self) -> None: ...
+
+@final
+class RequestLog:
+    """A cluster's request log (use ``Cluster.requests``)."""
+
+    def __len__(self) -> int: ...
+    def rows(self, start: int, stop: int) -> list[tuple[Any, ...]]: ...
+    def clear(self) -> None: ...
+    enabled: bool
+    maxlen: int
+    @property
+    def dropped(self) -> int: ...
 
 @final
 class Node:

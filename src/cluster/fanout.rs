@@ -148,6 +148,8 @@ impl Cluster {
                     cause: e,
                 }),
                 Ok(invalidators) => {
+                    let cleared = if keys.is_empty() { None } else { Some(keys) };
+                    self.requests.note_cleared(idx, &invalidators, cleared);
                     self.with_node(idx, |node, _, ctx| {
                         ctx.record(EventKind::ClearCache, CacheId::None, cache_name, &detail);
                         let keys = if keys.is_empty() { None } else { Some(keys) };

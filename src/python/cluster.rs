@@ -15,6 +15,7 @@ use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString, PyTuple};
 use std::sync::{Arc, Mutex};
 
 mod node;
+mod requests;
 mod views;
 
 pub use node::PyNode;
@@ -155,6 +156,7 @@ impl PyCluster {
         config.settings = SecuritySettings::from_pairs(pairs)?;
         let mut cluster = Cluster::new(config)?;
         cluster.events.set_enabled(trace);
+        cluster.requests.set_enabled(true);
         Ok(PyCluster {
             shared: Arc::new(Mutex::new(cluster)),
         })
@@ -356,6 +358,39 @@ impl PyCluster {
         with(py, &self.shared, |c| c.events.memory_bytes())
     }
 
+    /// The request log (`cluster.requests`).
+    #[getter]
+    fn _requests(&self) -> requests::PyRequestLog {
+        requests::PyRequestLog {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Rebuilds the cluster in place from its constructor arguments (`Cluster::reset`).
+    fn _reset(&self, py: Python<'_>) -> PyResult<()> {
+        requests::reset(py, &self.shared)
+    }
+
+    /// A node's `service_tokens` file, read at once (`Cluster::load_service_tokens_file`).
+    fn _load_service_tokens_file(
+        &self,
+        py: Python<'_>,
+        node: &Bound<'_, PyAny>,
+        contents: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let name = convert::text(node, "node")?;
+        let bytes = match contents.cast::<PyBytes>() {
+            Ok(b) => b.as_bytes().to_vec(),
+            Err(_) => convert::text(contents, "service_tokens")?
+                .as_bytes()
+                .to_vec(),
+        };
+        try_with(py, &self.shared, |c| {
+            let i = node_index(c, Some(name))?;
+            Ok(c.load_service_tokens_file(i, bytes)?)
+        })
+    }
+
     fn _events_clear(&self, py: Python<'_>) -> PyResult<()> {
         with(py, &self.shared, |c| c.events.clear())
     }
@@ -417,5 +452,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyNode>()?;
     m.add_class::<PyCacheView>()?;
     m.add_class::<PySecurityIndex>()?;
+    requests::register(m)?;
     Ok(())
 }

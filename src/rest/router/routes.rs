@@ -41,11 +41,26 @@ pub(crate) enum RouteId {
     GetServiceAccount,
     /// `POST /_security/service/{namespace}/{service}/credential/token/{name}/_clear_cache`.
     ClearServiceAccountTokenStoreCache,
+    // -- issue 15, part 2: what tooling calls around the caches (`rest/handlers/apis.rs`) --
+    /// `GET|POST /_security/user[/{username}]/_has_privileges` (`RestHasPrivilegesAction`).
+    HasPrivileges,
+    /// `GET /_security/user/_privileges` (`RestGetUserPrivilegesAction`).
+    GetUserPrivileges,
+    /// `GET|POST /_security/_query/api_key` (`RestQueryApiKeyAction`).
+    QueryApiKey,
+    /// `POST /_security/api_key/_bulk_update` (`RestBulkUpdateApiKeyAction`).
+    BulkUpdateApiKey,
+    /// `POST|PUT /_security/api_key/grant` (`RestGrantApiKeyAction`).
+    GrantApiKey,
+    /// `GET /_cluster/health[/{index}]` (`RestClusterHealthAction`).
+    ClusterHealth,
+    /// `GET /_nodes[/{nodeId}[/{metrics}]]`, `GET /_nodes/{nodeId}/info/{metrics}` (`RestNodesInfoAction`).
+    NodesInfo,
 }
 
 impl RouteId {
     #[cfg(test)]
-    pub(crate) const ALL: [RouteId; 14] = [
+    pub(crate) const ALL: [RouteId; 21] = [
         RouteId::Main,
         RouteId::CreateApiKey,
         RouteId::GetApiKey,
@@ -60,6 +75,13 @@ impl RouteId {
         RouteId::GetServiceAccountCredentials,
         RouteId::GetServiceAccount,
         RouteId::ClearServiceAccountTokenStoreCache,
+        RouteId::HasPrivileges,
+        RouteId::GetUserPrivileges,
+        RouteId::QueryApiKey,
+        RouteId::BulkUpdateApiKey,
+        RouteId::GrantApiKey,
+        RouteId::ClusterHealth,
+        RouteId::NodesInfo,
     ];
 
     /// The handler's `getName()`. The two clear-cache names come from AK-R5.6 and ST-R1;
@@ -84,16 +106,19 @@ impl RouteId {
             RouteId::ClearServiceAccountTokenStoreCache => {
                 "xpack_security_clear_service_account_token_store_cache"
             }
+            RouteId::HasPrivileges => "security_has_privileges_action",
+            RouteId::GetUserPrivileges => "security_user_privileges_action",
+            RouteId::QueryApiKey => "xpack_security_query_api_key",
+            RouteId::BulkUpdateApiKey => "xpack_security_bulk_update_api_key",
+            RouteId::GrantApiKey => "xpack_security_grant_api_key",
+            RouteId::ClusterHealth => "cluster_health_action",
+            RouteId::NodesInfo => "nodes_info_action",
         }
     }
 
     /// The API's name as the official clients spell it (`security.clear_api_key_cache`): the
     /// `rest-api-spec` endpoint name, which the Python client's `Elasticsearch.<namespace>.<method>`
     /// follows. What `cluster.requests` records as `api` and the served-APIs page lists.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "recorded by cluster.requests (issue 11)")
-    )]
     pub(crate) fn api_name(self) -> &'static str {
         match self {
             RouteId::Main => "info",
@@ -110,6 +135,13 @@ impl RouteId {
             RouteId::GetServiceAccountCredentials => "security.get_service_credentials",
             RouteId::GetServiceAccount => "security.get_service_accounts",
             RouteId::ClearServiceAccountTokenStoreCache => "security.clear_cached_service_tokens",
+            RouteId::HasPrivileges => "security.has_privileges",
+            RouteId::GetUserPrivileges => "security.get_user_privileges",
+            RouteId::QueryApiKey => "security.query_api_keys",
+            RouteId::BulkUpdateApiKey => "security.bulk_update_api_keys",
+            RouteId::GrantApiKey => "security.grant_api_key",
+            RouteId::ClusterHealth => "cluster.health",
+            RouteId::NodesInfo => "nodes.info",
         }
     }
 
@@ -131,6 +163,13 @@ impl RouteId {
             RouteId::DeleteServiceAccountToken => authz::DELETE_SERVICE_ACCOUNT_TOKEN,
             RouteId::GetServiceAccountCredentials => authz::GET_SERVICE_ACCOUNT_CREDENTIALS,
             RouteId::GetServiceAccount => authz::GET_SERVICE_ACCOUNT,
+            RouteId::HasPrivileges => authz::HAS_PRIVILEGES,
+            RouteId::GetUserPrivileges => authz::GET_USER_PRIVILEGES,
+            RouteId::QueryApiKey => authz::QUERY_API_KEY,
+            RouteId::BulkUpdateApiKey => authz::BULK_UPDATE_API_KEY,
+            RouteId::GrantApiKey => authz::GRANT_API_KEY,
+            RouteId::ClusterHealth => authz::CLUSTER_HEALTH,
+            RouteId::NodesInfo => authz::NODES_INFO,
         }
     }
 }
@@ -211,6 +250,75 @@ pub(crate) const ROUTES: &[(Method, &str, RouteId)] = &[
         "/_security/service/{namespace}/{service}/credential/token/{name}/_clear_cache",
         RouteId::ClearServiceAccountTokenStoreCache,
     ),
+    // -- issue 15, part 2 --
+    (
+        Method::Get,
+        "/_security/user/{username}/_has_privileges",
+        RouteId::HasPrivileges,
+    ),
+    (
+        Method::Post,
+        "/_security/user/{username}/_has_privileges",
+        RouteId::HasPrivileges,
+    ),
+    (
+        Method::Get,
+        "/_security/user/_has_privileges",
+        RouteId::HasPrivileges,
+    ),
+    (
+        Method::Post,
+        "/_security/user/_has_privileges",
+        RouteId::HasPrivileges,
+    ),
+    (
+        Method::Get,
+        "/_security/user/_privileges",
+        RouteId::GetUserPrivileges,
+    ),
+    (
+        Method::Get,
+        "/_security/_query/api_key",
+        RouteId::QueryApiKey,
+    ),
+    (
+        Method::Post,
+        "/_security/_query/api_key",
+        RouteId::QueryApiKey,
+    ),
+    (
+        Method::Post,
+        "/_security/api_key/_bulk_update",
+        RouteId::BulkUpdateApiKey,
+    ),
+    (
+        Method::Post,
+        "/_security/api_key/grant",
+        RouteId::GrantApiKey,
+    ),
+    (
+        Method::Put,
+        "/_security/api_key/grant",
+        RouteId::GrantApiKey,
+    ),
+    (Method::Get, "/_cluster/health", RouteId::ClusterHealth),
+    (
+        Method::Get,
+        "/_cluster/health/{index}",
+        RouteId::ClusterHealth,
+    ),
+    (Method::Get, "/_nodes", RouteId::NodesInfo),
+    (Method::Get, "/_nodes/{nodeId}", RouteId::NodesInfo),
+    (
+        Method::Get,
+        "/_nodes/{nodeId}/{metrics}",
+        RouteId::NodesInfo,
+    ),
+    (
+        Method::Get,
+        "/_nodes/{nodeId}/info/{metrics}",
+        RouteId::NodesInfo,
+    ),
 ];
 
 /// Elasticsearch's own routes under `/_security/user/`, `/_security/role/` and `/_security/api_key/`
@@ -236,13 +344,6 @@ pub(crate) const UNIMPLEMENTED_ROUTES: &[(Method, &str)] = &[
     (Method::Post, "/_security/user/{username}/_enable"),
     (Method::Put, "/_security/user/{username}/_disable"),
     (Method::Post, "/_security/user/{username}/_disable"),
-    // RestHasPrivilegesAction
-    (Method::Get, "/_security/user/{username}/_has_privileges"),
-    (Method::Post, "/_security/user/{username}/_has_privileges"),
-    (Method::Get, "/_security/user/_has_privileges"),
-    (Method::Post, "/_security/user/_has_privileges"),
-    // RestGetUserPrivilegesAction
-    (Method::Get, "/_security/user/_privileges"),
     // RestGetRolesAction, RestDeleteRoleAction, RestClearRolesCacheAction, bulk put/delete roles
     (Method::Get, "/_security/role"),
     (Method::Get, "/_security/role/{name}"),
@@ -250,8 +351,33 @@ pub(crate) const UNIMPLEMENTED_ROUTES: &[(Method, &str)] = &[
     (Method::Post, "/_security/role/{name}/_clear_cache"),
     (Method::Post, "/_security/role"),
     (Method::Delete, "/_security/role"),
-    // RestGrantApiKeyAction, RestBulkUpdateApiKeyAction
-    (Method::Post, "/_security/api_key/grant"),
-    (Method::Put, "/_security/api_key/grant"),
-    (Method::Post, "/_security/api_key/_bulk_update"),
+    // Under `/_nodes/`, ES's literal segments that win over nodes info's `{nodeId}`/`{metrics}`:
+    // RestNodesStatsAction, RestNodesUsageAction, RestNodesHotThreadsAction,
+    // RestReloadSecureSettingsAction, the shutdown plugin and repositories metering.
+    (Method::Get, "/_nodes/stats"),
+    (Method::Get, "/_nodes/{nodeId}/stats"),
+    (Method::Get, "/_nodes/stats/{metric}"),
+    (Method::Get, "/_nodes/{nodeId}/stats/{metric}"),
+    (Method::Get, "/_nodes/stats/{metric}/{index_metric}"),
+    (
+        Method::Get,
+        "/_nodes/{nodeId}/stats/{metric}/{index_metric}",
+    ),
+    (Method::Get, "/_nodes/usage"),
+    (Method::Get, "/_nodes/{nodeId}/usage"),
+    (Method::Get, "/_nodes/usage/{metric}"),
+    (Method::Get, "/_nodes/{nodeId}/usage/{metric}"),
+    (Method::Get, "/_nodes/hot_threads"),
+    (Method::Get, "/_nodes/{nodeId}/hot_threads"),
+    (Method::Post, "/_nodes/reload_secure_settings"),
+    (Method::Post, "/_nodes/{nodeId}/reload_secure_settings"),
+    (Method::Get, "/_nodes/shutdown"),
+    (Method::Get, "/_nodes/{nodeId}/shutdown"),
+    (Method::Put, "/_nodes/{nodeId}/shutdown"),
+    (Method::Delete, "/_nodes/{nodeId}/shutdown"),
+    (Method::Get, "/_nodes/{nodeId}/_repositories_metering"),
+    (
+        Method::Delete,
+        "/_nodes/{nodeId}/_repositories_metering/{maxVersionToClear}",
+    ),
 ];

@@ -3,7 +3,10 @@
 //! `x-pack/plugin/security/src/main/java/org/elasticsearch/xpack/security/authz/RBACEngine.java`
 //! `checkSameUserPermissions`).
 
-use super::{Caller, RequestContext, RoleDescriptor, AUTHENTICATE, CHANGE_PASSWORD};
+use super::{
+    Caller, RequestContext, RoleDescriptor, AUTHENTICATE, CHANGE_PASSWORD, GET_USER_PRIVILEGES,
+    HAS_PRIVILEGES,
+};
 use std::collections::BTreeSet;
 
 /// A user authenticated by a realm, with its assigned role names and the descriptors they resolved to.
@@ -149,6 +152,11 @@ impl Subject {
     pub(super) fn same_user_allows(&self, action: &str, ctx: &RequestContext) -> bool {
         if action == AUTHENTICATE {
             return true;
+        }
+        // Has-privileges and get-user-privileges for the caller's own principal (the handlers
+        // refuse any other user; an API key's principal is its owner's).
+        if action == HAS_PRIVILEGES || action == GET_USER_PRIVILEGES {
+            return ctx.target_username.as_deref() == Some(self.caller().principal.as_str());
         }
         if action == CHANGE_PASSWORD {
             if let Subject::User(u) = self {
