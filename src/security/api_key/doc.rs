@@ -303,6 +303,7 @@ impl ApiKeyDoc {
             fields: self.fields.clone(),
             role_descriptors_hash: rd,
             limited_by_role_descriptors_hash: lb,
+            digests: self.digests.clone(),
         }
     }
 
@@ -328,11 +329,22 @@ impl ApiKeyDoc {
 }
 
 /// What the doc cache holds (R2.2): the fields and the hashes of the two blobs.
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 pub struct CachedApiKeyDoc {
     fields: Arc<ApiKeyDocFields>,
     pub(crate) role_descriptors_hash: RdDigest,
     pub(crate) limited_by_role_descriptors_hash: RdDigest,
+    /// The digest memo of the document it was made from, handed on to the documents read back
+    /// (sharing it allocates nothing; it answers only for the blob instances it was made for).
+    digests: Arc<OnceLock<DigestMemo>>,
+}
+
+impl PartialEq for CachedApiKeyDoc {
+    fn eq(&self, other: &Self) -> bool {
+        self.fields == other.fields
+            && self.role_descriptors_hash == other.role_descriptors_hash
+            && self.limited_by_role_descriptors_hash == other.limited_by_role_descriptors_hash
+    }
 }
 
 impl std::ops::Deref for CachedApiKeyDoc {
@@ -359,7 +371,7 @@ impl CachedApiKeyDoc {
             fields: self.fields.clone(),
             role_descriptors,
             limited_by_role_descriptors: limited_by,
-            digests: Arc::default(),
+            digests: self.digests.clone(),
         }
     }
 }
