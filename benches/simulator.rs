@@ -1,9 +1,10 @@
 //! Microbenchmarks of the simulator's hot path (`cargo bench --bench simulator`), and the whole
 //! simulation of `benches/simulate.py` (3 nodes, 100,000 API keys, Zipf 1.0, trace off).
 //!
-//! `ESCACHE_SIM_ONCE=<virtual seconds>` runs the whole simulation once instead, for
-//! `valgrind --tool=callgrind --collect-atstart=no --toggle-collect='simulator::timed_run'`: an
-//! instruction count does not move with the machine's load.
+//! `ESCACHE_SIM_ONCE=<virtual seconds>` runs the whole simulation once instead (optionally
+//! `ESCACHE_SIM_NODES=30 ESCACHE_SIM_RATE=3333.3`: the day of Fleet's shape), printing its wall
+//! time; under `valgrind --tool=callgrind --collect-atstart=no --toggle-collect='simulator::timed_run'`
+//! it gives an instruction count, which does not move with the machine's load.
 
 use escache::cluster::{Cluster, ClusterConfig};
 use escache::events::{CacheId, EventLog};
@@ -15,9 +16,21 @@ fn main() {
         .ok()
         .and_then(|s| s.parse::<u64>().ok())
     {
-        let (mut c, mut sim) = fleet(3, 100_000, 50_000.0);
+        let env = |name: &str, default: f64| {
+            std::env::var(name)
+                .ok()
+                .and_then(|s| s.parse::<f64>().ok())
+                .unwrap_or(default)
+        };
+        let nodes = env("ESCACHE_SIM_NODES", 3.0) as usize;
+        let (mut c, mut sim) = fleet(nodes, 100_000, env("ESCACHE_SIM_RATE", 50_000.0));
+        let started = std::time::Instant::now();
         let requests = timed_run(&mut c, &mut sim, secs * NANOS_PER_SECOND);
-        println!("{requests} requests in {secs} virtual s");
+        let wall = started.elapsed().as_secs_f64();
+        println!(
+            "{requests} requests in {secs} virtual s on {nodes} nodes: {wall:.2} s of wall time, {:.3} M/s",
+            requests as f64 / wall / 1e6
+        );
         for cache in [
             CacheId::ApiKeyAuth,
             CacheId::ApiKeyDoc,
