@@ -115,8 +115,7 @@ impl EventKind {
         }
     }
 
-    #[cfg(test)]
-    const ALL: [EventKind; 20] = [
+    pub(crate) const ALL: [EventKind; 20] = [
         EventKind::CacheHit,
         EventKind::CacheMiss,
         EventKind::CachePut,

@@ -94,8 +94,12 @@ def test_api_hp2_cluster_privileges_by_implication(cluster):
         "all": False,
     }
     superuser = cluster.client().security.has_privileges(cluster=["all", "manage_security", "manage_own_api_key"])
-    # `all` is an automaton check: it never implies manage_own_api_key's request check.
-    assert superuser["cluster"] == {"all": True, "manage_security": True, "manage_own_api_key": False}
+    assert superuser["cluster"] == {"all": True, "manage_security": True, "manage_own_api_key": True}
+    # Elasticsearch's api_key/30_update.yml: a key holding `all` whose owner holds only
+    # manage_own_api_key has manage_own_api_key (both sides imply it).
+    key = as_user(cluster, "bob").security.create_api_key(name="all", role_descriptors={"r": {"cluster": ["all"]}})
+    r = cluster.client(api_key=key["encoded"]).security.has_privileges(cluster=["manage_own_api_key", "manage"])
+    assert r["cluster"] == {"manage_own_api_key": True, "manage": False}
     with pytest.raises(elasticsearch.BadRequestError) as e:
         as_user(cluster, "bob").security.has_privileges(cluster=["not_a_privilege"])
     assert e.value.body["error"]["type"] == "illegal_argument_exception"
@@ -169,6 +173,12 @@ def test_api_hp5_request_validation(cluster):
         assert r.body["error"]["reason"] == reason
     r = cluster.perform_request("POST", "/_security/user/_has_privileges", headers=bob)
     assert r.body["error"]["reason"] == "request body or source parameter is required"
+    r = cluster.perform_request("POST", "/_security/user/_has_privileges", headers=bob, body="[1]")
+    assert r.body["error"]["reason"] == (
+        "failed to parse privileges check [bob/has_privileges]. expected an object but found [START_ARRAY] instead"
+    )
+    r = cluster.perform_request("POST", "/_security/user/_has_privileges", headers=bob, body='{"cluster": [')
+    assert (r.status, r.body["error"]["type"]) == (400, "x_content_e_o_f_exception")
 
 
 # ---- get_user_privileges (API-UP1) -------------------------------------------------------------
@@ -386,6 +396,25 @@ def test_api_gr1_grant_api_key(cluster):
             grant_type="password", username="gina", password="gina-password", api_key={"name": "x"}
         )
     assert "action [cluster:admin/xpack/security/api_key/grant] is unauthorized for user [bob]" in str(e.value)
+
+
+def test_api_gr1_grant_with_run_as(cluster):
+    es = cluster.client()
+    es.security.put_role(name="runner", run_as=["bob"])
+    es.security.put_user(username="rita", password="rita-password", roles=["runner"])
+    gina = as_user(cluster, "gina")
+    r = gina.security.grant_api_key(
+        grant_type="password", username="rita", password="rita-password", run_as="bob", api_key={"name": "as-bob"}
+    )
+    assert cluster.client(api_key=r["encoded"]).security.authenticate()["username"] == "bob"
+    with pytest.raises(elasticsearch.AuthorizationException) as e:
+        gina.security.grant_api_key(
+            grant_type="password", username="rita", password="rita-password", run_as="gina", api_key={"name": "x"}
+        )
+    assert e.value.body["error"]["reason"] == (
+        "action [cluster:admin/xpack/security/user/authenticate] is unauthorized for user [rita] with effective"
+        " roles [runner], because user [rita] is unauthorized to run as [gina]"
+    )
 
 
 # ---- cluster.health (API-CH1 to API-CH3), nodes.info (API-N1 to API-N3) ------------------------

@@ -56,11 +56,14 @@ from escache.errors import (
     ServiceTokensToolError,
     UnknownNodeError,
 )
+from escache.explain import Explanation
 from escache.simulation import Simulation, load_scenario
+from escache.timeline import Timeline
 
 __all__ = [
     "Cluster",
     "Simulation",
+    "Explanation",
     "load_scenario",
     "serve",
     "Server",
@@ -68,6 +71,7 @@ __all__ = [
     "CacheView",
     "SecurityIndex",
     "EventTrace",
+    "Timeline",
     "Response",
     "RequestLog",
     "RequestRecord",

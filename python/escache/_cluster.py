@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from escache import _core
+from escache import _core, _tables
 from escache._requests import RequestLog
 from escache.errors import IllegalArgumentError, IllegalArgumentTypeError, MissingDependencyError
 
@@ -48,6 +48,16 @@ class Response:
         """Every value of header ``name`` (case-insensitive), in the order sent."""
         wanted = name.lower()
         return [v for k, v in self.header_fields if k.lower() == wanted]
+
+    def __repr__(self) -> str:
+        # Short, and without the body: a create response's body carries the new secret.
+        kind = type(self.body).__name__ if self.body is not None else "empty"
+        return f"<escache.Response status={self.status} body={kind} bytes={len(self.raw)}>"
+
+    def _repr_html_(self) -> str:
+        from escache._display import response_html  # noqa: PLC0415 - display code loads on first use
+
+        return response_html(self)
 
 
 def _join_header_fields(fields: list[tuple[str, str]]) -> dict[str, str]:
@@ -222,6 +232,11 @@ class Node:
     def __repr__(self) -> str:
         return repr(self._node)
 
+    def _repr_html_(self) -> str:
+        from escache._display import node_html  # noqa: PLC0415 - display code loads on first use
+
+        return node_html(self)
+
 
 class EventTrace:
     """The cluster's event trace: every cache hit, miss, put and removal (with its reason), every
@@ -296,8 +311,17 @@ class EventTrace:
             f.write(chunk.decode("ascii"))
         return written
 
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        """The Arrow PyCapsule interface: a capsule holding an ``ArrowArrayStream`` of every event,
+        with the columns of :meth:`to_arrow`, built by the core without a Python object per row, so
+        ``pyarrow.table(trace)`` and ``polars.DataFrame(trace)`` read the trace directly.
+        ``requested_schema`` is not honoured, as the interface allows."""
+        return self._cluster._events_arrow(requested_schema)
+
     def to_pandas(self) -> Any:
-        """A ``pandas.DataFrame`` with one row per event. ``pandas`` must be installed
+        """A ``pandas.DataFrame`` with one row per event and the columns of :meth:`rows` (no ``v``).
+        With ``pyarrow`` installed it is read through Arrow (``node``, ``kind`` and ``cache`` as
+        ``category``); with pandas alone, from the rows. ``pandas`` must be installed
         (``pip install pandas``); without it this raises :class:`escache.MissingDependencyError`."""
         try:
             import pandas as pd  # noqa: PLC0415 - optional dependency
@@ -305,45 +329,34 @@ class EventTrace:
             raise MissingDependencyError(
                 "EventTrace.to_pandas() needs pandas, which is not installed: pip install pandas"
             ) from None
-
-        return pd.DataFrame.from_records(self.rows(), columns=list(EVENT_COLUMNS))
+        try:
+            import pyarrow  # noqa: F401, PLC0415 - optional: the columnar path when installed
+        except ImportError:
+            return pd.DataFrame.from_records(self.rows(), columns=list(EVENT_COLUMNS))
+        return _tables.to_pandas(self, "EventTrace.to_pandas()", drop=["v"])
 
     def to_arrow(self) -> Any:
         """A ``pyarrow.Table`` with one row per event and the columns of :meth:`to_jsonl`: ``v``
-        (uint8), ``time`` (int64 virtual nanoseconds), and ``node``, ``kind``, ``cache``, ``key``,
-        ``detail`` (strings; the repetitive ones dictionary-encoded). The schema metadata carries
+        (uint8), ``time`` (int64 virtual nanoseconds), ``node``, ``kind`` and ``cache``
+        (dictionary-encoded strings), ``key`` and ``detail`` (strings). The schema metadata carries
         ``escache.trace_schema_version``. ``pyarrow`` must be installed (``pip install pyarrow``);
         without it this raises :class:`escache.MissingDependencyError`.
         """
-        try:
-            import pyarrow as pa  # noqa: PLC0415 - optional dependency
-        except ImportError:
-            raise MissingDependencyError(
-                "EventTrace.to_arrow() needs pyarrow, which is not installed: pip install pyarrow"
-            ) from None
-        rows = self.rows()
-        columns = list(zip(*rows, strict=True)) if rows else [()] * len(EVENT_COLUMNS)
-        dictionary = pa.dictionary(pa.int32(), pa.string())
-        schema = pa.schema(
-            [
-                pa.field("v", pa.uint8(), nullable=False),
-                pa.field("time", pa.int64(), nullable=False),
-                pa.field("node", dictionary, nullable=False),
-                pa.field("kind", dictionary, nullable=False),
-                pa.field("cache", dictionary, nullable=False),
-                pa.field("key", pa.string(), nullable=False),
-                pa.field("detail", pa.string(), nullable=False),
-            ],
-            metadata={b"escache.trace_schema_version": str(TRACE_SCHEMA_VERSION).encode()},
-        )
-        arrays = [pa.array([TRACE_SCHEMA_VERSION] * len(rows), pa.uint8()), pa.array(columns[0], pa.int64())]
-        for col in columns[1:4]:
-            arrays.append(pa.array(col, pa.string()).dictionary_encode().cast(dictionary))
-        arrays += [pa.array(columns[4], pa.string()), pa.array(columns[5], pa.string())]
-        return pa.Table.from_arrays(arrays, schema=schema)
+        return _tables.to_arrow(self, "EventTrace.to_arrow()")
+
+    def to_polars(self) -> Any:
+        """A ``polars.DataFrame`` with one row per event and the columns of :meth:`rows` (no ``v``;
+        ``node``, ``kind`` and ``cache`` as ``Categorical``), read through Arrow. ``polars`` must be
+        installed (``pip install polars``); without it this raises :class:`escache.MissingDependencyError`."""
+        return _tables.to_polars(self, "EventTrace.to_polars()", drop=["v"])
 
     def __repr__(self) -> str:
         return f"<escache.EventTrace events={len(self)}>"
+
+    def _repr_html_(self) -> str:
+        from escache._display import event_trace_html  # noqa: PLC0415 - display code loads on first use
+
+        return event_trace_html(self)
 
 
 class Cluster(_core.Cluster):
@@ -397,7 +410,8 @@ class Cluster(_core.Cluster):
         seed, settings and password; virtual time 0, no security index, empty caches and
         ``service_tokens`` files, an empty trace and request log. Everything holding the cluster (its
         ``Node`` views, clients, a server from ``escache.serve``) sees the reset cluster. Whether the
-        trace and the request log record is kept."""
+        trace and the request log record is kept. (A ``Simulation`` keeps its own schedule: build a
+        new one after a reset.)"""
         self._reset()
 
     def basic_auth_header(self, username: str = "elastic", password: str | None = None) -> str:
@@ -481,3 +495,8 @@ class Cluster(_core.Cluster):
 
     def __repr__(self) -> str:
         return super().__repr__()
+
+    def _repr_html_(self) -> str:
+        from escache._display import cluster_html  # noqa: PLC0415 - display code loads on first use
+
+        return cluster_html(self)

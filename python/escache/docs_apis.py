@@ -25,7 +25,7 @@ version's REST handler (its path matching, parameters, body parsing, errors and 
 the caches and invalidations behind it follow the rules in [the rules page](rules.md). The same
 table serves `Cluster.perform_request`, the in-process clients (`cluster.client()`,
 `cluster.async_client()`) and `escache serve`. Every request is recorded in `cluster.requests` under
-the API name of the second column, the name of the official Python client's method.
+the name in the API column, the official Python client's method.
 """
 
 _UNSERVED = """\
@@ -78,8 +78,6 @@ def render() -> str:
     lines += ["", _UNSERVED, "| Method | Path |", "|---|---|"]
     lines += [f"| {m} | `{path}` |" for m, path, _, _ in unserved]
     lines += ["", _ELSE, _HTTP_ONLY.rstrip()]
-    if not any(path == "/_nodes/http" for _, path, _, _ in routes):
-        lines.append("| GET | `/_nodes/http` | the nodes' HTTP addresses, for the clients' sniffing |")
     return "\n".join(lines) + "\n"
 
 

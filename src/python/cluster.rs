@@ -11,7 +11,7 @@ use crate::events::NodeIndex;
 use crate::security::settings::{SecuritySettings, SettingValue};
 use crate::time::NANOS_PER_SECOND;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyCapsule, PyDict, PyList, PyString, PyTuple};
 use std::sync::{Arc, Mutex};
 
 mod node;
@@ -351,6 +351,19 @@ impl PyCluster {
             )?)?;
         }
         Ok(out)
+    }
+
+    /// The whole trace as an Arrow C stream capsule (`EventTrace.__arrow_c_stream__`; `arrow.rs`).
+    /// `requested_schema` is accepted and not honoured, as the `PyCapsule` interface allows.
+    #[pyo3(signature = (requested_schema=None))]
+    fn _events_arrow<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let _ = requested_schema;
+        let batches = with(py, &self.shared, |c| super::arrow::trace_batches(c))?;
+        super::arrow::stream_capsule(py, batches)
     }
 
     /// Bytes the trace store holds (columns at capacity plus the symbol table).

@@ -6,12 +6,14 @@ mod actions;
 #[cfg(any(test, feature = "testing"))]
 mod bench_hooks;
 pub mod cost;
+pub mod explain;
 mod faults;
 pub mod metrics;
 pub mod report;
 pub mod scenario;
 pub mod simulation;
 pub mod spec;
+pub mod timeline;
 pub mod traffic;
 pub mod workload;
 

@@ -3,15 +3,18 @@
 //! `grant_api_key`) creates a key owned by another user, authenticated here with the password
 //! grant (a failure to authenticate it is a 403 `Failed to authenticate api key grant`); the
 //! response is create-API-key's. Access tokens are not modelled (no token service):
-//! every one fails to authenticate. `run_as` is not modelled either and is refused.
+//! every one fails to authenticate. With `run_as` the key is the named native user's, when the
+//! grant's user may run as them (its roles' `run_as` patterns).
 
 use super::{object_field, parse_expiration, parse_role_descriptors, str_field, validate_metadata};
-use crate::cluster::{Cluster, CreateApiKeyRequest};
+use crate::cluster::{Authentication, Cluster, CreateApiKeyRequest, RealmRef};
 use crate::error::EsError;
 use crate::events::NodeIndex;
 use crate::rest::body::x_content_parse_error;
 use crate::rest::{Request, Response, RouteId};
-use crate::security::authz::{self, ApiKeyRequest, RequestContext, Subject};
+use crate::security::authz::{
+    self, wildcard_match, ApiKeyRequest, RequestContext, Subject, AUTHENTICATE,
+};
 use base64::Engine;
 use serde_json::Map;
 
@@ -134,11 +137,6 @@ pub(super) fn handle(
         RouteId::GrantApiKey.action(),
         &RequestContext::new(ApiKeyRequest::Grant),
     )?;
-    if run_as.is_some() {
-        return Err(EsError::illegal_argument(
-            "[run_as] is not modelled by escache: grant the key to the user itself",
-        ));
-    }
     // `RestGrantApiKeyAction`: a 401 while authenticating the grant is answered as a 403.
     let failed = |cause: EsError| {
         EsError::security("Failed to authenticate api key grant", 403).with_cause(cause)
@@ -169,9 +167,13 @@ pub(super) fn handle(
             e
         }
     })?;
+    let owner = match run_as {
+        Some(target) => run_as_user(cluster, &granted, &target)?,
+        None => granted,
+    };
     let created = cluster.create_api_key(
         node,
-        &granted,
+        &owner,
         CreateApiKeyRequest {
             // ok: validated above to be present and non-empty.
             name: key_name.unwrap_or_default(),
@@ -181,4 +183,49 @@ pub(super) fn handle(
         },
     )?;
     Ok(Response::ok(created.to_json()))
+}
+
+/// The grant's `run_as` user (`AuthorizationService` checks the run-as privilege of the
+/// authenticated user with the authenticate action): a native user the granter's roles may run as.
+fn run_as_user(
+    cluster: &Cluster,
+    granter: &Authentication,
+    target: &str,
+) -> Result<Authentication, EsError> {
+    let subject = super::subject_of(cluster, granter)?;
+    let may = match &subject {
+        Subject::User(u) => u
+            .descriptors
+            .iter()
+            .flat_map(|d| d.run_as.iter())
+            .any(|p| wildcard_match(p, target)),
+        _ => false,
+    };
+    let user = cluster
+        .security_index
+        .users
+        .get(target)
+        .filter(|u| u.enabled);
+    match (may, user) {
+        (true, Some(u)) => Ok(Authentication::Realm {
+            username: u.username.clone(),
+            roles: u.roles.clone(),
+            full_name: u.full_name.clone(),
+            email: u.email.clone(),
+            metadata: u.metadata.clone(),
+            realm: RealmRef {
+                name: "default_native".into(),
+                type_: "native".into(),
+            },
+        }),
+        // `AuthorizationDenialMessages.runAsDenied`.
+        _ => Err(EsError::security(
+            format!(
+                "action [{AUTHENTICATE}] is unauthorized for {}, because user [{}] is unauthorized to run as [{target}]",
+                subject.description(),
+                granter.principal()
+            ),
+            403,
+        )),
+    }
 }

@@ -161,13 +161,14 @@ pub(super) fn handle(req: &Request, subject: &Subject) -> Result<Response, EsErr
     check_unconsumed_params(req, &["username", "source", "source_content_type"])?;
     let username = target_username(req, subject);
     let source = content_or_source(req)?;
-    let body = parse_json_object(&source, "has_privileges")
-        .map(|b| b.value)
-        .or_else(|_| {
-            // A body that is JSON but not an object gets the privileges-check message.
-            serde_json::from_slice::<Value>(&source)
-                .map_err(|e| EsError::parse(format!("failed to parse request body: {e}")))
-        })?;
+    let body = match parse_json_object(&source, "has_privileges") {
+        Ok(b) => b.value,
+        // JSON that is not an object gets the privileges-check message; anything else the parser's.
+        Err(e) => match serde_json::from_slice::<Value>(&source) {
+            Ok(v) if !v.is_object() => v,
+            _ => return Err(e),
+        },
+    };
     let check = parse_check(&format!("{username}/has_privileges"), &body)?;
     authz::authorize(
         subject,

@@ -168,7 +168,7 @@ impl Subject {
     }
 
     /// `AuthorizationDenialMessages.successfulAuthenticationDescription`.
-    pub(super) fn description(&self) -> String {
+    pub(crate) fn description(&self) -> String {
         match self {
             Subject::User(u) => {
                 let mut effective: Vec<&str> =
