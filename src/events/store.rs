@@ -21,6 +21,11 @@ const CHUNK: usize = 4096;
 /// The escape value of the narrow columns: the full value is kept aside.
 const FAR: u32 = u32::MAX;
 const FAR_SHAPE: u16 = u16::MAX;
+/// Nodes whose shape codes are looked up directly (higher indexes, such as the cluster-wide
+/// `NodeIndex::MAX`, go through the dictionary's hash).
+const DIRECT_NODES: usize = 1024;
+const KINDS: usize = EventKind::ALL.len();
+const CACHES: usize = CacheId::ALL.len() + 1;
 
 /// A (node, kind, cache) triple.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -61,9 +66,16 @@ pub struct EventLog {
     /// Exact times of the events whose offset is [`FAR`], by event index (ascending).
     far_times: Vec<(usize, Nanos)>,
     shapes: IndexSet<Shape, KeyHasher>,
+    /// The shape codes of nodes below [`DIRECT_NODES`] by (kind, cache), plus one (0: none yet), so
+    /// that an append finds its code with one index instead of a hash.
+    direct: Vec<[u16; KINDS * CACHES]>,
     /// Triples of the events whose shape is [`FAR_SHAPE`], by event index (ascending).
     far_shapes: Vec<(usize, Shape)>,
     symbols: IndexSet<Box<str>, KeyHasher>,
+    /// The symbol interned last: the events of one request name the same credential one after the
+    /// other (cache lookups, the hash verification, the outcome), so this answers most lookups
+    /// with one string comparison instead of a hash.
+    last: Symbol,
 }
 
 impl Default for EventLog {
@@ -82,8 +94,10 @@ impl EventLog {
             chunks: Vec::new(),
             far_times: Vec::new(),
             shapes: IndexSet::default(),
+            direct: Vec::new(),
             far_shapes: Vec::new(),
             symbols,
+            last: 0,
         }
     }
 
@@ -116,10 +130,15 @@ impl EventLog {
         if s.is_empty() {
             return 0;
         }
-        if let Some(i) = self.symbols.get_index_of(s) {
-            return i as Symbol;
+        if self.symbol(self.last) == s {
+            return self.last;
         }
-        self.symbols.insert_full(s.into()).0 as Symbol
+        let i = match self.symbols.get_index_of(s) {
+            Some(i) => i,
+            None => self.symbols.insert_full(s.into()).0,
+        };
+        self.last = i as Symbol;
+        self.last
     }
 
     pub(crate) fn symbol(&self, s: Symbol) -> &str {
@@ -162,17 +181,7 @@ impl EventLog {
         if self.chunks.last().is_none_or(|c| c.offset.len() == CHUNK) {
             self.chunks.push(Chunk::new(time));
         }
-        let shape = Shape { node, kind, cache };
-        let code = match self.shapes.get_index_of(&shape) {
-            Some(i) => i as u16,
-            None if self.shapes.len() < usize::from(FAR_SHAPE) => {
-                self.shapes.insert_full(shape).0 as u16
-            }
-            None => {
-                self.far_shapes.push((index, shape));
-                FAR_SHAPE
-            }
-        };
+        let code = self.shape_code(index, Shape { node, kind, cache });
         let Some(chunk) = self.chunks.last_mut() else {
             return; // ok: pushed above when missing.
         };
@@ -188,6 +197,39 @@ impl EventLog {
         chunk.key.push(key);
         chunk.detail.push(detail);
         self.len += 1;
+    }
+
+    /// The code of `shape` (event `index`'s), added to the dictionary when new.
+    #[inline]
+    fn shape_code(&mut self, index: usize, shape: Shape) -> u16 {
+        let node = usize::from(shape.node);
+        let slot = shape.kind as usize * CACHES + shape.cache as usize;
+        if node < DIRECT_NODES {
+            if let Some(&code) = self.direct.get(node).and_then(|d| d.get(slot)) {
+                if code != 0 {
+                    return code - 1;
+                }
+            }
+        }
+        let code = match self.shapes.get_index_of(&shape) {
+            Some(i) => i as u16,
+            None if self.shapes.len() < usize::from(FAR_SHAPE) => {
+                self.shapes.insert_full(shape).0 as u16
+            }
+            None => {
+                self.far_shapes.push((index, shape));
+                return FAR_SHAPE;
+            }
+        };
+        if node < DIRECT_NODES {
+            if self.direct.len() <= node {
+                self.direct.resize(node + 1, [0; KINDS * CACHES]);
+            }
+            if let Some(d) = self.direct.get_mut(node).and_then(|d| d.get_mut(slot)) {
+                *d = code + 1;
+            }
+        }
+        code
     }
 
     pub(crate) fn get(&self, i: usize) -> Option<Event<'_>> {

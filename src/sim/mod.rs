@@ -3,6 +3,7 @@
 pub mod action;
 mod action_spec;
 mod actions;
+mod alias;
 #[cfg(any(test, feature = "testing"))]
 mod bench_hooks;
 pub mod cost;

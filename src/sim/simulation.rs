@@ -10,8 +10,8 @@ use super::action::Action;
 use super::cost::CostModel;
 use super::metrics::{Metrics, NodeSample};
 use super::traffic::{
-    NodeChoice, Popularity, TokenSourceSpec, Workload, WorkloadKind, WorkloadSpec, MAX_POPULATION,
-    MAX_RATE,
+    NodeChoice, Popularity, TokenSourceSpec, Workload, WorkloadKind, WorkloadSpec, ZipfSampler,
+    MAX_POPULATION, MAX_RATE,
 };
 use crate::cluster::{Authentication, Cluster, RealmRef};
 use crate::error::EsError;
@@ -20,7 +20,6 @@ use crate::security::crypto_pool::CryptoPoolMode;
 use crate::time::{Nanos, NANOS_PER_SECOND};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::Zipf;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
@@ -204,12 +203,14 @@ impl Simulation {
             }
         }
         let zipf = match spec.popularity {
-            Popularity::Zipf { s } => Some(Zipf::new(spec.population as f64, s).map_err(|_| {
-                sim_err(format!(
-                    "workload [{}]: zipf exponent must be >= 0, got [{s}]",
-                    spec.name
-                ))
-            })?),
+            Popularity::Zipf { s } => {
+                Some(ZipfSampler::new(spec.population, s).ok_or_else(|| {
+                    sim_err(format!(
+                        "workload [{}]: zipf exponent must be >= 0, got [{s}]",
+                        spec.name
+                    ))
+                })?)
+            }
             Popularity::Hotspot {
                 fraction,
                 probability,

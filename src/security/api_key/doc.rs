@@ -1,6 +1,7 @@
 //! The API key document (`ApiKeyService.ApiKeyDoc`) and its cached form (`CachedApiKeyDoc`, R2.2).
 
 use crate::error::{EsError, ExceptionType};
+use crate::security::hashing::Secret;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -66,7 +67,25 @@ pub struct ApiKeyDoc {
     pub limited_by_role_descriptors: Arc<str>,
     /// The digests of the two blobs, computed once per pair of blob instances (shared by clones; a
     /// reassigned blob is a new instance, so its digest is computed again).
-    digests: Arc<OnceLock<DigestMemo>>,
+    digests: Arc<DocMemo>,
+}
+
+/// What is memoised for the clones of one document: its blobs' digests, and the first answer of
+/// the check of a presented secret against its stored hash.
+#[derive(Default)]
+struct DocMemo {
+    digests: OnceLock<DigestMemo>,
+    stored: OnceLock<StoredVerified>,
+}
+
+/// `Hasher.verify(secret, api_key_hash)` is a pure function of the two: the answer for one secret
+/// instance against one fields instance (whose `hash` it read), both held so that neither address
+/// can be reused while the memo lives. A write to the fields makes a new instance (`DerefMut`
+/// copies a shared one), which the memo then does not answer for.
+struct StoredVerified {
+    fields: Arc<ApiKeyDocFields>,
+    secret: Secret,
+    verified: bool,
 }
 
 /// The memo holds the blob instances it was computed for, so that their addresses cannot be reused
@@ -307,9 +326,29 @@ impl ApiKeyDoc {
         }
     }
 
+    /// The memoised answer of checking `secret` against this document's stored hash, if this
+    /// secret instance was checked against these fields before (by any node: the answer is a pure
+    /// function of the two).
+    pub(crate) fn stored_verified(&self, secret: &Secret) -> Option<bool> {
+        let m = self.digests.stored.get()?;
+        (Arc::ptr_eq(&m.fields, &self.fields) && m.secret.same_instance(secret))
+            .then_some(m.verified)
+    }
+
+    /// Remembers the answer of the real check of `secret` against the stored hash (the first
+    /// answer is kept; the callers' [`VerifyMemo`](crate::security::hashing::VerifyMemo) holds
+    /// others).
+    pub(crate) fn remember_stored(&self, secret: &Secret, verified: bool) {
+        let _ = self.digests.stored.set(StoredVerified {
+            fields: self.fields.clone(),
+            secret: secret.clone(),
+            verified,
+        });
+    }
+
     /// The two blobs' digests, memoised for these blob instances.
     fn digests(&self) -> (RdDigest, RdDigest) {
-        let m = self.digests.get_or_init(|| DigestMemo {
+        let m = self.digests.digests.get_or_init(|| DigestMemo {
             rd_blob: self.role_descriptors.clone(),
             lb_blob: self.limited_by_role_descriptors.clone(),
             rd: RdDigest::of(&self.role_descriptors),
@@ -336,7 +375,7 @@ pub struct CachedApiKeyDoc {
     pub(crate) limited_by_role_descriptors_hash: RdDigest,
     /// The digest memo of the document it was made from, handed on to the documents read back
     /// (sharing it allocates nothing; it answers only for the blob instances it was made for).
-    digests: Arc<OnceLock<DigestMemo>>,
+    digests: Arc<DocMemo>,
 }
 
 impl PartialEq for CachedApiKeyDoc {

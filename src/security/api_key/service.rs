@@ -6,7 +6,7 @@
 //! [`ApiKeyService::complete_verification`] finishes the first request and every request that joined
 //! the same pending cache entry (the shared `ListenableFuture` of R3.4).
 
-use super::auth_cache::{AuthCache, AuthCacheListener};
+use super::auth_cache::{AuthCache, AuthCacheListener, CachedHash};
 use super::doc::ApiKeyDoc;
 use super::eviction_monitor::AuthCacheEvictionMonitor;
 use super::{
@@ -25,6 +25,7 @@ use crate::time::{epoch_millis, NANOS_PER_MILLI};
 use indexmap::IndexMap;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use std::sync::Arc;
 
 /// A request waiting on a pending verification, with what it needs to finish.
 #[derive(Debug, Clone)]
@@ -62,7 +63,7 @@ pub struct ApiKeyService {
     /// Slow hash verifications run against stored hashes (AK-S4 counts them).
     pub verifications: u64,
     /// Answers of the auth cache's check of a presented secret against a cached result's hash.
-    cached_memo: VerifyMemo<str>,
+    cached_memo: VerifyMemo<CachedHash>,
     /// Answers of the verification against a document's stored hash (by document instance).
     stored_memo: VerifyMemo<ApiKeyDocFields>,
 }
@@ -159,18 +160,13 @@ impl ApiKeyService {
     fn hash_result(&mut self, success: bool, secret: &Secret) -> CachedHashResult {
         CachedHashResult {
             success,
-            hash: self
-                .cache_hasher
-                .hash(secret.expose(), &mut self.rng)
-                .into(),
+            hash: Arc::new(CachedHash::new(self.cache_hasher, secret, &mut self.rng)),
         }
     }
 
     fn result_verifies(&mut self, result: &CachedHashResult, secret: &Secret) -> bool {
         let hasher = self.cache_hasher;
-        self.cached_memo.verify(&result.hash, secret, || {
-            hasher.verify(secret.expose(), &result.hash)
-        })
+        cached_verifies(&mut self.cached_memo, &result.hash, hasher, secret)
     }
 
     /// R3.8: after a key is indexed, the creating node caches a successful result for it (skipped
@@ -320,9 +316,7 @@ impl ApiKeyService {
                         FutureState::Failed => Seen::Failed,
                         FutureState::Done(r) => Seen::Done {
                             success: r.success,
-                            verifies: memo.verify(&r.hash, secret, || {
-                                cache_hasher.verify(secret.expose(), &r.hash)
-                            }),
+                            verifies: cached_verifies(memo, &r.hash, cache_hasher, secret),
                         },
                     };
                     (e.serial, seen)
@@ -478,9 +472,14 @@ impl ApiKeyService {
         // A document without `api_key_hash` never verifies (ES's doc parser requires the field);
         // an empty stand-in would match an empty secret through the no-op hasher.
         let secret = &p.first.credentials.secret;
-        let verified = p.first.doc.hash.as_deref().is_some_and(|stored| {
-            self.stored_memo.verify(p.first.doc.fields(), secret, || {
-                verify_hash(secret.expose(), stored)
+        let doc = &p.first.doc;
+        let verified = doc.hash.as_deref().is_some_and(|stored| {
+            doc.stored_verified(secret).unwrap_or_else(|| {
+                let verified = self.stored_memo.verify(doc.fields(), secret, || {
+                    verify_hash(secret.expose(), stored)
+                });
+                doc.remember_stored(secret, verified);
+                verified
             })
         });
         self.verifications += 1;
@@ -507,10 +506,6 @@ impl ApiKeyService {
             return out;
         }
         let result = self.hash_result(verified, &p.first.credentials.secret);
-        // The result's hash was just made from this secret, so the secret verifies against it
-        // (`Hasher.hash` then `verify`): the memo learns that answer without hashing again.
-        self.cached_memo
-            .verify(&result.hash, &p.first.credentials.secret, || true);
         if let Some(c) = self.auth_cache.as_mut() {
             if let Some(e) = c.peek_mut(p.first.credentials.id.as_str()) {
                 if e.serial == serial {
@@ -535,6 +530,17 @@ impl ApiKeyService {
         }
         out
     }
+}
+
+/// Whether `secret` verifies against a cached result's hash: at once for the secret instance the
+/// hash was made from, else memoised by (hash, secret) instance, else the real check.
+fn cached_verifies(
+    memo: &mut VerifyMemo<CachedHash>,
+    hash: &Arc<CachedHash>,
+    hasher: Hasher,
+    secret: &Secret,
+) -> bool {
+    hash.made_from(hasher, secret) || memo.verify(hash, secret, || hash.verify(hasher, secret))
 }
 
 /// `invalid credentials for API key [<id>]` (R3.3, R3.4).
