@@ -123,3 +123,32 @@ impl RemovalListener<String, AuthEntry> for AuthCacheListener {
 }
 
 pub(super) type AuthCache = Cache<String, AuthEntry, UnitWeigher, AuthCacheListener>;
+
+#[cfg(test)]
+mod cached_hash_tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn rng() -> ChaCha8Rng {
+        ChaCha8Rng::seed_from_u64(7)
+    }
+
+    /// The lazy hash answers as the eager one: its own secret instance at once, an equal secret in
+    /// another instance and a wrong one by the real check, and the hash made is a real hash of the
+    /// secret by that hasher, the same string every time it is made.
+    #[test]
+    fn answers_as_the_eager_hash() {
+        for hasher in [Hasher::Ssha256, Hasher::Sha256, Hasher::Noop] {
+            let secret = Secret::new("right-secret");
+            let h = CachedHash::new(hasher, &secret, &mut rng());
+            assert!(h.made_from(hasher, &secret));
+            assert!(h.hash.get().is_none(), "no hash made for its own secret");
+            assert!(!h.made_from(hasher, &Secret::new("right-secret")));
+            assert!(h.verify(hasher, &Secret::new("right-secret")));
+            assert!(!h.verify(hasher, &Secret::new("wrong-secret")));
+            assert!(hasher.verify(secret.expose(), h.hash()));
+            let again = CachedHash::new(hasher, &secret, &mut rng());
+            assert_eq!(again.hash(), h.hash());
+        }
+    }
+}

@@ -74,7 +74,9 @@ pub struct ApiKeyDoc {
 /// the check of a presented secret against its stored hash.
 #[derive(Default)]
 struct DocMemo {
-    digests: OnceLock<DigestMemo>,
+    /// Shared further by the documents whose blobs are the same instances
+    /// ([`ApiKeyDoc::share_blobs_of`]).
+    digests: Arc<OnceLock<DigestMemo>>,
     stored: OnceLock<StoredVerified>,
 }
 
@@ -88,8 +90,7 @@ struct StoredVerified {
     verified: bool,
 }
 
-/// The memo holds the blob instances it was computed for, so that their addresses cannot be reused
-/// by other blobs while it lives.
+/// The memo holds the blobs it was computed for, to compare with a document's own.
 #[derive(Clone)]
 struct DigestMemo {
     rd_blob: Arc<str>,
@@ -326,6 +327,21 @@ impl ApiKeyDoc {
         }
     }
 
+    /// Shares `other`'s digest memo when its blobs hold the same bytes as this document's (keys
+    /// created by one user for the same roles): their digests are then computed once instead of
+    /// once per key. The blob instances stay the document's own (S7: the role-descriptor cache is
+    /// what hands out one instance).
+    pub(crate) fn share_digests_of(&mut self, other: &ApiKeyDoc) {
+        if self.role_descriptors == other.role_descriptors
+            && self.limited_by_role_descriptors == other.limited_by_role_descriptors
+        {
+            self.digests = Arc::new(DocMemo {
+                digests: other.digests.digests.clone(),
+                stored: OnceLock::new(),
+            });
+        }
+    }
+
     /// The memoised answer of checking `secret` against this document's stored hash, if this
     /// secret instance was checked against these fields before (by any node: the answer is a pure
     /// function of the two).
@@ -346,7 +362,7 @@ impl ApiKeyDoc {
         });
     }
 
-    /// The two blobs' digests, memoised for these blob instances.
+    /// The two blobs' digests, memoised for these blobs.
     fn digests(&self) -> (RdDigest, RdDigest) {
         let m = self.digests.digests.get_or_init(|| DigestMemo {
             rd_blob: self.role_descriptors.clone(),
@@ -354,9 +370,9 @@ impl ApiKeyDoc {
             rd: RdDigest::of(&self.role_descriptors),
             lb: RdDigest::of(&self.limited_by_role_descriptors),
         });
-        if Arc::ptr_eq(&m.rd_blob, &self.role_descriptors)
-            && Arc::ptr_eq(&m.lb_blob, &self.limited_by_role_descriptors)
-        {
+        // The same instances compare at once; other instances by their bytes (the digest is a
+        // function of the bytes).
+        if m.rd_blob == self.role_descriptors && m.lb_blob == self.limited_by_role_descriptors {
             (m.rd, m.lb)
         } else {
             (
@@ -467,6 +483,36 @@ mod tests {
             e.to_cached().limited_by_role_descriptors_hash.hex(),
             role_descriptors_hash("{}")
         );
+    }
+
+    /// Equal blobs share their digests; different ones do not; the stored-hash
+    /// answer stays with its own document.
+    #[test]
+    fn equal_blobs_are_shared_and_stored_answers_stay_per_document() {
+        let a = doc(r#"{"a":{}}"#);
+        let a_digest = a.to_cached().role_descriptors_hash;
+        let mut b = doc(r#"{"a":{}}"#);
+        b.share_digests_of(&a);
+        assert!(!Arc::ptr_eq(&a.role_descriptors, &b.role_descriptors));
+        assert!(Arc::ptr_eq(&a.digests.digests, &b.digests.digests));
+        assert_eq!(b.to_cached().role_descriptors_hash, a_digest);
+        let mut c = doc(r#"{"c":{}}"#);
+        c.share_digests_of(&a);
+        assert!(!Arc::ptr_eq(&a.digests.digests, &c.digests.digests));
+        assert_eq!(
+            c.to_cached().role_descriptors_hash,
+            RdDigest::of(r#"{"c":{}}"#)
+        );
+
+        let secret = Secret::new("s");
+        a.remember_stored(&secret, true);
+        assert_eq!(a.clone().stored_verified(&secret), Some(true));
+        assert_eq!(b.stored_verified(&secret), None);
+        assert_eq!(a.stored_verified(&Secret::new("s")), None);
+        // A write to the fields makes a new instance, which the memo does not answer for.
+        let mut changed = a.clone();
+        changed.hash = Some("other".into());
+        assert_eq!(changed.stored_verified(&secret), None);
     }
 
     #[test]
