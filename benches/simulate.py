@@ -150,9 +150,6 @@ def main(argv: list[str] | None = None) -> int:
     c.events.clear()
     sim.run_until(max(1.0, 1_000_000 / args.rate * 0.25))
     n_events = len(c.events)
-    rss0 = rss_bytes()
-    rows_dump = c.events.rows(0, min(n_events, 10))
-    _ = rows_dump
     print()
     print(
         f"{'nodes':>5}  {'trace':>5}  {'requests':>10}  {'simulated auth/s':>17}  {'events':>11}  {'RSS bytes/event':>15}"
@@ -198,7 +195,6 @@ def main(argv: list[str] | None = None) -> int:
                 f,
                 indent=2,
             )
-    _ = rss0
     return 0
 
 
