@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from escache.errors import IllegalStateError
-from escache.timeline import Timeline
 from escache.explain import Explanation
+from escache.timeline import Timeline
 
 __all__ = [
     "ActionError",
@@ -143,6 +143,17 @@ class NodeReport:
             "max_crypto_queue_depth": self.max_crypto_queue_depth,
             "caches": {k: None if v is None else v.to_dict() for k, v in self.caches.items()},
         }
+
+    def __repr__(self) -> str:
+        return (
+            f"<escache.NodeReport id={self.id!r} running={self.running} success={self.authentications.success} "
+            f"stale_acceptances={self.stale_acceptances}>"
+        )
+
+    def _repr_html_(self) -> str:
+        from escache._display import node_report_html  # noqa: PLC0415 - display code loads on first use
+
+        return node_report_html(self)
 
 
 @dataclass(frozen=True)
@@ -316,6 +327,7 @@ class SimulationReport(Mapping[str, Any]):
                 "Simulation.report returns"
             )
         return timeline
+
     def caches_with_lookups(self) -> list[str]:
         """The caches that had at least one lookup on some node, in report order."""
         names = next(iter(self.nodes.values())).caches if self.nodes else {}
