@@ -276,7 +276,7 @@ impl Cluster {
             let seconds = e.nanos().max(0) / 1_000_000_000;
             (created / 1000 + seconds) * 1000 + created % 1000
         });
-        let doc = ApiKeyDoc::new(
+        let mut doc = ApiKeyDoc::new(
             ApiKeyDocFields {
                 doc_type: "api_key".into(),
                 key_type: ApiKeyType::Rest,
@@ -293,6 +293,9 @@ impl Cluster {
             rd_blob,
             limited_by_blob,
         );
+        if let Some((_, previous)) = self.security_index.api_keys.last() {
+            doc.share_digests_of(previous);
+        }
         self.security_index.api_keys.insert(id.clone(), doc);
         self.with_node(node, |n, _, ctx| n.api_keys.on_created(&id, &secret, ctx));
         let encoded = Secret::new(STANDARD.encode(format!("{}:{}", id, secret.expose())));

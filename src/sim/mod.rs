@@ -3,6 +3,9 @@
 pub mod action;
 mod action_spec;
 mod actions;
+mod alias;
+#[cfg(any(test, feature = "testing"))]
+mod bench_hooks;
 pub mod cost;
 pub mod explain;
 mod faults;

@@ -2,6 +2,7 @@
 //! paths as the APIs), Poisson arrivals, popularity and node choice, and how each request ends
 //! (outcome, latency, stale acceptances against the ground truth).
 
+use super::alias::ZipfAlias;
 use super::metrics::Outcome;
 use super::simulation::{elastic, Ev, InFlight, Simulation};
 use crate::cluster::Cluster;
@@ -118,11 +119,32 @@ pub(super) struct Credential {
     pub(super) removed_from_file: HashMap<NodeIndex, Nanos, crate::cache::KeyHasher>,
 }
 
+/// How a Zipf workload draws its ranks (0-based, rank 0 the most popular).
+#[derive(Debug, Clone)]
+pub(super) enum ZipfSampler {
+    Alias(ZipfAlias),
+    Rejection(Zipf<f64>),
+}
+
+impl ZipfSampler {
+    /// The sampler of Zipf(`s`) over `population` ranks; `None` for an exponent below 0 (or NaN).
+    pub(super) fn new(population: usize, s: f64) -> Option<ZipfSampler> {
+        if let Some(t) = ZipfAlias::new(population, s) {
+            return Some(ZipfSampler::Alias(t));
+        }
+        Zipf::new(population as f64, s)
+            .ok()
+            .map(ZipfSampler::Rejection)
+    }
+}
+
 #[derive(Debug)]
 pub(super) struct Workload {
     pub(super) spec: WorkloadSpec,
     pub(super) credentials: Vec<Credential>,
-    pub(super) zipf: Option<Zipf<f64>>,
+    /// Zipf popularity: the alias table up to [`MAX_ALIAS_RANKS`](super::alias::MAX_ALIAS_RANKS)
+    /// ranks, `rand_distr`'s rejection sampler beyond.
+    pub(super) zipf: Option<ZipfSampler>,
     pub(super) round_robin: usize,
     pub(super) created: usize,
 }
@@ -271,7 +293,7 @@ impl Simulation {
         self.workloads[w].credentials.push(cred);
     }
 
-    fn pick_credential(&mut self, w: usize) -> Option<usize> {
+    pub(super) fn pick_credential(&mut self, w: usize) -> Option<usize> {
         let Simulation { rng, workloads, .. } = self;
         let wl = &workloads[w];
         let n = wl.credentials.len();
@@ -281,10 +303,10 @@ impl Simulation {
         let pop = wl.spec.population;
         let i = match &wl.spec.popularity {
             Popularity::Uniform => rng.random_range(0..pop),
-            Popularity::Zipf { .. } => {
-                let z = wl.zipf.as_ref()?;
-                (z.sample(rng) as usize).clamp(1, pop) - 1
-            }
+            Popularity::Zipf { .. } => match wl.zipf.as_ref()? {
+                ZipfSampler::Alias(t) => t.sample(rng),
+                ZipfSampler::Rejection(z) => (z.sample(rng) as usize).clamp(1, pop) - 1,
+            },
             Popularity::Hotspot {
                 fraction,
                 probability,
@@ -301,7 +323,12 @@ impl Simulation {
         Some(i % n)
     }
 
-    fn pick_node(&mut self, cluster: &Cluster, w: usize, credential: usize) -> NodeIndex {
+    pub(super) fn pick_node(
+        &mut self,
+        cluster: &Cluster,
+        w: usize,
+        credential: usize,
+    ) -> NodeIndex {
         let nodes = cluster.nodes().len();
         let Simulation { rng, workloads, .. } = self;
         let wl = &mut workloads[w];

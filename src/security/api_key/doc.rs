@@ -1,6 +1,7 @@
 //! The API key document (`ApiKeyService.ApiKeyDoc`) and its cached form (`CachedApiKeyDoc`, R2.2).
 
 use crate::error::{EsError, ExceptionType};
+use crate::security::hashing::Secret;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -66,11 +67,30 @@ pub struct ApiKeyDoc {
     pub limited_by_role_descriptors: Arc<str>,
     /// The digests of the two blobs, computed once per pair of blob instances (shared by clones; a
     /// reassigned blob is a new instance, so its digest is computed again).
-    digests: Arc<OnceLock<DigestMemo>>,
+    digests: Arc<DocMemo>,
 }
 
-/// The memo holds the blob instances it was computed for, so that their addresses cannot be reused
-/// by other blobs while it lives.
+/// What is memoised for the clones of one document: its blobs' digests, and the first answer of
+/// the check of a presented secret against its stored hash.
+#[derive(Default)]
+struct DocMemo {
+    /// Shared further by the documents whose blobs are the same instances
+    /// ([`ApiKeyDoc::share_blobs_of`]).
+    digests: Arc<OnceLock<DigestMemo>>,
+    stored: OnceLock<StoredVerified>,
+}
+
+/// `Hasher.verify(secret, api_key_hash)` is a pure function of the two: the answer for one secret
+/// instance against one fields instance (whose `hash` it read), both held so that neither address
+/// can be reused while the memo lives. A write to the fields makes a new instance (`DerefMut`
+/// copies a shared one), which the memo then does not answer for.
+struct StoredVerified {
+    fields: Arc<ApiKeyDocFields>,
+    secret: Secret,
+    verified: bool,
+}
+
+/// The memo holds the blobs it was computed for, to compare with a document's own.
 #[derive(Clone)]
 struct DigestMemo {
     rd_blob: Arc<str>,
@@ -116,8 +136,17 @@ impl fmt::Debug for ApiKeyDoc {
 
 /// The SHA-256 of role-descriptor bytes: the role-descriptor cache's key (R2.2). Elasticsearch keys on
 /// its hex string; escache keeps the 32 bytes (hashing and comparing half as much) and shows hex.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct RdDigest(pub [u8; 32]);
+
+/// A SHA-256 digest is already uniformly spread: its first eight bytes are hash enough for a table
+/// (equality still compares all 32).
+impl std::hash::Hash for RdDigest {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let first = self.0.first_chunk::<8>().copied().unwrap_or_default();
+        state.write_u64(u64::from_le_bytes(first));
+    }
+}
 
 impl RdDigest {
     pub(crate) fn of(bytes: &str) -> Self {
@@ -253,6 +282,12 @@ pub fn role_descriptors_hash(bytes: &str) -> String {
 }
 
 impl ApiKeyDoc {
+    /// The shared fields instance (its identity keys the stored-hash verification memo; a write
+    /// through `DerefMut` to a shared instance makes a new one).
+    pub(crate) fn fields(&self) -> &Arc<ApiKeyDocFields> {
+        &self.fields
+    }
+
     pub(crate) fn new(
         fields: ApiKeyDocFields,
         role_descriptors: Arc<str>,
@@ -288,20 +323,56 @@ impl ApiKeyDoc {
             fields: self.fields.clone(),
             role_descriptors_hash: rd,
             limited_by_role_descriptors_hash: lb,
+            digests: self.digests.clone(),
         }
     }
 
-    /// The two blobs' digests, memoised for these blob instances.
+    /// Shares `other`'s digest memo when its blobs hold the same bytes as this document's (keys
+    /// created by one user for the same roles): their digests are then computed once instead of
+    /// once per key. The blob instances stay the document's own (S7: the role-descriptor cache is
+    /// what hands out one instance).
+    pub(crate) fn share_digests_of(&mut self, other: &ApiKeyDoc) {
+        if self.role_descriptors == other.role_descriptors
+            && self.limited_by_role_descriptors == other.limited_by_role_descriptors
+        {
+            self.digests = Arc::new(DocMemo {
+                digests: other.digests.digests.clone(),
+                stored: OnceLock::new(),
+            });
+        }
+    }
+
+    /// The memoised answer of checking `secret` against this document's stored hash, if this
+    /// secret instance was checked against these fields before (by any node: the answer is a pure
+    /// function of the two).
+    pub(crate) fn stored_verified(&self, secret: &Secret) -> Option<bool> {
+        let m = self.digests.stored.get()?;
+        (Arc::ptr_eq(&m.fields, &self.fields) && m.secret.same_instance(secret))
+            .then_some(m.verified)
+    }
+
+    /// Remembers the answer of the real check of `secret` against the stored hash (the first
+    /// answer is kept; the callers' [`VerifyMemo`](crate::security::hashing::VerifyMemo) holds
+    /// others).
+    pub(crate) fn remember_stored(&self, secret: &Secret, verified: bool) {
+        let _ = self.digests.stored.set(StoredVerified {
+            fields: self.fields.clone(),
+            secret: secret.clone(),
+            verified,
+        });
+    }
+
+    /// The two blobs' digests, memoised for these blobs.
     fn digests(&self) -> (RdDigest, RdDigest) {
-        let m = self.digests.get_or_init(|| DigestMemo {
+        let m = self.digests.digests.get_or_init(|| DigestMemo {
             rd_blob: self.role_descriptors.clone(),
             lb_blob: self.limited_by_role_descriptors.clone(),
             rd: RdDigest::of(&self.role_descriptors),
             lb: RdDigest::of(&self.limited_by_role_descriptors),
         });
-        if Arc::ptr_eq(&m.rd_blob, &self.role_descriptors)
-            && Arc::ptr_eq(&m.lb_blob, &self.limited_by_role_descriptors)
-        {
+        // The same instances compare at once; other instances by their bytes (the digest is a
+        // function of the bytes).
+        if m.rd_blob == self.role_descriptors && m.lb_blob == self.limited_by_role_descriptors {
             (m.rd, m.lb)
         } else {
             (
@@ -313,11 +384,22 @@ impl ApiKeyDoc {
 }
 
 /// What the doc cache holds (R2.2): the fields and the hashes of the two blobs.
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 pub struct CachedApiKeyDoc {
     fields: Arc<ApiKeyDocFields>,
     pub(crate) role_descriptors_hash: RdDigest,
     pub(crate) limited_by_role_descriptors_hash: RdDigest,
+    /// The digest memo of the document it was made from, handed on to the documents read back
+    /// (sharing it allocates nothing; it answers only for the blob instances it was made for).
+    digests: Arc<DocMemo>,
+}
+
+impl PartialEq for CachedApiKeyDoc {
+    fn eq(&self, other: &Self) -> bool {
+        self.fields == other.fields
+            && self.role_descriptors_hash == other.role_descriptors_hash
+            && self.limited_by_role_descriptors_hash == other.limited_by_role_descriptors_hash
+    }
 }
 
 impl std::ops::Deref for CachedApiKeyDoc {
@@ -344,7 +426,7 @@ impl CachedApiKeyDoc {
             fields: self.fields.clone(),
             role_descriptors,
             limited_by_role_descriptors: limited_by,
-            digests: Arc::default(),
+            digests: self.digests.clone(),
         }
     }
 }
@@ -401,6 +483,36 @@ mod tests {
             e.to_cached().limited_by_role_descriptors_hash.hex(),
             role_descriptors_hash("{}")
         );
+    }
+
+    /// Equal blobs share their digests; different ones do not; the stored-hash
+    /// answer stays with its own document.
+    #[test]
+    fn equal_blobs_are_shared_and_stored_answers_stay_per_document() {
+        let a = doc(r#"{"a":{}}"#);
+        let a_digest = a.to_cached().role_descriptors_hash;
+        let mut b = doc(r#"{"a":{}}"#);
+        b.share_digests_of(&a);
+        assert!(!Arc::ptr_eq(&a.role_descriptors, &b.role_descriptors));
+        assert!(Arc::ptr_eq(&a.digests.digests, &b.digests.digests));
+        assert_eq!(b.to_cached().role_descriptors_hash, a_digest);
+        let mut c = doc(r#"{"c":{}}"#);
+        c.share_digests_of(&a);
+        assert!(!Arc::ptr_eq(&a.digests.digests, &c.digests.digests));
+        assert_eq!(
+            c.to_cached().role_descriptors_hash,
+            RdDigest::of(r#"{"c":{}}"#)
+        );
+
+        let secret = Secret::new("s");
+        a.remember_stored(&secret, true);
+        assert_eq!(a.clone().stored_verified(&secret), Some(true));
+        assert_eq!(b.stored_verified(&secret), None);
+        assert_eq!(a.stored_verified(&Secret::new("s")), None);
+        // A write to the fields makes a new instance, which the memo does not answer for.
+        let mut changed = a.clone();
+        changed.hash = Some("other".into());
+        assert_eq!(changed.stored_verified(&secret), None);
     }
 
     #[test]

@@ -111,6 +111,9 @@ impl ApiKeyDocCache {
                 },
                 |_| (),
             );
+            if !ctx.log.enabled() {
+                continue;
+            }
             let kind = if loaded {
                 EventKind::CacheMiss
             } else {

@@ -6,18 +6,18 @@
 //! [`ApiKeyService::complete_verification`] finishes the first request and every request that joined
 //! the same pending cache entry (the shared `ListenableFuture` of R3.4).
 
-use super::auth_cache::{AuthCache, AuthCacheListener};
+use super::auth_cache::{AuthCache, AuthCacheListener, CachedHash};
 use super::doc::ApiKeyDoc;
 use super::eviction_monitor::AuthCacheEvictionMonitor;
 use super::{
-    ApiKeyAuthentication, ApiKeyCredentials, ApiKeyDocCache, AuthEntry, AuthOutcome, AuthStep,
-    CachedHashResult, FutureState,
+    ApiKeyAuthentication, ApiKeyCredentials, ApiKeyDocCache, ApiKeyDocFields, AuthEntry,
+    AuthOutcome, AuthStep, CachedHashResult, FutureState,
 };
 use crate::cache::CacheBuilder;
 use crate::error::EsError;
 use crate::events::{CacheId, EventKind};
 use crate::security::crypto_pool::{CryptoPool, CryptoTask, CryptoTaskKind, Submitted};
-use crate::security::hashing::{verify_hash, Hasher, Secret};
+use crate::security::hashing::{verify_hash, Hasher, Secret, VerifyMemo};
 use crate::security::index::{Availability, SecurityIndex};
 use crate::security::settings::ApiKeySettings;
 use crate::security::{removal_event, Ctx, RemovalCounts};
@@ -25,6 +25,7 @@ use crate::time::{epoch_millis, NANOS_PER_MILLI};
 use indexmap::IndexMap;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use std::sync::Arc;
 
 /// A request waiting on a pending verification, with what it needs to finish.
 #[derive(Debug, Clone)]
@@ -61,6 +62,10 @@ pub struct ApiKeyService {
     rng: ChaCha8Rng,
     /// Slow hash verifications run against stored hashes (AK-S4 counts them).
     pub verifications: u64,
+    /// Answers of the auth cache's check of a presented secret against a cached result's hash.
+    cached_memo: VerifyMemo<CachedHash>,
+    /// Answers of the verification against a document's stored hash (by document instance).
+    stored_memo: VerifyMemo<ApiKeyDocFields>,
 }
 
 impl std::fmt::Debug for ApiKeyService {
@@ -107,6 +112,8 @@ impl ApiKeyService {
             pending: IndexMap::default(),
             rng: ChaCha8Rng::seed_from_u64(seed),
             verifications: 0,
+            cached_memo: VerifyMemo::default(),
+            stored_memo: VerifyMemo::default(),
         })
     }
 
@@ -153,15 +160,13 @@ impl ApiKeyService {
     fn hash_result(&mut self, success: bool, secret: &Secret) -> CachedHashResult {
         CachedHashResult {
             success,
-            hash: self
-                .cache_hasher
-                .hash(secret.expose(), &mut self.rng)
-                .into(),
+            hash: Arc::new(CachedHash::new(self.cache_hasher, secret, &mut self.rng)),
         }
     }
 
-    fn result_verifies(&self, result: &CachedHashResult, secret: &Secret) -> bool {
-        self.cache_hasher.verify(secret.expose(), &result.hash)
+    fn result_verifies(&mut self, result: &CachedHashResult, secret: &Secret) -> bool {
+        let hasher = self.cache_hasher;
+        cached_verifies(&mut self.cached_memo, &result.hash, hasher, secret)
     }
 
     /// R3.8: after a key is indexed, the creating node caches a successful result for it (skipped
@@ -291,7 +296,8 @@ impl ApiKeyService {
         let serial = self.new_serial();
         let mut inserted = false;
         let cache_hasher = self.cache_hasher;
-        let secret = credentials.secret.expose();
+        let secret = &credentials.secret;
+        let memo = &mut self.cached_memo;
         let looked = self.auth_cache.as_mut().map(|c| {
             c.compute_if_absent_borrowed(
                 id,
@@ -310,7 +316,7 @@ impl ApiKeyService {
                         FutureState::Failed => Seen::Failed,
                         FutureState::Done(r) => Seen::Done {
                             success: r.success,
-                            verifies: cache_hasher.verify(secret, &r.hash),
+                            verifies: cached_verifies(memo, &r.hash, cache_hasher, secret),
                         },
                     };
                     (e.serial, seen)
@@ -465,19 +471,30 @@ impl ApiKeyService {
         };
         // A document without `api_key_hash` never verifies (ES's doc parser requires the field);
         // an empty stand-in would match an empty secret through the no-op hasher.
-        let stored_hash = p.first.doc.hash.clone().unwrap_or_default();
-        let verified = p.first.doc.hash.is_some()
-            && verify_hash(p.first.credentials.secret.expose(), &stored_hash);
+        let secret = &p.first.credentials.secret;
+        let doc = &p.first.doc;
+        let verified = doc.hash.as_deref().is_some_and(|stored| {
+            doc.stored_verified(secret).unwrap_or_else(|| {
+                let verified = self.stored_memo.verify(doc.fields(), secret, || {
+                    verify_hash(secret.expose(), stored)
+                });
+                doc.remember_stored(secret, verified);
+                verified
+            })
+        });
         self.verifications += 1;
-        ctx.record(
-            EventKind::HashVerification,
-            CacheId::ApiKeyAuth,
-            &p.first.credentials.id,
-            Hasher::resolve_from_hash(&stored_hash)
-                .map(|h| h.name())
-                .as_deref()
-                .unwrap_or("unknown"),
-        );
+        if ctx.log.enabled() {
+            let stored_hash = p.first.doc.hash.as_deref().unwrap_or_default();
+            ctx.record(
+                EventKind::HashVerification,
+                CacheId::ApiKeyAuth,
+                &p.first.credentials.id,
+                Hasher::resolve_from_hash(stored_hash)
+                    .map(|h| h.name())
+                    .as_deref()
+                    .unwrap_or("unknown"),
+            );
+        }
         let first = if verified {
             type_and_expiry(&p.first.credentials, p.first.doc.clone(), ctx)
         } else {
@@ -513,6 +530,17 @@ impl ApiKeyService {
         }
         out
     }
+}
+
+/// Whether `secret` verifies against a cached result's hash: at once for the secret instance the
+/// hash was made from, else memoised by (hash, secret) instance, else the real check.
+fn cached_verifies(
+    memo: &mut VerifyMemo<CachedHash>,
+    hash: &Arc<CachedHash>,
+    hasher: Hasher,
+    secret: &Secret,
+) -> bool {
+    hash.made_from(hasher, secret) || memo.verify(hash, secret, || hash.verify(hasher, secret))
 }
 
 /// `invalid credentials for API key [<id>]` (R3.3, R3.4).

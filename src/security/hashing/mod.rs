@@ -37,7 +37,7 @@
 //! (bcrypt costs and PBKDF2 iteration counts), `hash.rs` (`hash`, `verify`, `verifyHash`, the SHA
 //! and MD5 digests), `bcrypt.rs`, `pbkdf2.rs`, `sha.rs` (salted SHA-256), `encoding.rs` (Java's Base64
 //! decoder, char offsets, constant-time comparison), `secret.rs` ([`Secret`]), `error.rs`
-//! ([`HashError`]).
+//! ([`HashError`]), `memo.rs` (memoised verification by instance, for the simulator's hot path).
 
 mod algorithm;
 mod bcrypt;
@@ -45,6 +45,7 @@ mod cost;
 mod encoding;
 mod error;
 mod hash;
+mod memo;
 mod pbkdf2;
 mod secret;
 mod sha;
@@ -58,4 +59,5 @@ pub use cost::{BcryptCost, Pbkdf2Iterations};
 pub(crate) use cost::{BCRYPT_DEFAULT_COST, PBKDF2_DEFAULT_ITERATIONS};
 pub use error::HashError;
 pub use hash::verify_hash;
+pub(crate) use memo::VerifyMemo;
 pub use secret::Secret;

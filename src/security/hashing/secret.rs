@@ -2,19 +2,32 @@
 //! `server/src/main/java/org/elasticsearch/common/settings/SecureString.java`).
 
 use std::fmt;
+use std::sync::Arc;
 use subtle::ConstantTimeEq;
 /// A presented secret (a token or API-key secret) that never shows in logs: `Debug` and
 /// `Display` print `Secret(**redacted**)`. Read it with [`Secret::expose`]. Equality is
-/// constant-time. On drop the bytes are overwritten with zeros (best effort, without `unsafe`).
+/// constant-time. On drop of the last clone the bytes are overwritten with zeros (best effort,
+/// without `unsafe`). Clones share one instance, so a clone is cheap and a verification memo
+/// ([`super::memo`]) can know two clones for the same bytes.
 #[derive(Clone, Default)]
-pub struct Secret(Box<str>);
+pub struct Secret(Arc<Box<str>>);
 
 impl Secret {
     /// What `Debug` and `Display` print.
     pub(crate) const REDACTED: &'static str = "Secret(**redacted**)";
 
     pub fn new(secret: impl Into<Box<str>>) -> Self {
-        Secret(secret.into())
+        Secret(Arc::new(secret.into()))
+    }
+
+    /// Whether `other` is a clone of this very instance (then its bytes are the same).
+    pub(crate) fn same_instance(&self, other: &Secret) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// The instance's address: equal for clones, for as long as one of them lives.
+    pub(crate) fn instance(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
     }
 
     /// The secret in clear. Do not log the result.
@@ -72,9 +85,12 @@ impl From<String> for Secret {
 
 impl Drop for Secret {
     fn drop(&mut self) {
-        let mut bytes = std::mem::take(&mut self.0).into_boxed_bytes();
-        bytes.fill(0);
-        std::hint::black_box(&bytes);
+        // Only the last clone holds the bytes alone.
+        if let Some(owned) = Arc::get_mut(&mut self.0) {
+            let mut bytes = std::mem::take(owned).into_boxed_bytes();
+            bytes.fill(0);
+            std::hint::black_box(&bytes);
+        }
     }
 }
 
@@ -99,6 +115,10 @@ mod tests {
         assert_eq!(Secret::new("é").char_count(), 1);
         let hash = Hasher::Ssha256.hash(s.expose(), &mut rng());
         assert!(Hasher::Ssha256.verify(s.expose(), &hash));
-        drop(s.clone());
+        let clone = s.clone();
+        assert!(clone.same_instance(&s) && clone.instance() == s.instance());
+        assert!(!Secret::new("r5wdbdboQSe9vGOKwaJGAw").same_instance(&s));
+        drop(clone);
+        assert_eq!(s.expose(), "r5wdbdboQSe9vGOKwaJGAw");
     }
 }
