@@ -8,8 +8,7 @@ use crate::events::{CacheId, EventKind, NodeIndex};
 use crate::security::api_key::{
     ApiKeyAuthentication, ApiKeyCredentials, ApiKeyType, AuthOutcome, AuthStep,
 };
-use crate::security::hashing::{Hasher, Secret};
-use crate::security::index::Availability;
+use crate::security::hashing::Secret;
 use crate::security::service_account::{ServiceAccountAuthOutcome, ServiceAccountToken};
 use base64::Engine;
 use serde_json::{json, Map, Value};
@@ -379,7 +378,7 @@ impl Cluster {
                     )
                 }
             };
-            return match self.authenticate_user(&username, &password) {
+            return match self.authenticate_basic(node, &username, &password) {
                 Some(a) => AuthenticationOutcome::Authenticated(a),
                 None => AuthenticationOutcome::Failed(
                     EsError::security(
@@ -429,51 +428,6 @@ impl Cluster {
                     .with_header("WWW-Authenticate", www_authenticate()),
             ),
         }
-    }
-
-    /// The reserved realm (`elastic`, bootstrap password) then the native realm (users in the index).
-    pub(crate) fn authenticate_user(
-        &self,
-        username: &str,
-        password: &Secret,
-    ) -> Option<Authentication> {
-        if username == "elastic" {
-            return self
-                .elastic_password_matches(password)
-                .then(|| Authentication::Realm {
-                    username: "elastic".into(),
-                    roles: vec!["superuser".into()],
-                    full_name: None,
-                    email: None,
-                    metadata: json!({"_reserved": true}),
-                    realm: RealmRef {
-                        name: "reserved".into(),
-                        type_: "reserved".into(),
-                    },
-                });
-        }
-        if self
-            .security_index
-            .unavailable_reason(Availability::Get)
-            .is_some()
-        {
-            return None;
-        }
-        let user = self.security_index.users.get(username)?;
-        if !user.enabled || !Hasher::Ssha256.verify(password.expose(), &user.password_hash) {
-            return None;
-        }
-        Some(Authentication::Realm {
-            username: user.username.clone(),
-            roles: user.roles.clone(),
-            full_name: user.full_name.clone(),
-            email: user.email.clone(),
-            metadata: user.metadata.clone(),
-            realm: RealmRef {
-                name: "default_native".into(),
-                type_: "native".into(),
-            },
-        })
     }
 }
 

@@ -317,7 +317,7 @@ impl Simulation {
     fn sample(&mut self, cluster: &mut Cluster) {
         let now = cluster.now();
         for (i, n) in cluster.nodes().iter().enumerate() {
-            let mut caches = [None; 5];
+            let mut caches = [None; CacheId::ALL.len()];
             for (j, c) in CacheId::ALL.iter().enumerate() {
                 caches[j] = match (
                     cluster.cache_stats(i as NodeIndex, *c),

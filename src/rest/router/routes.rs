@@ -41,11 +41,33 @@ pub(crate) enum RouteId {
     GetServiceAccount,
     /// `POST /_security/service/{namespace}/{service}/credential/token/{name}/_clear_cache`.
     ClearServiceAccountTokenStoreCache,
+    // ---- realm, role and privilege caches and the user/role APIs that clear them (issue 15) ----
+    /// `POST /_security/realm/{realms}/_clear_cache` (`RestClearRealmCacheAction`).
+    ClearRealmCache,
+    /// `POST /_security/role/{name}/_clear_cache` (`RestClearRolesCacheAction`).
+    ClearRolesCache,
+    /// `POST /_security/privilege/{application}/_clear_cache` (`RestClearPrivilegesCacheAction`).
+    ClearPrivilegesCache,
+    /// `GET /_security/user`, `GET /_security/user/{username}` (`RestGetUsersAction`).
+    GetUsers,
+    /// `DELETE /_security/user/{username}` (`RestDeleteUserAction`).
+    DeleteUser,
+    /// `PUT|POST /_security/user/{username}/_enable` (`RestSetEnabledAction`).
+    EnableUser,
+    /// `PUT|POST /_security/user/{username}/_disable` (`RestSetEnabledAction`).
+    DisableUser,
+    /// `PUT|POST /_security/user/{username}/_password`, `PUT|POST /_security/user/_password`
+    /// (`RestChangePasswordAction`).
+    ChangePassword,
+    /// `GET /_security/role`, `GET /_security/role/{name}` (`RestGetRolesAction`).
+    GetRoles,
+    /// `DELETE /_security/role/{name}` (`RestDeleteRoleAction`).
+    DeleteRole,
 }
 
 impl RouteId {
     #[cfg(test)]
-    pub(crate) const ALL: [RouteId; 14] = [
+    pub(crate) const ALL: [RouteId; 24] = [
         RouteId::Main,
         RouteId::CreateApiKey,
         RouteId::GetApiKey,
@@ -60,6 +82,16 @@ impl RouteId {
         RouteId::GetServiceAccountCredentials,
         RouteId::GetServiceAccount,
         RouteId::ClearServiceAccountTokenStoreCache,
+        RouteId::ClearRealmCache,
+        RouteId::ClearRolesCache,
+        RouteId::ClearPrivilegesCache,
+        RouteId::GetUsers,
+        RouteId::DeleteUser,
+        RouteId::EnableUser,
+        RouteId::DisableUser,
+        RouteId::ChangePassword,
+        RouteId::GetRoles,
+        RouteId::DeleteRole,
     ];
 
     /// The handler's `getName()`. The two clear-cache names come from AK-R5.6 and ST-R1;
@@ -84,6 +116,15 @@ impl RouteId {
             RouteId::ClearServiceAccountTokenStoreCache => {
                 "xpack_security_clear_service_account_token_store_cache"
             }
+            RouteId::ClearRealmCache => "security_clear_realm_cache_action",
+            RouteId::ClearRolesCache => "security_clear_roles_cache_action",
+            RouteId::ClearPrivilegesCache => "security_clear_privileges_cache_action",
+            RouteId::GetUsers => "security_get_users_action",
+            RouteId::DeleteUser => "security_delete_user_action",
+            RouteId::EnableUser | RouteId::DisableUser => "security_set_enabled_action",
+            RouteId::ChangePassword => "security_change_password_action",
+            RouteId::GetRoles => "security_get_roles_action",
+            RouteId::DeleteRole => "security_delete_role_action",
         }
     }
 
@@ -110,6 +151,16 @@ impl RouteId {
             RouteId::GetServiceAccountCredentials => "security.get_service_credentials",
             RouteId::GetServiceAccount => "security.get_service_accounts",
             RouteId::ClearServiceAccountTokenStoreCache => "security.clear_cached_service_tokens",
+            RouteId::ClearRealmCache => "security.clear_cached_realms",
+            RouteId::ClearRolesCache => "security.clear_cached_roles",
+            RouteId::ClearPrivilegesCache => "security.clear_cached_privileges",
+            RouteId::GetUsers => "security.get_user",
+            RouteId::DeleteUser => "security.delete_user",
+            RouteId::EnableUser => "security.enable_user",
+            RouteId::DisableUser => "security.disable_user",
+            RouteId::ChangePassword => "security.change_password",
+            RouteId::GetRoles => "security.get_role",
+            RouteId::DeleteRole => "security.delete_role",
         }
     }
 
@@ -121,9 +172,17 @@ impl RouteId {
             RouteId::GetApiKey => authz::GET_API_KEY,
             RouteId::InvalidateApiKey => authz::INVALIDATE_API_KEY,
             RouteId::UpdateApiKey => authz::UPDATE_API_KEY,
-            RouteId::ClearApiKeyCache | RouteId::ClearServiceAccountTokenStoreCache => {
-                authz::CLEAR_SECURITY_CACHE
-            }
+            RouteId::ClearApiKeyCache
+            | RouteId::ClearServiceAccountTokenStoreCache
+            | RouteId::ClearPrivilegesCache => authz::CLEAR_SECURITY_CACHE,
+            RouteId::ClearRealmCache => authz::CLEAR_REALM_CACHE,
+            RouteId::ClearRolesCache => authz::CLEAR_ROLES_CACHE,
+            RouteId::GetUsers => authz::GET_USERS,
+            RouteId::DeleteUser => authz::DELETE_USER,
+            RouteId::EnableUser | RouteId::DisableUser => authz::SET_ENABLED,
+            RouteId::ChangePassword => authz::CHANGE_PASSWORD,
+            RouteId::GetRoles => authz::GET_ROLES,
+            RouteId::DeleteRole => authz::DELETE_ROLE,
             RouteId::Authenticate => authz::AUTHENTICATE,
             RouteId::PutUser => authz::PUT_USER,
             RouteId::PutRole => authz::PUT_ROLE,
@@ -211,6 +270,76 @@ pub(crate) const ROUTES: &[(Method, &str, RouteId)] = &[
         "/_security/service/{namespace}/{service}/credential/token/{name}/_clear_cache",
         RouteId::ClearServiceAccountTokenStoreCache,
     ),
+    // ---- issue 15: realm, role and privilege caches; user and role management ----
+    (
+        Method::Post,
+        "/_security/realm/{realms}/_clear_cache",
+        RouteId::ClearRealmCache,
+    ),
+    (
+        Method::Post,
+        "/_security/role/{name}/_clear_cache",
+        RouteId::ClearRolesCache,
+    ),
+    (
+        Method::Post,
+        "/_security/privilege/{application}/_clear_cache",
+        RouteId::ClearPrivilegesCache,
+    ),
+    (Method::Get, "/_security/user", RouteId::GetUsers),
+    (Method::Get, "/_security/user/{username}", RouteId::GetUsers),
+    (
+        Method::Delete,
+        "/_security/user/{username}",
+        RouteId::DeleteUser,
+    ),
+    (
+        Method::Put,
+        "/_security/user/{username}/_enable",
+        RouteId::EnableUser,
+    ),
+    (
+        Method::Post,
+        "/_security/user/{username}/_enable",
+        RouteId::EnableUser,
+    ),
+    (
+        Method::Put,
+        "/_security/user/{username}/_disable",
+        RouteId::DisableUser,
+    ),
+    (
+        Method::Post,
+        "/_security/user/{username}/_disable",
+        RouteId::DisableUser,
+    ),
+    (
+        Method::Put,
+        "/_security/user/{username}/_password",
+        RouteId::ChangePassword,
+    ),
+    (
+        Method::Post,
+        "/_security/user/{username}/_password",
+        RouteId::ChangePassword,
+    ),
+    (
+        Method::Put,
+        "/_security/user/_password",
+        RouteId::ChangePassword,
+    ),
+    (
+        Method::Post,
+        "/_security/user/_password",
+        RouteId::ChangePassword,
+    ),
+    (Method::Get, "/_security/role", RouteId::GetRoles),
+    (Method::Get, "/_security/role/{name}", RouteId::GetRoles),
+    (
+        Method::Delete,
+        "/_security/role/{name}",
+        RouteId::DeleteRole,
+    ),
 ];
 
 /// Elasticsearch's own routes under `/_security/user/`, `/_security/role/` and `/_security/api_key/`
@@ -222,20 +351,6 @@ pub(crate) const ROUTES: &[(Method, &str, RouteId)] = &[
 /// `no handler found for uri [..] and method [..]`), and the methods they declare count for 405/`Allow`
 /// as they do in ES.
 pub(crate) const UNIMPLEMENTED_ROUTES: &[(Method, &str)] = &[
-    // RestGetUsersAction, RestDeleteUserAction
-    (Method::Get, "/_security/user"),
-    (Method::Get, "/_security/user/{username}"),
-    (Method::Delete, "/_security/user/{username}"),
-    // RestChangePasswordAction
-    (Method::Put, "/_security/user/{username}/_password"),
-    (Method::Post, "/_security/user/{username}/_password"),
-    (Method::Put, "/_security/user/_password"),
-    (Method::Post, "/_security/user/_password"),
-    // RestSetEnabledAction
-    (Method::Put, "/_security/user/{username}/_enable"),
-    (Method::Post, "/_security/user/{username}/_enable"),
-    (Method::Put, "/_security/user/{username}/_disable"),
-    (Method::Post, "/_security/user/{username}/_disable"),
     // RestHasPrivilegesAction
     (Method::Get, "/_security/user/{username}/_has_privileges"),
     (Method::Post, "/_security/user/{username}/_has_privileges"),
@@ -243,11 +358,7 @@ pub(crate) const UNIMPLEMENTED_ROUTES: &[(Method, &str)] = &[
     (Method::Post, "/_security/user/_has_privileges"),
     // RestGetUserPrivilegesAction
     (Method::Get, "/_security/user/_privileges"),
-    // RestGetRolesAction, RestDeleteRoleAction, RestClearRolesCacheAction, bulk put/delete roles
-    (Method::Get, "/_security/role"),
-    (Method::Get, "/_security/role/{name}"),
-    (Method::Delete, "/_security/role/{name}"),
-    (Method::Post, "/_security/role/{name}/_clear_cache"),
+    // RestBulkPutRolesAction, RestBulkDeleteRolesAction
     (Method::Post, "/_security/role"),
     (Method::Delete, "/_security/role"),
     // RestGrantApiKeyAction, RestBulkUpdateApiKeyAction
