@@ -98,7 +98,6 @@ def test_issue8_d08_two_megabyte_nested_body_is_answered(cluster):
         ("GET", "/_security/user/_has_privileges"),
         ("POST", "/_security/user/bob/_has_privileges"),
         ("GET", "/_security/user/_privileges"),
-        ("PUT", "/_security/user/_password"),
         ("POST", "/_security/api_key/_bulk_update"),
         ("PUT", "/_security/api_key/grant"),
     ],

@@ -142,10 +142,11 @@ class Cluster:
         settings: dict[str, str | int | float | bool] | None = None,
         password: str | None = None,
         trace: bool = True,
+        es_version: str | None = None,
     ) -> Self:
         """``nodes``: a count (``node-0``, ``node-1``, ...; 3 by default, at most 1000) or the node
         names. ``cluster_name`` defaults to ``"escache"``, ``password`` (the ``elastic`` user's) to
-        ``"changeme"``, ``seed`` to 0."""
+        ``"changeme"``, ``seed`` to 0, ``es_version`` to the newest profile."""
     def _perform_raw(
         self, method: str, target: str, headers: list[tuple[str, str]], body: bytes | None, node: str | None = None
     ) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -159,6 +160,9 @@ class Cluster:
     def uuid(self) -> str: ...
     @property
     def seed(self) -> int: ...
+    @property
+    def es_version(self) -> str:
+        """The Elasticsearch version profile: ``"7.17"``, ``"8.19"`` or ``"9.1"``."""
     @property
     def now(self) -> float: ...
     @property
