@@ -158,7 +158,7 @@ impl EventKind {
         }
     }
 
-    const ALL: [EventKind; 20] = [
+    pub(crate) const ALL: [EventKind; 20] = [
         EventKind::CacheHit,
         EventKind::CacheMiss,
         EventKind::CachePut,

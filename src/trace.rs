@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::io;
 
+mod columns;
+pub use columns::{columns, DictColumn, TraceColumns};
+
 /// The trace schema version: the `v` column of every exported row.
 pub const TRACE_SCHEMA_VERSION: u8 = 1;
 

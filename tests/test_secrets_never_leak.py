@@ -3,7 +3,7 @@ any output escache produces, in any encoding, except the create response that ha
 
 The outputs checked: REST response bodies and headers, the simulation report (dict, JSON and the text
 of ``format_report``), its timeline, the event trace (rows, JSON lines), the ``repr()`` and ``str()``
-of every public object, every exception message, log records, and ``escache run``'s stdout, stderr,
+of every public object and its notebook HTML (``_repr_html_``), explanations, every exception message, log records, and ``escache run``'s stdout, stderr,
 JSON report and trace. The encodings checked: the secret itself, ``id:secret`` / ``name:secret`` /
 ``user:password``, and the standard and URL-safe base64 of each, with and without padding.
 """
@@ -66,6 +66,9 @@ class Outputs:
         for o in objs:
             self.add(f"{where} repr", repr(o))
             self.add(f"{where} str", str(o))
+            html = getattr(o, "_repr_html_", None)  # the notebook display
+            if html is not None:
+                self.add(f"{where} html", html())
 
     def response(self, where: str, resp: Any) -> None:
         self.add(f"{where} status", str(resp.status))
@@ -197,6 +200,7 @@ def test_issue8_d03_no_secret_appears_in_any_output(
         if resp is None:
             continue
         if (method, path) == ("POST", "/_security/api_key") and resp.status == 200:
+            out.add("create response html", resp._repr_html_())  # shown redacted in a notebook
             continue  # a create response: it hands out its own new secret
         out.response(f"{method} {path} with {auth[:6]}...", resp)
 
@@ -220,10 +224,13 @@ def test_issue8_d03_no_secret_appears_in_any_output(
     out.add("report json", report.to_json())
     out.add("format_report", format_report(report, title="t", description="d"))
     out.add("timeline", sim.timeline())
+    out.objects("report object", report, *report.explain_stale())
     out.add("trace rows", c.events.rows())
     jsonl = io.StringIO()
     c.events.to_jsonl(jsonl)
     out.add("trace jsonl", jsonl.getvalue())
+    out.add("trace arrow", c.events.to_arrow().to_pylist())  # the core's columns, not the rows
+    out.add("timeline table", list(report.timeline))
     out.objects(
         "object", c, sim, c.events, c.security_index, *c.nodes, *(n.caches[name] for n in c.nodes for name in n.caches)
     )

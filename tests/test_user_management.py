@@ -195,3 +195,52 @@ def test_ca_rm2_delete_role(cluster: escache.Cluster) -> None:
     with pytest.raises(elasticsearch.BadRequestError) as e:
         es.security.delete_role(name="superuser")
     assert e.value.body["error"]["reason"] == "role [superuser] is reserved and cannot be deleted"
+
+
+def _user_management_tool(es: elasticsearch.Elasticsearch, team: dict[str, list[str]]) -> dict[str, str]:
+    """A user-management tool as one is written against the official client, unchanged: sync a team's
+    roles and users, rotate their passwords, offboard who left, and clear the caches it touched."""
+    es.security.put_role(name="team", cluster=["monitor"], indices=[{"names": ["team-*"], "privileges": ["read"]}])
+    existing = es.security.get_user()
+    passwords = {}
+    for user, roles in team.items():
+        passwords[user] = f"{user}-initial-pw"
+        if user in existing:
+            es.security.change_password(username=user, password=passwords[user])
+            es.security.put_user(username=user, roles=roles)
+        else:
+            es.security.put_user(username=user, password=passwords[user], roles=roles, enabled=True)
+    for user, doc in existing.items():
+        if user not in team and not doc["metadata"].get("_reserved"):
+            es.security.disable_user(username=user)
+            es.security.delete_user(username=user)
+    es.security.clear_cached_realms(realms="default_native", usernames=",".join(team))
+    es.security.clear_cached_roles(name="team")
+    assert set(es.security.get_role(name="team")) == {"team"}
+    return passwords
+
+
+def test_ca_um1_a_user_management_tool_runs_unchanged(cluster: escache.Cluster) -> None:
+    admin_es = cluster.client(node="node-0")
+    first = _user_management_tool(admin_es, {"bob": ["team"], "cyd": ["team", "ops"]})
+    for user, password in first.items():
+        me = cluster.client(basic_auth=(user, password), node="node-2").security.authenticate()
+        assert me["username"] == user and me["authentication_realm"] == {"name": "default_native", "type": "native"}
+        assert me["authentication_type"] == "realm"
+    # amy left: disabled, then deleted on every node.
+    assert login(cluster, "amy", "amy-password", "node-1") == 401
+    with pytest.raises(elasticsearch.NotFoundError):
+        admin_es.security.get_user(username="amy")
+    # The second run rotates bob's password: the old one is refused on every node at once.
+    for node in NODES:
+        assert login(cluster, "bob", "bob-initial-pw", node) == 200
+    admin_es.security.change_password(username="bob", password="rotated-pw")
+    for node in NODES:
+        assert login(cluster, "bob", "bob-initial-pw", node) == 401
+        assert login(cluster, "bob", "rotated-pw", node) == 200
+    # cluster.requests saw which realm cache each clear emptied, on every node.
+    clears = [r for r in cluster.requests if r.api == "security.clear_cached_realms"]
+    assert clears and {c.node for c in clears[-1].cleared} == set(NODES)
+    assert {c.cache for c in clears[-1].cleared} == {NATIVE}
+    roles = [r for r in cluster.requests if r.api == "security.clear_cached_roles"][-1]
+    assert {c.cache for c in roles.cleared} == {"roles", "roles_negative_lookup"}

@@ -1,4 +1,4 @@
-"""Version profiles (docs/rules.md CA-VP0 to CA-VP6, docs/versions.md): one test per difference."""
+"""Version profiles (docs/rules.md CA-VP0 to CA-VP7, docs/versions.md): one test per difference."""
 
 from __future__ import annotations
 
@@ -137,3 +137,28 @@ def test_ca_vp6_main_reports_the_profile(version: str, number: str, lucene: str,
     assert info["version"]["number"] == number
     assert info["version"]["lucene_version"] == lucene
     assert info["version"]["minimum_wire_compatibility_version"] == wire
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_ca_vp7_apis_newer_than_the_profile_have_no_handler(version: str) -> None:
+    c = escache.Cluster(nodes=1, es_version=version)
+    es = c.client()
+    key = es.security.create_api_key(name="k")["id"]
+    calls = [
+        ("PUT", f"/_security/api_key/{key}", lambda: es.security.update_api_key(id=key, metadata={"a": 1})),
+        (
+            "POST",
+            "/_security/api_key/_bulk_update",
+            lambda: es.security.bulk_update_api_keys(ids=[key], metadata={"a": 1}),
+        ),
+    ]
+    for method, path, call in calls:
+        if version == "7.17":
+            with pytest.raises(elasticsearch.BadRequestError) as e:
+                call()
+            assert e.value.body == {"error": f"no handler found for uri [{path}] and method [{method}]"}
+            assert c.requests[-1].api is None
+        else:
+            assert call().meta.status == 200
+    # Older APIs answer in every profile.
+    assert es.security.get_api_key(id=key)["api_keys"][0]["id"] == key

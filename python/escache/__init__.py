@@ -27,7 +27,16 @@ from escache._core import (
     replay_api_key_auth_cache,
 )
 from escache._http import Server, serve
+from escache._requests import Cleared, RequestLog, RequestRecord
 from escache._types import RemovalReason
+from escache.assertions import (
+    EscacheAssertionError,
+    assert_accepted,
+    assert_called,
+    assert_cleared,
+    assert_not_called,
+    assert_rejected,
+)
 from escache.errors import (
     ActionRequestValidationError,
     BrokenStateError,
@@ -47,11 +56,14 @@ from escache.errors import (
     ServiceTokensToolError,
     UnknownNodeError,
 )
+from escache.explain import Explanation
 from escache.simulation import Simulation, load_scenario
+from escache.timeline import Timeline
 
 __all__ = [
     "Cluster",
     "Simulation",
+    "Explanation",
     "load_scenario",
     "serve",
     "Server",
@@ -59,7 +71,17 @@ __all__ = [
     "CacheView",
     "SecurityIndex",
     "EventTrace",
+    "Timeline",
     "Response",
+    "RequestLog",
+    "RequestRecord",
+    "Cleared",
+    "assert_called",
+    "assert_not_called",
+    "assert_cleared",
+    "assert_accepted",
+    "assert_rejected",
+    "EscacheAssertionError",
     "UnknownNodeError",
     "NodeUnavailableError",
     "ServiceTokensToolError",

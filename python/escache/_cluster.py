@@ -9,7 +9,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from escache import _core
+from escache import _core, _tables
+from escache._requests import RequestLog
 from escache.errors import IllegalArgumentError, IllegalArgumentTypeError, MissingDependencyError
 
 __all__ = ["CacheView", "Cluster", "EventTrace", "Node", "Response", "SecurityIndex"]
@@ -47,6 +48,16 @@ class Response:
         """Every value of header ``name`` (case-insensitive), in the order sent."""
         wanted = name.lower()
         return [v for k, v in self.header_fields if k.lower() == wanted]
+
+    def __repr__(self) -> str:
+        # Short, and without the body: a create response's body carries the new secret.
+        kind = type(self.body).__name__ if self.body is not None else "empty"
+        return f"<escache.Response status={self.status} body={kind} bytes={len(self.raw)}>"
+
+    def _repr_html_(self) -> str:
+        from escache._display import response_html  # noqa: PLC0415 - display code loads on first use
+
+        return response_html(self)
 
 
 def _join_header_fields(fields: list[tuple[str, str]]) -> dict[str, str]:
@@ -145,10 +156,18 @@ class ServiceTokensTool:
 class Node:
     """One node of a :class:`Cluster`."""
 
-    __slots__ = ("_node",)
+    __slots__ = ("_cluster", "_node")
 
-    def __init__(self, node: _core.Node) -> None:
+    def __init__(self, node: _core.Node, cluster: _core.Cluster | None = None) -> None:
         self._node = node
+        self._cluster = cluster
+
+    @property
+    def requests(self) -> RequestLog:
+        """The REST requests this node answered (see :attr:`Cluster.requests`)."""
+        if self._cluster is None:
+            raise TypeError("this Node was not reached through its Cluster (cluster.node(name))")
+        return RequestLog(self._cluster._requests, node=self.name)
 
     @property
     def name(self) -> str:
@@ -219,6 +238,11 @@ class Node:
 
     def __repr__(self) -> str:
         return repr(self._node)
+
+    def _repr_html_(self) -> str:
+        from escache._display import node_html  # noqa: PLC0415 - display code loads on first use
+
+        return node_html(self)
 
 
 class EventTrace:
@@ -294,8 +318,17 @@ class EventTrace:
             f.write(chunk.decode("ascii"))
         return written
 
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        """The Arrow PyCapsule interface: a capsule holding an ``ArrowArrayStream`` of every event,
+        with the columns of :meth:`to_arrow`, built by the core without a Python object per row, so
+        ``pyarrow.table(trace)`` and ``polars.DataFrame(trace)`` read the trace directly.
+        ``requested_schema`` is not honoured, as the interface allows."""
+        return self._cluster._events_arrow(requested_schema)
+
     def to_pandas(self) -> Any:
-        """A ``pandas.DataFrame`` with one row per event. ``pandas`` must be installed
+        """A ``pandas.DataFrame`` with one row per event and the columns of :meth:`rows` (no ``v``).
+        With ``pyarrow`` installed it is read through Arrow (``node``, ``kind`` and ``cache`` as
+        ``category``); with pandas alone, from the rows. ``pandas`` must be installed
         (``pip install pandas``); without it this raises :class:`escache.MissingDependencyError`."""
         try:
             import pandas as pd  # noqa: PLC0415 - optional dependency
@@ -303,45 +336,34 @@ class EventTrace:
             raise MissingDependencyError(
                 "EventTrace.to_pandas() needs pandas, which is not installed: pip install pandas"
             ) from None
-
-        return pd.DataFrame.from_records(self.rows(), columns=list(EVENT_COLUMNS))
+        try:
+            import pyarrow  # noqa: F401, PLC0415 - optional: the columnar path when installed
+        except ImportError:
+            return pd.DataFrame.from_records(self.rows(), columns=list(EVENT_COLUMNS))
+        return _tables.to_pandas(self, "EventTrace.to_pandas()", drop=["v"])
 
     def to_arrow(self) -> Any:
         """A ``pyarrow.Table`` with one row per event and the columns of :meth:`to_jsonl`: ``v``
-        (uint8), ``time`` (int64 virtual nanoseconds), and ``node``, ``kind``, ``cache``, ``key``,
-        ``detail`` (strings; the repetitive ones dictionary-encoded). The schema metadata carries
+        (uint8), ``time`` (int64 virtual nanoseconds), ``node``, ``kind`` and ``cache``
+        (dictionary-encoded strings), ``key`` and ``detail`` (strings). The schema metadata carries
         ``escache.trace_schema_version``. ``pyarrow`` must be installed (``pip install pyarrow``);
         without it this raises :class:`escache.MissingDependencyError`.
         """
-        try:
-            import pyarrow as pa  # noqa: PLC0415 - optional dependency
-        except ImportError:
-            raise MissingDependencyError(
-                "EventTrace.to_arrow() needs pyarrow, which is not installed: pip install pyarrow"
-            ) from None
-        rows = self.rows()
-        columns = list(zip(*rows, strict=True)) if rows else [()] * len(EVENT_COLUMNS)
-        dictionary = pa.dictionary(pa.int32(), pa.string())
-        schema = pa.schema(
-            [
-                pa.field("v", pa.uint8(), nullable=False),
-                pa.field("time", pa.int64(), nullable=False),
-                pa.field("node", dictionary, nullable=False),
-                pa.field("kind", dictionary, nullable=False),
-                pa.field("cache", dictionary, nullable=False),
-                pa.field("key", pa.string(), nullable=False),
-                pa.field("detail", pa.string(), nullable=False),
-            ],
-            metadata={b"escache.trace_schema_version": str(TRACE_SCHEMA_VERSION).encode()},
-        )
-        arrays = [pa.array([TRACE_SCHEMA_VERSION] * len(rows), pa.uint8()), pa.array(columns[0], pa.int64())]
-        for col in columns[1:4]:
-            arrays.append(pa.array(col, pa.string()).dictionary_encode().cast(dictionary))
-        arrays += [pa.array(columns[4], pa.string()), pa.array(columns[5], pa.string())]
-        return pa.Table.from_arrays(arrays, schema=schema)
+        return _tables.to_arrow(self, "EventTrace.to_arrow()")
+
+    def to_polars(self) -> Any:
+        """A ``polars.DataFrame`` with one row per event and the columns of :meth:`rows` (no ``v``;
+        ``node``, ``kind`` and ``cache`` as ``Categorical``), read through Arrow. ``polars`` must be
+        installed (``pip install polars``); without it this raises :class:`escache.MissingDependencyError`."""
+        return _tables.to_polars(self, "EventTrace.to_polars()", drop=["v"])
 
     def __repr__(self) -> str:
         return f"<escache.EventTrace events={len(self)}>"
+
+    def _repr_html_(self) -> str:
+        from escache._display import event_trace_html  # noqa: PLC0415 - display code loads on first use
+
+        return event_trace_html(self)
 
 
 class Cluster(_core.Cluster):
@@ -375,15 +397,32 @@ class Cluster(_core.Cluster):
     @property
     def nodes(self) -> list[Node]:
         """The nodes, in order."""
-        return [Node(self._node(name)) for name in self._node_names()]
+        return [Node(self._node(name), self) for name in self._node_names()]
 
     def node(self, name: str) -> Node:
         """A node by name (``escache.UnknownNodeError``, a ``KeyError``, otherwise)."""
-        return Node(self._node(name))
+        return Node(self._node(name), self)
 
     @property
     def events(self) -> EventTrace:
         return EventTrace(self)
+
+    @property
+    def requests(self) -> RequestLog:
+        """Every REST request the cluster answered (in-process or over HTTP), oldest first, as typed
+        records (:class:`escache.RequestRecord`: ``api``, ``method``, ``path``, ``params``, ``node``,
+        ``principal``, ``realm``, ``status``, ``cleared``). Bounded (``requests.maxlen``, 10 000 by
+        default) and clearable; never holds a secret."""
+        return RequestLog(self._requests)
+
+    def reset(self) -> None:
+        """Returns the cluster to the state it was built in, in place: the same nodes (names and ids),
+        seed, settings and password; virtual time 0, no security index, empty caches and
+        ``service_tokens`` files, an empty trace and request log. Everything holding the cluster (its
+        ``Node`` views, clients, a server from ``escache.serve``) sees the reset cluster. Whether the
+        trace and the request log record is kept. (A ``Simulation`` keeps its own schedule: build a
+        new one after a reset.)"""
+        self._reset()
 
     def basic_auth_header(self, username: str = "elastic", password: str | None = None) -> str:
         """``Basic ...`` for a user (default: ``elastic`` with the cluster's password)."""
@@ -418,15 +457,56 @@ class Cluster(_core.Cluster):
         bearer_auth: str | None = None,
         basic_auth: tuple[str, str] | None = None,
         node: str | None = None,
+        nodes: Iterable[str] | None = None,
         **kwargs: Any,
     ) -> Any:
         """The official ``elasticsearch`` client, wired to this cluster in-process (no socket).
-        Default credentials: ``elastic`` with the cluster's password."""
+        Default credentials: ``elastic`` with the cluster's password.
+
+        It spans every node (or ``nodes``), one transport node each: a stopped node raises the
+        transport's ``ConnectionError`` inside the client, whose retry and dead-node logic then moves
+        on to the next node (requests go to the first node alive, in node order; pass
+        ``node_selector_class="round_robin"`` to spread them). ``node=`` pins the client to one node,
+        where a stopped node raises :class:`escache.NodeUnavailableError`."""
         from escache.client import make_client  # noqa: PLC0415 - imports elasticsearch lazily
 
+        return self._wired(make_client, api_key, bearer_auth, basic_auth, node, nodes, kwargs)
+
+    def async_client(
+        self,
+        *,
+        api_key: Any = None,
+        bearer_auth: str | None = None,
+        basic_auth: tuple[str, str] | None = None,
+        node: str | None = None,
+        nodes: Iterable[str] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """The official ``elasticsearch.AsyncElasticsearch``, in-process, as :meth:`client`. Close it
+        with ``await client.close()``."""
+        from escache.client import make_async_client  # noqa: PLC0415 - imports elasticsearch lazily
+
+        return self._wired(make_async_client, api_key, bearer_auth, basic_auth, node, nodes, kwargs)
+
+    def _wired(
+        self,
+        make: Any,
+        api_key: Any,
+        bearer_auth: str | None,
+        basic_auth: tuple[str, str] | None,
+        node: str | None,
+        nodes: Iterable[str] | None,
+        kwargs: dict[str, Any],
+    ) -> Any:
         if api_key is None and bearer_auth is None and basic_auth is None:
             basic_auth = ("elastic", self._password)
-        return make_client(self, _auth_header(api_key, bearer_auth, basic_auth), node, **kwargs)
+        chosen = None if nodes is None else list(nodes)
+        return make(self, _auth_header(api_key, bearer_auth, basic_auth), node, nodes=chosen, **kwargs)
 
     def __repr__(self) -> str:
         return super().__repr__()
+
+    def _repr_html_(self) -> str:
+        from escache._display import cluster_html  # noqa: PLC0415 - display code loads on first use
+
+        return cluster_html(self)

@@ -2,7 +2,8 @@
 
 - ``escache run FILE`` runs a scenario file (TOML: cluster, settings, workloads, actions and faults)
   through the simulator and prints its report; ``--json`` and ``--trace`` write the report and the
-  event trace.
+  event trace, ``--plot DIR`` its plots as PNG files, and ``--explain ID`` says why credential ``ID``
+  was accepted.
 - ``escache demo`` runs the shipped scenario ``stale_window_missed_broadcast``: ten busy API keys are
   revoked while the clear-cache broadcast to one node is dropped, and that node keeps accepting them
   from its doc cache until the 5m doc cache TTL runs out.
@@ -149,7 +150,8 @@ def _run_loaded(cluster: Any, sim: Any, duration: Any, *, label: str, progress: 
         report = sim.run(duration)
         return report
     total = _nanos(duration, "simulation.duration") / 1e9
-    report = sim.run(duration, progress=ProgressBar(sys.stderr, total, f"{label} "), steps=100)
+    bar = ProgressBar(sys.stderr, total, label, requests=lambda: sim.report().requests)
+    report = sim.run(duration, progress=bar, steps=100)
     return report
 
 
@@ -203,6 +205,8 @@ def _finish_run(
 
 def _run(args: argparse.Namespace) -> int:
     meta = _read_scenario(Path(args.file))
+    if args.plot is not None:
+        _check_plotting()
     if args.trace == "-" and args.json == "-":
         raise escache.IllegalArgumentError("--json - and --trace - cannot both write to stdout")
     cluster, sim, duration = load_scenario(meta, seed=args.seed)
@@ -223,9 +227,29 @@ def _run(args: argparse.Namespace) -> int:
                 f.close()
         raise
     name = meta.get("name") if isinstance(meta.get("name"), str) else Path(args.file).stem
-    return _finish_run(
+    status = _finish_run(
         cluster, sim, report, meta, args.file, json_out, args.json, trace_out, args.trace, f"escache run: {name}"
     )
+    # What is printed goes to stdout unless stdout carries the JSON report or the trace.
+    out = sys.stderr if "-" in (args.json, args.trace) else sys.stdout
+    for credential in args.explain:
+        out.write(f"\nWhy was {credential} accepted?\n")
+        out.write("".join(f"  {line}\n" for line in report.explain(credential).lines()))
+    if args.plot is not None:
+        written = report.plot.save(args.plot)
+        out.write(f"\nplots: {', '.join(str(p) for p in written)}\n")
+    return status
+
+
+def _check_plotting() -> None:
+    """``--plot`` needs matplotlib: checked before the run, so that a missing one fails early."""
+    try:
+        import matplotlib  # noqa: PLC0415 - optional dependency
+    except ImportError:
+        raise escache.MissingDependencyError(
+            "--plot needs matplotlib, which is not installed: pip install 'escache[plot]'"
+        ) from None
+    matplotlib.use("Agg")  # files only: no window, no display needed
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -309,6 +333,20 @@ def _parser() -> argparse.ArgumentParser:
         "--json", metavar="REPORT.json", help="write the report as JSON ('-': print it instead of the text report)"
     )
     r.add_argument("--trace", metavar="TRACE.jsonl", help="write the event trace as JSON lines ('-': to stdout)")
+    r.add_argument(
+        "--plot",
+        metavar="DIR",
+        help="write the report's plots as PNG files into DIR (stale acceptances, hit ratios, crypto pools, "
+        "latency; needs escache[plot])",
+    )
+    r.add_argument(
+        "--explain",
+        metavar="ID",
+        action="append",
+        default=[],
+        help="explain why credential ID (an API key id or qualified token name) was accepted: its first stale "
+        "acceptance, or its last acceptance (repeatable)",
+    )
     progress = r.add_mutually_exclusive_group()
     progress.add_argument(
         "--progress",

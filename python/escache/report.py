@@ -18,6 +18,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from escache.errors import IllegalStateError
+from escache.timeline import Timeline
+from escache.explain import Explanation
+
 __all__ = [
     "ActionError",
     "Authentications",
@@ -292,3 +296,89 @@ class SimulationReport(Mapping[str, Any]):
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
+
+    # ---- the timeline up to the report's time ---------------------------------------------------------
+
+    def _attach_timeline(self, timeline: Timeline) -> None:
+        """Gives the report its timeline (``Simulation.report``); not a field: not in :meth:`to_dict`."""
+        object.__setattr__(self, "_timeline", timeline)
+
+    @property
+    def timeline(self) -> Timeline:
+        """The periodic samples up to this report's time, as a table (:class:`escache.timeline.Timeline`):
+        one row per sample and node, one column per figure; ``to_pandas()``, ``to_polars()``,
+        ``to_arrow()``, or any reader of ``__arrow_c_stream__``. Raises
+        :class:`escache.IllegalStateError` for a report read from JSON, which has none."""
+        timeline: Timeline | None = getattr(self, "_timeline", None)
+        if timeline is None:
+            raise IllegalStateError(
+                "this report was read from JSON and has no timeline: use the report that Simulation.run or "
+                "Simulation.report returns"
+            )
+        return timeline
+    def caches_with_lookups(self) -> list[str]:
+        """The caches that had at least one lookup on some node, in report order."""
+        names = next(iter(self.nodes.values())).caches if self.nodes else {}
+        return [
+            c
+            for c in names
+            if any(getattr(n.caches.get(c), "hit_ratio", None) is not None for n in self.nodes.values())
+        ]
+
+    # ---- the simulation behind the report: plots and explanations ------------------------------------
+
+    def _attach(self, simulation: Any, until_nanos: int) -> None:
+        """Ties the report to the simulation that made it (``Simulation.report``), for :attr:`plot`
+        and :meth:`explain`; both read the simulation's timeline and trace up to the report's time."""
+        object.__setattr__(self, "_simulation", simulation)
+        object.__setattr__(self, "_until_nanos", until_nanos)
+
+    def _source(self) -> tuple[Any, int]:
+        simulation = getattr(self, "_simulation", None)
+        if simulation is None:
+            raise IllegalStateError(
+                "this report was read from JSON: plots and explanations need the Simulation that made it "
+                "(use the report that Simulation.run or Simulation.report returns)"
+            )
+        until: int = getattr(self, "_until_nanos", 0)
+        return simulation, until
+
+    @property
+    def plot(self) -> Any:
+        """The report's plots (:class:`escache.plot.ReportPlots`: ``stale()``, ``hit_ratio()``,
+        ``crypto()``, ``latency()``); they need matplotlib (``pip install 'escache[plot]'``)."""
+        from escache.plot import ReportPlots  # noqa: PLC0415 - matplotlib loads on first plot
+
+        return ReportPlots(self)
+
+    def _timeline_rows(self) -> list[dict[str, Any]]:
+        """The simulation's periodic samples up to this report's time (``Simulation.timeline()``)."""
+        simulation, until = self._source()
+        rows: list[dict[str, Any]] = simulation.timeline()
+        return [r for r in rows if round(r["time"] * 1e9) <= until]
+
+    def explain(self, credential: str, *, node: str | None = None, at: Any = None) -> Explanation:
+        """Why ``credential`` (an API key id or qualified token name) was accepted on ``node`` (any
+        node when ``None``): the latest acceptance at or before ``at`` (virtual time since the cluster
+        started: seconds or a time value), or without ``at`` its first stale acceptance (its last one
+        when none was stale). Reads the trace up to this report's time. See :class:`escache.explain.Explanation`."""
+        simulation, until = self._source()
+        explanation: Explanation = simulation.explain(credential, node=node, at=at, until=until)
+        return explanation
+
+    def explain_stale(self) -> list[Explanation]:
+        """Every stale acceptance up to this report's time, explained, in trace order."""
+        simulation, until = self._source()
+        explanations: list[Explanation] = simulation.explain_stale(until=until)
+        return explanations
+
+    def __repr__(self) -> str:
+        return (
+            f"<escache.SimulationReport virtual_seconds={self.virtual_seconds:g} requests={self.requests} "
+            f"stale_acceptances={self.stale_acceptances} nodes={len(self.nodes)}>"
+        )
+
+    def _repr_html_(self) -> str:
+        from escache._display import report_html  # noqa: PLC0415 - display code loads on first use
+
+        return report_html(self)

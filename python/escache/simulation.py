@@ -34,14 +34,20 @@ import json
 import os
 import sys
 import textwrap
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from tqdm.auto import tqdm as tqdm_auto
+from tqdm.std import tqdm as tqdm_std
+
 from escache import _core
 from escache._cluster import TRACE_SCHEMA_VERSION, Cluster
-from escache.errors import EscacheError, IllegalArgumentError
+from escache.errors import EscacheError, IllegalArgumentError, IllegalStateError
+from escache.explain import Explanation
 from escache.report import SimulationReport
+from escache.timeline import Timeline
 
 __all__ = [
     "TRACE_SCHEMA_VERSION",
@@ -190,13 +196,15 @@ class Simulation:
         self, duration: Any, *, progress: bool | Callable[[float], None] | None = None, steps: int = 100
     ) -> SimulationReport:
         """Runs for ``duration`` of virtual time from now, in ``steps`` slices when ``progress`` is
-        given: ``True`` draws escache's text progress bar on stderr, a callable is called with the
-        fraction done after each slice. Bad arguments are refused before anything runs."""
+        given: ``True`` shows a ``tqdm.auto`` progress bar (a widget in Jupyter, a text bar on stderr
+        elsewhere) with the virtual time done and the simulated requests per second of wall time; a
+        callable is called with the fraction done after each slice. Bad arguments are refused before
+        anything runs."""
         total = _nanos(duration, "duration")
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
             raise IllegalArgumentError(f"[steps] must be a positive integer, got [{steps!r}]")
         if progress is True:
-            progress = ProgressBar(sys.stderr, total / NANOS)
+            progress = ProgressBar(sys.stderr, total / NANOS, requests=lambda: self.report().requests)
         elif progress is False:
             progress = None
         elif progress is not None and not callable(progress):
@@ -208,21 +216,62 @@ class Simulation:
             raise IllegalArgumentError(f"[duration] would run past the latest virtual time ({MAX_NANOS}ns)")
         if progress is None:
             return self.run_until((start + total) / NANOS)
-        for i in range(1, steps + 1):
-            self.run_until((start + total * i // steps) / NANOS)
-            progress(i / steps)
+        try:
+            for i in range(1, steps + 1):
+                self.run_until((start + total * i // steps) / NANOS)
+                progress(i / steps)
+        finally:
+            close = getattr(progress, "close", None)
+            if close is not None:
+                close()
         return self.report()
 
     # ---- results ------------------------------------------------------------------------------
 
     def report(self) -> SimulationReport:
         """The figures so far: outcomes, stale acceptances, hashing CPU, latencies, per node and cache
-        (``.to_dict()`` for the JSON object)."""
-        return SimulationReport.from_json(self._sim._report())
+        (``.to_dict()`` for the JSON object); ``report.timeline`` is the timeline so far as a table.
+        The report's ``plot`` and ``explain`` read this simulation's timeline and trace up to the
+        report's time."""
+        report = SimulationReport.from_json(self._sim._report())
+        report._attach_timeline(Timeline(self._sim, self._sim._timeline_len()))
+        report._attach(self, self.cluster.now_nanos)
+        return report
+
+    def explain(self, credential: str, *, node: str | None = None, at: Any = None, until: Any = None) -> Explanation:
+        """Why ``credential`` (an API key id or qualified token name) was accepted on ``node`` (any
+        node when ``None``): the latest acceptance at or before ``at``, or without ``at`` its first
+        stale acceptance (its last one when none was stale). ``at`` and ``until`` are virtual times
+        since the cluster started, as in the trace and the report (seconds, a time value, or ``int``
+        nanoseconds for ``until``); the trace is read up to ``until`` (default: all of it).
+
+        Raises :class:`escache.ResourceNotFoundError` when the trace holds no such acceptance, and
+        :class:`escache.IllegalStateError` when the cluster records no trace."""
+        self._need_trace()
+        at_n = None if at is None else _nanos(at, "at")
+        text = self._sim._explain(credential, node, at_n, self._until(until))
+        return Explanation.from_json(text)
+
+    def explain_stale(self, *, until: Any = None) -> list[Explanation]:
+        """Every stale acceptance in the trace (up to ``until``), explained, in trace order."""
+        self._need_trace()
+        return Explanation.list_from_json(self._sim._explain_stale(self._until(until)))
+
+    def _need_trace(self) -> None:
+        if not self.cluster.trace_enabled and len(self.cluster.events) == 0:
+            raise IllegalStateError("explanations read the event trace, and this cluster records none (trace=False)")
+
+    @staticmethod
+    def _until(until: Any) -> int | None:
+        if until is None or (isinstance(until, int) and not isinstance(until, bool)):
+            return until
+        return _nanos(until, "until")
 
     def timeline(self) -> list[dict[str, Any]]:
         """The periodic samples (every ``sample_interval``): per node, cumulative cache stats, queue
-        depth, hashing CPU and outcomes."""
+        depth, hashing CPU, outcomes and stale acceptances, and ``latency_ms`` (``p50``, ``p90``,
+        ``p99``, ``max``) of the requests that finished since the previous sample (``None`` when none
+        did)."""
         rows: list[dict[str, Any]] = json.loads(self._sim._timeline())
         return rows
 
@@ -234,6 +283,22 @@ class Simulation:
     @property
     def in_flight(self) -> int:
         return self._sim.in_flight
+
+    @property
+    def workload_names(self) -> list[str]:
+        """The workloads' names, in the order they were added."""
+        return list(self._workloads)
+
+    def __repr__(self) -> str:
+        return (
+            f"<escache.Simulation seed={self.seed} workloads={len(self._workloads)} "
+            f"virtual_seconds={(self.cluster.now_nanos - self._start) / NANOS:g}>"
+        )
+
+    def _repr_html_(self) -> str:
+        from escache._display import simulation_html  # noqa: PLC0415 - display code loads on first use
+
+        return simulation_html(self)
 
     @property
     def trace(self) -> Any:
@@ -250,29 +315,42 @@ def _clock(seconds: float) -> str:
 
 
 class ProgressBar:
-    """A plain text progress bar on a stream (``\\r``-redrawn; a final newline when done): what
-    ``Simulation.run(progress=True)`` and ``escache run`` draw."""
+    """A ``tqdm.auto`` progress bar over virtual time (a widget in Jupyter, a text bar on ``stream``
+    elsewhere): what ``Simulation.run(progress=True)`` and ``escache run`` show. Called with the
+    fraction done; ``requests``, when given, counts the simulated requests so far, shown per second
+    of wall time."""
 
-    WIDTH = 30
-
-    def __init__(self, stream: Any, total_seconds: float, label: str = "") -> None:
-        self.stream = stream
+    def __init__(
+        self, stream: Any, total_seconds: float, label: str = "", *, requests: Callable[[], int] | None = None
+    ) -> None:
         self.total = total_seconds
-        self.label = label
-        self.last = -1
+        self.requests = requests
+        self.last = 0.0
+        self._started = time.monotonic()
+        kwargs: dict[str, Any] = {
+            "total": round(total_seconds, 3),
+            "desc": label.strip() or "virtual time",
+            "unit": "s",
+            "file": stream,
+            "bar_format": "{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} s virtual [{elapsed}<{remaining}{postfix}]",
+        }
+        try:
+            self._bar = tqdm_auto(**kwargs)
+        except ImportError:  # Jupyter without ipywidgets: tqdm.auto's widget cannot be drawn
+            self._bar = tqdm_std(**kwargs)
 
     def __call__(self, fraction: float) -> None:
-        percent = round(fraction * 100)
-        if percent == self.last:
-            return
-        self.last = percent
-        filled = round(fraction * self.WIDTH)
-        bar = "#" * filled + "-" * (self.WIDTH - filled)
-        done = _clock(self.total * fraction)
-        self.stream.write(f"\r{self.label}[{bar}] {percent:3d}%  {done} / {_clock(self.total)} virtual")
+        done = round(self.total * fraction, 3)
+        self._bar.update(done - self.last)
+        self.last = done
+        if self.requests is not None:
+            wall = max(time.monotonic() - self._started, 1e-9)
+            self._bar.set_postfix_str(f"{self.requests() / wall:,.0f} requests/s", refresh=False)
         if fraction >= 1:
-            self.stream.write("\n")
-        self.stream.flush()
+            self.close()
+
+    def close(self) -> None:
+        self._bar.close()
 
 
 def _is_file(source: str) -> bool:

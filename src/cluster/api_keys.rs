@@ -307,7 +307,7 @@ impl Cluster {
 
     /// Checks that the index can be searched (`checkIndexVersionThenExecute`); `Ok(false)` when it
     /// is absent (an empty result).
-    fn check_search(&self) -> Result<bool, EsError> {
+    pub(crate) fn check_search(&self) -> Result<bool, EsError> {
         let index: &SecurityIndex = &self.security_index;
         if !index.exists() {
             return Ok(false);

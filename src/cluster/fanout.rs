@@ -94,18 +94,21 @@ impl Cluster {
         } else {
             keys.join(",")
         };
+        let cleared = if keys.is_empty() { None } else { Some(keys) };
         self.nodes_action(
             coordinator,
             crate::security::authz::CLEAR_SECURITY_CACHE,
             cache_name,
+            cleared,
             |node, ctx| {
                 let invalidators = node.registry.resolve(cache_name)?;
                 ctx.record(EventKind::ClearCache, CacheId::None, cache_name, &detail);
-                let keys = if keys.is_empty() { None } else { Some(keys) };
+                let mut caches = Vec::new();
                 for inv in invalidators {
-                    Cluster::run_invalidator(node, inv, keys, ctx);
+                    Cluster::run_invalidator(node, inv, cleared, ctx);
+                    caches.extend_from_slice(super::requests::caches_cleared(inv, cleared.is_none()));
                 }
-                Ok(())
+                Ok(caches)
             },
         )
     }
@@ -113,16 +116,18 @@ impl Cluster {
     /// A `TransportNodesAction` from `coordinator`: runs `node_operation` on every running node it
     /// can reach and gathers the nodes response. `label` names the request in the trace. Unreachable
     /// nodes, a dropped broadcast (the `drop_clear_cache` fault, for `ClearSecurityCacheAction`) and
-    /// a failing node operation are failures of the response, never of the request.
+    /// a failing node operation are failures of the response, never of the request. The operation
+    /// answers the caches it cleared, of `cleared_keys` (`None`: all), for `cluster.requests`.
     pub(crate) fn nodes_action(
         &mut self,
         coordinator: NodeIndex,
         action: &str,
         label: &str,
+        cleared_keys: Option<&[String]>,
         mut node_operation: impl FnMut(
             &mut super::Node,
             &mut crate::security::Ctx<'_>,
-        ) -> Result<(), EsError>,
+        ) -> Result<Vec<CacheId>, EsError>,
     ) -> NodesResponse {
         let mut resp = NodesResponse {
             cluster_name: self.name.clone(),
@@ -183,7 +188,10 @@ impl Cluster {
                     node_id: id,
                     cause: e,
                 }),
-                Ok(()) => resp.successes.push((id, name)),
+                Ok(caches) => {
+                    self.requests.note_cleared(idx, &caches, cleared_keys);
+                    resp.successes.push((id, name));
+                }
             }
         }
         resp

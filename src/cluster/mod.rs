@@ -11,9 +11,12 @@ mod api_keys;
 pub(crate) mod authn;
 mod fanout;
 mod realms;
+pub mod requests;
+mod reset;
 mod roles;
 mod service_tokens;
 
+pub(crate) use api_keys::api_key_info;
 pub use api_keys::{
     CreateApiKeyRequest, CreatedApiKey, InvalidateApiKeyRequest, InvalidateApiKeyResult,
     UpdateApiKeyRequest,
@@ -136,6 +139,10 @@ pub struct Cluster {
     pub security_index: SecurityIndex,
     pub(crate) clock: VirtualClock,
     pub events: EventLog,
+    /// What tooling did: every REST request answered (`cluster.requests`); off until enabled.
+    pub requests: requests::RequestLog,
+    /// What it was built from, for [`Cluster::reset`].
+    config: ClusterConfig,
     pub(crate) settings: SecuritySettings,
     rng: ChaCha8Rng,
     seed: u64,
@@ -232,6 +239,7 @@ impl Cluster {
                 "passwords must be at least [6] characters long",
             ));
         }
+        let original = config.clone();
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         let uuid = random_base64_uuid(&mut rng);
         let elastic_password_hash = realms::bootstrap_password_hash(&config, &mut rng);
@@ -273,6 +281,8 @@ impl Cluster {
             security_index: SecurityIndex::new(),
             clock: VirtualClock::new(),
             events: EventLog::new(true),
+            requests: requests::RequestLog::default(),
+            config: original,
             settings: config.settings,
             rng,
             seed: config.seed,

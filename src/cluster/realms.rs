@@ -215,6 +215,7 @@ impl Cluster {
             coordinator,
             crate::security::authz::CLEAR_REALM_CACHE,
             &label,
+            (!usernames.is_empty()).then_some(usernames),
             |node, ctx| {
                 if let Some(missing) = realms.iter().find(|r| node.stores.realm_mut(r).is_none()) {
                     return Err(EsError::illegal_argument(format!(
@@ -222,18 +223,21 @@ impl Cluster {
                     )));
                 }
                 ctx.record(EventKind::ClearCache, CacheId::None, "realm", &detail);
+                let mut cleared = Vec::new();
                 if realms.is_empty() {
                     for realm in node.stores.realms_mut() {
                         realm.expire(usernames, ctx);
+                        cleared.push(realm.cache_id());
                     }
                 } else {
                     for r in realms {
                         if let Some(realm) = node.stores.realm_mut(r) {
                             realm.expire(usernames, ctx);
+                            cleared.push(realm.cache_id());
                         }
                     }
                 }
-                Ok(())
+                Ok(cleared)
             },
         )
     }

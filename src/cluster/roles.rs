@@ -75,10 +75,12 @@ impl Cluster {
             coordinator,
             crate::security::authz::CLEAR_ROLES_CACHE,
             "roles",
+            (!names.is_empty()).then_some(names),
             |node, ctx| {
                 ctx.record(EventKind::ClearCache, CacheId::None, "roles", &detail);
                 node.stores.roles.invalidate(names, ctx);
-                Ok(())
+                // CA-RL3: a named role also leaves the negative lookup cache; all empties both.
+                Ok(vec![CacheId::Roles, CacheId::RolesNegativeLookup])
             },
         )
     }

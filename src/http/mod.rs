@@ -11,8 +11,8 @@
 //! - `tls.rs`: `--tls`, a CA and a node certificate made at start, served by rustls.
 //! - `clock.rs`: `--clock realtime[:SPEED]`, virtual time following the wall clock.
 //! - `malformed.rs`: hyper's own answers to unparsable requests, given Elasticsearch's JSON body.
-//! - `routes.rs`: escache's own routes (`POST /_escache/advance`) and `GET /_nodes/http`, which
-//!   needs the listeners' addresses.
+//! - `routes.rs`: escache's own route (`POST /_escache/advance`); every other request goes to the
+//!   REST layer with the listeners' addresses (which `GET /_nodes` reports).
 
 mod clock;
 mod exchange;

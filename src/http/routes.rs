@@ -1,13 +1,13 @@
 //! What the HTTP layer answers besides the REST layer's routes: `POST /_escache/advance` (escache's
-//! own, moving virtual time; the superuser only) and `GET /_nodes/http` (Elasticsearch's
-//! `RestNodesInfoAction` with the `http` metric, what the official clients' sniffing reads: each
-//! node's `http.publish_address`), which needs the listeners' addresses.
+//! own, moving virtual time; the superuser only). Everything else goes to the REST layer with the
+//! listeners' addresses, which `GET /_nodes` (the official clients' sniffing) reports.
 
 use crate::cluster::{Authentication, Cluster};
 use crate::error::EsError;
 use crate::events::NodeIndex;
-use crate::rest::{handle as rest_handle, Request, Response};
-use serde_json::{json, Map, Value};
+use crate::rest::handlers::{handle_on, Listeners};
+use crate::rest::{Request, Response};
+use serde_json::json;
 use std::net::SocketAddr;
 
 pub(super) fn handle(
@@ -20,11 +20,18 @@ pub(super) fn handle(
     body: Option<Vec<u8>>,
 ) -> Response {
     let path = target.split('?').next().unwrap_or("");
-    let own = match (method, path) {
-        ("POST", "/_escache/advance") => Own::Advance,
-        ("GET", "/_nodes/http" | "/_nodes/_all/http") => Own::NodesHttp,
-        _ => return rest_handle(c, node, method, target, headers, body),
-    };
+    if (method, path) != ("POST", "/_escache/advance") {
+        // `GET /_nodes` is the core router's; it reports these listeners' bound addresses.
+        return handle_on(
+            c,
+            node,
+            Listeners::Http(addresses),
+            method,
+            target,
+            headers,
+            body,
+        );
+    }
     let req = match Request::new(method, target, headers, None) {
         Ok(r) => r,
         Err(e) => return Response::from_error(&EsError::illegal_argument(e.to_string())),
@@ -33,15 +40,7 @@ pub(super) fn handle(
         Ok(a) => a,
         Err(e) => return Response::from_error(&e),
     };
-    match own {
-        Own::Advance => advance(c, &req, &auth),
-        Own::NodesHttp => Response::ok(nodes_http(c, addresses)),
-    }
-}
-
-enum Own {
-    Advance,
-    NodesHttp,
+    advance(c, &req, &auth)
 }
 
 /// `POST /_escache/advance?by=5m`: `{"now": seconds}`. Moving the cluster's clock is the superuser's.
@@ -65,38 +64,4 @@ fn advance(c: &mut Cluster, req: &Request, auth: &Authentication) -> Response {
         }
         Err(e) => Response::from_error(&EsError::illegal_argument(e.to_string())),
     }
-}
-
-/// The running nodes with their HTTP addresses (`NodesInfoResponse` with `HttpInfo`); a stopped
-/// node has left the cluster.
-fn nodes_http(c: &Cluster, addresses: &[SocketAddr]) -> Value {
-    let mut nodes = Map::new();
-    for (n, addr) in c.nodes().iter().zip(addresses) {
-        if !n.running() {
-            continue;
-        }
-        let addr = addr.to_string();
-        nodes.insert(
-            n.id.clone(),
-            json!({
-                "name": n.name,
-                "transport_address": addr,
-                "host": addr.rsplit_once(':').map_or("", |(h, _)| h),
-                "ip": addr.rsplit_once(':').map_or("", |(h, _)| h),
-                "version": crate::rest::handlers::VERSION_NUMBER,
-                "roles": ["data", "ingest", "master"],
-                "http": {
-                    "bound_address": [addr],
-                    "publish_address": addr,
-                    "max_content_length_in_bytes": super::MAX_CONTENT_LENGTH,
-                },
-            }),
-        );
-    }
-    let total = nodes.len();
-    json!({
-        "_nodes": {"total": total, "successful": total, "failed": 0},
-        "cluster_name": c.name,
-        "nodes": nodes,
-    })
 }

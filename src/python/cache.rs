@@ -512,6 +512,12 @@ impl PyCache {
         ))
     }
 
+    /// Jupyter's rich display: the HTML that `escache._display` renders (counts and settings only).
+    fn _repr_html_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let display = slf.py().import("escache._display")?;
+        display.call_method1("cache_html", (slf,))
+    }
+
     /// Fault injection for the tests of the broken state (debug builds only): panics while holding
     /// the lock, as a bug in the engine would.
     #[cfg(debug_assertions)]

@@ -11,10 +11,11 @@ use crate::events::NodeIndex;
 use crate::security::settings::{SecuritySettings, SettingValue};
 use crate::time::NANOS_PER_SECOND;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyCapsule, PyDict, PyList, PyString, PyTuple};
 use std::sync::{Arc, Mutex};
 
 mod node;
+mod requests;
 mod views;
 
 pub use node::PyNode;
@@ -161,6 +162,7 @@ impl PyCluster {
         config.settings = SecuritySettings::from_pairs_for(version, pairs)?;
         let mut cluster = Cluster::new(config)?;
         cluster.events.set_enabled(trace);
+        cluster.requests.set_enabled(true);
         Ok(PyCluster {
             shared: Arc::new(Mutex::new(cluster)),
         })
@@ -363,9 +365,55 @@ impl PyCluster {
         Ok(out)
     }
 
+    /// The whole trace as an Arrow C stream capsule (`EventTrace.__arrow_c_stream__`; `arrow.rs`).
+    /// `requested_schema` is accepted and not honoured, as the `PyCapsule` interface allows.
+    #[pyo3(signature = (requested_schema=None))]
+    fn _events_arrow<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let _ = requested_schema;
+        let batches = with(py, &self.shared, |c| super::arrow::trace_batches(c))?;
+        super::arrow::stream_capsule(py, batches)
+    }
+
     /// Bytes the trace store holds (columns at capacity plus the symbol table).
     fn _events_memory_bytes(&self, py: Python<'_>) -> PyResult<usize> {
         with(py, &self.shared, |c| c.events.memory_bytes())
+    }
+
+    /// The request log (`cluster.requests`).
+    #[getter]
+    fn _requests(&self) -> requests::PyRequestLog {
+        requests::PyRequestLog {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Rebuilds the cluster in place from its constructor arguments (`Cluster::reset`).
+    fn _reset(&self, py: Python<'_>) -> PyResult<()> {
+        requests::reset(py, &self.shared)
+    }
+
+    /// A node's `service_tokens` file, read at once (`Cluster::load_service_tokens_file`).
+    fn _load_service_tokens_file(
+        &self,
+        py: Python<'_>,
+        node: &Bound<'_, PyAny>,
+        contents: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let name = convert::text(node, "node")?;
+        let bytes = match contents.cast::<PyBytes>() {
+            Ok(b) => b.as_bytes().to_vec(),
+            Err(_) => convert::text(contents, "service_tokens")?
+                .as_bytes()
+                .to_vec(),
+        };
+        try_with(py, &self.shared, |c| {
+            let i = node_index(c, Some(name))?;
+            Ok(c.load_service_tokens_file(i, bytes)?)
+        })
     }
 
     fn _events_clear(&self, py: Python<'_>) -> PyResult<()> {
@@ -429,5 +477,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyNode>()?;
     m.add_class::<PyCacheView>()?;
     m.add_class::<PySecurityIndex>()?;
+    requests::register(m)?;
     Ok(())
 }

@@ -125,6 +125,7 @@ macro_rules! error_kind {
 error_kind! {
     illegal_argument => IllegalArgument,
     illegal_argument_type => IllegalArgumentType,
+    illegal_state => IllegalState,
     key_type => KeyType,
     execution => Execution,
     reentrant_call => ReentrantCall,

@@ -29,6 +29,7 @@
 //! and every later one on the object (and on everything sharing its lock) raise
 //! `escache.BrokenStateError`; nothing goes on using the state.
 
+mod arrow;
 mod cache;
 mod cluster;
 mod convert;

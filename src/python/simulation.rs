@@ -10,13 +10,14 @@ use super::cluster::{PyCluster, Shared, CLUSTER};
 use super::convert;
 use super::errors;
 use super::locks::{self, Broken};
+use crate::sim::explain::Explainer;
 use crate::sim::scenario::Scenario;
-use crate::sim::{report, spec, Simulation, Stop};
+use crate::sim::{report, spec, timeline, Simulation, Stop};
 use crate::time::Nanos;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::sync::critical_section::with_critical_section;
-use pyo3::types::PyList;
+use pyo3::types::{PyCapsule, PyList};
 use pyo3::{PyTraverseError, PyVisit};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -258,6 +259,59 @@ impl PySimulation {
 
     fn _timeline(&self, py: Python<'_>) -> PyResult<String> {
         self.with_both(py, |c, s| report::timeline(s, c).to_string())
+    }
+
+    /// Rows in the timeline so far (rows are only ever added).
+    fn _timeline_len(&self, py: Python<'_>) -> PyResult<usize> {
+        self.with_sim(py, |s| timeline::timeline_len(s))
+    }
+
+    /// Timeline rows `0..stop` as a table, JSON text: `{"columns": [...], "rows": [[...], ...]}`.
+    fn _timeline_table(&self, py: Python<'_>, stop: usize) -> PyResult<String> {
+        self.with_both(py, |c, s| {
+            timeline::timeline_columns(s, c, 0, stop)
+                .to_json()
+                .to_string()
+        })
+    }
+
+    /// Timeline rows `0..stop` as an Arrow C stream capsule (`Timeline.__arrow_c_stream__`;
+    /// `arrow.rs`). `requested_schema` is accepted and not honoured, as the `PyCapsule` interface allows.
+    #[pyo3(signature = (stop, requested_schema=None))]
+    fn _timeline_arrow<'py>(
+        &self,
+        py: Python<'py>,
+        stop: usize,
+        requested_schema: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let _ = requested_schema;
+        let batches = self.with_both(py, |c, s| super::arrow::timeline_batches(s, c, stop))?;
+        super::arrow::stream_capsule(py, batches)
+    }
+
+    /// Why an authentication of `credential` was accepted (`crate::sim::explain`), as JSON: on
+    /// `node` (any when `None`), the latest acceptance at or before `at`, reading the trace up to
+    /// `until` (both virtual nanoseconds since the cluster started).
+    #[pyo3(signature = (credential, node=None, at=None, until=None))]
+    fn _explain(
+        &self,
+        py: Python<'_>,
+        credential: &str,
+        node: Option<&str>,
+        at: Option<Nanos>,
+        until: Option<Nanos>,
+    ) -> PyResult<String> {
+        let e = self.with_both(py, |c, s| {
+            Explainer::new(s, c, until).explain(credential, node, at)
+        })??;
+        Ok(serde_json::to_string(&e).unwrap_or_default())
+    }
+
+    /// Every stale acceptance in the trace up to `until`, explained, as a JSON list.
+    #[pyo3(signature = (until=None))]
+    fn _explain_stale(&self, py: Python<'_>, until: Option<Nanos>) -> PyResult<String> {
+        let all = self.with_both(py, |c, s| Explainer::new(s, c, until).stale_acceptances())?;
+        Ok(serde_json::to_string(&all).unwrap_or_default())
     }
 
     /// Ids of a workload's credentials (API key ids or qualified token names).

@@ -14,6 +14,7 @@
 pub mod body;
 pub mod handlers;
 pub mod params;
+pub(crate) mod render;
 pub mod request;
 pub mod response;
 pub(crate) mod router;

@@ -28,6 +28,8 @@ pub struct Response {
     /// The header fields in order, names as set; a name repeats for a header with several values.
     pub headers: Vec<(String, String)>,
     pub body: Value,
+    /// `?pretty`: the body is sent pretty-printed (`crate::rest::render`).
+    pub(crate) pretty: bool,
 }
 
 impl Response {
@@ -41,6 +43,7 @@ impl Response {
             status,
             headers,
             body,
+            pretty: false,
         }
     }
 
@@ -135,10 +138,12 @@ impl Response {
         self
     }
 
-    /// The body as sent: compact JSON, or nothing for `Value::Null`.
+    /// The body as sent: compact JSON (pretty with `?pretty`), or nothing for `Value::Null`.
     pub fn body_bytes(&self) -> Vec<u8> {
         if self.body.is_null() {
             Vec::new()
+        } else if self.pretty {
+            super::render::pretty_bytes(&self.body)
         } else {
             serde_json::to_vec(&self.body).unwrap_or_default()
         }

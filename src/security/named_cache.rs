@@ -59,6 +59,10 @@ impl<V: Clone> NamedCache<V> {
         NamedCache { id, cache: None }
     }
 
+    pub(crate) fn id(&self) -> CacheId {
+        self.id
+    }
+
     pub(crate) fn enabled(&self) -> bool {
         self.cache.is_some()
     }

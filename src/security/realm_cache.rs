@@ -110,6 +110,11 @@ impl CachingRealm {
         Some(user)
     }
 
+    /// The realm's cache (`native_realm_users`, ...).
+    pub(crate) fn cache_id(&self) -> CacheId {
+        self.cache.id()
+    }
+
     /// CA-RC4: `expire(username)` for each name, or `expireAll()` when `usernames` is empty.
     pub(crate) fn expire(&mut self, usernames: &[String], ctx: &mut Ctx<'_>) {
         if usernames.is_empty() {

@@ -108,7 +108,7 @@ impl EsVersion {
     }
 
     /// CA-VP5: the Basic challenge of a 401: `Basic realm="security", charset="UTF-8"` since PR #110906
-    /// (8.16), without the comma before.
+    /// (8.15, backport PR #111144), without the comma before.
     pub(crate) fn basic_challenge(self) -> &'static str {
         if self >= EsVersion::V8_19 {
             "Basic realm=\"security\", charset=\"UTF-8\""

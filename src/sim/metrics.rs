@@ -99,6 +99,18 @@ impl LatencyHistogram {
     }
 
     /// The value at quantile `q` (upper edge of its bucket, never above the maximum seen).
+    /// (p50, p90, p99, max), `None` when nothing was recorded: a timeline sample's latency.
+    pub(crate) fn summary(&self) -> Option<[Nanos; 4]> {
+        (self.count != 0).then(|| {
+            [
+                self.quantile(0.5),
+                self.quantile(0.9),
+                self.quantile(0.99),
+                self.max,
+            ]
+        })
+    }
+
     pub(crate) fn quantile(&self, q: f64) -> Nanos {
         if self.count == 0 {
             return 0;
@@ -125,6 +137,9 @@ pub struct NodeMetrics {
     pub hashing_cpu: Nanos,
     pub verifications: u64,
     pub max_queue_depth: u32,
+    /// Latencies of the requests that finished since the last periodic sample (the timeline's
+    /// per-interval latency).
+    pub(crate) interval_latency: LatencyHistogram,
 }
 
 /// A periodic sample of one node.
@@ -138,6 +153,11 @@ pub(crate) struct NodeSample {
     pub(crate) queue_depth: u32,
     pub(crate) hashing_cpu: Nanos,
     pub(crate) outcomes: [u64; 4],
+    /// Stale acceptances so far (cumulative).
+    pub(crate) stale_acceptances: u64,
+    /// Latency of the requests finished since the previous sample: (p50, p90, p99, max), `None`
+    /// when none finished.
+    pub(crate) latency: Option<[Nanos; 4]>,
 }
 
 /// Everything a simulation measured.
@@ -170,7 +190,11 @@ impl Metrics {
         outcome: Outcome,
         latency: Option<Nanos>,
     ) {
-        self.nodes[node].outcomes[outcome.index()] += 1;
+        let n = &mut self.nodes[node];
+        n.outcomes[outcome.index()] += 1;
+        if let Some(l) = latency {
+            n.interval_latency.record(l);
+        }
         if let Some(w) = self.workload_outcomes.get_mut(workload) {
             w[outcome.index()] += 1;
         }

@@ -4,12 +4,14 @@ pub mod action;
 mod action_spec;
 mod actions;
 pub mod cost;
+pub mod explain;
 mod faults;
 pub mod metrics;
 pub mod report;
 pub mod scenario;
 pub mod simulation;
 pub mod spec;
+pub mod timeline;
 pub mod traffic;
 pub mod workload;
 

@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-fn secs(n: u64) -> f64 {
+pub(super) fn secs(n: u64) -> f64 {
     n as f64 / NANOS_PER_SECOND as f64
 }
 
@@ -272,8 +272,23 @@ pub(crate) struct TimelineRow {
     pub(crate) queue_depth: u32,
     pub(crate) hashing_cpu_seconds: f64,
     pub(crate) authentications: Authentications,
+    /// Stale acceptances so far (cumulative, like the outcomes).
+    pub(crate) stale_acceptances: u64,
+    /// Latency of the requests that finished on the node since the previous sample; `None` when
+    /// none did.
+    pub(crate) latency_ms: Option<IntervalLatency>,
     /// The enabled caches of a running node, by name.
     pub(crate) caches: IndexMap<String, CacheSample>,
+}
+
+/// Latencies (milliseconds) of the requests that finished in one sample interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct IntervalLatency {
+    pub(crate) p50: f64,
+    pub(crate) p90: f64,
+    pub(crate) p99: f64,
+    pub(crate) max: f64,
 }
 
 impl TimelineRow {
@@ -302,6 +317,13 @@ impl TimelineRow {
             queue_depth: s.queue_depth,
             hashing_cpu_seconds: secs(s.hashing_cpu),
             authentications: Authentications::from(&s.outcomes),
+            stale_acceptances: s.stale_acceptances,
+            latency_ms: s.latency.map(|[p50, p90, p99, max]| IntervalLatency {
+                p50: ms(p50),
+                p90: ms(p90),
+                p99: ms(p99),
+                max: ms(max),
+            }),
             caches,
         }
     }

@@ -327,7 +327,8 @@ impl Simulation {
                     _ => None,
                 };
             }
-            let m = &self.metrics.nodes[i];
+            let m = &mut self.metrics.nodes[i];
+            let latency = std::mem::take(&mut m.interval_latency).summary();
             self.metrics.samples.push(NodeSample {
                 time: now,
                 node: i as u16,
@@ -335,6 +336,8 @@ impl Simulation {
                 queue_depth: n.crypto_pool.queued() as u32 + n.crypto_pool.running,
                 hashing_cpu: m.hashing_cpu,
                 outcomes: m.outcomes,
+                stale_acceptances: m.stale_acceptances,
+                latency,
             });
         }
         let next = now + self.sample_interval.max(1);

@@ -61,6 +61,12 @@ impl PyReplayResult {
             self.0.hit_ratio()
         )
     }
+
+    /// Jupyter's rich display: the HTML that `escache._display` renders.
+    fn _repr_html_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let display = slf.py().import("escache._display")?;
+        display.call_method1("replay_result_html", (slf,))
+    }
 }
 
 /// How many requests a replay runs between two returns to Python (to hand removals to the listener

@@ -112,6 +112,12 @@ impl PyCacheView {
             py_bool(enabled)
         ))
     }
+
+    /// Jupyter's rich display: the HTML that `escache._display` renders (the glue only calls it).
+    fn _repr_html_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let display = slf.py().import("escache._display")?;
+        display.call_method1("cache_view_html", (slf,))
+    }
 }
 
 /// The cluster's `.security` index.
@@ -205,5 +211,11 @@ impl PySecurityIndex {
             "<escache.SecurityIndex state={} uuid={uuid}>",
             py_repr(py, &state)?
         ))
+    }
+
+    /// Jupyter's rich display: the HTML that `escache._display` renders (the glue only calls it).
+    fn _repr_html_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let display = slf.py().import("escache._display")?;
+        display.call_method1("security_index_html", (slf,))
     }
 }

@@ -2,7 +2,19 @@
 //! authorization. [`handle`] is the whole pipeline that `perform_request`, the in-process client and
 //! the HTTP server share.
 
+mod apis;
+mod bulk_update;
+mod cluster_health;
+mod grant;
+mod has_privileges;
+mod nodes;
+mod query_api_keys;
+mod user_privileges;
+
+pub use nodes::Listeners;
+
 use super::body::{parse_optional_json_body, x_content_parse_error, ParsedBody};
+use super::render::Rendering;
 use super::{
     check_unconsumed_params, parse_json_body_with_locations, reject_unconsumed_body, Method,
     Request, Response, RouteId, Router,
@@ -25,12 +37,6 @@ mod realms;
 mod roles;
 mod users;
 
-/// The Elasticsearch version escache answers as under the default (newest) profile.
-#[cfg_attr(
-    not(feature = "http"),
-    expect(dead_code, reason = "read by the HTTP server's /_nodes/http")
-)]
-pub(crate) const VERSION_NUMBER: &str = "9.1.0";
 
 /// Runs one REST request on `node`: route, authenticate, authorize, handle. Never panics on input;
 /// every failure is Elasticsearch's error response.
@@ -42,24 +48,84 @@ pub fn handle(
     headers: Vec<(String, String)>,
     body: Option<Vec<u8>>,
 ) -> Response {
-    let (req, route) = match Router::global().route(method, target, headers, body) {
+    handle_on(
+        cluster,
+        node,
+        Listeners::InProcess,
+        method,
+        target,
+        headers,
+        body,
+    )
+}
+
+/// [`handle`] on a node whose HTTP listeners are known (the HTTP server's bound addresses, which
+/// `GET /_nodes` reports). The answer is rendered as the REST channel renders it
+/// (`X-Opaque-Id`, `?pretty`, `filter_path`: [`crate::rest::render`]).
+pub fn handle_on(
+    cluster: &mut Cluster,
+    node: NodeIndex,
+    listeners: Listeners<'_>,
+    method: &str,
+    target: &str,
+    headers: Vec<(String, String)>,
+    body: Option<Vec<u8>>,
+) -> Response {
+    // `cluster.requests`: one flag check when not recording (crate::cluster::requests).
+    let recording = cluster.requests.begin();
+    let plain = Rendering::of_headers(&headers);
+    let router = Router::global();
+    let mut req = match Request::new(method, target, headers, body) {
         Ok(r) => r,
-        // A routing failure (400 no handler, 405) to a HEAD request goes without its body too.
-        Err(resp) => {
-            return match Method::parse(method) {
+        Err(e) => {
+            let resp = router.error_response(&e);
+            if recording {
+                cluster.record_request(node, method, target, None, None, resp.status);
+            }
+            // A routing failure (400 no handler, 405) to a HEAD request goes without its body too.
+            return plain.apply(match Method::parse(method) {
                 Ok(m) => resp.for_method(m),
                 Err(_) => resp,
-            }
+            });
         }
     };
-    let resp = match authenticate(cluster, node, &req) {
-        Ok(auth) => match roles::subject_of_cached(cluster, node, &auth)
-            .and_then(|subject| run(cluster, node, route, &req, &auth, &subject))
+    let (rendering, refused) = Rendering::of(&req);
+    if let Some(resp) = refused {
+        if recording {
+            cluster.record_request(node, method, target, None, None, resp.status);
+        }
+        return rendering.apply(resp.for_method(req.method));
+    }
+    // CA-VP7: a route the profile's release did not have answers as a path without a handler.
+    let dispatched = router.dispatch(&mut req).and_then(|route| {
+        if cluster.settings.version >= route.since() {
+            Ok(route)
+        } else {
+            Err(crate::rest::router::route_failure_response(
+                &crate::rest::router::RouteMatch::NoHandler,
+                req.uri(),
+                req.method,
+            ))
+        }
+    });
+    let route = match dispatched {
+        Ok(route) => route,
+        Err(resp) => {
+            if recording {
+                cluster.record_request(node, method, target, None, None, resp.status);
+            }
+            return rendering.apply(resp.for_method(req.method));
+        }
+    };
+    let authenticated = authenticate(cluster, node, &req);
+    let resp = match &authenticated {
+        Ok(auth) => match roles::subject_of_cached(cluster, node, auth)
+            .and_then(|subject| run(cluster, node, listeners, route, &req, auth, &subject))
         {
             Ok(r) => r,
             Err(e) => Response::from_error(&e),
         },
-        Err(e) => Response::from_error(&e),
+        Err(e) => Response::from_error(e),
     };
     let now = cluster.now();
     cluster.events.record(
@@ -70,11 +136,12 @@ pub fn handle(
         &format!("{} {}", req.method.as_str(), req.raw_path()),
         &resp.status.to_string(),
     );
-    cluster
-        .settings
-        .version
-        .adapt_response(resp)
-        .for_method(req.method)
+    if recording {
+        let auth = authenticated.as_ref().ok();
+        cluster.record_request(node, method, target, Some((&req, route)), auth, resp.status);
+    }
+    // CA-VP5: the profiles `Basic` challenge.
+    rendering.apply(cluster.settings.version.adapt_response(resp).for_method(req.method))
 }
 
 /// Authenticates, finishing a verification the node's crypto pool queued (a REST request waits for
@@ -163,6 +230,7 @@ pub(crate) fn subject_of(cluster: &Cluster, auth: &Authentication) -> Result<Sub
 fn run(
     cluster: &mut Cluster,
     node: NodeIndex,
+    listeners: Listeners<'_>,
     route: RouteId,
     req: &Request,
     auth: &Authentication,
@@ -206,6 +274,7 @@ fn run(
         | RouteId::ClearServiceAccountTokenStoreCache => {
             crate::rest::service_accounts::handle(cluster, node, route, req, auth, subject)
         }
+        _ => apis::run(cluster, node, listeners, route, req, auth, subject),
     }
 }
 

@@ -189,6 +189,7 @@ impl Router {
 
     /// Builds and routes a request in one step: `(method, target, headers, body)` to the request and its
     /// handler, or ES's response for a bad query string, an unknown method, or a routing failure.
+    #[cfg(test)]
     pub(crate) fn route(
         &self,
         method: &str,

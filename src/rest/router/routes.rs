@@ -5,6 +5,7 @@
 
 use crate::rest::request::Method;
 use crate::security::authz;
+use crate::security::version::EsVersion;
 
 /// One variant per Elasticsearch REST handler (class). A handler registered for several methods (create
 /// API key: POST and PUT; main: GET and HEAD) is one variant; the method is on the request.
@@ -63,11 +64,26 @@ pub(crate) enum RouteId {
     GetRoles,
     /// `DELETE /_security/role/{name}` (`RestDeleteRoleAction`).
     DeleteRole,
+    // -- issue 15, part 2: what tooling calls around the caches (`rest/handlers/apis.rs`) --
+    /// `GET|POST /_security/user[/{username}]/_has_privileges` (`RestHasPrivilegesAction`).
+    HasPrivileges,
+    /// `GET /_security/user/_privileges` (`RestGetUserPrivilegesAction`).
+    GetUserPrivileges,
+    /// `GET|POST /_security/_query/api_key` (`RestQueryApiKeyAction`).
+    QueryApiKey,
+    /// `POST /_security/api_key/_bulk_update` (`RestBulkUpdateApiKeyAction`).
+    BulkUpdateApiKey,
+    /// `POST|PUT /_security/api_key/grant` (`RestGrantApiKeyAction`).
+    GrantApiKey,
+    /// `GET /_cluster/health[/{index}]` (`RestClusterHealthAction`).
+    ClusterHealth,
+    /// `GET /_nodes[/{nodeId}[/{metrics}]]`, `GET /_nodes/{nodeId}/info/{metrics}` (`RestNodesInfoAction`).
+    NodesInfo,
 }
 
 impl RouteId {
     #[cfg(test)]
-    pub(crate) const ALL: [RouteId; 24] = [
+    pub(crate) const ALL: [RouteId; 31] = [
         RouteId::Main,
         RouteId::CreateApiKey,
         RouteId::GetApiKey,
@@ -92,7 +108,23 @@ impl RouteId {
         RouteId::ChangePassword,
         RouteId::GetRoles,
         RouteId::DeleteRole,
+        RouteId::HasPrivileges,
+        RouteId::GetUserPrivileges,
+        RouteId::QueryApiKey,
+        RouteId::BulkUpdateApiKey,
+        RouteId::GrantApiKey,
+        RouteId::ClusterHealth,
+        RouteId::NodesInfo,
     ];
+
+    /// CA-VP7: the oldest version profile that has this REST handler. Update API key appeared in 8.4
+    /// (PR #88186) and bulk update in 8.5 (PR #88856); every other route is older than 7.17.
+    pub(crate) fn since(self) -> EsVersion {
+        match self {
+            RouteId::UpdateApiKey | RouteId::BulkUpdateApiKey => EsVersion::V8_19,
+            _ => EsVersion::V7_17,
+        }
+    }
 
     /// The handler's `getName()`. The two clear-cache names come from AK-R5.6 and ST-R1;
     /// the others follow ES's naming and were not all re-read.
@@ -125,16 +157,19 @@ impl RouteId {
             RouteId::ChangePassword => "security_change_password_action",
             RouteId::GetRoles => "security_get_roles_action",
             RouteId::DeleteRole => "security_delete_role_action",
+            RouteId::HasPrivileges => "security_has_privileges_action",
+            RouteId::GetUserPrivileges => "security_user_privileges_action",
+            RouteId::QueryApiKey => "xpack_security_query_api_key",
+            RouteId::BulkUpdateApiKey => "xpack_security_bulk_update_api_key",
+            RouteId::GrantApiKey => "xpack_security_grant_api_key",
+            RouteId::ClusterHealth => "cluster_health_action",
+            RouteId::NodesInfo => "nodes_info_action",
         }
     }
 
     /// The API's name as the official clients spell it (`security.clear_api_key_cache`): the
     /// `rest-api-spec` endpoint name, which the Python client's `Elasticsearch.<namespace>.<method>`
     /// follows. What `cluster.requests` records as `api` and the served-APIs page lists.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "recorded by cluster.requests (issue 11)")
-    )]
     pub(crate) fn api_name(self) -> &'static str {
         match self {
             RouteId::Main => "info",
@@ -161,6 +196,13 @@ impl RouteId {
             RouteId::ChangePassword => "security.change_password",
             RouteId::GetRoles => "security.get_role",
             RouteId::DeleteRole => "security.delete_role",
+            RouteId::HasPrivileges => "security.has_privileges",
+            RouteId::GetUserPrivileges => "security.get_user_privileges",
+            RouteId::QueryApiKey => "security.query_api_keys",
+            RouteId::BulkUpdateApiKey => "security.bulk_update_api_keys",
+            RouteId::GrantApiKey => "security.grant_api_key",
+            RouteId::ClusterHealth => "cluster.health",
+            RouteId::NodesInfo => "nodes.info",
         }
     }
 
@@ -190,6 +232,13 @@ impl RouteId {
             RouteId::DeleteServiceAccountToken => authz::DELETE_SERVICE_ACCOUNT_TOKEN,
             RouteId::GetServiceAccountCredentials => authz::GET_SERVICE_ACCOUNT_CREDENTIALS,
             RouteId::GetServiceAccount => authz::GET_SERVICE_ACCOUNT,
+            RouteId::HasPrivileges => authz::HAS_PRIVILEGES,
+            RouteId::GetUserPrivileges => authz::GET_USER_PRIVILEGES,
+            RouteId::QueryApiKey => authz::QUERY_API_KEY,
+            RouteId::BulkUpdateApiKey => authz::BULK_UPDATE_API_KEY,
+            RouteId::GrantApiKey => authz::GRANT_API_KEY,
+            RouteId::ClusterHealth => authz::CLUSTER_HEALTH,
+            RouteId::NodesInfo => authz::NODES_INFO,
         }
     }
 }
@@ -340,6 +389,75 @@ pub(crate) const ROUTES: &[(Method, &str, RouteId)] = &[
         "/_security/role/{name}",
         RouteId::DeleteRole,
     ),
+    // -- issue 15, part 2 --
+    (
+        Method::Get,
+        "/_security/user/{username}/_has_privileges",
+        RouteId::HasPrivileges,
+    ),
+    (
+        Method::Post,
+        "/_security/user/{username}/_has_privileges",
+        RouteId::HasPrivileges,
+    ),
+    (
+        Method::Get,
+        "/_security/user/_has_privileges",
+        RouteId::HasPrivileges,
+    ),
+    (
+        Method::Post,
+        "/_security/user/_has_privileges",
+        RouteId::HasPrivileges,
+    ),
+    (
+        Method::Get,
+        "/_security/user/_privileges",
+        RouteId::GetUserPrivileges,
+    ),
+    (
+        Method::Get,
+        "/_security/_query/api_key",
+        RouteId::QueryApiKey,
+    ),
+    (
+        Method::Post,
+        "/_security/_query/api_key",
+        RouteId::QueryApiKey,
+    ),
+    (
+        Method::Post,
+        "/_security/api_key/_bulk_update",
+        RouteId::BulkUpdateApiKey,
+    ),
+    (
+        Method::Post,
+        "/_security/api_key/grant",
+        RouteId::GrantApiKey,
+    ),
+    (
+        Method::Put,
+        "/_security/api_key/grant",
+        RouteId::GrantApiKey,
+    ),
+    (Method::Get, "/_cluster/health", RouteId::ClusterHealth),
+    (
+        Method::Get,
+        "/_cluster/health/{index}",
+        RouteId::ClusterHealth,
+    ),
+    (Method::Get, "/_nodes", RouteId::NodesInfo),
+    (Method::Get, "/_nodes/{nodeId}", RouteId::NodesInfo),
+    (
+        Method::Get,
+        "/_nodes/{nodeId}/{metrics}",
+        RouteId::NodesInfo,
+    ),
+    (
+        Method::Get,
+        "/_nodes/{nodeId}/info/{metrics}",
+        RouteId::NodesInfo,
+    ),
 ];
 
 /// Elasticsearch's own routes under `/_security/user/`, `/_security/role/` and `/_security/api_key/`
@@ -351,18 +469,36 @@ pub(crate) const ROUTES: &[(Method, &str, RouteId)] = &[
 /// `no handler found for uri [..] and method [..]`), and the methods they declare count for 405/`Allow`
 /// as they do in ES.
 pub(crate) const UNIMPLEMENTED_ROUTES: &[(Method, &str)] = &[
-    // RestHasPrivilegesAction
-    (Method::Get, "/_security/user/{username}/_has_privileges"),
-    (Method::Post, "/_security/user/{username}/_has_privileges"),
-    (Method::Get, "/_security/user/_has_privileges"),
-    (Method::Post, "/_security/user/_has_privileges"),
-    // RestGetUserPrivilegesAction
-    (Method::Get, "/_security/user/_privileges"),
     // RestBulkPutRolesAction, RestBulkDeleteRolesAction
     (Method::Post, "/_security/role"),
     (Method::Delete, "/_security/role"),
-    // RestGrantApiKeyAction, RestBulkUpdateApiKeyAction
-    (Method::Post, "/_security/api_key/grant"),
-    (Method::Put, "/_security/api_key/grant"),
-    (Method::Post, "/_security/api_key/_bulk_update"),
+    // Under `/_nodes/`, ES's literal segments that win over nodes info's `{nodeId}`/`{metrics}`:
+    // RestNodesStatsAction, RestNodesUsageAction, RestNodesHotThreadsAction,
+    // RestReloadSecureSettingsAction, the shutdown plugin and repositories metering.
+    (Method::Get, "/_nodes/stats"),
+    (Method::Get, "/_nodes/{nodeId}/stats"),
+    (Method::Get, "/_nodes/stats/{metric}"),
+    (Method::Get, "/_nodes/{nodeId}/stats/{metric}"),
+    (Method::Get, "/_nodes/stats/{metric}/{index_metric}"),
+    (
+        Method::Get,
+        "/_nodes/{nodeId}/stats/{metric}/{index_metric}",
+    ),
+    (Method::Get, "/_nodes/usage"),
+    (Method::Get, "/_nodes/{nodeId}/usage"),
+    (Method::Get, "/_nodes/usage/{metric}"),
+    (Method::Get, "/_nodes/{nodeId}/usage/{metric}"),
+    (Method::Get, "/_nodes/hot_threads"),
+    (Method::Get, "/_nodes/{nodeId}/hot_threads"),
+    (Method::Post, "/_nodes/reload_secure_settings"),
+    (Method::Post, "/_nodes/{nodeId}/reload_secure_settings"),
+    (Method::Get, "/_nodes/shutdown"),
+    (Method::Get, "/_nodes/{nodeId}/shutdown"),
+    (Method::Put, "/_nodes/{nodeId}/shutdown"),
+    (Method::Delete, "/_nodes/{nodeId}/shutdown"),
+    (Method::Get, "/_nodes/{nodeId}/_repositories_metering"),
+    (
+        Method::Delete,
+        "/_nodes/{nodeId}/_repositories_metering/{maxVersionToClear}",
+    ),
 ];

@@ -295,12 +295,10 @@ fn issue8_d11_unimplemented_literal_routes_win_over_placeholders() {
     // ES's literal segments win over `{username}`/`{name}`/`{ids}`; escache answers them like a
     // path without a handler instead of running another handler.
     for (m, path) in [
-        (Method::Post, "/_security/user/_has_privileges"),
-        (Method::Get, "/_security/user/_has_privileges"),
-        (Method::Post, "/_security/user/bob/_has_privileges"),
-        (Method::Get, "/_security/user/_privileges"),
-        (Method::Put, "/_security/api_key/grant"),
-        (Method::Post, "/_security/api_key/_bulk_update"),
+        (Method::Post, "/_security/role"),
+        (Method::Delete, "/_security/role"),
+        (Method::Get, "/_nodes/stats"),
+        (Method::Get, "/_nodes/node-0/hot_threads"),
     ] {
         assert_eq!(r().resolve(m, path), RouteMatch::NoHandler, "{m} {path}");
     }
@@ -378,13 +376,58 @@ fn issue8_d11_unimplemented_literal_routes_win_over_placeholders() {
             ..
         }
     ));
-    let resp = r()
-        .route("POST", "/_security/user/_has_privileges", vec![], None)
-        .unwrap_err();
-    assert_eq!(resp.status, 400);
+    // Issue 15: has-privileges, user privileges, grant and bulk update are served now, by their
+    // own handlers (never put-user's or update-API-key's).
+    for (m, path, route) in [
+        (
+            Method::Post,
+            "/_security/user/_has_privileges",
+            RouteId::HasPrivileges,
+        ),
+        (
+            Method::Get,
+            "/_security/user/bob/_has_privileges",
+            RouteId::HasPrivileges,
+        ),
+        (
+            Method::Get,
+            "/_security/user/_privileges",
+            RouteId::GetUserPrivileges,
+        ),
+        (
+            Method::Put,
+            "/_security/api_key/grant",
+            RouteId::GrantApiKey,
+        ),
+        (
+            Method::Post,
+            "/_security/api_key/_bulk_update",
+            RouteId::BulkUpdateApiKey,
+        ),
+        (Method::Get, "/_nodes/_all/http", RouteId::NodesInfo),
+        (
+            Method::Get,
+            "/_cluster/health/.security",
+            RouteId::ClusterHealth,
+        ),
+    ] {
+        assert!(
+            matches!(r().resolve(m, path), RouteMatch::Matched { route: r, .. } if r == route),
+            "{m} {path}"
+        );
+    }
+    // ES's other `/_nodes/` handlers are not nodes info's.
     assert_eq!(
-        resp.body,
-        json!({"error": "no handler found for uri [/_security/user/_has_privileges] and method [POST]"})
+        r().resolve(Method::Get, "/_nodes/stats"),
+        RouteMatch::NoHandler
+    );
+    assert_eq!(
+        r().resolve(Method::Get, "/_nodes/n1/hot_threads"),
+        RouteMatch::NoHandler
+    );
+    assert_eq!(
+        r().resolve(Method::Post, "/_security/api_key/grant"),
+        r().resolve(Method::Put, "/_security/api_key/grant")
     );
 }
 

@@ -7,6 +7,7 @@ mod doc_cache;
 mod eviction_monitor;
 mod invalidation;
 mod outcome;
+pub(crate) mod query;
 mod service;
 mod views;
 

@@ -43,9 +43,17 @@ pub(crate) const PROFILE_HAS_PRIVILEGES: &str =
     "cluster:admin/xpack/security/profile/has_privileges";
 /// `GET /` (cluster info).
 pub const CLUSTER_MAIN: &str = "cluster:monitor/main";
+// Issue 15, part 2.
+/// `GetUserPrivilegesAction.NAME`.
+pub(crate) const GET_USER_PRIVILEGES: &str = "cluster:admin/xpack/security/user/list_privileges";
+/// `TransportClusterHealthAction.NAME`.
+pub(crate) const CLUSTER_HEALTH: &str = "cluster:monitor/health";
+/// `TransportNodesInfoAction.TYPE`.
+pub(crate) const NODES_INFO: &str = "cluster:monitor/nodes/info";
 
 // Further action names used only inside the privilege patterns below.
-pub(super) const HAS_PRIVILEGES: &str = "cluster:admin/xpack/security/user/has_privileges";
+/// `HasPrivilegesAction.NAME`.
+pub(crate) const HAS_PRIVILEGES: &str = "cluster:admin/xpack/security/user/has_privileges";
 pub(super) const CLUSTER_STATE: &str = "cluster:monitor/state";
 pub(super) const INVALIDATE_TOKEN: &str = "cluster:admin/xpack/security/token/invalidate";
 pub(super) const REFRESH_TOKEN: &str = "cluster:admin/xpack/security/token/refresh";

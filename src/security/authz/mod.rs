@@ -33,7 +33,9 @@
 //! Everything here is pure data and logic: no I/O, no clock.
 
 mod actions;
+mod check;
 mod denial;
+mod globs;
 mod index_privileges;
 mod privileges;
 mod request;
@@ -45,6 +47,10 @@ mod validation;
 mod wildcard;
 mod xcontent;
 pub(crate) use xcontent::{token_name, validation_exception};
+// Issue 15, part 2: has-privileges and get-user-privileges.
+pub(crate) use check::{check_privileges, PrivilegesCheckResult, PrivilegesToCheck};
+pub(crate) use role_descriptor::{parse_applications, parse_indices};
+pub(crate) use xcontent::role_string_array;
 
 pub(crate) use actions::{
     ACTIVATE_PROFILE, BULK_UPDATE_API_KEY, GET_BUILTIN_PRIVILEGES, GET_PROFILES, GET_ROLES,
@@ -59,6 +65,7 @@ pub use actions::{
 pub(crate) use actions::{
     CLEAR_REALM_CACHE, CLEAR_ROLES_CACHE, DELETE_ROLE, DELETE_USER, SET_ENABLED,
 };
+pub(crate) use actions::{CLUSTER_HEALTH, GET_USER_PRIVILEGES, HAS_PRIVILEGES, NODES_INFO};
 pub use denial::Authorized;
 pub use denial::{authorize, authorize_with_outcome};
 pub use privileges::{

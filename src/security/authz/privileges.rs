@@ -534,6 +534,22 @@ impl ClusterPrivilege {
         matches!(self.kind, PrivilegeKind::ActionPattern(_))
     }
 
+    /// The privilege's automaton (allowed and excluded action patterns) and whether its check is
+    /// `manage_own_api_key`'s request check rather than a plain automaton check.
+    pub(crate) fn language(&self) -> (Vec<&str>, Vec<&'static str>, bool) {
+        match &self.kind {
+            PrivilegeKind::ActionPattern(p) => (vec![p.as_str()], Vec::new(), false),
+            PrivilegeKind::Named(i) => {
+                let d = &DEFS[*i];
+                (
+                    d.allow.to_vec(),
+                    d.exclude.to_vec(),
+                    d.kind == CheckKind::ManageOwnApiKey,
+                )
+            }
+        }
+    }
+
     /// `ClusterPermission.check(action, request, authentication)` for this privilege alone.
     pub fn grants(&self, action: &str, ctx: &RequestContext) -> bool {
         match &self.kind {

@@ -335,7 +335,11 @@ fn unexpected_role_field(role: &str, field: &str) -> EsError {
     ))
 }
 
-fn parse_indices(role: &str, field: &str, v: &Value) -> Result<Vec<IndicesPrivileges>, EsError> {
+pub(crate) fn parse_indices(
+    role: &str,
+    field: &str,
+    v: &Value,
+) -> Result<Vec<IndicesPrivileges>, EsError> {
     let items = match v {
         Value::Array(items) => items,
         other => {
@@ -499,7 +503,7 @@ fn parse_index(role: &str, v: &Value) -> Result<IndicesPrivileges, EsError> {
     })
 }
 
-fn parse_applications(
+pub(crate) fn parse_applications(
     role: &str,
     field: &str,
     v: &Value,

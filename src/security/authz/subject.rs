@@ -3,7 +3,10 @@
 //! `x-pack/plugin/security/src/main/java/org/elasticsearch/xpack/security/authz/RBACEngine.java`
 //! `checkSameUserPermissions`).
 
-use super::{Caller, RequestContext, RoleDescriptor, AUTHENTICATE, CHANGE_PASSWORD};
+use super::{
+    Caller, RequestContext, RoleDescriptor, AUTHENTICATE, CHANGE_PASSWORD, GET_USER_PRIVILEGES,
+    HAS_PRIVILEGES,
+};
 use std::collections::BTreeSet;
 
 /// A user authenticated by a realm, with its assigned role names and the descriptors they resolved to.
@@ -155,6 +158,11 @@ impl Subject {
         if action == AUTHENTICATE {
             return true;
         }
+        // Has-privileges and get-user-privileges for the caller's own principal (the handlers
+        // refuse any other user; an API key's principal is its owner's).
+        if action == HAS_PRIVILEGES || action == GET_USER_PRIVILEGES {
+            return ctx.target_username.as_deref() == Some(self.caller().principal.as_str());
+        }
         if action == CHANGE_PASSWORD {
             if let Subject::User(u) = self {
                 return ctx.target_username.as_deref() == Some(u.username.as_str())
@@ -165,7 +173,7 @@ impl Subject {
     }
 
     /// `AuthorizationDenialMessages.successfulAuthenticationDescription`.
-    pub(super) fn description(&self) -> String {
+    pub(crate) fn description(&self) -> String {
         match self {
             Subject::User(u) if u.assigned_roles_wording => {
                 format!("user [{}] with roles [{}]", u.username, u.roles.join(","))

@@ -48,7 +48,7 @@ pub(super) fn read_string_array(
 }
 
 /// `RoleDescriptor.readStringArray`: the same, re-wrapped as `failed to parse role [<name>]`.
-pub(super) fn role_string_array(
+pub(crate) fn role_string_array(
     role: &str,
     field: &str,
     v: &Value,

@@ -10,9 +10,11 @@ mod conservation;
 mod cost_model;
 mod descriptions;
 mod determinism;
+mod explain;
 mod issue8;
 mod scenario_format;
 mod slices;
+mod timeline_columns;
 
 use escache::cluster::{Cluster, ClusterConfig};
 use escache::events::{EventKind, NodeIndex};
