@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from escache.errors import IllegalStateError
-from escache.timeline import Timeline
 from escache.explain import Explanation
+from escache.timeline import Timeline
 
 __all__ = [
     "ActionError",
@@ -316,6 +316,7 @@ class SimulationReport(Mapping[str, Any]):
                 "Simulation.report returns"
             )
         return timeline
+
     def caches_with_lookups(self) -> list[str]:
         """The caches that had at least one lookup on some node, in report order."""
         names = next(iter(self.nodes.values())).caches if self.nodes else {}

@@ -106,7 +106,8 @@ impl Cluster {
                 let mut caches = Vec::new();
                 for inv in invalidators {
                     Cluster::run_invalidator(node, inv, cleared, ctx);
-                    caches.extend_from_slice(super::requests::caches_cleared(inv, cleared.is_none()));
+                    caches
+                        .extend_from_slice(super::requests::caches_cleared(inv, cleared.is_none()));
                 }
                 Ok(caches)
             },

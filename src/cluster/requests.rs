@@ -343,7 +343,11 @@ mod tests {
         let mut log = RequestLog::new(true);
         log.note_cleared(0, caches_cleared(Invalidator::ApiKey, true), None);
         assert!(log.begin());
-        log.note_cleared(1, caches_cleared(Invalidator::ApiKey, false), Some(&["k".to_string()]));
+        log.note_cleared(
+            1,
+            caches_cleared(Invalidator::ApiKey, false),
+            Some(&["k".to_string()]),
+        );
         log.finish(record("/"));
         let cleared = &log.get(0).map(|r| r.cleared.clone()).unwrap_or_default();
         assert_eq!(

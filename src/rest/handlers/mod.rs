@@ -37,7 +37,6 @@ mod realms;
 mod roles;
 mod users;
 
-
 /// Runs one REST request on `node`: route, authenticate, authorize, handle. Never panics on input;
 /// every failure is Elasticsearch's error response.
 pub fn handle(
@@ -140,8 +139,14 @@ pub fn handle_on(
         let auth = authenticated.as_ref().ok();
         cluster.record_request(node, method, target, Some((&req, route)), auth, resp.status);
     }
-    // CA-VP5: the profiles `Basic` challenge.
-    rendering.apply(cluster.settings.version.adapt_response(resp).for_method(req.method))
+    // CA-VP5: the profile's `Basic` challenge.
+    rendering.apply(
+        cluster
+            .settings
+            .version
+            .adapt_response(resp)
+            .for_method(req.method),
+    )
 }
 
 /// Authenticates, finishing a verification the node's crypto pool queued (a REST request waits for
