@@ -221,3 +221,20 @@ def realm_hits(c: escache.Cluster) -> int:
     return sum(
         1 for _, n, kind, cache, _, _ in c.events.rows() if n == "node-1" and kind == "cache_hit" and cache == NATIVE
     )
+
+
+def test_ca_rc3_the_simulator_charges_bcrypt_on_a_realm_cache_miss_only() -> None:
+    c = escache.Cluster(nodes=2, seed=3)
+    c.client(node="node-0").security.put_user(username="bob", password="bob-password", roles=["superuser"])
+    sim = escache.Simulation(c, seed=3)
+    bob = c.basic_auth_header("bob", "bob-password")
+    sim.schedule(0, "rest", every="1s", path="/_security/_authenticate", node="node-1", authorization=bob)
+    first = sim.run("500ms").nodes["node-1"]
+    # The first request missed the realm cache: one bcrypt verification (cost 10), charged.
+    assert first.hashing_cpu_seconds > 0
+    later = sim.run("10s").nodes["node-1"]
+    # Ten more requests hit the cache: no more hashing.
+    assert later.hashing_cpu_seconds == first.hashing_cpu_seconds
+    c.client(node="node-0").security.clear_cached_realms(realms="*")
+    cleared = sim.run("1s").nodes["node-1"]
+    assert cleared.hashing_cpu_seconds == pytest.approx(2 * first.hashing_cpu_seconds)

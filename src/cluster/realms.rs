@@ -24,9 +24,11 @@ fn hasher_name(hash: &str) -> String {
 }
 
 /// Verifies a password against a stored hash, recording the verification (its cost is the stored
-/// hasher's) under the realm's cache.
+/// hasher's) under the realm's cache, and handing the hasher to `sink` (a simulation charges its
+/// cost: CA-RC3).
 fn verify_stored(
     ctx: &mut Ctx<'_>,
+    sink: Option<&mut Vec<Hasher>>,
     cache: CacheId,
     username: &str,
     password: &Secret,
@@ -38,6 +40,9 @@ fn verify_stored(
         username,
         &hasher_name(stored),
     );
+    if let (Some(sink), Ok(h)) = (sink, Hasher::resolve_from_hash(stored)) {
+        sink.push(h);
+    }
     verify_hash(password.expose(), stored)
 }
 
@@ -48,6 +53,7 @@ fn native_lookup(
     username: &str,
     password: &Secret,
     ctx: &mut Ctx<'_>,
+    sink: Option<&mut Vec<Hasher>>,
 ) -> Option<RealmUser> {
     if index.unavailable_reason(Availability::Get).is_some() {
         return None;
@@ -58,6 +64,7 @@ fn native_lookup(
     }
     if !verify_stored(
         ctx,
+        sink,
         CacheId::NativeRealmUsers,
         username,
         password,
@@ -165,27 +172,27 @@ impl Cluster {
             let stored = self.reserved_password_hash(username);
             let user = self.with_node(node, |n, _, ctx| {
                 let super::Node { stores, rng, .. } = n;
-                stores
-                    .reserved_realm
-                    .authenticate(username, password, ctx, rng, |ctx| {
-                        let stored = stored?;
-                        verify_stored(
-                            ctx,
-                            CacheId::ReservedRealmUsers,
-                            username,
-                            password,
-                            &stored,
-                        )
-                        .then(|| reserved_user(username))
-                    })
+                let (realm, sink) = stores.reserved_realm_and_sink();
+                realm.authenticate(username, password, ctx, rng, |ctx| {
+                    let stored = stored?;
+                    verify_stored(
+                        ctx,
+                        sink,
+                        CacheId::ReservedRealmUsers,
+                        username,
+                        password,
+                        &stored,
+                    )
+                    .then(|| reserved_user(username))
+                })
             })?;
             return Some(realm_authentication(user, "reserved", "reserved"));
         }
         let (name, type_, user) = self.with_node(node, |n, index, ctx| {
             let super::Node { stores, rng, .. } = n;
-            let realm = &mut stores.native_realm;
+            let (realm, sink) = stores.native_realm_and_sink();
             let user = realm.authenticate(username, password, ctx, rng, |ctx| {
-                native_lookup(index, username, password, ctx)
+                native_lookup(index, username, password, ctx, sink)
             });
             (realm.name.clone(), realm.type_, user)
         });

@@ -25,6 +25,11 @@ pub struct SecurityStores {
     pub file_realm: CachingRealm,
     pub roles: RolesCache,
     pub privileges: PrivilegeCaches,
+    /// Whether stored-password verifications are collected in `verified` (a simulation turns it on
+    /// and charges each one's cost, CA-RC3).
+    pub(crate) collect_verified: bool,
+    /// The hashers of the stored-password verifications since the simulation last took them.
+    pub(crate) verified: Vec<crate::security::hashing::Hasher>,
 }
 
 /// `isMoveFromRedToNonRed || isIndexDeleted || uuid changed` (`SecurityIndexManager`).
@@ -49,7 +54,31 @@ impl SecurityStores {
             file_realm: CachingRealm::new(CacheId::FileRealmUsers, &settings.file_realm)?,
             roles: RolesCache::new(settings)?,
             privileges: PrivilegeCaches::new(settings)?,
+            collect_verified: false,
+            verified: Vec::new(),
         })
+    }
+
+    /// The reserved realm and where its verifications are collected (`None` unless collecting).
+    pub(crate) fn reserved_realm_and_sink(
+        &mut self,
+    ) -> (
+        &mut CachingRealm,
+        Option<&mut Vec<crate::security::hashing::Hasher>>,
+    ) {
+        let sink = self.collect_verified.then_some(&mut self.verified);
+        (&mut self.reserved_realm, sink)
+    }
+
+    /// The native realm and where its verifications are collected (`None` unless collecting).
+    pub(crate) fn native_realm_and_sink(
+        &mut self,
+    ) -> (
+        &mut CachingRealm,
+        Option<&mut Vec<crate::security::hashing::Hasher>>,
+    ) {
+        let sink = self.collect_verified.then_some(&mut self.verified);
+        (&mut self.native_realm, sink)
     }
 
     /// The realms in `Realms` order (reserved first, then file, then native).

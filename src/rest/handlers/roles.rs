@@ -137,20 +137,11 @@ pub(crate) fn delete_role(
             "role [{name}] is reserved and cannot be deleted"
         )));
     }
-    let found = if cluster.security_index.exists() {
-        if let Some(e) = cluster
-            .security_index
-            .unavailable_reason(Availability::PrimaryShards)
-        {
-            return Err(e);
-        }
-        cluster.security_index.roles.shift_remove(&name).is_some()
-    } else {
-        false
-    };
+    let found = super::users::delete_from_index(cluster, |index| {
+        index.roles.shift_remove(&name).is_some()
+    })?;
     cluster.clear_roles_cache(node, &[name]);
-    let status = if found { 200 } else { 404 };
-    Ok(Response::new(status, json!({ "found": found })))
+    Ok(super::users::found_response(found))
 }
 
 /// `POST /_security/role/{name}/_clear_cache` (CA-RL5): `name` as

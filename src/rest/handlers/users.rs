@@ -202,24 +202,35 @@ pub(crate) fn delete_user(
     let username = req.param("username").unwrap_or("").to_string();
     authorize(subject, RouteId::DeleteUser, None)?;
     check_deletable(&username)?;
-    let found = if cluster.security_index.exists() {
-        if let Some(e) = cluster
-            .security_index
-            .unavailable_reason(crate::security::index::Availability::PrimaryShards)
-        {
-            return Err(e);
-        }
-        cluster
-            .security_index
-            .users
-            .shift_remove(&username)
-            .is_some()
-    } else {
-        false
-    };
+    let found = delete_from_index(cluster, |index| {
+        index.users.shift_remove(&username).is_some()
+    })?;
     clear_user_from_realm_caches(cluster, node, &username);
+    Ok(found_response(found))
+}
+
+/// A delete on the `.security` index: nothing to find when it does not exist, ES's error when its
+/// primary shards are not available, else whether `remove` found the document.
+pub(super) fn delete_from_index(
+    cluster: &mut Cluster,
+    remove: impl FnOnce(&mut crate::security::index::SecurityIndex) -> bool,
+) -> Result<bool, EsError> {
+    if !cluster.security_index.exists() {
+        return Ok(false);
+    }
+    if let Some(e) = cluster
+        .security_index
+        .unavailable_reason(crate::security::index::Availability::PrimaryShards)
+    {
+        return Err(e);
+    }
+    Ok(remove(&mut cluster.security_index))
+}
+
+/// A delete's answer: `{"found": bool}`, 404 when nothing was found.
+pub(super) fn found_response(found: bool) -> Response {
     let status = if found { 200 } else { 404 };
-    Ok(Response::new(status, json!({ "found": found })))
+    Response::new(status, json!({ "found": found }))
 }
 
 /// `PUT|POST /_security/user/{username}/_enable|_disable` (CA-UM4).
