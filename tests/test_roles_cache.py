@@ -141,6 +141,13 @@ def test_ca_ap3_clear_cached_privileges_with_the_official_client(cluster: escach
     assert body["_nodes"] == {"total": 2, "successful": 2, "failed": 0}
     # Any named application drops every name expansion.
     assert len(cluster.node("node-0").caches["application_names"]) == 0
+    # cluster.requests: the named descriptors, and the whole names cache, on each node.
+    cleared = {(c.node, c.cache, c.keys) for c in cluster.requests[-1].cleared}
+    assert cleared == {
+        (node, cache, keys)
+        for node in ("node-0", "node-1")
+        for cache, keys in (("application_privileges", ("other-app",)), ("application_names", None))
+    }
     with pytest.raises(elasticsearch.AuthorizationException) as e:
         cluster.client(basic_auth=("kay", "kay-password")).security.clear_cached_privileges(application="*")
     assert "action [cluster:admin/xpack/security/cache/clear] is unauthorized for user [kay]" in str(e.value)

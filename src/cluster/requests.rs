@@ -152,10 +152,16 @@ impl RequestLog {
             return;
         };
         for &cache in caches {
+            // CA-AP3: named applications still empty the whole name-expansion cache.
+            let whole = cache == CacheId::ApplicationNames;
             open.push(Cleared {
                 node,
                 cache,
-                keys: keys.map(<[String]>::to_vec),
+                keys: if whole {
+                    None
+                } else {
+                    keys.map(<[String]>::to_vec)
+                },
             });
         }
     }
