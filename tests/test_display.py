@@ -144,6 +144,30 @@ def test_report_and_simulation_html_show_the_totals_and_each_node(stale_run):
     assert repr(sim) == "<escache.Simulation seed=7 workloads=1 virtual_seconds=720>"
 
 
+def test_timeline_html_shows_each_nodes_last_sample(stale_run):
+    _, _, report = stale_run
+    timeline = report.timeline
+    out = timeline._repr_html_()
+    nodes = list(report.nodes)
+    assert f"{len(timeline):,} rows: {len(nodes)} nodes sampled {len(timeline) // len(nodes):,} times" in html.unescape(
+        out
+    )
+    header, *rows = [
+        [html.unescape(c) for c in re.findall(r"<t[dh] [^>]*>(.*?)</t[dh]>", tr)]
+        for tr in re.findall(r"<tr>(.*?)</tr>", out)
+    ]
+    assert header[:2] == ["time", "node"] and "stale_acceptances" in header
+    last = {r["node"]: r for r in timeline}
+    assert [row[1] for row in rows] == nodes
+    for row in rows:
+        figures = last[row[1]]
+        for column in ("success", "too_busy", "stale_acceptances", "max_queue_depth"):
+            assert row[header.index(column)] == f"{figures[column]:,}"
+    assert repr(timeline) == f"<escache.Timeline rows={len(timeline)}>"
+    empty = escache.Simulation(escache.Cluster(nodes=1, seed=0)).report().timeline
+    assert len(empty) == 0 and "no samples yet" in empty._repr_html_()
+
+
 def test_explanation_html_lists_its_lines(stale_run):
     _, _, report = stale_run
     e = report.explain_stale()[0]
@@ -172,3 +196,69 @@ def test_cache_and_replay_result_html_show_figures_never_keys_or_values():
     result = escache.Cache(max_weight=1).replay([1, 2, 1, 1])
     cells = _cells(result._repr_html_())
     assert [cells[cells.index(k) + 1] for k in ("requests", "hits", "misses")] == ["4", "1", "3"]
+
+
+def test_every_public_object_has_html_and_a_short_one_line_repr(stale_run, keyed_cluster):
+    cluster, sim, report = stale_run
+    node = cluster.node("node-2")
+    objects = {
+        "Cluster": cluster,
+        "Node": node,
+        "node.caches": node.caches,
+        "CacheView": node.caches["api_key_doc"],
+        "SecurityIndex": cluster.security_index,
+        "EventTrace": cluster.events,
+        "Response": keyed_cluster[2],
+        "Simulation": sim,
+        "SimulationReport": report,
+        "NodeReport": report.nodes["node-2"],
+        "Timeline": report.timeline,
+        "Explanation": report.explain_stale()[0],
+        "Cache": escache.Cache(max_weight=10),
+    }
+    for name, obj in objects.items():
+        text = repr(obj)
+        assert "\n" not in text and len(text) <= 160, (name, text)
+        assert "object at 0x" not in text, (name, text)
+        out = obj._repr_html_()
+        assert out.startswith("<div") and ("<table" in out or "<ul" in out), name
+    assert repr(report.plot).startswith("<escache.plot.ReportPlots stale()")
+
+
+def test_node_report_and_caches_html_show_the_figures(stale_run):
+    cluster, _, report = stale_run
+    n = report.nodes["node-2"]
+    cells = _cells(n._repr_html_())
+    assert cells[cells.index("stale acceptances") + 1] == f"{n.stale_acceptances:,}"
+    assert cells[cells.index("largest security-crypto queue") + 1] == f"{n.max_crypto_queue_depth:,}"
+    doc = n.caches["api_key_doc"]
+    row = cells[cells.index("api_key_doc") :]
+    assert row[1:4] == [f"{doc.count:,}", f"{doc.hits:,}", f"{doc.misses:,}"]
+    node = cluster.node("node-2")
+    view = node.caches["api_key_doc"]
+    cells = _cells(node.caches._repr_html_())
+    row = cells[cells.index("api_key_doc") :]
+    assert row[1:4] == [f"{len(view):,}", f"{view.stats()['hits']:,}", f"{view.stats()['misses']:,}"]
+
+
+def test_cache_view_shows_the_expiry_settings_it_was_built_with():
+    """Each cache's expiry as Elasticsearch builds it (ApiKeyService, ApiKeyDocCache,
+    CachingServiceAccountTokenStore): the auth cache expires after access (api_key.cache.ttl), the
+    doc cache after write (doc_cache.ttl, 5m), the role descriptors cache after 1h of access, the
+    token caches after write (service_token.cache.ttl, 20m)."""
+    c = escache.Cluster(nodes=1, seed=0, settings={"xpack.security.authc.api_key.cache.ttl": "1h"})
+    caches = c.nodes[0].caches
+    expiry = {name: (v.expire_after_write, v.expire_after_access) for name, v in caches.items()}
+    assert expiry == {
+        "api_key_auth": (None, 3600.0),
+        "api_key_doc": (300.0, None),
+        "api_key_role_descriptors": (None, 3600.0),
+        "file_service_account_token": (1200.0, None),
+        "index_service_account_token": (1200.0, None),
+    }
+    cells = _cells(caches["api_key_doc"]._repr_html_())
+    assert cells[cells.index("expire after write") + 1] == "5m00.0s"
+    assert cells[cells.index("expire after access") + 1] == "never"
+    off = escache.Cluster(nodes=1, seed=0, settings={"xpack.security.authc.api_key.cache.ttl": "0s"})
+    assert not off.nodes[0].caches["api_key_auth"].enabled
+    assert off.nodes[0].caches["api_key_auth"].expire_after_access is None

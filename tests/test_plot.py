@@ -58,6 +58,10 @@ def test_stale_plots_each_nodes_stale_acceptances_and_marks_revocation_drop_and_
         if line.get_gid():
             marks.setdefault(line.get_gid(), []).append(line.get_xdata()[0])
     assert marks["revocation"] == [revoked] and marks["broadcast dropped"] == [revoked]
+    # The TTL expiries: one line at each time a stale entry expired, after the revocation.
+    expiries = sorted({e.ended.time for e in run.report.explain_stale() if e.ended and e.ended.how == "expired"})
+    assert expiries and min(expiries) > revoked
+    assert sorted(marks["TTL expiry"]) == expiries
     expiries = {e.ended.time for e in run.report.explain_stale()}
     assert sorted(marks["TTL expiry"]) == sorted(expiries) and all(600 < t < 610 for t in expiries)
     assert {t.get_text() for t in ax.get_legend().get_texts()} >= {"node-2", "revocation", "TTL expiry"}
@@ -83,7 +87,9 @@ def test_crypto_draws_queue_cpu_and_429_panels(runs):
     queue, cpu, rejected = fig.axes
     for node, n in run.report.nodes.items():
         rows = [r for r in run.sim.timeline() if r["node"] == node]
-        assert list(_lines(queue)[node].get_ydata()) == [r["queue_depth"] for r in rows]
+        assert list(_lines(queue)[node].get_ydata()) == [r["max_queue_depth"] for r in rows[1:]]
+        # The largest queue of any interval is the report's largest.
+        assert max(r["max_queue_depth"] for r in rows) == n.max_crypto_queue_depth
         # Cores busy x interval length adds up to the node's hashing CPU.
         xs = [r["time"] for r in rows]
         busy = sum(y * (b - a) for y, a, b in zip(_lines(cpu)[node].get_ydata(), xs, xs[1:], strict=False))
@@ -158,3 +164,32 @@ def test_progress_bar_is_tqdm_and_falls_back_to_text_without_widgets(monkeypatch
     bar(1.0)
     text = stream.getvalue()
     assert "demo: 100%" in text and "60.0/60.0 s virtual" in text and "requests/s" in text
+
+
+def test_run_with_progress_drives_a_tqdm_auto_bar_over_virtual_time(monkeypatch):
+    """``sim.run(progress=True)`` uses ``tqdm.auto`` (the notebook widget in Jupyter): the bar's total is
+    the run's virtual seconds, its updates add up to it, and it shows the simulated requests per second."""
+    bars = []
+
+    class Recorder:
+        def __init__(self, **kwargs):
+            self.kwargs, self.n, self.postfix, self.closed = kwargs, 0.0, "", False
+            bars.append(self)
+
+        def update(self, n):
+            self.n += n
+
+        def set_postfix_str(self, s, refresh=True):
+            self.postfix = s
+
+        def close(self):
+            self.closed = True
+
+    monkeypatch.setattr(escache.simulation, "tqdm_auto", Recorder)
+    sim = escache.Simulation(escache.Cluster(nodes=2, seed=0), seed=0)
+    sim.add_workload(name="keys", population=4, rate=40)
+    report = sim.run("12s", progress=True, steps=6)
+    (bar,) = bars
+    assert bar.kwargs["total"] == 12.0 and "s virtual" in bar.kwargs["bar_format"]
+    assert bar.n == pytest.approx(12.0) and bar.closed
+    assert report.requests > 0 and bar.postfix.endswith(" requests/s")

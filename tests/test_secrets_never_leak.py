@@ -224,7 +224,7 @@ def test_issue8_d03_no_secret_appears_in_any_output(
     out.add("report json", report.to_json())
     out.add("format_report", format_report(report, title="t", description="d"))
     out.add("timeline", sim.timeline())
-    out.objects("report object", report, *report.explain_stale())
+    out.objects("report object", report, report.timeline, report.plot, *report.nodes.values(), *report.explain_stale())
     out.add("trace rows", c.events.rows())
     jsonl = io.StringIO()
     c.events.to_jsonl(jsonl)
@@ -232,7 +232,14 @@ def test_issue8_d03_no_secret_appears_in_any_output(
     out.add("trace arrow", c.events.to_arrow().to_pylist())  # the core's columns, not the rows
     out.add("timeline table", list(report.timeline))
     out.objects(
-        "object", c, sim, c.events, c.security_index, *c.nodes, *(n.caches[name] for n in c.nodes for name in n.caches)
+        "object",
+        c,
+        sim,
+        c.events,
+        c.security_index,
+        *c.nodes,
+        *(n.caches for n in c.nodes),
+        *(n.caches[name] for n in c.nodes for name in n.caches),
     )
     out.objects("service tokens tool", c.node("node-0").service_tokens)
     out.add("tool list", out.call("tool list", c.node("node-0").service_tokens.list))

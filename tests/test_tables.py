@@ -31,15 +31,19 @@ CACHES = [
     "application_names",
 ]
 FIGURES = ["hits", "misses", "evictions", "count"]
+QUANTILES = ["p50", "p90", "p99", "max"]
 TIMELINE_COLUMNS = [
     "time",
     "node",
     "queue_depth",
+    "max_queue_depth",
     "hashing_cpu_seconds",
     "success",
     "unauthorized",
     "too_busy",
     "unavailable",
+    "stale_acceptances",
+    *(f"latency_{q}_ms" for q in QUANTILES),
     *(f"{cache}_{figure}" for cache in CACHES for figure in FIGURES),
 ]
 
@@ -51,12 +55,16 @@ def flat(row: dict) -> dict:
         "time": row["time"],
         "node": row["node"],
         "queue_depth": row["queue_depth"],
+        "max_queue_depth": row["max_queue_depth"],
         "hashing_cpu_seconds": row["hashing_cpu_seconds"],
         "success": auth["success"],
         "unauthorized": auth["401"],
         "too_busy": auth["429"],
         "unavailable": auth["unavailable"],
+        "stale_acceptances": row["stale_acceptances"],
     }
+    for q in QUANTILES:
+        out[f"latency_{q}_ms"] = None if row["latency_ms"] is None else row["latency_ms"][q]
     for cache in CACHES:
         sample = row["caches"].get(cache)
         for figure in FIGURES:
@@ -223,3 +231,40 @@ def test_timeline_to_arrow_without_pyarrow_names_the_package(stale, monkeypatch)
     monkeypatch.setitem(sys.modules, "pyarrow", None)
     with pytest.raises(escache.MissingDependencyError, match="pip install pyarrow"):
         stale.report.timeline.to_arrow()
+
+
+def test_pandas_reads_the_stream_itself(stale):
+    """pandas 3's ``DataFrame.from_arrow`` takes any ``__arrow_c_stream__``: the same frame as through pyarrow."""
+    pd = pytest.importorskip("pandas")
+    if not hasattr(pd.DataFrame, "from_arrow"):
+        pytest.skip("pandas < 3 reads Arrow through pyarrow only")
+    timeline = stale.report.timeline
+    frame = pd.DataFrame.from_arrow(timeline)
+    assert list(frame.columns) == TIMELINE_COLUMNS and len(frame) == len(timeline)
+    assert isinstance(frame["node"].dtype, pd.CategoricalDtype)
+    assert frame["stale_acceptances"].tolist() == [r["stale_acceptances"] for r in timeline]
+    events = pd.DataFrame.from_arrow(stale.cluster.events)
+    assert list(events.columns) == ["v", *TRACE_COLUMNS] and len(events) == len(stale.cluster.events)
+
+
+def test_the_frames_never_read_rows_through_python(stale, monkeypatch):
+    """to_arrow / to_pandas / to_polars read only the Arrow stream: with every row-wise path broken,
+    they still give every row."""
+    pytest.importorskip("pandas")
+    pytest.importorskip("polars")
+
+    def no_rows(*_args, **_kwargs):
+        raise AssertionError("rows went through Python objects")
+
+    events, timeline = stale.cluster.events, stale.report.timeline
+    n_events, n_rows = len(events), len(timeline)
+    monkeypatch.setattr(type(events), "rows", no_rows)
+    monkeypatch.setattr(type(events), "__iter__", no_rows)
+    monkeypatch.setattr(type(events), "__getitem__", no_rows)
+    monkeypatch.setattr(Timeline, "_table", property(no_rows))
+    for frame in (events.to_arrow(), events.to_pandas(), events.to_polars()):
+        assert len(frame) == n_events
+    arrow = timeline.to_arrow()
+    assert arrow.num_rows == n_rows and arrow.column_names == TIMELINE_COLUMNS
+    for frame in (timeline.to_pandas(), timeline.to_polars()):
+        assert len(frame) == n_rows and list(frame.columns) == TIMELINE_COLUMNS

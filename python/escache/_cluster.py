@@ -126,6 +126,14 @@ class Caches(Mapping[str, "_core.CacheView"]):
     def __getitem__(self, name: str) -> _core.CacheView:
         return self._node._cache(name)
 
+    def __repr__(self) -> str:
+        return f"<escache caches of {self._node.name}: {', '.join(self.NAMES)}>"
+
+    def _repr_html_(self) -> str:
+        from escache._display import caches_html  # noqa: PLC0415 - display code loads on first use
+
+        return caches_html(self._node.name, self._node.running, self)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self.NAMES)
 

@@ -19,13 +19,16 @@ __all__ = [
     "cache_view_html",
     "cluster_html",
     "event_trace_html",
+    "caches_html",
     "explanation_html",
     "node_html",
+    "node_report_html",
     "replay_result_html",
     "report_html",
     "response_html",
     "security_index_html",
     "simulation_html",
+    "timeline_html",
 ]
 
 # Inline styles: readable in light and dark themes (inherit the colours, draw thin borders).
@@ -98,9 +101,13 @@ def _ratio(stats: Mapping[str, int]) -> float | None:
 
 
 def _node_rows(node: Any) -> list[list[Any]]:
-    rows = []
-    for name, view in node.caches.items():
-        if not node.running or not view.enabled:
+    return _cache_rows(node.running, node.caches)
+
+
+def _cache_rows(running: bool, caches: Mapping[str, Any]) -> list[list[Any]]:
+    rows: list[list[Any]] = []
+    for name, view in caches.items():
+        if not running or not view.enabled:
             rows.append([name, None, None, None, None, None])
             continue
         s = view.stats()
@@ -148,6 +155,11 @@ def node_html(node: Any) -> str:
     )
 
 
+def caches_html(node: str, running: bool, caches: Mapping[str, Any]) -> str:
+    """A node's caches (``node.caches``): a row per cache."""
+    return _box(f"escache caches of {node}", table(_CACHE_HEADER, _cache_rows(running, caches)))
+
+
 def cache_view_html(view: Any) -> str:
     """One cache: settings, size, weight, stats, removals by reason, the most recent keys (ids)."""
     if not view.enabled:
@@ -160,6 +172,8 @@ def cache_view_html(view: Any) -> str:
         ("entries", len(view)),
         ("weight", view.weight),
         ("max weight", "unbounded" if max_weight is None else max_weight),
+        ("expire after write", "never" if view.expire_after_write is None else _seconds(view.expire_after_write)),
+        ("expire after access", "never" if view.expire_after_access is None else _seconds(view.expire_after_access)),
         ("hit ratio", _ratio(stats)),
         *((k, v) for k, v in stats.items()),
         *((f"removed: {k}", v) for k, v in removals.items()),
@@ -302,10 +316,71 @@ def report_html(report: Any) -> str:
     return _box("escache SimulationReport", table(["", "value"], totals), table(header, rows), *errors)
 
 
+def node_report_html(n: Any) -> str:
+    """One node of a report: state, outcomes, stale acceptances, hashing, then a row per cache."""
+    o = n.authentications
+    state = ("running" if n.running else "stopped") + (", partitioned" if n.partitioned else "")
+    figures = [
+        ("state", state),
+        (
+            "success / 401 / 429 / unavailable",
+            f"{o.success:,} / {o.unauthorized:,} / {o.too_busy:,} / {o.unavailable:,}",
+        ),
+        ("stale acceptances", n.stale_acceptances),
+        ("longest stale window", _seconds(n.longest_stale_window_seconds)),
+        ("hashing CPU", _seconds(n.hashing_cpu_seconds)),
+        ("hash verifications", n.hash_verifications),
+        ("largest security-crypto queue", n.max_crypto_queue_depth),
+    ]
+    header = ["cache", "entries", "hits", "misses", "hit ratio", "evictions", "invalidated"]
+    rows = [
+        [name, None, None, None, None, None, None]
+        if c is None
+        else [name, c.count, c.hits, c.misses, c.hit_ratio, c.evictions, c.removals.invalidated]
+        for name, c in n.caches.items()
+    ]
+    return _box(f"escache NodeReport {n.id}", table(["", "value"], figures), table(header, rows))
+
+
 def simulation_html(sim: Any) -> str:
     """The simulation: seed, workloads, virtual time, and its report so far."""
     head = _muted(f"seed {sim.seed}; workloads: {', '.join(sim.workload_names) or 'none'}")
     return _box("escache.Simulation", head, report_html(sim.report()))
+
+
+#: The timeline columns the HTML shows (the others are in ``to_pandas()``): the node's pool, outcomes,
+#: stale acceptances and latency; each cache's figures would make the table too wide to read.
+_TIMELINE_SHOWN = (
+    "time",
+    "node",
+    "max_queue_depth",
+    "success",
+    "unauthorized",
+    "too_busy",
+    "stale_acceptances",
+    "latency_p99_ms",
+)
+
+
+def timeline_html(timeline: Any) -> str:
+    """Rows, nodes, time span and columns, then the last sample of each node (the latest figures)."""
+    n = len(timeline)
+    if n == 0:
+        return _box("escache.Timeline", _line("no samples yet"))
+    rows = list(timeline)
+    nodes = list(dict.fromkeys(r["node"] for r in rows))
+    last = {r["node"]: r for r in rows}
+    shown = [c for c in _TIMELINE_SHOWN if c in timeline.columns]
+    cells = [[_seconds(r[c]) if c == "time" else r[c] for c in shown] for r in last.values()]
+    return _box(
+        "escache.Timeline",
+        _muted(
+            f"{n:,} rows: {len(nodes)} nodes sampled {n // len(nodes):,} times from {_seconds(rows[0]['time'])} "
+            f"to {_seconds(rows[-1]['time'])}; {len(timeline.columns)} columns (to_pandas(), to_polars(), to_arrow())"
+        ),
+        table(shown, cells),
+        _muted("the last sample of each node"),
+    )
 
 
 def explanation_html(explanation: Any) -> str:

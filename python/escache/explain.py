@@ -188,6 +188,12 @@ class Explanation:
     def __str__(self) -> str:
         return "\n".join(self.lines())
 
+    def __repr__(self) -> str:
+        return (
+            f"<escache.Explanation credential={self.credential!r} node={self.node!r} time={self.time:g} "
+            f"stale={self.stale} cause={self.cause!r}>"
+        )
+
     def _repr_html_(self) -> str:
         from escache._display import explanation_html  # noqa: PLC0415 - display code loads on first use
 

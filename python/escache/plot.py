@@ -77,6 +77,9 @@ def _pairs(rows: Sequence[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], dic
 class ReportPlots:
     """The plots of one report (``report.plot``)."""
 
+    def __repr__(self) -> str:
+        return "<escache.plot.ReportPlots stale() hit_ratio(cache=...) crypto() latency(quantile=...) save(directory)>"
+
     def __init__(self, report: SimulationReport) -> None:
         self._report = report
 
@@ -156,15 +159,15 @@ class ReportPlots:
         return ax
 
     def crypto(self) -> Any:
-        """The ``security-crypto`` pools: queue depth (tasks queued and running at each sample),
-        hashing CPU (cores busy over each interval) and 429 answers per interval, per node, in three
-        panels. Returns the ``Figure``."""
+        """The ``security-crypto`` pools: the largest queue in each sample interval (so a burst
+        shorter than the interval shows), hashing CPU (cores busy over each interval) and 429 answers
+        per interval, per node, in three panels. Returns the ``Figure``."""
         plt = _pyplot()
         fig, axes = plt.subplots(3, 1, figsize=(9, 7), sharex=True, layout="constrained")
         queue, cpu, rejected = axes
         for node, rows in self._by_node().items():
-            queue.plot([r["time"] for r in rows], [r["queue_depth"] for r in rows], label=node)
             xs = [b["time"] for _, b in _pairs(rows)]
+            queue.step(xs, [b["max_queue_depth"] for _, b in _pairs(rows)], where="pre", label=node)
             cpu.plot(
                 xs,
                 [
@@ -179,8 +182,8 @@ class ReportPlots:
                 where="pre",
                 label=node,
             )
-        queue.set_title("security-crypto queue depth")
-        queue.set_ylabel("tasks")
+        queue.set_title("security-crypto queue (largest per interval)")
+        queue.set_ylabel("tasks queued")
         cpu.set_title("hashing CPU")
         cpu.set_ylabel("cores busy")
         rejected.set_title("429 (too many requests)")

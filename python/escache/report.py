@@ -144,6 +144,17 @@ class NodeReport:
             "caches": {k: None if v is None else v.to_dict() for k, v in self.caches.items()},
         }
 
+    def __repr__(self) -> str:
+        return (
+            f"<escache.NodeReport id={self.id!r} running={self.running} success={self.authentications.success} "
+            f"stale_acceptances={self.stale_acceptances}>"
+        )
+
+    def _repr_html_(self) -> str:
+        from escache._display import node_report_html  # noqa: PLC0415 - display code loads on first use
+
+        return node_report_html(self)
+
 
 @dataclass(frozen=True)
 class WorkloadReport:

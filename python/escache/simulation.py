@@ -230,12 +230,12 @@ class Simulation:
 
     def report(self) -> SimulationReport:
         """The figures so far: outcomes, stale acceptances, hashing CPU, latencies, per node and cache
-        (``.to_dict()`` for the JSON object); ``report.timeline`` is the timeline so far as a table.
-        The report's ``plot`` and ``explain`` read this simulation's timeline and trace up to the
+        (``.to_dict()`` for the JSON object). ``report.timeline`` is the timeline so far as a table;
+        the report's ``plot`` and ``explain`` read this simulation's timeline and trace up to the
         report's time."""
         report = SimulationReport.from_json(self._sim._report())
-        report._attach_timeline(Timeline(self._sim, self._sim._timeline_len()))
         report._attach(self, self.cluster.now_nanos)
+        report._attach_timeline(Timeline(self._sim, self._sim._timeline_len()))
         return report
 
     def explain(self, credential: str, *, node: str | None = None, at: Any = None, until: Any = None) -> Explanation:
@@ -269,7 +269,8 @@ class Simulation:
 
     def timeline(self) -> list[dict[str, Any]]:
         """The periodic samples (every ``sample_interval``): per node, cumulative cache stats, queue
-        depth, hashing CPU, outcomes and stale acceptances, and ``latency_ms`` (``p50``, ``p90``,
+        depth, hashing CPU, outcomes and stale acceptances; the largest queue since the previous
+        sample (``max_queue_depth``) and ``latency_ms`` (``p50``, ``p90``,
         ``p99``, ``max``) of the requests that finished since the previous sample (``None`` when none
         did)."""
         rows: list[dict[str, Any]] = json.loads(self._sim._timeline())

@@ -1,13 +1,18 @@
 """The timeline as a table: :attr:`escache.report.SimulationReport.timeline`.
 
 One row per periodic sample (every ``sample_interval``) and node, one column per figure; the
-figures are cumulative since the simulation started. The columns, in order:
+counters are cumulative since the simulation started, ``max_queue_depth`` and the latencies cover
+the interval since the previous sample. The columns, in order:
 
 - ``time`` (float, virtual seconds since the cluster started) and ``node`` (the node's name);
-- ``queue_depth``: the node's ``security-crypto`` queue at the sample;
+- ``queue_depth``: the node's ``security-crypto`` queue at the sample, and ``max_queue_depth``: the
+  largest since the previous sample;
 - ``hashing_cpu_seconds``: CPU seconds spent verifying hashes;
 - ``success``, ``unauthorized``, ``too_busy``, ``unavailable``: authentications by outcome
   (200, 401, 429, and a stopped node);
+- ``stale_acceptances``: successes for a credential no longer valid on the node;
+- ``latency_p50_ms``, ``latency_p90_ms``, ``latency_p99_ms``, ``latency_max_ms``: the latency of the
+  requests that finished on the node since the previous sample, ``None`` (null) where none did;
 - for each cache (``api_key_auth``, ``api_key_doc``, ``api_key_role_descriptors``,
   ``file_service_account_token``, ``index_service_account_token``): ``{cache}_hits``,
   ``{cache}_misses``, ``{cache}_evictions`` and ``{cache}_count``, each ``None`` (null) where the
@@ -15,8 +20,9 @@ figures are cumulative since the simulation started. The columns, in order:
 
 The core builds the columns (``escache::sim::timeline``); :meth:`Timeline.to_arrow`,
 :meth:`Timeline.to_pandas` and :meth:`Timeline.to_polars` take them through the Arrow PyCapsule
-interface, and so does any library that reads ``__arrow_c_stream__`` (``pyarrow.table(t)``,
-``polars.DataFrame(t)``).
+interface, and so does any library that reads ``__arrow_c_stream__`` (``pyarrow.table(t)``). A
+``Timeline`` is also a sequence of row dicts, so ``pandas.DataFrame(t)`` and ``polars.DataFrame(t)``
+read it row by row (plain strings, no categories): prefer :meth:`Timeline.to_polars`.
 """
 
 from __future__ import annotations
@@ -89,3 +95,8 @@ class Timeline(Sequence[dict[str, Any]]):
 
     def __repr__(self) -> str:
         return f"<escache.Timeline rows={self._rows}>"
+
+    def _repr_html_(self) -> str:
+        from escache._display import timeline_html  # noqa: PLC0415 - display code loads on first use
+
+        return timeline_html(self)

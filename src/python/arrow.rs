@@ -1,7 +1,7 @@
 //! Arrow for the event trace and the timeline, handed to Python through the Arrow `PyCapsule` interface
 //! (`__arrow_c_stream__`: a capsule named `arrow_array_stream` holding an `ArrowArrayStream`), so that
-//! `pyarrow.table(x)`, `polars.from_arrow(x)` and pandas (through pyarrow) take the columns without
-//! a Python object per row. Glue only: the core gives the rows as column vectors
+//! `pyarrow.table(x)`, `polars.DataFrame(trace)` and pandas (`DataFrame.from_arrow`, or through
+//! pyarrow) take the columns without a Python object per row. Glue only: the core gives the rows as column vectors
 //! (`crate::trace::columns`, `crate::sim::timeline`); this file wraps them in Arrow arrays.
 //!
 //! The schemas are documented in `docs/trace.md` (and `EventTrace.SCHEMA`); the trace's carries its
@@ -129,6 +129,11 @@ fn timeline_batch(c: &TimelineColumns<'_>) -> Result<RecordBatch, ArrowError> {
                 DataType::UInt64,
                 true,
                 Arc::new(UInt64Array::from(v.to_vec())),
+            ),
+            Column::OptionFloat64(v) => (
+                DataType::Float64,
+                true,
+                Arc::new(Float64Array::from(v.to_vec())),
             ),
             Column::Dict(d) => (dictionary_type(), false, dictionary(d)?),
         };

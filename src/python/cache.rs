@@ -66,7 +66,7 @@ fn key_ref<'a>(karg: &'a KeyArg<'_, '_>) -> PyResult<KeyRef<'a>> {
     }
 }
 
-fn nanos_to_seconds(n: Nanos) -> f64 {
+pub(crate) fn nanos_to_seconds(n: Nanos) -> f64 {
     n as f64 / NANOS_PER_SECOND as f64
 }
 

@@ -89,6 +89,10 @@ pub struct CacheSize {
     pub weight: u128,
     /// The maximum weight the cache was built with; `None` when unbounded.
     pub maximum_weight: Option<u64>,
+    /// The cache's `expireAfterWrite` (its TTL setting); `None` when entries do not expire.
+    pub expire_after_write: Option<crate::time::Nanos>,
+    /// The cache's `expireAfterAccess`; `None` when entries do not expire after access.
+    pub expire_after_access: Option<crate::time::Nanos>,
 }
 
 impl CacheSize {
@@ -97,6 +101,8 @@ impl CacheSize {
             count: cache.count(),
             weight: cache.weight(),
             maximum_weight: cache.maximum_weight(),
+            expire_after_write: cache.expire_after_write(),
+            expire_after_access: cache.expire_after_access(),
         }
     }
 }

@@ -137,6 +137,9 @@ pub struct NodeMetrics {
     pub hashing_cpu: Nanos,
     pub verifications: u64,
     pub max_queue_depth: u32,
+    /// The largest `security-crypto` queue since the last periodic sample (the timeline's
+    /// `max_queue_depth`: a burst shorter than the sample interval still shows).
+    pub(crate) interval_max_queue_depth: u32,
     /// Latencies of the requests that finished since the last periodic sample (the timeline's
     /// per-interval latency).
     pub(crate) interval_latency: LatencyHistogram,
@@ -153,6 +156,8 @@ pub(crate) struct NodeSample {
     pub(crate) queue_depth: u32,
     pub(crate) hashing_cpu: Nanos,
     pub(crate) outcomes: [u64; 4],
+    /// The largest queue since the previous sample.
+    pub(crate) max_queue_depth: u32,
     /// Stale acceptances so far (cumulative).
     pub(crate) stale_acceptances: u64,
     /// Latency of the requests finished since the previous sample: (p50, p90, p99, max), `None`

@@ -15,7 +15,7 @@ pub(super) fn secs(n: u64) -> f64 {
     n as f64 / NANOS_PER_SECOND as f64
 }
 
-fn ms(n: u64) -> f64 {
+pub(super) fn ms(n: u64) -> f64 {
     n as f64 / 1_000_000.0
 }
 
@@ -270,6 +270,8 @@ pub(crate) struct TimelineRow {
     pub(crate) time: f64,
     pub(crate) node: String,
     pub(crate) queue_depth: u32,
+    /// The most tasks queued in the node's `security-crypto` pool since the previous sample.
+    pub(crate) max_queue_depth: u32,
     pub(crate) hashing_cpu_seconds: f64,
     pub(crate) authentications: Authentications,
     /// Stale acceptances so far (cumulative, like the outcomes).
@@ -315,6 +317,7 @@ impl TimelineRow {
                 .unwrap_or("")
                 .to_string(),
             queue_depth: s.queue_depth,
+            max_queue_depth: s.max_queue_depth,
             hashing_cpu_seconds: secs(s.hashing_cpu),
             authentications: Authentications::from(&s.outcomes),
             stale_acceptances: s.stale_acceptances,

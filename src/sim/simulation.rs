@@ -353,6 +353,7 @@ impl Simulation {
                 queue_depth: n.crypto_pool.queued() as u32 + n.crypto_pool.running,
                 hashing_cpu: m.hashing_cpu,
                 outcomes: m.outcomes,
+                max_queue_depth: std::mem::take(&mut m.interval_max_queue_depth),
                 stale_acceptances: m.stale_acceptances,
                 latency,
             });

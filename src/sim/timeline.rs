@@ -5,7 +5,7 @@
 //! disabled, or the node was stopped).
 
 use super::metrics::{NodeSample, Outcome};
-use super::report::secs;
+use super::report::{ms, secs};
 use super::simulation::Simulation;
 use crate::cluster::Cluster;
 use crate::events::CacheId;
@@ -34,11 +34,19 @@ pub struct TimelineColumns<'a> {
     pub node: DictColumn<'a>,
     /// The node's `security-crypto` queue depth at the sample.
     pub queue_depth: Vec<u32>,
+    /// The most tasks queued in the node's `security-crypto` pool since the previous sample.
+    pub max_queue_depth: Vec<u32>,
     /// Cumulative CPU seconds spent verifying hashes.
     pub hashing_cpu_seconds: Vec<f64>,
     /// Cumulative authentications by outcome: the column name (the report's attribute:
     /// `success`, `unauthorized`, `too_busy`, `unavailable`) and its values.
     pub authentications: Vec<(&'static str, Vec<u64>)>,
+    /// Cumulative stale acceptances (successes for a credential no longer valid on the node).
+    pub stale_acceptances: Vec<u64>,
+    /// Latency (milliseconds) of the requests that finished on the node since the previous sample:
+    /// the column name (`latency_p50_ms`, `latency_p90_ms`, `latency_p99_ms`, `latency_max_ms`)
+    /// and its values, `None` where none finished.
+    pub latency_ms: Vec<(&'static str, Vec<Option<f64>>)>,
     /// Every cache, in [`CacheId::ALL`] order.
     pub caches: Vec<CacheColumns>,
 }
@@ -49,6 +57,8 @@ pub enum Column<'c, 'a> {
     Float64(&'c [f64]),
     UInt32(&'c [u32]),
     UInt64(&'c [u64]),
+    /// `None` where the row has no value (no request finished in the interval).
+    OptionFloat64(&'c [Option<f64>]),
     /// `None` where the row has no value (a cache disabled, or the node stopped).
     OptionUInt64(&'c [Option<u64>]),
     Dict(&'c DictColumn<'a>),
@@ -62,6 +72,9 @@ impl Column<'_, '_> {
             Column::UInt32(v) => v.get(i).map_or(Value::Null, |&x| Value::from(x)),
             Column::UInt64(v) => v.get(i).map_or(Value::Null, |&x| Value::from(x)),
             Column::OptionUInt64(v) => v.get(i).copied().flatten().map_or(Value::Null, Value::from),
+            Column::OptionFloat64(v) => {
+                v.get(i).copied().flatten().map_or(Value::Null, Value::from)
+            }
             Column::Dict(d) => d.get(i).map_or(Value::Null, Value::from),
         }
     }
@@ -69,7 +82,8 @@ impl Column<'_, '_> {
 
 impl<'a> TimelineColumns<'a> {
     /// Every column with its name, in table order: `time`, `node`, `queue_depth`,
-    /// `hashing_cpu_seconds`, the four outcomes, then `{cache}_hits`, `{cache}_misses`,
+    /// `max_queue_depth`, `hashing_cpu_seconds`, the four outcomes, `stale_acceptances`, the four
+    /// `latency_*_ms`, then `{cache}_hits`, `{cache}_misses`,
     /// `{cache}_evictions`, `{cache}_count` for each cache. The one place the names and the order
     /// are set (for Arrow and for the rows alike).
     pub fn named(&self) -> Vec<(String, Column<'_, 'a>)> {
@@ -78,12 +92,23 @@ impl<'a> TimelineColumns<'a> {
             ("node".to_string(), Column::Dict(&self.node)),
             ("queue_depth".to_string(), Column::UInt32(&self.queue_depth)),
             (
+                "max_queue_depth".to_string(),
+                Column::UInt32(&self.max_queue_depth),
+            ),
+            (
                 "hashing_cpu_seconds".to_string(),
                 Column::Float64(&self.hashing_cpu_seconds),
             ),
         ];
         for (name, values) in &self.authentications {
             out.push(((*name).to_string(), Column::UInt64(values)));
+        }
+        out.push((
+            "stale_acceptances".to_string(),
+            Column::UInt64(&self.stale_acceptances),
+        ));
+        for (name, values) in &self.latency_ms {
+            out.push(((*name).to_string(), Column::OptionFloat64(values)));
         }
         for c in &self.caches {
             for (figure, values) in [
@@ -131,6 +156,14 @@ fn outcome_column(o: Outcome) -> &'static str {
     }
 }
 
+/// The latency columns, in the order of a sample's (p50, p90, p99, max).
+const LATENCY_COLUMNS: [&str; 4] = [
+    "latency_p50_ms",
+    "latency_p90_ms",
+    "latency_p99_ms",
+    "latency_max_ms",
+];
+
 /// How many rows the timeline has (rows are only ever added).
 pub fn timeline_len(sim: &Simulation) -> usize {
     sim.metrics.samples.len()
@@ -163,12 +196,25 @@ pub fn timeline_columns<'a>(
                 .collect(),
         },
         queue_depth: samples.iter().map(|s| s.queue_depth).collect(),
+        max_queue_depth: samples.iter().map(|s| s.max_queue_depth).collect(),
         hashing_cpu_seconds: samples.iter().map(|s| secs(s.hashing_cpu)).collect(),
         authentications: Outcome::ALL
             .iter()
             .map(|&o| {
                 let values = samples.iter().map(|s| s.outcomes[o as usize]).collect();
                 (outcome_column(o), values)
+            })
+            .collect(),
+        stale_acceptances: samples.iter().map(|s| s.stale_acceptances).collect(),
+        latency_ms: LATENCY_COLUMNS
+            .iter()
+            .enumerate()
+            .map(|(q, &name)| {
+                let values = samples
+                    .iter()
+                    .map(|s| s.latency.map(|l| ms(l[q])))
+                    .collect();
+                (name, values)
             })
             .collect(),
         caches: Vec::with_capacity(CacheId::ALL.len()),

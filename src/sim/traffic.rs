@@ -507,6 +507,7 @@ impl Simulation {
             let depth = n.crypto_pool.queued() as u32;
             let m = &mut self.metrics.nodes[node as usize];
             m.max_queue_depth = m.max_queue_depth.max(depth);
+            m.interval_max_queue_depth = m.interval_max_queue_depth.max(depth);
             let Some(task) = n.crypto_pool.start_next() else {
                 return;
             };

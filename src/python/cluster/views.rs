@@ -95,6 +95,28 @@ impl PyCacheView {
         })
     }
 
+    /// The cache's time to live (`expireAfterWrite`, from the node's `*.cache.ttl` setting) in
+    /// seconds; `None` when entries do not expire or the cache is disabled.
+    #[getter]
+    fn expire_after_write(&self, py: Python<'_>) -> PyResult<Option<f64>> {
+        self.with(py, |c, n, id| {
+            c.cache_size(n, id)
+                .and_then(|s| s.expire_after_write)
+                .map(crate::python::cache::nanos_to_seconds)
+        })
+    }
+
+    /// The cache's `expireAfterAccess` in seconds; `None` when entries do not expire after access
+    /// (Elasticsearch's security caches set only a TTL) or the cache is disabled.
+    #[getter]
+    fn expire_after_access(&self, py: Python<'_>) -> PyResult<Option<f64>> {
+        self.with(py, |c, n, id| {
+            c.cache_size(n, id)
+                .and_then(|s| s.expire_after_access)
+                .map(crate::python::cache::nanos_to_seconds)
+        })
+    }
+
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let (len, enabled, node) = self.with(py, |c, n, id| {
             let s = c.cache_size(n, id);

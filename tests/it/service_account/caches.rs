@@ -205,7 +205,10 @@ fn c1_max_tokens_evicts_lru_and_negative_fails() {
         Some(CacheSize {
             count: 2,
             weight: 2,
-            maximum_weight: Some(2)
+            maximum_weight: Some(2),
+            // The TTL the store was built with (settings(20m) above).
+            expire_after_write: Some(20 * 60 * 1_000_000_000),
+            expire_after_access: None,
         })
     );
     st.max_tokens = -1;

@@ -24,6 +24,33 @@ fn columns_are_the_rows_flattened_with_absent_caches_as_none() {
         assert_eq!(Value::from(cols.time[i]), row["time"]);
         assert_eq!(cols.node.get(i).unwrap(), row["node"]);
         assert_eq!(Value::from(cols.queue_depth[i]), row["queue_depth"]);
+        assert_eq!(Value::from(cols.max_queue_depth[i]), row["max_queue_depth"]);
+        assert_eq!(
+            Value::from(cols.stale_acceptances[i]),
+            row["stale_acceptances"]
+        );
+        let latency: Vec<(&str, Value)> = cols
+            .latency_ms
+            .iter()
+            .map(|(name, v)| (*name, v[i].map_or(Value::Null, Value::from)))
+            .collect();
+        let l = &row["latency_ms"];
+        let q = |k: &str| {
+            if l.is_null() {
+                Value::Null
+            } else {
+                l[k].clone()
+            }
+        };
+        assert_eq!(
+            latency,
+            [
+                ("latency_p50_ms", q("p50")),
+                ("latency_p90_ms", q("p90")),
+                ("latency_p99_ms", q("p99")),
+                ("latency_max_ms", q("max")),
+            ]
+        );
         assert_eq!(
             Value::from(cols.hashing_cpu_seconds[i]),
             row["hashing_cpu_seconds"]
@@ -58,6 +85,10 @@ fn columns_are_the_rows_flattened_with_absent_caches_as_none() {
         }
     }
     assert_eq!(stopped_rows, 1, "node-2 was sampled once while stopped");
+    assert!(
+        cols.latency_ms[0].1.iter().any(Option::is_some),
+        "requests finished between samples"
+    );
     assert!(cols
         .caches
         .iter()
@@ -77,25 +108,36 @@ fn columns_are_the_rows_flattened_with_absent_caches_as_none() {
         .map(|n| n.as_str().unwrap())
         .collect();
     assert_eq!(
-        names[..8],
+        names[..14],
         [
             "time",
             "node",
             "queue_depth",
+            "max_queue_depth",
             "hashing_cpu_seconds",
             "success",
             "unauthorized",
             "too_busy",
-            "unavailable"
+            "unavailable",
+            "stale_acceptances",
+            "latency_p50_ms",
+            "latency_p90_ms",
+            "latency_p99_ms",
+            "latency_max_ms",
         ]
     );
-    assert_eq!(names.len(), 8 + 4 * cols.caches.len());
+    assert_eq!(names.len(), 14 + 4 * cols.caches.len());
     let at = |name: &str| names.iter().position(|n| *n == name).unwrap();
     for (i, row) in rows.iter().enumerate() {
         let t = &table["rows"][i];
         assert_eq!(t[at("time")], row["time"]);
         assert_eq!(t[at("node")], row["node"]);
         assert_eq!(t[at("unauthorized")], row["authentications"]["401"]);
+        assert_eq!(t[at("max_queue_depth")], row["max_queue_depth"]);
+        assert_eq!(
+            t[at("latency_p99_ms")],
+            row["latency_ms"].get("p99").cloned().unwrap_or(Value::Null)
+        );
         for cache in &cols.caches {
             for figure in ["hits", "misses", "evictions", "count"] {
                 let want = row["caches"]
