@@ -1,4 +1,4 @@
-"""Version profiles (docs/rules.md CA-VP0 to CA-VP7, docs/versions.md): one test per difference."""
+"""Version profiles (docs/rules.md CA-VP0 to CA-VP8, docs/versions.md): one test per difference."""
 
 from __future__ import annotations
 
@@ -162,3 +162,29 @@ def test_ca_vp7_apis_newer_than_the_profile_have_no_handler(version: str) -> Non
             assert call().meta.status == 200
     # Older APIs answer in every profile.
     assert es.security.get_api_key(id=key)["api_keys"][0]["id"] == key
+
+
+@pytest.mark.parametrize(
+    ("version", "accounts"),
+    [
+        ("7.17", ["elastic/fleet-server", "elastic/kibana"]),
+        ("8.19", ["elastic/fleet-server", "elastic/fleet-server-remote", "elastic/auto-ops", "elastic/kibana"]),
+        ("9.1", ["elastic/fleet-server", "elastic/fleet-server-remote", "elastic/auto-ops", "elastic/kibana"]),
+    ],
+)
+def test_ca_vp8_service_accounts_of_the_profile(version: str, accounts: list[str]) -> None:
+    c = escache.Cluster(nodes=1, es_version=version)
+    es = c.client()
+    assert list(es.security.get_service_accounts()) == accounts
+    assert list(es.security.get_service_accounts(namespace="elastic", service="auto-ops")) == [
+        a for a in accounts if a == "elastic/auto-ops"
+    ]
+    token = es.security.create_service_token(namespace="elastic", service="fleet-server", name="t")["token"]["value"]
+    assert c.perform_request("GET", "/_security/_authenticate", {"Authorization": f"Bearer {token}"}).status == 200
+    if version == "7.17":
+        with pytest.raises(elasticsearch.BadRequestError) as e:
+            es.security.create_service_token(namespace="elastic", service="auto-ops", name="t")
+        assert e.value.body["error"]["reason"] == "service account [elastic/auto-ops] does not exist"
+    else:
+        value = es.security.create_service_token(namespace="elastic", service="auto-ops", name="t")["token"]["value"]
+        assert c.perform_request("GET", "/_security/_authenticate", {"Authorization": f"Bearer {value}"}).status == 200

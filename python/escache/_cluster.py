@@ -127,7 +127,7 @@ class Caches(Mapping[str, "_core.CacheView"]):
         return self._node._cache(name)
 
     def __repr__(self) -> str:
-        return f"<escache caches of {self._node.name}: {', '.join(self.NAMES)}>"
+        return f"<escache caches of {self._node.name}: {len(self.NAMES)} caches>"
 
     def _repr_html_(self) -> str:
         from escache._display import caches_html  # noqa: PLC0415 - display code loads on first use

@@ -98,11 +98,12 @@ impl Node {
     > {
         let api_keys = ApiKeyService::new(settings.api_key.clone(), seed)?;
         // F3: a file that does not parse stops the node from starting.
-        let service_accounts = ServiceAccountService::new(
+        let mut service_accounts = ServiceAccountService::new(
             &settings.service_token,
             seed ^ 0x5eed,
             service_tokens_file,
         )?;
+        service_accounts.version = settings.version;
         let registry = CacheInvalidatorRegistry::for_settings(settings);
         Ok((api_keys, service_accounts, registry))
     }

@@ -117,6 +117,17 @@ impl EsVersion {
         }
     }
 
+    /// CA-VP8: whether the built-in service account `elastic/<service>` exists in this release:
+    /// `elastic/fleet-server-remote` appeared in 8.12 (PR #100950) and `elastic/auto-ops` in 8.16
+    /// (PR #111316); `elastic/fleet-server` (7.13) and `elastic/kibana` (7.15, PR #76449) are in
+    /// every profile.
+    pub(crate) fn has_service_account(self, service: &str) -> bool {
+        match service {
+            "fleet-server-remote" | "auto-ops" => self >= EsVersion::V8_19,
+            _ => true,
+        }
+    }
+
     /// CA-VP6: what `GET /` reports (`RestMainAction`): the version number, Lucene version and the
     /// minimum wire and index compatibility versions of each line's latest release.
     pub(crate) fn main_info(self) -> MainVersionInfo {

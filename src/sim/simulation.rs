@@ -179,7 +179,12 @@ impl Simulation {
         match &spec.kind {
             WorkloadKind::ApiKey { creator_node, .. } => check_node(*creator_node)?,
             WorkloadKind::ServiceToken { account, source } => {
-                if crate::security::service_account::find_account(account).is_none() {
+                if crate::security::service_account::find_account_in(
+                    account,
+                    cluster.settings.version,
+                )
+                .is_none()
+                {
                     return Err(sim_err(format!(
                         "workload [{}]: service account [{account}] does not exist",
                         spec.name
