@@ -11,7 +11,7 @@ use crate::time::Nanos;
 mod store;
 pub use store::EventLog;
 
-/// Which of the five security caches an event concerns.
+/// Which security cache an event concerns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum CacheId {
@@ -21,15 +21,36 @@ pub enum CacheId {
     ApiKeyRoleDescriptors = 3,
     FileServiceAccountToken = 4,
     IndexServiceAccountToken = 5,
+    /// `CachingUsernamePasswordRealm` of the reserved realm (`elastic`, ...).
+    ReservedRealmUsers = 6,
+    /// `CachingUsernamePasswordRealm` of the native realm.
+    NativeRealmUsers = 7,
+    /// `CachingUsernamePasswordRealm` of the file realm.
+    FileRealmUsers = 8,
+    /// `CompositeRolesStore.roleCache` (keyed by role names).
+    Roles = 9,
+    /// `CompositeRolesStore.negativeLookupCache` (role names not found).
+    RolesNegativeLookup = 10,
+    /// `NativePrivilegeStore`'s descriptors cache (by application).
+    ApplicationPrivileges = 11,
+    /// `NativePrivilegeStore`'s application names cache (by application name set).
+    ApplicationNames = 12,
 }
 
 impl CacheId {
-    pub(crate) const ALL: [CacheId; 5] = [
+    pub(crate) const ALL: [CacheId; 12] = [
         CacheId::ApiKeyAuth,
         CacheId::ApiKeyDoc,
         CacheId::ApiKeyRoleDescriptors,
         CacheId::FileServiceAccountToken,
         CacheId::IndexServiceAccountToken,
+        CacheId::ReservedRealmUsers,
+        CacheId::NativeRealmUsers,
+        CacheId::FileRealmUsers,
+        CacheId::Roles,
+        CacheId::RolesNegativeLookup,
+        CacheId::ApplicationPrivileges,
+        CacheId::ApplicationNames,
     ];
 
     /// The name users type (`Node.caches[...]`).
@@ -41,6 +62,13 @@ impl CacheId {
             CacheId::ApiKeyRoleDescriptors => "api_key_role_descriptors",
             CacheId::FileServiceAccountToken => "file_service_account_token",
             CacheId::IndexServiceAccountToken => "index_service_account_token",
+            CacheId::ReservedRealmUsers => "reserved_realm_users",
+            CacheId::NativeRealmUsers => "native_realm_users",
+            CacheId::FileRealmUsers => "file_realm_users",
+            CacheId::Roles => "roles",
+            CacheId::RolesNegativeLookup => "roles_negative_lookup",
+            CacheId::ApplicationPrivileges => "application_privileges",
+            CacheId::ApplicationNames => "application_names",
         }
     }
 

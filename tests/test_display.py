@@ -245,7 +245,9 @@ def test_cache_view_shows_the_expiry_settings_it_was_built_with():
     """Each cache's expiry as Elasticsearch builds it (ApiKeyService, ApiKeyDocCache,
     CachingServiceAccountTokenStore): the auth cache expires after access (api_key.cache.ttl), the
     doc cache after write (doc_cache.ttl, 5m), the role descriptors cache after 1h of access, the
-    token caches after write (service_token.cache.ttl, 20m)."""
+    token caches after write (service_token.cache.ttl, 20m), the realm caches after write
+    (cache.ttl, 20m, CA-RC1), the roles caches never (CA-RL1), the privilege caches after write
+    (privileges.cache.ttl, 24h, CA-AP1)."""
     c = escache.Cluster(nodes=1, seed=0, settings={"xpack.security.authc.api_key.cache.ttl": "1h"})
     caches = c.nodes[0].caches
     expiry = {name: (v.expire_after_write, v.expire_after_access) for name, v in caches.items()}
@@ -255,6 +257,13 @@ def test_cache_view_shows_the_expiry_settings_it_was_built_with():
         "api_key_role_descriptors": (None, 3600.0),
         "file_service_account_token": (1200.0, None),
         "index_service_account_token": (1200.0, None),
+        "reserved_realm_users": (1200.0, None),
+        "native_realm_users": (1200.0, None),
+        "file_realm_users": (1200.0, None),
+        "roles": (None, None),
+        "roles_negative_lookup": (None, None),
+        "application_privileges": (86400.0, None),
+        "application_names": (86400.0, None),
     }
     cells = _cells(caches["api_key_doc"]._repr_html_())
     assert cells[cells.index("expire after write") + 1] == "5m00.0s"

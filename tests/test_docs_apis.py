@@ -22,7 +22,7 @@ def test_apis_page_is_current() -> None:
 def test_every_served_route_is_listed_with_its_api_and_answers_as_routed() -> None:
     page = PAGE.read_text(encoding="utf-8")
     c = escache.Cluster(nodes=1)
-    for method, path, api, handler in _core._routes():
+    for method, path, api, handler, since in _core._routes():
         assert f"| {method} | `{path}` |" in page
         if api is None:
             # An unmodelled Elasticsearch route: 400 no handler, never a success.
@@ -32,6 +32,7 @@ def test_every_served_route_is_listed_with_its_api_and_answers_as_routed() -> No
             assert c.requests[-1].api is None
         else:
             assert f"`{api}` | `{handler}` |" in page
+            assert since in _core.ES_VERSIONS
 
 
 def test_the_page_names_the_version_escache_answers_as() -> None:

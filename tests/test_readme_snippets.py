@@ -60,7 +60,8 @@ def run_checking(source: str) -> list[tuple[int, Any, Any]]:
 
 def test_issue8_d27_readme_cluster_snippets_show_what_they_run():
     blocks = [b for b in python_blocks() if "escache.Cluster(" in b and "Simulation" not in b]
-    assert len(blocks) == 2  # the API key session and the service token session
+    # The API key session, the service token session, the realm caches session and the version profile.
+    assert len(blocks) == 4
     all_checked = []
     for block in blocks:
         checked = run_checking(block)

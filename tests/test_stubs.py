@@ -42,7 +42,7 @@ def _parameters(obj: Callable[..., object]) -> list[str]:
 
 
 def test_constructors_show_their_real_signatures() -> None:
-    cluster_args = ["nodes", "cluster_name", "seed", "settings", "password", "trace"]
+    cluster_args = ["nodes", "cluster_name", "seed", "settings", "password", "trace", "es_version"]
     assert _parameters(escache.Cluster) == cluster_args
     assert _parameters(escache._core.Cluster) == cluster_args
     assert inspect.signature(escache.Cluster).parameters["cluster_name"].kind is inspect.Parameter.KEYWORD_ONLY

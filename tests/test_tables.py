@@ -22,6 +22,13 @@ CACHES = [
     "api_key_role_descriptors",
     "file_service_account_token",
     "index_service_account_token",
+    "reserved_realm_users",
+    "native_realm_users",
+    "file_realm_users",
+    "roles",
+    "roles_negative_lookup",
+    "application_privileges",
+    "application_names",
 ]
 FIGURES = ["hits", "misses", "evictions", "count"]
 QUANTILES = ["p50", "p90", "p99", "max"]

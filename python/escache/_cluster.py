@@ -183,7 +183,7 @@ def _auth_header(api_key: Any, bearer_auth: str | None, basic_auth: tuple[str, s
 
 
 class Caches(Mapping[str, "_core.CacheView"]):
-    """A node's five caches by name."""
+    """A node's security caches by name."""
 
     NAMES = (
         "api_key_auth",
@@ -191,6 +191,13 @@ class Caches(Mapping[str, "_core.CacheView"]):
         "api_key_role_descriptors",
         "file_service_account_token",
         "index_service_account_token",
+        "reserved_realm_users",
+        "native_realm_users",
+        "file_realm_users",
+        "roles",
+        "roles_negative_lookup",
+        "application_privileges",
+        "application_names",
     )
 
     def __init__(self, node: _core.Node) -> None:
@@ -200,7 +207,7 @@ class Caches(Mapping[str, "_core.CacheView"]):
         return self._node._cache(name)
 
     def __repr__(self) -> str:
-        return f"<escache caches of {self._node.name}: {', '.join(self.NAMES)}>"
+        return f"<escache caches of {self._node.name}: {len(self.NAMES)} caches>"
 
     def _repr_html_(self) -> str:
         from escache._display import caches_html  # noqa: PLC0415 - display code loads on first use
@@ -464,11 +471,14 @@ class Cluster(_core.Cluster):
         settings: dict[str, str | int | float | bool] | None = None,
         password: str | None = None,
         trace: bool = True,
+        es_version: str | None = None,
     ) -> None:
         """``nodes``: a count (``node-0``, ``node-1``, ...; 3 by default, at most 1000) or the node names.
         ``cluster_name`` defaults to ``"escache"``, ``password`` (the ``elastic`` user's) to ``"changeme"``,
         ``seed`` to 0; ``settings`` are Elasticsearch setting names and values; ``trace=False`` records no
-        events. (The Rust constructor, ``escache._core.Cluster``, takes the same arguments and builds it.)"""
+        events; ``es_version`` picks a version profile (``"7.17"``, ``"8.19"``, ``"9.1"``, the newest by
+        default; docs/versions.md). (The Rust constructor, ``escache._core.Cluster``, takes the same
+        arguments and builds it.)"""
         super().__init__()
         self._password = "changeme" if password is None else password
 

@@ -20,6 +20,7 @@ __all__ = [
     "_Simulation",
     "__version__",
     "TRACE_SCHEMA_VERSION",
+    "ES_VERSIONS",
     "_duration_nanos",
     "_is_valid_token_name",
     "_routes",
@@ -30,6 +31,8 @@ __all__ = [
 
 __version__: str
 TRACE_SCHEMA_VERSION: int
+ES_VERSIONS: tuple[str, ...]
+"""The Elasticsearch version profiles, oldest first (``"7.17"``, ``"8.19"``, ``"9.1"``)."""
 
 # Not at runtime: names for the stubs only.
 _Key: TypeAlias = str | int
@@ -129,9 +132,10 @@ def replay_api_key_auth_cache(
 ) -> dict[str, Any]: ...
 def _zipf_trace_bytes(keys: int, requests: int, alpha: float = 1.0, seed: int = 0) -> bytes: ...
 def _duration_nanos(value: _Duration, what: str) -> int: ...
-def _routes() -> list[tuple[str, str, str | None, str | None]]:
-    """``(method, path, api, handler)`` per served route, then ``(method, path, None, None)`` per
-    Elasticsearch route answered as unhandled."""
+def _routes() -> list[tuple[str, str, str | None, str | None, str | None]]:
+    """``(method, path, api, handler, since)`` per served route (``since``: the oldest version
+    profile serving it), then ``(method, path, None, None, None)`` per Elasticsearch route answered
+    as unhandled."""
 
 def _is_valid_token_name(name: str) -> bool: ...
 
@@ -152,10 +156,11 @@ class Cluster:
         settings: dict[str, str | int | float | bool] | None = None,
         password: str | None = None,
         trace: bool = True,
+        es_version: str | None = None,
     ) -> Self:
         """``nodes``: a count (``node-0``, ``node-1``, ...; 3 by default, at most 1000) or the node
         names. ``cluster_name`` defaults to ``"escache"``, ``password`` (the ``elastic`` user's) to
-        ``"changeme"``, ``seed`` to 0."""
+        ``"changeme"``, ``seed`` to 0, ``es_version`` to the newest profile."""
     def _perform_raw(
         self,
         method: str,
@@ -184,6 +189,9 @@ class Cluster:
     def uuid(self) -> str: ...
     @property
     def seed(self) -> int: ...
+    @property
+    def es_version(self) -> str:
+        """The Elasticsearch version profile: ``"7.17"``, ``"8.19"`` or ``"9.1"``."""
     @property
     def now(self) -> float: ...
     @property

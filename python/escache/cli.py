@@ -284,14 +284,21 @@ def _serve(args: argparse.Namespace) -> int:
             raise escache.IllegalArgumentError(f"--setting takes NAME=VALUE, got [{item}]")
         settings[name] = value
     # The trace is off unless asked for: on, it grows with every request for as long as the server runs.
-    cluster = escache.Cluster(args.nodes, seed=args.seed, password=args.password, settings=settings, trace=args.trace)
+    cluster = escache.Cluster(
+        args.nodes,
+        seed=args.seed,
+        password=args.password,
+        settings=settings,
+        trace=args.trace,
+        es_version=args.es_version,
+    )
     try:
         srv = escache.serve(cluster, host=args.host, port=args.port, tls=args.tls, clock=args.clock)
     except OSError as e:  # a port in use, or an address this machine does not have
         sys.stderr.write(f"escache: {e}\n")
         return 2
     with srv:
-        lines = [f"escache: cluster [{cluster.name}] with {args.nodes} nodes"]
+        lines = [f"escache: cluster [{cluster.name}] with {args.nodes} nodes, Elasticsearch {cluster.es_version}"]
         lines += [f"  {node.name}: {url}" for node, url in zip(cluster.nodes, srv.urls, strict=True)]
         if srv.ca_certs is not None:
             lines.append(f"  CA certificate (ca_certs): {srv.ca_certs}")
@@ -357,6 +364,12 @@ def _parser() -> argparse.ArgumentParser:
     sv.add_argument("--password", default="changeme", help="the elastic user's password (default changeme)")
     sv.add_argument(
         "--setting", action="append", default=[], metavar="NAME=VALUE", help="an Elasticsearch setting (repeatable)"
+    )
+    sv.add_argument(
+        "--es-version",
+        default=None,
+        metavar="VERSION",
+        help="the Elasticsearch version to behave as: 7.17, 8.19 or 9.1 (default: the newest)",
     )
     sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     sv.add_argument(

@@ -26,6 +26,11 @@ the caches and invalidations behind it follow the rules in [the rules page](rule
 table serves `Cluster.perform_request`, the in-process clients (`cluster.client()`,
 `cluster.async_client()`) and `escache serve`. Every request is recorded in `cluster.requests` under
 the name in the API column, the official Python client's method.
+
+A cluster built with an older version profile (`Cluster(es_version="7.17")`) answers as that
+release: the last column lists the profiles that serve each API (a route newer than the profile is
+**400** `no handler found`, as that release answers it), and [the version profiles page](versions.md)
+lists every behaviour that differs between them.
 """
 
 _UNSERVED = """\
@@ -68,15 +73,27 @@ def _version() -> str:
     return str(resp.body["version"]["number"])
 
 
+def _profiles(since: str | None) -> str:
+    """The version profiles serving a route: every profile from ``since`` on (docs/versions.md)."""
+    names = list(_core.ES_VERSIONS)
+    return ", ".join(names[names.index(since) :] if since in names else names)
+
+
 def render() -> str:
     """The page's Markdown."""
     routes = _core._routes()
     served = [r for r in routes if r[2] is not None]
     unserved = [r for r in routes if r[2] is None]
-    lines = [_HEADER.format(version=_version()), "| Method | Path | API | Elasticsearch handler |", "|---|---|---|---|"]
-    lines += [f"| {m} | `{path}` | `{api}` | `{handler}` |" for m, path, api, handler in served]
+    lines = [
+        _HEADER.format(version=_version()),
+        "| Method | Path | API | Elasticsearch handler | Version profiles |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {m} | `{path}` | `{api}` | `{handler}` | {_profiles(since)} |" for m, path, api, handler, since in served
+    ]
     lines += ["", _UNSERVED, "| Method | Path |", "|---|---|"]
-    lines += [f"| {m} | `{path}` |" for m, path, _, _ in unserved]
+    lines += [f"| {m} | `{path}` |" for m, path, *_ in unserved]
     lines += ["", _ELSE, _HTTP_ONLY.rstrip()]
     return "\n".join(lines) + "\n"
 

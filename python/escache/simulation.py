@@ -446,6 +446,7 @@ def load_scenario(
             settings={str(k): v for k, v in settings.items()},
             password=cl.get("password", "changeme"),
             trace=bool(cl.get("trace", True)),
+            es_version=cl.get("es_version"),
         )
     except EscacheError:
         raise

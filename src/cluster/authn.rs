@@ -8,13 +8,12 @@ use crate::events::{CacheId, EventKind, NodeIndex};
 use crate::security::api_key::{
     ApiKeyAuthentication, ApiKeyCredentials, ApiKeyType, AuthOutcome, AuthStep,
 };
-use crate::security::hashing::{Hasher, Secret};
-use crate::security::index::Availability;
+use crate::security::hashing::Secret;
 use crate::security::service_account::{ServiceAccountAuthOutcome, ServiceAccountToken};
 use base64::Engine;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// A realm reference (`authentication_realm` / `lookup_realm`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -455,7 +454,7 @@ impl Cluster {
                     )
                 }
             };
-            return match self.authenticate_user(&username, &password) {
+            return match self.authenticate_basic(node, &username, &password) {
                 Some(a) => AuthenticationOutcome::Authenticated(a),
                 None => AuthenticationOutcome::Failed(
                     EsError::security(
@@ -506,51 +505,6 @@ impl Cluster {
             ),
         }
     }
-
-    /// The reserved realm (`elastic`, bootstrap password) then the native realm (users in the index).
-    pub(crate) fn authenticate_user(
-        &self,
-        username: &str,
-        password: &Secret,
-    ) -> Option<Authentication> {
-        if username == "elastic" {
-            return self
-                .elastic_password_matches(password)
-                .then(|| Authentication::Realm {
-                    username: "elastic".into(),
-                    roles: vec!["superuser".into()],
-                    full_name: None,
-                    email: None,
-                    metadata: json!({"_reserved": true}),
-                    realm: RealmRef {
-                        name: "reserved".into(),
-                        type_: "reserved".into(),
-                    },
-                });
-        }
-        if self
-            .security_index
-            .unavailable_reason(Availability::Get)
-            .is_some()
-        {
-            return None;
-        }
-        let user = self.security_index.users.get(username)?;
-        if !user.enabled || !Hasher::Ssha256.verify(password.expose(), &user.password_hash) {
-            return None;
-        }
-        Some(Authentication::Realm {
-            username: user.username.clone(),
-            roles: user.roles.clone(),
-            full_name: user.full_name.clone(),
-            email: user.email.clone(),
-            metadata: user.metadata.clone(),
-            realm: RealmRef {
-                name: "default_native".into(),
-                type_: "native".into(),
-            },
-        })
-    }
 }
 
 /// How an API key step ends a request: success, 401 with the message under
@@ -584,6 +538,7 @@ pub(crate) fn api_key_step_to_outcome(step: AuthStep, node_name: &str) -> Authen
 mod tests {
     use super::*;
     use base64::engine::general_purpose::STANDARD;
+    use serde_json::json;
 
     /// The hand-written API key body is byte for byte what the serde description writes, with and
     /// without a name, with strings that need escaping and with metadata.

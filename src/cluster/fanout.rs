@@ -89,15 +89,51 @@ impl Cluster {
         cache_name: &str,
         keys: &[String],
     ) -> NodesResponse {
-        let mut resp = NodesResponse {
-            cluster_name: self.name.clone(),
-            successes: Vec::new(),
-            failures: Vec::new(),
-        };
         let detail = if keys.is_empty() {
             "*".to_string()
         } else {
             keys.join(",")
+        };
+        let cleared = if keys.is_empty() { None } else { Some(keys) };
+        self.nodes_action(
+            coordinator,
+            crate::security::authz::CLEAR_SECURITY_CACHE,
+            cache_name,
+            cleared,
+            |node, ctx| {
+                let invalidators = node.registry.resolve(cache_name)?;
+                ctx.record(EventKind::ClearCache, CacheId::None, cache_name, &detail);
+                let mut caches = Vec::new();
+                for inv in invalidators {
+                    Cluster::run_invalidator(node, inv, cleared, ctx);
+                    caches
+                        .extend_from_slice(super::requests::caches_cleared(inv, cleared.is_none()));
+                }
+                Ok(caches)
+            },
+        )
+    }
+
+    /// A `TransportNodesAction` from `coordinator`: runs `node_operation` on every running node it
+    /// can reach and gathers the nodes response. `label` names the request in the trace. Unreachable
+    /// nodes, a dropped broadcast (the `drop_clear_cache` fault, for `ClearSecurityCacheAction`) and
+    /// a failing node operation are failures of the response, never of the request. The operation
+    /// answers the caches it cleared, of `cleared_keys` (`None`: all), for `cluster.requests`.
+    pub(crate) fn nodes_action(
+        &mut self,
+        coordinator: NodeIndex,
+        action: &str,
+        label: &str,
+        cleared_keys: Option<&[String]>,
+        mut node_operation: impl FnMut(
+            &mut super::Node,
+            &mut crate::security::Ctx<'_>,
+        ) -> Result<Vec<CacheId>, EsError>,
+    ) -> NodesResponse {
+        let mut resp = NodesResponse {
+            cluster_name: self.name.clone(),
+            successes: Vec::new(),
+            failures: Vec::new(),
         };
         for i in 0..self.nodes.len() {
             let idx = i as NodeIndex;
@@ -112,8 +148,8 @@ impl Cluster {
                     idx,
                     EventKind::NodeUnreachable,
                     CacheId::None,
-                    cache_name,
-                    crate::security::authz::CLEAR_SECURITY_CACHE,
+                    label,
+                    action,
                 );
                 resp.failures.push(NodeFailure {
                     node_id: id,
@@ -121,7 +157,13 @@ impl Cluster {
                 });
                 continue;
             }
-            if let Some(pos) = self.drop_clear_cache_to.iter().position(|&d| d == idx) {
+            // The `drop_clear_cache` fault drops `ClearSecurityCacheAction` broadcasts only.
+            let droppable = action == crate::security::authz::CLEAR_SECURITY_CACHE;
+            if let Some(pos) = self
+                .drop_clear_cache_to
+                .iter()
+                .position(|&d| droppable && d == idx)
+            {
                 // A fault: the request never arrives; the coordinator times out waiting for it.
                 self.drop_clear_cache_to.remove(pos);
                 self.events.record(
@@ -129,34 +171,26 @@ impl Cluster {
                     idx,
                     EventKind::NodeUnreachable,
                     CacheId::None,
-                    cache_name,
+                    label,
                     "dropped",
                 );
                 resp.failures.push(NodeFailure {
                     node_id: id,
                     cause: EsError::new(
                         ExceptionType::ReceiveTimeoutTransport,
-                        format!("[{name}][127.0.0.1:{}][cluster:admin/xpack/security/cache/clear[n]] request_id [0] timed out after [0ms]", 9300 + i),
+                        format!("[{name}][127.0.0.1:{}][{action}[n]] request_id [0] timed out after [0ms]", 9300 + i),
                         500,
                     ),
                 });
                 continue;
             }
-            match self.nodes[i].registry.resolve(cache_name) {
+            match self.with_node(idx, |node, _, ctx| node_operation(node, ctx)) {
                 Err(e) => resp.failures.push(NodeFailure {
                     node_id: id,
                     cause: e,
                 }),
-                Ok(invalidators) => {
-                    let cleared = if keys.is_empty() { None } else { Some(keys) };
-                    self.requests.note_cleared(idx, &invalidators, cleared);
-                    self.with_node(idx, |node, _, ctx| {
-                        ctx.record(EventKind::ClearCache, CacheId::None, cache_name, &detail);
-                        let keys = if keys.is_empty() { None } else { Some(keys) };
-                        for inv in invalidators {
-                            Cluster::run_invalidator(node, inv, keys, ctx);
-                        }
-                    });
+                Ok(caches) => {
+                    self.requests.note_cleared(idx, &caches, cleared_keys);
                     resp.successes.push((id, name));
                 }
             }

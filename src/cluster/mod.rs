@@ -10,8 +10,10 @@
 mod api_keys;
 pub(crate) mod authn;
 mod fanout;
+mod realms;
 pub mod requests;
 mod reset;
+mod roles;
 mod service_tokens;
 
 pub(crate) use api_keys::api_key_info;
@@ -23,12 +25,12 @@ pub(crate) use authn::api_key_step_to_outcome;
 pub use authn::RealmRef;
 pub use authn::{Authentication, AuthenticationOutcome};
 pub use fanout::{NodeFailure, NodesResponse};
+pub(crate) use realms::reserved_user;
 
 use crate::error::EsError;
 use crate::events::{CacheId, EventKind, EventLog, NodeIndex};
 use crate::security::api_key::ApiKeyService;
 use crate::security::crypto_pool::CryptoPool;
-use crate::security::hashing::{Hasher, Secret};
 use crate::security::ids::{random_base64_uuid, TimeBasedUuidGenerator};
 use crate::security::index::{should_clear_caches, IndexHealth, IndexState, SecurityIndex};
 use crate::security::registry::{CacheInvalidatorRegistry, Invalidator};
@@ -47,6 +49,8 @@ pub struct Node {
     pub(crate) partitioned: bool,
     pub api_keys: ApiKeyService,
     pub service_accounts: ServiceAccountService,
+    /// The realm, role and privilege caches.
+    pub stores: crate::security::stores::SecurityStores,
     pub registry: CacheInvalidatorRegistry,
     /// The node's `config/service_tokens` file as it is on disk now (F1). Each node has its own.
     service_tokens_file: Vec<u8>,
@@ -94,12 +98,13 @@ impl Node {
     > {
         let api_keys = ApiKeyService::new(settings.api_key.clone(), seed)?;
         // F3: a file that does not parse stops the node from starting.
-        let service_accounts = ServiceAccountService::new(
+        let mut service_accounts = ServiceAccountService::new(
             &settings.service_token,
             seed ^ 0x5eed,
             service_tokens_file,
         )?;
-        let registry = CacheInvalidatorRegistry::for_node(settings.api_key.cache_ttl.is_positive());
+        service_accounts.version = settings.version;
+        let registry = CacheInvalidatorRegistry::for_settings(settings);
         Ok((api_keys, service_accounts, registry))
     }
 
@@ -143,6 +148,8 @@ pub struct Cluster {
     rng: ChaCha8Rng,
     seed: u64,
     elastic_password_hash: String,
+    /// Reserved users' documents (a changed password, the enabled flag).
+    reserved_users: indexmap::IndexMap<String, realms::ReservedUserDoc>,
     next_request: u64,
     /// Nodes whose next clear-cache broadcasts are dropped (a fault; see `fanout`).
     pub(crate) drop_clear_cache_to: Vec<NodeIndex>,
@@ -240,7 +247,7 @@ impl Cluster {
         let original = config.clone();
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         let uuid = random_base64_uuid(&mut rng);
-        let elastic_password_hash = Hasher::Ssha256.hash(&config.password, &mut rng);
+        let elastic_password_hash = realms::bootstrap_password_hash(&config, &mut rng);
         let mut nodes = Vec::with_capacity(config.node_names.len());
         for name in &config.node_names {
             let id = random_base64_uuid(&mut rng);
@@ -260,6 +267,7 @@ impl Cluster {
                 partitioned: false,
                 api_keys,
                 service_accounts,
+                stores: crate::security::stores::SecurityStores::new(&config.settings.stores)?,
                 registry,
                 service_tokens_file: Vec::new(),
                 file_changed_at: None,
@@ -284,6 +292,7 @@ impl Cluster {
             rng,
             seed: config.seed,
             elastic_password_hash,
+            reserved_users: indexmap::IndexMap::new(),
             next_request: 1,
             drop_clear_cache_to: Vec::new(),
             files_changed: false,
@@ -343,16 +352,6 @@ impl Cluster {
         self.clock.now()
     }
 
-    /// A native user's password as stored: salted SHA-256 (see the closing notes: Elasticsearch uses
-    /// bcrypt behind a realm cache that escache does not model).
-    pub(crate) fn hash_password(&mut self, password: &str) -> String {
-        Hasher::Ssha256.hash(password, &mut self.rng)
-    }
-
-    pub(crate) fn elastic_password_matches(&self, password: &Secret) -> bool {
-        Hasher::Ssha256.verify(password.expose(), &self.elastic_password_hash)
-    }
-
     /// Borrows a node's services together with the event context.
     pub(crate) fn with_node<R>(
         &mut self,
@@ -386,8 +385,7 @@ impl Cluster {
             (Invalidator::IndexServiceAccountToken, k) => {
                 Self::invalidate_token_cache(node, CacheId::IndexServiceAccountToken, k, ctx);
             }
-            // escache models no application privileges: the name resolves, nothing is cached.
-            (Invalidator::ApplicationPrivileges, _) => {}
+            (Invalidator::ApplicationPrivileges, k) => node.stores.privileges.invalidate(k, ctx),
         }
     }
 
@@ -465,7 +463,10 @@ impl Cluster {
             CacheId::FileServiceAccountToken | CacheId::IndexServiceAccountToken => {
                 &n.service_accounts
             }
-            _ => &n.api_keys,
+            CacheId::ApiKeyAuth | CacheId::ApiKeyDoc | CacheId::ApiKeyRoleDescriptors => {
+                &n.api_keys
+            }
+            _ => &n.stores,
         })
     }
 
@@ -534,6 +535,7 @@ impl Cluster {
         node.index_state_seen = self.security_index.state().clone();
         node.api_keys = api_keys;
         node.service_accounts = service_accounts;
+        node.stores = crate::security::stores::SecurityStores::new(&settings.stores)?;
         node.registry = registry;
         node.file_changed_at = None;
         node.started_at = now;
@@ -626,6 +628,7 @@ impl Cluster {
             .registry
             .cleared_on_security_index_change();
         self.with_node(i, |node, _, ctx| {
+            node.stores.on_security_index_change(&seen, &current, ctx);
             for inv in invalidators {
                 Self::run_invalidator(node, inv, None, ctx);
             }

@@ -140,24 +140,29 @@ impl RequestLog {
         self.enabled
     }
 
-    /// Notes what one node's invalidators cleared (a no-op outside a recorded request).
+    /// Notes the caches one node cleared of `keys` (`None`: all); a no-op outside a recorded
+    /// request.
     pub(crate) fn note_cleared(
         &mut self,
         node: NodeIndex,
-        invalidators: &[Invalidator],
+        caches: &[CacheId],
         keys: Option<&[String]>,
     ) {
         let Some(open) = self.open.as_mut() else {
             return;
         };
-        for &inv in invalidators {
-            for &cache in caches_cleared(inv, keys.is_none()) {
-                open.push(Cleared {
-                    node,
-                    cache,
-                    keys: keys.map(<[String]>::to_vec),
-                });
-            }
+        for &cache in caches {
+            // CA-AP3: named applications still empty the whole name-expansion cache.
+            let whole = cache == CacheId::ApplicationNames;
+            open.push(Cleared {
+                node,
+                cache,
+                keys: if whole {
+                    None
+                } else {
+                    keys.map(<[String]>::to_vec)
+                },
+            });
         }
     }
 
@@ -189,7 +194,7 @@ fn realm_name(auth: &Authentication) -> &str {
 
 /// The caches an invalidator clears (`SEC/authc/ApiKeyService.java` `invalidateApiKeyCache` and the
 /// doc cache's `invalidateAll`; `ServiceAccountService`'s token caches).
-fn caches_cleared(inv: Invalidator, all: bool) -> &'static [CacheId] {
+pub(crate) fn caches_cleared(inv: Invalidator, all: bool) -> &'static [CacheId] {
     match (inv, all) {
         (Invalidator::ApiKey, false) => &[CacheId::ApiKeyDoc, CacheId::ApiKeyAuth],
         (Invalidator::ApiKey, true) => &[
@@ -201,8 +206,10 @@ fn caches_cleared(inv: Invalidator, all: bool) -> &'static [CacheId] {
         (Invalidator::ApiKeyDoc, true) => &[CacheId::ApiKeyDoc, CacheId::ApiKeyRoleDescriptors],
         (Invalidator::FileServiceAccountToken, _) => &[CacheId::FileServiceAccountToken],
         (Invalidator::IndexServiceAccountToken, _) => &[CacheId::IndexServiceAccountToken],
-        // Nothing cached: escache models no application privileges.
-        (Invalidator::ApplicationPrivileges, _) => &[],
+        // CA-AP3: the named applications' descriptors, and every name expansion.
+        (Invalidator::ApplicationPrivileges, _) => {
+            &[CacheId::ApplicationPrivileges, CacheId::ApplicationNames]
+        }
     }
 }
 
@@ -316,7 +323,7 @@ mod tests {
     fn disabled_log_records_nothing() {
         let mut log = RequestLog::new(false);
         assert!(!log.begin());
-        log.note_cleared(0, &[Invalidator::ApiKey], None);
+        log.note_cleared(0, caches_cleared(Invalidator::ApiKey, true), None);
         log.finish(record("/"));
         assert!(log.is_empty());
     }
@@ -340,9 +347,13 @@ mod tests {
     #[test]
     fn clears_outside_a_request_are_not_noted() {
         let mut log = RequestLog::new(true);
-        log.note_cleared(0, &[Invalidator::ApiKey], None);
+        log.note_cleared(0, caches_cleared(Invalidator::ApiKey, true), None);
         assert!(log.begin());
-        log.note_cleared(1, &[Invalidator::ApiKey], Some(&["k".to_string()]));
+        log.note_cleared(
+            1,
+            caches_cleared(Invalidator::ApiKey, false),
+            Some(&["k".to_string()]),
+        );
         log.finish(record("/"));
         let cleared = &log.get(0).map(|r| r.cleared.clone()).unwrap_or_default();
         assert_eq!(

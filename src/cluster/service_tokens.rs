@@ -9,8 +9,8 @@ use crate::events::NodeIndex;
 use crate::security::hashing::Secret;
 use crate::security::index::{Availability, SecurityIndex};
 use crate::security::service_account::{
-    auto_token_name, create_index_token, delete_index_token, find_account, index_token_names, tool,
-    ServiceAccountId, ToolError,
+    auto_token_name, create_index_token, delete_index_token, find_account_in, index_token_names,
+    tool, ServiceAccountId, ToolError,
 };
 use crate::time::epoch_millis;
 use indexmap::IndexMap;
@@ -26,7 +26,7 @@ impl Cluster {
         account: &ServiceAccountId,
         name: Option<&str>,
     ) -> Result<(String, Secret), EsError> {
-        if find_account(&account.as_principal()).is_none() {
+        if find_account_in(&account.as_principal(), self.settings.version).is_none() {
             return Err(EsError::illegal_argument(format!(
                 "service account [{}] does not exist",
                 account.as_principal()
@@ -77,7 +77,7 @@ impl Cluster {
         {
             return Err(e);
         }
-        if find_account(&account.as_principal()).is_none() {
+        if find_account_in(&account.as_principal(), self.settings.version).is_none() {
             return Ok(false);
         }
         let qualified = format!("{}/{}", account.as_principal(), name);

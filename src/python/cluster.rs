@@ -235,7 +235,8 @@ fn node_index(c: &Cluster, name: Option<&str>) -> Result<NodeIndex, NodeError> {
 #[pymethods]
 impl PyCluster {
     #[new]
-    #[pyo3(signature = (nodes=None, *, cluster_name=None, seed=None, settings=None, password=None, trace=true))]
+    #[pyo3(signature = (nodes=None, *, cluster_name=None, seed=None, settings=None, password=None, trace=true, es_version=None))]
+    #[allow(clippy::too_many_arguments)] // Python keyword arguments
     fn new(
         py: Python<'_>,
         nodes: Option<&Bound<'_, PyAny>>,
@@ -244,7 +245,12 @@ impl PyCluster {
         settings: Option<&Bound<'_, PyDict>>,
         password: Option<&Bound<'_, PyAny>>,
         trace: bool,
+        es_version: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        let version = match convert::opt_text(es_version, "es_version")? {
+            Some(v) => crate::security::version::EsVersion::parse(v)?,
+            None => crate::security::version::EsVersion::default(),
+        };
         let mut config = ClusterConfig::new(0);
         config.seed = seed.map_or(Ok(0), |s| convert::seed(s, "seed"))?;
         if let Some(name) = convert::opt_text(cluster_name, "cluster_name")? {
@@ -277,7 +283,7 @@ impl PyCluster {
                 pairs.push((name, value));
             }
         }
-        config.settings = SecuritySettings::from_pairs(pairs)?;
+        config.settings = SecuritySettings::from_pairs_for(version, pairs)?;
         let mut cluster = Cluster::new(config)?;
         cluster.events.set_enabled(trace);
         cluster.requests.set_enabled(true);
@@ -385,6 +391,12 @@ impl PyCluster {
         PySecurityIndex {
             shared: self.shared.clone(),
         }
+    }
+
+    /// The Elasticsearch version profile (`"9.1"`, `"8.19"`, `"7.17"`).
+    #[getter]
+    fn es_version(&self, py: Python<'_>) -> PyResult<&'static str> {
+        with(py, &self.shared, |c| c.settings.version.name())
     }
 
     /// The settings in force, as given (names and raw values).

@@ -57,6 +57,19 @@ impl Body {
         }
     }
 
+    /// The body as a `Value` to edit in place (a rendered body is parsed first and its bytes dropped,
+    /// so what is written next is the edited value).
+    pub fn value_mut(&mut self) -> &mut Value {
+        if let Some(bytes) = self.rendered.take() {
+            self.value = OnceCell::from(parse_rendered(Some(&bytes)));
+        }
+        if self.value.get().is_none() {
+            self.value = OnceCell::from(Value::Null);
+        }
+        // ok: the cell was filled just above.
+        self.value.get_mut().expect("set above")
+    }
+
     fn is_null(&self) -> bool {
         self.rendered.is_none() && self.value.get().is_none_or(Value::is_null)
     }

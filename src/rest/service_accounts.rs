@@ -7,7 +7,7 @@ use crate::error::EsError;
 use crate::events::NodeIndex;
 use crate::security::authz::{self, ApiKeyRequest, RequestContext, Subject};
 use crate::security::service_account::{
-    get_service_accounts_json, validate_token_name, ServiceAccountId,
+    get_service_accounts_json_in, validate_token_name, ServiceAccountId,
 };
 use indexmap::IndexSet;
 use serde_json::json;
@@ -78,7 +78,12 @@ pub(crate) fn handle(
             authorize()?;
             let ns = req.param("namespace");
             let svc = req.param("service");
-            Ok(Response::ok(get_service_accounts_json(ns, svc)))
+            // CA-VP8: the profile's accounts.
+            Ok(Response::ok(get_service_accounts_json_in(
+                cluster.settings.version,
+                ns,
+                svc,
+            )))
         }
         RouteId::ClearServiceAccountTokenStoreCache => {
             // `innerPrepareRequest` rejects a bad name before `BaseRestHandler` checks for unconsumed

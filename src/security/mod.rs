@@ -7,9 +7,16 @@ pub mod crypto_pool;
 pub mod hashing;
 pub(crate) mod ids;
 pub mod index;
+pub(crate) mod named_cache;
+pub mod privileges_cache;
+pub mod realm_cache;
 pub mod registry;
+pub mod roles_cache;
 pub mod service_account;
 pub mod settings;
+pub(crate) mod store_settings;
+pub mod stores;
+pub mod version;
 
 use crate::cache::{RemovalContext, RemovalListener, RemovalNotification, RemovalReason};
 use crate::events::{CacheId, EventKind, EventLog, NodeIndex};

@@ -14,8 +14,8 @@ pub enum Invalidator {
     ApiKey,
     /// `api_key_doc`: the doc cache (and the role-descriptor cache on clear-all).
     ApiKeyDoc,
-    /// `application_privileges`: registered by the native privilege store; escache models no
-    /// application privileges, so it clears nothing, but the name resolves as in Elasticsearch.
+    /// `application_privileges`: the native privilege store's two caches (CA-AP3); registered only
+    /// when `xpack.security.authz.store.privileges.cache.ttl` > 0 (CA-AP1).
     ApplicationPrivileges,
     FileServiceAccountToken,
     IndexServiceAccountToken,
@@ -143,20 +143,43 @@ impl CacheInvalidatorRegistry {
     /// The registry of a node as `Security.java` builds it: `api_key` and `api_key_doc` only when the
     /// API key cache is enabled (R1.1), the two token stores (the file one not cleared by the index,
     /// I1), `application_privileges`, and the alias `service` for both token caches.
+    #[cfg(test)]
     pub(crate) fn for_node(api_key_cache_enabled: bool) -> Self {
+        Self::build(api_key_cache_enabled, true, true)
+    }
+
+    /// [`Self::for_node`] as a node's settings and version profile decide: `application_privileges`
+    /// only with a privileges cache (CA-AP1), `api_key_doc` only from 8.x (CA-VP3).
+    pub(crate) fn for_settings(settings: &crate::security::settings::SecuritySettings) -> Self {
+        Self::build(
+            settings.api_key.cache_ttl.is_positive(),
+            settings.stores.privileges_cache_ttl.is_positive(),
+            settings.version.registers_api_key_doc_invalidator(),
+        )
+    }
+
+    fn build(
+        api_key_cache_enabled: bool,
+        privileges_cache_enabled: bool,
+        api_key_doc: bool,
+    ) -> Self {
         let mut r = CacheInvalidatorRegistry::new();
         let mut reg = |name: &str, inv, clear| {
             // ok: the names below are distinct, so registration cannot fail.
             r.register(name, inv, clear).expect("distinct names");
         };
-        reg(
-            "application_privileges",
-            Invalidator::ApplicationPrivileges,
-            true,
-        );
+        if privileges_cache_enabled {
+            reg(
+                "application_privileges",
+                Invalidator::ApplicationPrivileges,
+                true,
+            );
+        }
         if api_key_cache_enabled {
             reg("api_key", Invalidator::ApiKey, true);
-            reg("api_key_doc", Invalidator::ApiKeyDoc, true);
+            if api_key_doc {
+                reg("api_key_doc", Invalidator::ApiKeyDoc, true);
+            }
         }
         reg(
             "file_service_account_token",

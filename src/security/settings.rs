@@ -94,6 +94,10 @@ pub struct SecuritySettings {
     pub(crate) api_key: ApiKeySettings,
     pub(crate) service_token: ServiceTokenSettings,
     pub crypto_pool: CryptoPoolSettings,
+    /// The realm, role and privilege caches and the password hasher.
+    pub(crate) stores: super::store_settings::StoreSettings,
+    /// The Elasticsearch version whose defaults and behaviours apply.
+    pub(crate) version: super::version::EsVersion,
     /// The settings as given (names and raw values), in order.
     pub(crate) given: IndexMap<String, String>,
 }
@@ -109,7 +113,7 @@ fn get<'a>(given: &'a IndexMap<String, String>, key: &str) -> Option<&'a str> {
     given.get(key).map(String::as_str)
 }
 
-fn time_setting(
+pub(crate) fn time_setting(
     given: &IndexMap<String, String>,
     key: &str,
     default: TimeValue,
@@ -144,7 +148,7 @@ fn bounded_time_setting(
 }
 
 /// `Setting.intSetting`: a Java `int`.
-fn int_setting(
+pub(crate) fn int_setting(
     given: &IndexMap<String, String>,
     key: &str,
     default: i32,
@@ -173,7 +177,7 @@ fn int_setting(
 }
 
 /// `Booleans.parseBoolean`: exactly `true` or `false`.
-fn bool_setting(
+pub(crate) fn bool_setting(
     given: &IndexMap<String, String>,
     key: &str,
     default: bool,
@@ -190,7 +194,7 @@ fn bool_setting(
 
 /// A hash algorithm setting validated as `XPackSettings` validates password hashing settings: only the
 /// bcrypt and PBKDF2 families (and `ssha256` where `allow_ssha256`).
-fn stored_hash_setting(
+pub(crate) fn stored_hash_setting(
     given: &IndexMap<String, String>,
     key: &str,
     default: &str,
@@ -219,7 +223,10 @@ fn stored_hash_setting(
 }
 
 /// A cache hasher setting (`simpleString`): resolved when the node starts.
-fn cache_hash_setting(given: &IndexMap<String, String>, key: &str) -> Result<Hasher, EsError> {
+pub(crate) fn cache_hash_setting(
+    given: &IndexMap<String, String>,
+    key: &str,
+) -> Result<Hasher, EsError> {
     let raw = get(given, key).unwrap_or("ssha256");
     Hasher::resolve(raw).map_err(|e| EsError::illegal_argument(e.to_string()))
 }
@@ -232,10 +239,22 @@ impl SecuritySettings {
         K: Into<String>,
         V: Into<String>,
     {
+        Self::from_pairs_for(super::version::EsVersion::default(), pairs)
+    }
+
+    /// [`Self::from_pairs`] with the defaults of an Elasticsearch version's profile.
+    pub fn from_pairs_for<K, V>(
+        version: super::version::EsVersion,
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Self, EsError>
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
         let mut given = IndexMap::new();
         for (k, v) in pairs {
             let k = k.into();
-            if !KNOWN_SETTINGS.contains(&k.as_str()) {
+            if !KNOWN_SETTINGS.contains(&k.as_str()) && !super::store_settings::is_known(&k) {
                 return Err(unknown_setting(&k));
             }
             given.insert(k, v.into());
@@ -246,7 +265,7 @@ impl SecuritySettings {
             max_keys: int_setting(
                 &given,
                 API_KEY_CACHE_MAX_KEYS,
-                API_KEY_CACHE_MAX_KEYS_DEFAULT,
+                version.api_key_cache_max_keys_default(),
                 None,
             )?,
             cache_hash_algo: cache_hash_setting(&given, API_KEY_CACHE_HASH_ALGO)?,
@@ -262,8 +281,8 @@ impl SecuritySettings {
             hashing_algorithm: stored_hash_setting(
                 &given,
                 API_KEY_HASHING_ALGORITHM,
-                "ssha256",
-                true,
+                version.api_key_hashing_algorithm_default(),
+                version.api_key_hashing_allows_ssha256(),
             )?,
         };
         let service_token = ServiceTokenSettings {
@@ -293,10 +312,13 @@ impl SecuritySettings {
             queue_size: u32::try_from(int_setting(&given, CRYPTO_POOL_QUEUE_SIZE, 1000, None)?)
                 .unwrap_or(u32::MAX),
         };
+        let stores = super::store_settings::StoreSettings::parse(&given)?;
         Ok(SecuritySettings {
             api_key,
             service_token,
             crypto_pool,
+            stores,
+            version,
             given,
         })
     }

@@ -30,6 +30,7 @@ pub(super) fn start_node(cluster: &mut Cluster, n: NodeIndex) -> Result<(), EsEr
     if let Some(node) = cluster.node_mut(n) {
         node.crypto_pool.mode = CryptoPoolMode::Held;
         node.service_accounts.collect_verified = true;
+        node.stores.collect_verified = true;
     }
     Ok(())
 }

@@ -152,7 +152,7 @@ pub(crate) struct NodeSample {
     pub(crate) node: u16,
     /// Per cache (in `CacheId::ALL` order): (hits, misses, evictions, count) cumulative, or `None` when
     /// the cache is disabled or the node stopped.
-    pub(crate) caches: [Option<(u64, u64, u64, usize)>; 5],
+    pub(crate) caches: [Option<(u64, u64, u64, usize)>; crate::events::CacheId::ALL.len()],
     pub(crate) queue_depth: u32,
     pub(crate) hashing_cpu: Nanos,
     pub(crate) outcomes: [u64; 4],

@@ -33,6 +33,8 @@ pub struct ClusterDesc {
     pub(crate) password: Option<String>,
     /// Whether the cluster records its event trace (default true).
     pub(crate) trace: Option<bool>,
+    /// The Elasticsearch version profile (default the newest).
+    pub(crate) es_version: Option<crate::security::version::EsVersion>,
 }
 
 /// `[simulation]`.

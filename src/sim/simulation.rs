@@ -187,7 +187,12 @@ impl Simulation {
         match &spec.kind {
             WorkloadKind::ApiKey { creator_node, .. } => check_node(*creator_node)?,
             WorkloadKind::ServiceToken { account, source } => {
-                if crate::security::service_account::find_account(account).is_none() {
+                if crate::security::service_account::find_account_in(
+                    account,
+                    cluster.settings.version,
+                )
+                .is_none()
+                {
                     return Err(sim_err(format!(
                         "workload [{}]: service account [{account}] does not exist",
                         spec.name
@@ -292,6 +297,7 @@ impl Simulation {
             if let Some(node) = cluster.node_mut(n as NodeIndex) {
                 node.crypto_pool.mode = CryptoPoolMode::Held;
                 node.service_accounts.collect_verified = true;
+                node.stores.collect_verified = true;
             }
         }
         if self.metrics.nodes.len() < cluster.nodes().len() {
@@ -324,10 +330,26 @@ impl Simulation {
         self.push(now, Ev::Sample);
     }
 
+    /// CA-RC3: the stored-password verifications (bcrypt by default) of the realms, on a realm cache
+    /// miss of a REST action's Basic authentication, charged as hashing CPU.
+    fn charge_realm_verifications(&mut self, cluster: &mut Cluster) {
+        for n in 0..cluster.nodes().len() {
+            let Some(node) = cluster.node_mut(n as NodeIndex) else {
+                continue;
+            };
+            let hashers = std::mem::take(&mut node.stores.verified);
+            let cost: Nanos = hashers.iter().map(|h| self.cost.verification(*h)).sum();
+            if let Some(m) = self.metrics.nodes.get_mut(n) {
+                m.hashing_cpu += cost;
+                m.verifications += hashers.len() as u64;
+            }
+        }
+    }
+
     fn sample(&mut self, cluster: &mut Cluster) {
         let now = cluster.now();
         for (i, n) in cluster.nodes().iter().enumerate() {
-            let mut caches = [None; 5];
+            let mut caches = [None; CacheId::ALL.len()];
             for (j, c) in CacheId::ALL.iter().enumerate() {
                 caches[j] = match (
                     cluster.cache_stats(i as NodeIndex, *c),
@@ -412,6 +434,7 @@ impl Simulation {
                         self.action_errors
                             .push((cluster.now(), what, e.into_reason()));
                     }
+                    self.charge_realm_verifications(cluster);
                     if let Some(every) = self.actions[index].every {
                         let next = cluster.now().saturating_add(every);
                         self.push(next, Ev::Action { index });

@@ -135,13 +135,15 @@ pub(super) fn reset(py: Python<'_>, shared: &Shared) -> PyResult<()> {
     Ok(done?)
 }
 
-/// The route table: `(method, path, api, handler)` for each route served, then `(method, path, None,
-/// None)` for each Elasticsearch route that answers as unhandled.
+/// The route table: `(method, path, api, handler, since)` for each route served (`since`: the oldest
+/// version profile that has it, CA-VP7), then `(method, path, None, None, None)` for each
+/// Elasticsearch route that answers as unhandled.
 #[pyfunction]
 #[allow(clippy::type_complexity)]
 fn _routes() -> Vec<(
     &'static str,
     &'static str,
+    Option<&'static str>,
     Option<&'static str>,
     Option<&'static str>,
 )> {
@@ -151,11 +153,12 @@ fn _routes() -> Vec<(
             path,
             Some(route.api_name()),
             Some(route.handler_name()),
+            Some(route.since().name()),
         )
     });
     let unserved = UNIMPLEMENTED_ROUTES
         .iter()
-        .map(|&(m, path)| (m.as_str(), path, None, None));
+        .map(|&(m, path)| (m.as_str(), path, None, None, None));
     served.chain(unserved).collect()
 }
 
@@ -169,6 +172,12 @@ fn _is_valid_token_name(name: &str) -> bool {
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyRequestLog>()?;
     m.add_function(wrap_pyfunction!(_routes, m)?)?;
+    // The version profiles, oldest first (docs/versions.md).
+    let versions: Vec<&str> = crate::security::version::EsVersion::ALL
+        .iter()
+        .map(|v| v.name())
+        .collect();
+    m.add("ES_VERSIONS", pyo3::types::PyTuple::new(m.py(), versions)?)?;
     m.add_function(wrap_pyfunction!(_is_valid_token_name, m)?)?;
     Ok(())
 }

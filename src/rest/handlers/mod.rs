@@ -30,15 +30,14 @@ use crate::security::api_key::parse_role_descriptors_blob;
 use crate::security::authz::{
     self, token_name, ApiKeyRequest, RequestContext, RoleDescriptor, Subject,
 };
-use crate::security::hashing::Hasher;
-use crate::security::index::UserDoc;
 use crate::time::TimeValue;
 use serde_json::{json, Map, Value};
 
 mod api_key_roles;
-
-/// The Elasticsearch version escache answers as.
-pub(crate) const VERSION_NUMBER: &str = "9.1.0";
+mod privileges;
+mod realms;
+mod roles;
+mod users;
 
 /// Runs one REST request on `node`: route, authenticate, authorize, handle. Never panics on input;
 /// every failure is Elasticsearch's error response.
@@ -98,7 +97,19 @@ pub fn handle_on(
         }
         return rendering.apply(resp.for_method(req.method));
     }
-    let route = match router.dispatch(&mut req) {
+    // CA-VP7: a route the profile's release did not have answers as a path without a handler.
+    let dispatched = router.dispatch(&mut req).and_then(|route| {
+        if cluster.settings.version >= route.since() {
+            Ok(route)
+        } else {
+            Err(crate::rest::router::route_failure_response(
+                &crate::rest::router::RouteMatch::NoHandler,
+                req.uri(),
+                req.method,
+            ))
+        }
+    });
+    let route = match dispatched {
         Ok(route) => route,
         Err(resp) => {
             if recording {
@@ -109,7 +120,7 @@ pub fn handle_on(
     };
     let authenticated = authenticate(cluster, node, &req);
     let resp = match &authenticated {
-        Ok(auth) => match subject_of(cluster, auth)
+        Ok(auth) => match roles::subject_of_cached(cluster, node, auth)
             .and_then(|subject| run(cluster, node, listeners, route, &req, auth, &subject))
         {
             Ok(r) => r,
@@ -133,7 +144,14 @@ pub fn handle_on(
         let auth = authenticated.as_ref().ok();
         cluster.record_request(node, method, target, Some((&req, route)), auth, resp.status);
     }
-    rendering.apply(resp.for_method(req.method))
+    // CA-VP5: the profile's `Basic` challenge.
+    rendering.apply(
+        cluster
+            .settings
+            .version
+            .adapt_response(resp)
+            .for_method(req.method),
+    )
 }
 
 /// Authenticates, finishing a verification the node's crypto pool queued (a REST request waits for
@@ -240,8 +258,20 @@ fn run(
             )?;
             Ok(Response::ok_rendered(authenticate_body_bytes(auth)))
         }
-        RouteId::PutUser => put_user(cluster, req, subject),
-        RouteId::PutRole => put_role(cluster, req, subject),
+        RouteId::PutUser => users::put_user(cluster, node, req, subject),
+        RouteId::PutRole => roles::put_role(cluster, node, req, subject),
+        RouteId::GetUsers => users::get_users(cluster, req, subject),
+        RouteId::DeleteUser => users::delete_user(cluster, node, req, subject),
+        RouteId::EnableUser => users::set_enabled(cluster, node, req, auth, subject, true),
+        RouteId::DisableUser => users::set_enabled(cluster, node, req, auth, subject, false),
+        RouteId::ChangePassword => users::change_password(cluster, node, req, auth, subject),
+        RouteId::GetRoles => roles::get_roles(cluster, req, subject),
+        RouteId::DeleteRole => roles::delete_role(cluster, node, req, subject),
+        RouteId::ClearRolesCache => roles::clear_roles_cache(cluster, node, req, subject),
+        RouteId::ClearRealmCache => realms::clear_realm_cache(cluster, node, req, subject),
+        RouteId::ClearPrivilegesCache => {
+            privileges::clear_privileges_cache(cluster, node, req, subject)
+        }
         RouteId::CreateServiceAccountToken
         | RouteId::DeleteServiceAccountToken
         | RouteId::GetServiceAccountCredentials
@@ -267,20 +297,22 @@ fn main_action(
     reject_unconsumed_body(req)?;
     authorize(subject, RouteId::Main, ApiKeyRequest::Other)?;
     let n = &cluster.nodes()[node as usize];
+    // CA-VP6: the version block of the profile's release.
+    let v = cluster.settings.version.main_info();
     Ok(Response::ok(json!({
         "name": n.name,
         "cluster_name": cluster.name,
         "cluster_uuid": cluster.uuid,
         "version": {
-            "number": VERSION_NUMBER,
+            "number": v.number,
             "build_flavor": "default",
             "build_type": "escache",
             "build_hash": "0000000000000000000000000000000000000000",
             "build_date": "2026-01-01T00:00:00.000000000Z",
             "build_snapshot": false,
-            "lucene_version": "10.2.2",
-            "minimum_wire_compatibility_version": "8.19.0",
-            "minimum_index_compatibility_version": "8.0.0"
+            "lucene_version": v.lucene_version,
+            "minimum_wire_compatibility_version": v.minimum_wire_compatibility_version,
+            "minimum_index_compatibility_version": v.minimum_index_compatibility_version
         },
         "tagline": "You Know, for Search"
     })))
@@ -709,59 +741,4 @@ fn clear_api_key_cache(
     authorize(subject, RouteId::ClearApiKeyCache, ApiKeyRequest::Other)?;
     let resp = cluster.clear_security_cache(node, "api_key", &keys);
     Ok(Response::ok(resp.to_json()))
-}
-
-// ---- users and roles ------------------------------------------------------------------------
-
-fn put_user(cluster: &mut Cluster, req: &Request, subject: &Subject) -> Result<Response, EsError> {
-    check_unconsumed_params(req, &["username", "refresh"])?;
-    let username = req.param("username").unwrap_or("").to_string();
-    let body = parse_json_body_with_locations(req, "put_user")?;
-    let put = authz::parse_put_user(&username, &body.value, &Hasher::Ssha256)?;
-    authorize(subject, RouteId::PutUser, ApiKeyRequest::Other)?;
-    let exists =
-        cluster.security_index.exists() && cluster.security_index.users.contains_key(&username);
-    put.check_create(exists)?;
-    cluster.prepare_index_for_write()?;
-    let user = put.to_user();
-    let previous_hash = cluster
-        .security_index
-        .users
-        .get(&username)
-        .map(|u| u.password_hash.clone());
-    let password_hash = match (&put.password, &put.password_hash, previous_hash) {
-        (Some(p), _, _) => cluster.hash_password(p.expose()),
-        (None, Some(h), _) => h.expose().to_string(),
-        (None, None, Some(previous)) => previous,
-        // `check_create` refused this already; never store an empty hash.
-        (None, None, None) => return Err(authz::new_user_without_password_error()),
-    };
-    cluster.security_index.users.insert(
-        username.clone(),
-        UserDoc {
-            username,
-            password_hash,
-            roles: user.roles,
-            full_name: user.full_name,
-            email: user.email,
-            metadata: Value::Object(user.metadata),
-            enabled: user.enabled,
-        },
-    );
-    Ok(Response::ok(json!({ "created": !exists })))
-}
-
-fn put_role(cluster: &mut Cluster, req: &Request, subject: &Subject) -> Result<Response, EsError> {
-    check_unconsumed_params(req, &["name", "refresh"])?;
-    let name = req.param("name").unwrap_or("").to_string();
-    let body = parse_json_body_with_locations(req, "role")?;
-    let role = authz::parse_put_role(&name, &body.value)?;
-    authorize(subject, RouteId::PutRole, ApiKeyRequest::Other)?;
-    cluster.prepare_index_for_write()?;
-    let created = cluster
-        .security_index
-        .roles
-        .insert(name, role.to_json())
-        .is_none();
-    Ok(Response::ok(json!({ "role": { "created": created } })))
 }

@@ -162,7 +162,11 @@ pub(super) fn handle(
         info.insert("transport_address".into(), json!(bound));
         info.insert("host".into(), json!(host));
         info.insert("ip".into(), json!(ip));
-        info.insert("version".into(), json!(super::VERSION_NUMBER));
+        // CA-VP6: the profile's release, as `GET /` reports it.
+        info.insert(
+            "version".into(),
+            json!(cluster.settings.version.main_info().number),
+        );
         info.insert("build_flavor".into(), json!("default"));
         info.insert("build_type".into(), json!("escache"));
         info.insert(

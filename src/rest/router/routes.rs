@@ -5,6 +5,7 @@
 
 use crate::rest::request::Method;
 use crate::security::authz;
+use crate::security::version::EsVersion;
 
 /// One variant per Elasticsearch REST handler (class). A handler registered for several methods (create
 /// API key: POST and PUT; main: GET and HEAD) is one variant; the method is on the request.
@@ -41,6 +42,28 @@ pub(crate) enum RouteId {
     GetServiceAccount,
     /// `POST /_security/service/{namespace}/{service}/credential/token/{name}/_clear_cache`.
     ClearServiceAccountTokenStoreCache,
+    // ---- realm, role and privilege caches and the user/role APIs that clear them (issue 15) ----
+    /// `POST /_security/realm/{realms}/_clear_cache` (`RestClearRealmCacheAction`).
+    ClearRealmCache,
+    /// `POST /_security/role/{name}/_clear_cache` (`RestClearRolesCacheAction`).
+    ClearRolesCache,
+    /// `POST /_security/privilege/{application}/_clear_cache` (`RestClearPrivilegesCacheAction`).
+    ClearPrivilegesCache,
+    /// `GET /_security/user`, `GET /_security/user/{username}` (`RestGetUsersAction`).
+    GetUsers,
+    /// `DELETE /_security/user/{username}` (`RestDeleteUserAction`).
+    DeleteUser,
+    /// `PUT|POST /_security/user/{username}/_enable` (`RestSetEnabledAction`).
+    EnableUser,
+    /// `PUT|POST /_security/user/{username}/_disable` (`RestSetEnabledAction`).
+    DisableUser,
+    /// `PUT|POST /_security/user/{username}/_password`, `PUT|POST /_security/user/_password`
+    /// (`RestChangePasswordAction`).
+    ChangePassword,
+    /// `GET /_security/role`, `GET /_security/role/{name}` (`RestGetRolesAction`).
+    GetRoles,
+    /// `DELETE /_security/role/{name}` (`RestDeleteRoleAction`).
+    DeleteRole,
     // -- issue 15, part 2: what tooling calls around the caches (`rest/handlers/apis.rs`) --
     /// `GET|POST /_security/user[/{username}]/_has_privileges` (`RestHasPrivilegesAction`).
     HasPrivileges,
@@ -60,7 +83,7 @@ pub(crate) enum RouteId {
 
 impl RouteId {
     #[cfg(test)]
-    pub(crate) const ALL: [RouteId; 21] = [
+    pub(crate) const ALL: [RouteId; 31] = [
         RouteId::Main,
         RouteId::CreateApiKey,
         RouteId::GetApiKey,
@@ -75,6 +98,16 @@ impl RouteId {
         RouteId::GetServiceAccountCredentials,
         RouteId::GetServiceAccount,
         RouteId::ClearServiceAccountTokenStoreCache,
+        RouteId::ClearRealmCache,
+        RouteId::ClearRolesCache,
+        RouteId::ClearPrivilegesCache,
+        RouteId::GetUsers,
+        RouteId::DeleteUser,
+        RouteId::EnableUser,
+        RouteId::DisableUser,
+        RouteId::ChangePassword,
+        RouteId::GetRoles,
+        RouteId::DeleteRole,
         RouteId::HasPrivileges,
         RouteId::GetUserPrivileges,
         RouteId::QueryApiKey,
@@ -83,6 +116,15 @@ impl RouteId {
         RouteId::ClusterHealth,
         RouteId::NodesInfo,
     ];
+
+    /// CA-VP7: the oldest version profile that has this REST handler. Update API key appeared in 8.4
+    /// (PR #88186) and bulk update in 8.5 (PR #88856); every other route is older than 7.17.
+    pub(crate) fn since(self) -> EsVersion {
+        match self {
+            RouteId::UpdateApiKey | RouteId::BulkUpdateApiKey => EsVersion::V8_19,
+            _ => EsVersion::V7_17,
+        }
+    }
 
     /// The handler's `getName()`. The two clear-cache names come from AK-R5.6 and ST-R1;
     /// the others follow ES's naming and were not all re-read.
@@ -106,6 +148,15 @@ impl RouteId {
             RouteId::ClearServiceAccountTokenStoreCache => {
                 "xpack_security_clear_service_account_token_store_cache"
             }
+            RouteId::ClearRealmCache => "security_clear_realm_cache_action",
+            RouteId::ClearRolesCache => "security_clear_roles_cache_action",
+            RouteId::ClearPrivilegesCache => "security_clear_privileges_cache_action",
+            RouteId::GetUsers => "security_get_users_action",
+            RouteId::DeleteUser => "security_delete_user_action",
+            RouteId::EnableUser | RouteId::DisableUser => "security_set_enabled_action",
+            RouteId::ChangePassword => "security_change_password_action",
+            RouteId::GetRoles => "security_get_roles_action",
+            RouteId::DeleteRole => "security_delete_role_action",
             RouteId::HasPrivileges => "security_has_privileges_action",
             RouteId::GetUserPrivileges => "security_user_privileges_action",
             RouteId::QueryApiKey => "xpack_security_query_api_key",
@@ -135,6 +186,16 @@ impl RouteId {
             RouteId::GetServiceAccountCredentials => "security.get_service_credentials",
             RouteId::GetServiceAccount => "security.get_service_accounts",
             RouteId::ClearServiceAccountTokenStoreCache => "security.clear_cached_service_tokens",
+            RouteId::ClearRealmCache => "security.clear_cached_realms",
+            RouteId::ClearRolesCache => "security.clear_cached_roles",
+            RouteId::ClearPrivilegesCache => "security.clear_cached_privileges",
+            RouteId::GetUsers => "security.get_user",
+            RouteId::DeleteUser => "security.delete_user",
+            RouteId::EnableUser => "security.enable_user",
+            RouteId::DisableUser => "security.disable_user",
+            RouteId::ChangePassword => "security.change_password",
+            RouteId::GetRoles => "security.get_role",
+            RouteId::DeleteRole => "security.delete_role",
             RouteId::HasPrivileges => "security.has_privileges",
             RouteId::GetUserPrivileges => "security.get_user_privileges",
             RouteId::QueryApiKey => "security.query_api_keys",
@@ -153,9 +214,17 @@ impl RouteId {
             RouteId::GetApiKey => authz::GET_API_KEY,
             RouteId::InvalidateApiKey => authz::INVALIDATE_API_KEY,
             RouteId::UpdateApiKey => authz::UPDATE_API_KEY,
-            RouteId::ClearApiKeyCache | RouteId::ClearServiceAccountTokenStoreCache => {
-                authz::CLEAR_SECURITY_CACHE
-            }
+            RouteId::ClearApiKeyCache
+            | RouteId::ClearServiceAccountTokenStoreCache
+            | RouteId::ClearPrivilegesCache => authz::CLEAR_SECURITY_CACHE,
+            RouteId::ClearRealmCache => authz::CLEAR_REALM_CACHE,
+            RouteId::ClearRolesCache => authz::CLEAR_ROLES_CACHE,
+            RouteId::GetUsers => authz::GET_USERS,
+            RouteId::DeleteUser => authz::DELETE_USER,
+            RouteId::EnableUser | RouteId::DisableUser => authz::SET_ENABLED,
+            RouteId::ChangePassword => authz::CHANGE_PASSWORD,
+            RouteId::GetRoles => authz::GET_ROLES,
+            RouteId::DeleteRole => authz::DELETE_ROLE,
             RouteId::Authenticate => authz::AUTHENTICATE,
             RouteId::PutUser => authz::PUT_USER,
             RouteId::PutRole => authz::PUT_ROLE,
@@ -250,6 +319,76 @@ pub(crate) const ROUTES: &[(Method, &str, RouteId)] = &[
         "/_security/service/{namespace}/{service}/credential/token/{name}/_clear_cache",
         RouteId::ClearServiceAccountTokenStoreCache,
     ),
+    // ---- issue 15: realm, role and privilege caches; user and role management ----
+    (
+        Method::Post,
+        "/_security/realm/{realms}/_clear_cache",
+        RouteId::ClearRealmCache,
+    ),
+    (
+        Method::Post,
+        "/_security/role/{name}/_clear_cache",
+        RouteId::ClearRolesCache,
+    ),
+    (
+        Method::Post,
+        "/_security/privilege/{application}/_clear_cache",
+        RouteId::ClearPrivilegesCache,
+    ),
+    (Method::Get, "/_security/user", RouteId::GetUsers),
+    (Method::Get, "/_security/user/{username}", RouteId::GetUsers),
+    (
+        Method::Delete,
+        "/_security/user/{username}",
+        RouteId::DeleteUser,
+    ),
+    (
+        Method::Put,
+        "/_security/user/{username}/_enable",
+        RouteId::EnableUser,
+    ),
+    (
+        Method::Post,
+        "/_security/user/{username}/_enable",
+        RouteId::EnableUser,
+    ),
+    (
+        Method::Put,
+        "/_security/user/{username}/_disable",
+        RouteId::DisableUser,
+    ),
+    (
+        Method::Post,
+        "/_security/user/{username}/_disable",
+        RouteId::DisableUser,
+    ),
+    (
+        Method::Put,
+        "/_security/user/{username}/_password",
+        RouteId::ChangePassword,
+    ),
+    (
+        Method::Post,
+        "/_security/user/{username}/_password",
+        RouteId::ChangePassword,
+    ),
+    (
+        Method::Put,
+        "/_security/user/_password",
+        RouteId::ChangePassword,
+    ),
+    (
+        Method::Post,
+        "/_security/user/_password",
+        RouteId::ChangePassword,
+    ),
+    (Method::Get, "/_security/role", RouteId::GetRoles),
+    (Method::Get, "/_security/role/{name}", RouteId::GetRoles),
+    (
+        Method::Delete,
+        "/_security/role/{name}",
+        RouteId::DeleteRole,
+    ),
     // -- issue 15, part 2 --
     (
         Method::Get,
@@ -330,25 +469,7 @@ pub(crate) const ROUTES: &[(Method, &str, RouteId)] = &[
 /// `no handler found for uri [..] and method [..]`), and the methods they declare count for 405/`Allow`
 /// as they do in ES.
 pub(crate) const UNIMPLEMENTED_ROUTES: &[(Method, &str)] = &[
-    // RestGetUsersAction, RestDeleteUserAction
-    (Method::Get, "/_security/user"),
-    (Method::Get, "/_security/user/{username}"),
-    (Method::Delete, "/_security/user/{username}"),
-    // RestChangePasswordAction
-    (Method::Put, "/_security/user/{username}/_password"),
-    (Method::Post, "/_security/user/{username}/_password"),
-    (Method::Put, "/_security/user/_password"),
-    (Method::Post, "/_security/user/_password"),
-    // RestSetEnabledAction
-    (Method::Put, "/_security/user/{username}/_enable"),
-    (Method::Post, "/_security/user/{username}/_enable"),
-    (Method::Put, "/_security/user/{username}/_disable"),
-    (Method::Post, "/_security/user/{username}/_disable"),
-    // RestGetRolesAction, RestDeleteRoleAction, RestClearRolesCacheAction, bulk put/delete roles
-    (Method::Get, "/_security/role"),
-    (Method::Get, "/_security/role/{name}"),
-    (Method::Delete, "/_security/role/{name}"),
-    (Method::Post, "/_security/role/{name}/_clear_cache"),
+    // RestBulkPutRolesAction, RestBulkDeleteRolesAction
     (Method::Post, "/_security/role"),
     (Method::Delete, "/_security/role"),
     // Under `/_nodes/`, ES's literal segments that win over nodes info's `{nodeId}`/`{metrics}`:

@@ -155,7 +155,13 @@ fn every_design_route_matches() {
         assert_eq!(matched(method, &concrete).0, route, "{method} {path}");
     }
     let names: BTreeSet<&str> = RouteId::ALL.iter().map(|r| r.handler_name()).collect();
-    assert_eq!(names.len(), RouteId::ALL.len());
+    // Distinct, except `RestSetEnabledAction`: one ES handler serving two client APIs
+    // (`security.enable_user`, `security.disable_user`), so two route ids.
+    assert_eq!(names.len(), RouteId::ALL.len() - 1);
+    assert_eq!(
+        RouteId::EnableUser.handler_name(),
+        RouteId::DisableUser.handler_name()
+    );
     // One client API per handler: `cluster.requests` tells calls apart by this name.
     let apis: BTreeSet<&str> = RouteId::ALL.iter().map(|r| r.api_name()).collect();
     assert_eq!(apis.len(), RouteId::ALL.len());
@@ -289,12 +295,10 @@ fn issue8_d11_unimplemented_literal_routes_win_over_placeholders() {
     // ES's literal segments win over `{username}`/`{name}`/`{ids}`; escache answers them like a
     // path without a handler instead of running another handler.
     for (m, path) in [
-        (Method::Put, "/_security/user/_password"),
-        (Method::Post, "/_security/user/bob/_password"),
-        (Method::Put, "/_security/user/bob/_enable"),
-        (Method::Get, "/_security/user/bob"),
-        (Method::Delete, "/_security/role/r1"),
-        (Method::Post, "/_security/role/r1/_clear_cache"),
+        (Method::Post, "/_security/role"),
+        (Method::Delete, "/_security/role"),
+        (Method::Get, "/_nodes/stats"),
+        (Method::Get, "/_nodes/node-0/hot_threads"),
     ] {
         assert_eq!(r().resolve(m, path), RouteMatch::NoHandler, "{m} {path}");
     }
@@ -312,6 +316,51 @@ fn issue8_d11_unimplemented_literal_routes_win_over_placeholders() {
             allowed: vec![Method::Get]
         }
     );
+    // The user and role routes escache serves since issue 15 win over put-user/put-role too.
+    for (m, path, route) in [
+        (
+            Method::Put,
+            "/_security/user/_password",
+            RouteId::ChangePassword,
+        ),
+        (
+            Method::Post,
+            "/_security/user/bob/_password",
+            RouteId::ChangePassword,
+        ),
+        (
+            Method::Put,
+            "/_security/user/bob/_enable",
+            RouteId::EnableUser,
+        ),
+        (
+            Method::Post,
+            "/_security/user/bob/_disable",
+            RouteId::DisableUser,
+        ),
+        (Method::Get, "/_security/user/bob", RouteId::GetUsers),
+        (Method::Get, "/_security/user", RouteId::GetUsers),
+        (Method::Delete, "/_security/user/bob", RouteId::DeleteUser),
+        (Method::Get, "/_security/role", RouteId::GetRoles),
+        (Method::Delete, "/_security/role/r1", RouteId::DeleteRole),
+        (
+            Method::Post,
+            "/_security/role/r1/_clear_cache",
+            RouteId::ClearRolesCache,
+        ),
+        (
+            Method::Post,
+            "/_security/realm/default_native/_clear_cache",
+            RouteId::ClearRealmCache,
+        ),
+        (
+            Method::Post,
+            "/_security/privilege/app/_clear_cache",
+            RouteId::ClearPrivilegesCache,
+        ),
+    ] {
+        assert_eq!(matched(m, path).0, route, "{m} {path}");
+    }
     // The routes escache serves still match.
     assert!(matches!(
         r().resolve(Method::Put, "/_security/user/_hasprivileges"),

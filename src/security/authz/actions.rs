@@ -23,6 +23,13 @@ pub const GET_SERVICE_ACCOUNT_CREDENTIALS_NODES: &str =
 pub const GET_SERVICE_ACCOUNT: &str = "cluster:admin/xpack/security/service_account/get";
 pub const PUT_USER: &str = "cluster:admin/xpack/security/user/put";
 pub(crate) const GET_USERS: &str = "cluster:admin/xpack/security/user/get";
+pub(crate) const DELETE_USER: &str = "cluster:admin/xpack/security/user/delete";
+pub(crate) const SET_ENABLED: &str = "cluster:admin/xpack/security/user/set_enabled";
+pub(crate) const DELETE_ROLE: &str = "cluster:admin/xpack/security/role/delete";
+/// `ClearRealmCacheAction`.
+pub(crate) const CLEAR_REALM_CACHE: &str = "cluster:admin/xpack/security/realm/cache/clear";
+/// `ClearRolesCacheAction`.
+pub(crate) const CLEAR_ROLES_CACHE: &str = "cluster:admin/xpack/security/roles/cache/clear";
 pub const CHANGE_PASSWORD: &str = "cluster:admin/xpack/security/user/change_password";
 pub const PUT_ROLE: &str = "cluster:admin/xpack/security/role/put";
 pub(crate) const GET_ROLES: &str = "cluster:admin/xpack/security/role/get";

@@ -46,7 +46,7 @@ mod users;
 mod validation;
 mod wildcard;
 mod xcontent;
-pub(crate) use xcontent::token_name;
+pub(crate) use xcontent::{token_name, validation_exception};
 // Issue 15, part 2: has-privileges and get-user-privileges.
 pub(crate) use check::{check_privileges, PrivilegesCheckResult, PrivilegesToCheck};
 pub(crate) use role_descriptor::{parse_applications, parse_indices};
@@ -62,6 +62,9 @@ pub use actions::{
     GET_SERVICE_ACCOUNT_CREDENTIALS, GET_SERVICE_ACCOUNT_CREDENTIALS_NODES, GRANT_API_KEY,
     INVALIDATE_API_KEY, PUT_ROLE, PUT_USER, QUERY_API_KEY, UPDATE_API_KEY,
 };
+pub(crate) use actions::{
+    CLEAR_REALM_CACHE, CLEAR_ROLES_CACHE, DELETE_ROLE, DELETE_USER, SET_ENABLED,
+};
 pub(crate) use actions::{CLUSTER_HEALTH, GET_USER_PRIVILEGES, HAS_PRIVILEGES, NODES_INFO};
 pub use denial::Authorized;
 pub use denial::{authorize, authorize_with_outcome};
@@ -72,7 +75,10 @@ pub use privileges::{
 pub use request::Caller;
 pub use request::{ApiKeyRequest, RequestContext};
 pub use reserved::{is_reserved_role, reserved_role_descriptor, superuser_role_descriptor};
-pub(crate) use reserved::{is_reserved_user, INTERNAL_USERNAMES};
+pub(crate) use reserved::{
+    is_reserved_user, reserved_user_roles, INTERNAL_USERNAMES, RESERVED_ROLE_NAMES,
+    RESERVED_USERNAMES,
+};
 pub use role_descriptor::{parse_put_role, RoleDescriptor};
 pub(crate) use role_descriptor::{ApplicationPrivileges, IndicesPrivileges};
 pub use subject::Subject;

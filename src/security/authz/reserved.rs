@@ -57,6 +57,20 @@ pub(crate) const RESERVED_USERNAMES: &[&str] = &[
     "remote_monitoring_user",
 ];
 
+/// The roles of a reserved user (`ElasticUser`, `KibanaSystemUser`, `KibanaUser` (deprecated, the
+/// same role), `LogstashSystemUser`, `BeatsSystemUser`, `APMSystemUser`, `RemoteMonitoringUser`).
+pub(crate) fn reserved_user_roles(username: &str) -> &'static [&'static str] {
+    match username {
+        "elastic" => &["superuser"],
+        "kibana" | "kibana_system" => &["kibana_system"],
+        "logstash_system" => &["logstash_system"],
+        "beats_system" => &["beats_system"],
+        "apm_system" => &["apm_system"],
+        "remote_monitoring_user" => &["remote_monitoring_collector", "remote_monitoring_agent"],
+        _ => &[],
+    }
+}
+
 /// Internal users (`InternalUsers`): `user [<u>] is internal`.
 pub(crate) const INTERNAL_USERNAMES: &[&str] = &[
     "_system",

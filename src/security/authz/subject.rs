@@ -22,6 +22,9 @@ pub struct UserSubject {
     pub(crate) roles: Vec<String>,
     /// The descriptors that were found for them (missing ones are reported in the 403).
     pub(crate) descriptors: Vec<RoleDescriptor>,
+    /// The 403 names the assigned roles (`with roles [..]`, before PR #89680) instead of the
+    /// effective ones (version profile CA-VP4).
+    pub(crate) assigned_roles_wording: bool,
 }
 
 /// A request authenticated with an API key.
@@ -70,6 +73,7 @@ impl Subject {
             realm_type: "native".into(),
             roles: roles.iter().map(std::string::ToString::to_string).collect(),
             descriptors,
+            assigned_roles_wording: false,
         })
     }
 
@@ -85,6 +89,7 @@ impl Subject {
             realm_type: "reserved".into(),
             roles: roles.iter().map(std::string::ToString::to_string).collect(),
             descriptors,
+            assigned_roles_wording: false,
         })
     }
 
@@ -172,6 +177,9 @@ impl Subject {
     /// `AuthorizationDenialMessages.successfulAuthenticationDescription`.
     pub(crate) fn description(&self) -> String {
         match self {
+            Subject::User(u) if u.assigned_roles_wording => {
+                format!("user [{}] with roles [{}]", u.username, u.roles.join(","))
+            }
             Subject::User(u) => {
                 let mut effective: Vec<&str> =
                     u.descriptors.iter().map(|d| d.name.as_str()).collect();

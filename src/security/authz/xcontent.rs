@@ -59,7 +59,7 @@ pub(crate) fn role_string_array(
 }
 
 /// `ValidationException` (an `IllegalArgumentException`): type `validation_exception`, 400.
-pub(super) fn validation_exception<S: AsRef<str>>(errors: &[S]) -> EsError {
+pub(crate) fn validation_exception<S: AsRef<str>>(errors: &[S]) -> EsError {
     let mut reason = String::from("Validation Failed: ");
     for (i, e) in errors.iter().enumerate() {
         reason.push_str(&format!("{}: {};", i + 1, e.as_ref()));

@@ -83,6 +83,14 @@ pub(crate) fn find_account(principal: &str) -> Option<&'static ServiceAccount> {
         .find(|a| a.id.namespace == ns && a.id.service_name == svc)
 }
 
+/// [`find_account`] among the accounts of a version profile (CA-VP8).
+pub(crate) fn find_account_in(
+    principal: &str,
+    version: crate::security::version::EsVersion,
+) -> Option<&'static ServiceAccount> {
+    find_account(principal).filter(|a| version.has_service_account(&a.id.service_name))
+}
+
 /// `isServiceAccountPrincipal`.
 pub(crate) fn is_service_account_principal(principal: &str) -> bool {
     find_account(principal).is_some()
@@ -109,8 +117,24 @@ pub fn accounts_in(namespace: Option<&str>, service: Option<&str>) -> Vec<&'stat
 /// The body of `GET /_security/service[/{ns}[/{svc}]]`: `{"<principal>":{"role_descriptor":{...}}}`;
 /// `{}` when nothing matches (still 200).
 pub fn get_service_accounts_json(namespace: Option<&str>, service: Option<&str>) -> Value {
+    get_service_accounts_json_in(
+        crate::security::version::EsVersion::default(),
+        namespace,
+        service,
+    )
+}
+
+/// [`get_service_accounts_json`] with the accounts of a version profile (CA-VP8).
+pub(crate) fn get_service_accounts_json_in(
+    version: crate::security::version::EsVersion,
+    namespace: Option<&str>,
+    service: Option<&str>,
+) -> Value {
     let mut m = Map::new();
-    for a in accounts_in(namespace, service) {
+    for a in accounts_in(namespace, service)
+        .into_iter()
+        .filter(|a| version.has_service_account(&a.id.service_name))
+    {
         m.insert(a.principal(), a.info_json());
     }
     Value::Object(m)

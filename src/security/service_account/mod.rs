@@ -24,11 +24,11 @@ pub mod store;
 pub mod token;
 pub mod tool;
 
-pub(crate) use accounts::find_account;
 pub use accounts::{
     accounts_in, elastic_service_accounts, get_service_accounts_json, service_account_principals,
     ServiceAccount,
 };
+pub(crate) use accounts::{find_account_in, get_service_accounts_json_in};
 pub use file::ParsedTokens;
 pub use file::{parse_service_tokens_file, parse_service_tokens_file_lenient, FileParseError};
 pub use service::{

@@ -10,7 +10,7 @@
 //! Index token create/delete/list are pure functions over the index at the bottom of this file; the
 //! cluster checks the index's availability around them and sends the clear-cache request (I2).
 
-use super::accounts::{find_account, ELASTIC_NAMESPACE};
+use super::accounts::{find_account_in, ELASTIC_NAMESPACE};
 use super::file::{
     parse_service_tokens_file, parse_service_tokens_file_lenient, ParsedTokens, SERVICE_TOKENS_FILE,
 };
@@ -110,6 +110,8 @@ pub struct ServiceAccountService {
     /// When set, the hasher of every verification is kept here (the simulator charges their cost).
     pub(crate) collect_verified: bool,
     pub(crate) verified: Vec<Hasher>,
+    /// The version profile, whose service accounts exist (CA-VP8).
+    pub(crate) version: crate::security::version::EsVersion,
 }
 
 impl ServiceAccountService {
@@ -137,6 +139,7 @@ impl ServiceAccountService {
             verifications: 0,
             collect_verified: false,
             verified: Vec::new(),
+            version: crate::security::version::EsVersion::default(),
         })
     }
 
@@ -174,7 +177,7 @@ impl ServiceAccountService {
         ctx: &mut Ctx<'_>,
     ) -> ServiceAccountAuthOutcome {
         if token.account.namespace != ELASTIC_NAMESPACE
-            || find_account(&token.account.as_principal()).is_none()
+            || find_account_in(&token.account.as_principal(), self.version).is_none()
             || token.secret.char_count() < MIN_TOKEN_SECRET_LENGTH
         {
             return ServiceAccountAuthOutcome::Failure(authentication_failure(token));
