@@ -4,7 +4,7 @@
 //! links in their own dense array beside the slab, so that relinking touches 8 bytes per neighbour),
 //! and one hash table (of slab indexes) stands for ES's 256 segments.
 
-use super::{Cache, Equivalent, RemovalListener, Weigher};
+use super::{Cache, Equivalent, RemovalListener, RemovalReason, Weigher};
 use crate::time::Nanos;
 use std::hash::{BuildHasher, Hash};
 
@@ -175,6 +175,83 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
             .copied()
     }
 
+    /// A new entry (its key not in the table) linked at the head, then the tail pruned: `put`'s and
+    /// `computeIfAbsent`'s `linkAtHead` + `evict` (`Cache.java`, R6.5-R6.7).
+    ///
+    /// When the pruning loop's first step would evict the current tail, the new entry takes the tail's
+    /// slot instead of a fresh one: the tail leaves the table, its node is swapped for the new one in
+    /// place, and the slot moves from the tail to the head. What anyone can observe is as in
+    /// Elasticsearch's order (insert, link, then `evictEntry(tail)`): the same `pause_pruning` question
+    /// before the eviction, one eviction counted, the `EVICTED` notification with the count and weight
+    /// after the unlink, then the rest of the pruning loop. Only slot numbers (never observable: keys
+    /// are listed by the LRU links) differ.
+    pub(super) fn insert_new(&mut self, hash: u64, node: Node<K, V>, now: Nanos) {
+        let tail = self.tail;
+        if tail == NIL {
+            // The new entry is the whole list: the loop looks at it (it may be heavier than the maximum).
+            self.link_new(hash, node);
+            self.evict(now);
+            return;
+        }
+        if !self.tail_pruned_after_insert(tail, node.weight, now) {
+            // The loop's first check (the old tail, the weight with the new entry) would stop it.
+            self.link_new(hash, node);
+            return;
+        }
+        if self.listener.pause_pruning() {
+            // The loop would stop before its first eviction.
+            self.link_new(hash, node);
+            return;
+        }
+        self.evict_tail_into(tail, hash, node, now);
+        self.evict(now);
+    }
+
+    /// `evictEntry(tail)` right after the new entry was linked, with the new entry put in the tail's
+    /// slot: out of the table (counting an eviction), the new node in its place, the slot moved to the
+    /// head, then `EVICTED` for the old node.
+    fn evict_tail_into(&mut self, tail: u32, hash: u64, node: Node<K, V>, now: Nanos) {
+        self.remove_from_table(tail);
+        self.stats.evictions += 1;
+        let w = node.weight;
+        // ok: the tail is an occupied slot (slab invariant).
+        let old = self.nodes[tail as usize]
+            .replace(node)
+            .expect("occupied slot");
+        self.weight = self.weight - u128::from(old.weight) + u128::from(w);
+        self.insert_into_table(hash, tail);
+        self.move_to_head(tail);
+        self.notify(old, RemovalReason::Evicted, now);
+    }
+
+    /// Whether `evict`'s first check would prune `tail` once a new entry of weight `w` is linked at
+    /// the head: over the maximum weight with it, or `tail` expired (`Cache.java`'s `shouldPrune`).
+    #[inline]
+    fn tail_pruned_after_insert(&self, tail: u32, w: u64, now: Nanos) -> bool {
+        self.maximum_weight
+            .is_some_and(|m| self.weight + u128::from(w) > u128::from(m))
+            || ((self.expire_after_access.is_some() || self.expire_after_write.is_some())
+                && self.is_expired(self.node(tail), now))
+    }
+
+    /// A new entry into a free slot, the table and the head of the list (no pruning).
+    fn link_new(&mut self, hash: u64, node: Node<K, V>) {
+        let idx = self.alloc(node);
+        self.insert_into_table(hash, idx);
+        self.link_at_head(idx);
+    }
+
+    /// Slot `idx`, whose key hashes to `hash` and is not in the table yet, into the table.
+    #[inline]
+    fn insert_into_table(&mut self, hash: u64, idx: u32) {
+        let nodes = &self.nodes;
+        let rehash = |&i: &u32| {
+            // ok: table entries always point at occupied slots.
+            KeyHasher.hash_one(&nodes[i as usize].as_ref().expect("occupied slot").key)
+        };
+        self.table.insert_unique(hash, idx, rehash);
+    }
+
     pub(super) fn remove_from_table(&mut self, idx: u32) {
         let hash = KeyHasher.hash_one(&self.node(idx).key);
         if let Ok(entry) = self.table.find_entry(hash, |&i| i == idx) {
@@ -215,5 +292,140 @@ impl<'a, K, V, W, L> IntoIterator for &'a Cache<K, V, W, L> {
 
     fn into_iter(self) -> Self::IntoIter {
         self.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{
+        CacheBuilder, CollectingListener, RemovalContext, RemovalListener, RemovalNotification,
+        RemovalReason,
+    };
+
+    type Notes = Vec<(u64, RemovalReason, usize, u128)>;
+
+    fn notes(l: &mut CollectingListener<u64, u64>) -> Notes {
+        l.notifications
+            .drain(..)
+            .map(|(n, c)| (n.key, n.reason, c.count, c.weight))
+            .collect()
+    }
+
+    /// R6.7: a new entry that pushes the tail out takes its slot, yet every eviction is counted and
+    /// reported in Elasticsearch's order (insert, link at head, then `evictEntry` tail by tail), each
+    /// with the count and weight after its unlink.
+    #[test]
+    fn r6_7_an_insert_reuses_the_evicted_tails_slot_in_elasticsearchs_order() {
+        let mut c = CacheBuilder::new()
+            .maximum_weight(3)
+            .weigher(|_: &u64, v: &u64| *v)
+            .removal_listener(CollectingListener::default())
+            .build::<u64, u64>()
+            .unwrap();
+        for k in 1..=3 {
+            c.put(k, 1, k);
+        }
+        c.put(4, 1, 4);
+        assert_eq!(notes(c.listener_mut()), [(1, RemovalReason::Evicted, 3, 3)]);
+        assert_eq!(c.keys().copied().collect::<Vec<_>>(), [4, 3, 2]);
+        assert_eq!(
+            c.nodes.len(),
+            3,
+            "the new entry took the evicted tail's slot"
+        );
+        // Weight 3 pushes out three entries, the first into whose slot it goes, then the loop goes on.
+        c.put(5, 3, 5);
+        assert_eq!(
+            notes(c.listener_mut()),
+            [
+                (2, RemovalReason::Evicted, 3, 5),
+                (3, RemovalReason::Evicted, 2, 4),
+                (4, RemovalReason::Evicted, 1, 3)
+            ]
+        );
+        // A lone tail is also the head; an entry heavier than the maximum is evicted after it.
+        c.put(6, 4, 6);
+        assert_eq!(
+            notes(c.listener_mut()),
+            [
+                (5, RemovalReason::Evicted, 1, 4),
+                (6, RemovalReason::Evicted, 0, 0)
+            ]
+        );
+        assert_eq!((c.count(), c.weight(), c.stats().evictions), (0, 0, 6));
+        assert_eq!(c.head, super::NIL);
+        assert_eq!(c.tail, super::NIL);
+        c.put(7, 1, 7);
+        assert_eq!(c.keys().copied().collect::<Vec<_>>(), [7]);
+    }
+
+    /// R6.3/R6.7: an expired tail is pruned by the insert the same way, and the loop goes on to the
+    /// next expired tail.
+    #[test]
+    fn r6_7_an_insert_over_expired_tails_evicts_each_in_order() {
+        let mut c = CacheBuilder::new()
+            .expire_after_access_nanos(10)
+            .removal_listener(CollectingListener::default())
+            .build::<u64, u64>()
+            .unwrap();
+        c.put(1, 0, 0);
+        c.put(2, 0, 5);
+        c.put(3, 0, 14); // the tail (1) is 14 old: expired
+        assert_eq!(notes(c.listener_mut()), [(1, RemovalReason::Evicted, 2, 2)]);
+        c.put(4, 0, 30); // 2 and 3 have expired, in that order
+        assert_eq!(
+            notes(c.listener_mut()),
+            [
+                (2, RemovalReason::Evicted, 2, 2),
+                (3, RemovalReason::Evicted, 1, 1)
+            ]
+        );
+        assert_eq!(c.keys().copied().collect::<Vec<_>>(), [4]);
+        assert_eq!(c.stats().evictions, 3);
+    }
+
+    /// Asked once before each eviction, as the pruning loop asks; pauses while `pause` is set.
+    #[derive(Default)]
+    struct Pausing {
+        pause: bool,
+        asked: usize,
+        removed: Vec<u64>,
+    }
+
+    impl RemovalListener<u64, u64> for Pausing {
+        fn on_removal(&mut self, n: RemovalNotification<u64, u64>, _: RemovalContext) {
+            self.removed.push(n.key);
+        }
+
+        fn pause_pruning(&mut self) -> bool {
+            self.asked += 1;
+            self.pause
+        }
+    }
+
+    /// A listener that pauses pruning is asked once, before the first eviction, and a pause leaves
+    /// the new entry linked over the maximum, for `refresh` to prune.
+    #[test]
+    fn a_paused_insert_links_the_entry_and_leaves_the_tail_for_refresh() {
+        let mut c = CacheBuilder::new()
+            .maximum_weight(2)
+            .removal_listener(Pausing::default())
+            .build::<u64, u64>()
+            .unwrap();
+        c.put(1, 0, 0);
+        c.put(2, 0, 0);
+        assert_eq!(c.listener().asked, 0, "nothing to prune: not asked");
+        c.listener_mut().pause = true;
+        c.put(3, 0, 0);
+        assert_eq!((c.listener().asked, c.count()), (1, 3));
+        assert!(c.listener().removed.is_empty());
+        assert_eq!(c.keys().copied().collect::<Vec<_>>(), [3, 2, 1]);
+        c.listener_mut().pause = false;
+        c.refresh(0);
+        assert_eq!(
+            (c.listener().asked, c.count(), c.stats().evictions),
+            (2, 2, 1)
+        );
+        assert_eq!(c.listener().removed, [1]);
     }
 }

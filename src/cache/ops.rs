@@ -115,16 +115,4 @@ impl<K: Hash + Eq, V, W: Weigher<K, V>, L: RemovalListener<K, V>> Cache<K, V, W,
             None => self.insert_new(hash, node, now),
         }
     }
-
-    pub(super) fn insert_new(&mut self, hash: u64, node: Node<K, V>, now: Nanos) {
-        let idx = self.alloc(node);
-        let nodes = &self.nodes;
-        let rehash = |&i: &u32| {
-            // ok: table entries always point at occupied slots.
-            KeyHasher.hash_one(&nodes[i as usize].as_ref().expect("occupied slot").key)
-        };
-        self.table.insert_unique(hash, idx, rehash);
-        self.link_at_head(idx);
-        self.evict(now);
-    }
 }

@@ -179,15 +179,26 @@ impl PyCache {
                 let inner = &mut *inner;
                 inner.cache.listener_mut().step = false;
                 let mut values = values.into_iter();
-                let (stats, now) = inner.cache.replay_weighted(
-                    (start..end).map(|i| key_at(i).to_owned()),
-                    inner.clock.now(),
-                    interval,
-                    |j| {
-                        let weight = weights.as_ref().and_then(|w| w.get(j).copied());
-                        (values.next().flatten(), weight)
-                    },
-                );
+                let mut make_value = |j: usize| {
+                    let weight = weights.as_ref().and_then(|w| w.get(j).copied());
+                    (values.next().flatten(), weight)
+                };
+                let at = inner.clock.now();
+                // Integer keys are read straight from their slice (no per-request match on the kind).
+                let (stats, now) = match keys {
+                    ReplayKeys::Ints(ks) => inner.cache.replay_weighted(
+                        ks[start..end].iter().map(|&k| Key::Int(k)),
+                        at,
+                        interval,
+                        &mut make_value,
+                    ),
+                    ReplayKeys::Keys(ks) => inner.cache.replay_weighted(
+                        ks[start..end].iter().cloned(),
+                        at,
+                        interval,
+                        &mut make_value,
+                    ),
+                };
                 inner.cache.listener_mut().step = self.removal_listener.is_some();
                 inner.clock = VirtualClock::starting_at(now);
                 // Unused values go back to be released with the GIL held.
