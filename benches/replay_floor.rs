@@ -30,15 +30,12 @@ const NIL: u32 = u32::MAX;
 fn main() {
     if let Ok(which) = std::env::var("ESCACHE_FLOOR_ONCE") {
         let trace = trace();
-        let hits = match which.as_str() {
-            "floor" => {
-                let mut f = warm_floor(&trace);
-                timed_floor(&mut f, &trace)
-            }
-            _ => {
-                let mut e = warm_engine(&trace);
-                timed_engine(&mut e, &trace)
-            }
+        let hits = if which == "floor" {
+            let mut f = warm_floor(&trace);
+            timed_floor(&mut f, &trace)
+        } else {
+            let mut e = warm_engine(&trace);
+            timed_engine(&mut e, &trace)
         };
         println!("{which}: {hits} hits of {} requests", trace.len());
         return;
