@@ -176,7 +176,7 @@ fn simulate_3_nodes_100k_keys_1s(bencher: divan::Bencher) {
 
 /// The floor: per authentication, only the memory work no faithful simulator of the 3-node,
 /// 100,000-key case can skip, done with the fastest plain structures: a Zipf(1.0) draw (an alias
-/// table and SplitMix64, the cheapest 64-bit generator), a uniform node draw, the arrival's push and
+/// table and `SplitMix64`, the cheapest 64-bit generator), a uniform node draw, the arrival's push and
 /// pop in a binary heap, and on the chosen node the doc cache's and the auth cache's hash lookups
 /// (`hashbrown`, `u32` keys) with the LRU promotion of a hit, or the insertion and tail eviction of
 /// a miss (each cache 25,000 entries: `cache.max_keys`'s default). No secret check, expiry, trace,
@@ -195,7 +195,7 @@ mod floor {
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
 
-    /// SplitMix64.
+    /// `SplitMix64`.
     struct Rng(u64);
 
     impl Rng {

@@ -36,14 +36,9 @@ pub enum AuthOutcome {
     /// Not boxed: building a success allocates nothing (the id and the document are shared).
     Success(ApiKeyAuthentication),
     /// CONTINUE: ends as 401 unless another authenticator succeeds.
-    Unsuccessful {
-        message: String,
-    },
+    Unsuccessful { message: String },
     /// TERMINATE: 401, or 429 when `too_busy` (a rejection by the crypto pool or the GET).
-    Terminate {
-        message: String,
-        too_busy: bool,
-    },
+    Terminate { message: String, too_busy: bool },
     /// An exception (500-class) such as `api key hash is missing`.
     Exception(EsError),
 }
