@@ -120,6 +120,10 @@ impl ApiKeyService {
     pub(super) fn flush_auth(&mut self, ctx: &mut Ctx<'_>) {
         if let Some(c) = self.auth_cache.as_mut() {
             let l = c.listener_mut();
+            // Called after every lookup: most find nothing buffered.
+            if l.removed.is_empty() && l.warnings_logged >= l.monitor.warnings.len() {
+                return;
+            }
             for (key, reason) in l.removed.drain(..) {
                 ctx.record(removal_event(reason), CacheId::ApiKeyAuth, &key, "");
             }
