@@ -87,7 +87,7 @@ fn write_api_key_body(out: &mut Vec<u8>, a: &ApiKeyAuthentication) -> serde_json
     out.extend_from_slice(
         br#","enabled":true,"authentication_realm":{"name":"_es_api_key","type":"_es_api_key"},"lookup_realm":{"name":"_es_api_key","type":"_es_api_key"},"authentication_type":"api_key","api_key":{"id":"#,
     );
-    serde_json::to_writer(&mut *out, &a.id)?;
+    serde_json::to_writer(&mut *out, &*a.id)?;
     if let Some(name) = &a.name {
         out.extend_from_slice(br#","name":"#);
         serde_json::to_writer(&mut *out, name)?;
@@ -289,7 +289,7 @@ pub(crate) fn parse_api_key_credential(value: &str) -> Result<ApiKeyCredentials,
     let text = String::from_utf8_lossy(&bytes);
     match text.split_once(':') {
         Some((id, secret)) if !id.is_empty() => Ok(ApiKeyCredentials {
-            id: id.to_string(),
+            id: id.into(),
             secret: Secret::new(secret),
             expected_type: ApiKeyType::Rest,
         }),
@@ -368,7 +368,7 @@ impl Cluster {
                     Authentication::Realm {
                         username, realm, ..
                     } => (username.clone(), realm.type_.clone()),
-                    Authentication::ApiKey(k) => (k.id.clone(), "api_key".to_string()),
+                    Authentication::ApiKey(k) => (k.id.to_string(), "api_key".to_string()),
                     Authentication::ServiceAccount {
                         principal,
                         token_name,
@@ -512,7 +512,7 @@ impl Cluster {
 pub(crate) fn api_key_step_to_outcome(step: AuthStep, node_name: &str) -> AuthenticationOutcome {
     match step {
         AuthStep::Pending { request } => AuthenticationOutcome::Pending { request },
-        AuthStep::Done(AuthOutcome::Success(a)) => AuthenticationOutcome::Authenticated(Authentication::ApiKey(a)),
+        AuthStep::Done(AuthOutcome::Success(a)) => AuthenticationOutcome::Authenticated(Authentication::ApiKey(Box::new(a))),
         AuthStep::Done(AuthOutcome::Unsuccessful { message }) => {
             AuthenticationOutcome::Failed(unsuccessful_credentials(&[format!("API key: {message}")]))
         }
@@ -657,7 +657,7 @@ mod tests {
     #[test]
     fn api_key_value_parsing() {
         let c = parse_api_key_credential(&STANDARD.encode("id1:secret")).unwrap();
-        assert_eq!(c.id, "id1");
+        assert_eq!(&*c.id, "id1");
         assert_eq!(c.secret.expose(), "secret");
         assert_eq!(
             parse_api_key_credential(&STANDARD.encode(":x")).unwrap_err(),
@@ -681,7 +681,7 @@ mod tests {
             parse_api_key_credential(STANDARD.encode("k:s").trim_end_matches('='))
                 .unwrap()
                 .id,
-            "k"
+            "k".into()
         );
     }
 }

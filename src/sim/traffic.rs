@@ -195,13 +195,14 @@ impl Simulation {
                             let off = ms - epoch_millis(0);
                             (off.max(0) as u64).saturating_mul(1_000_000)
                         });
+                        let shared_id: std::sync::Arc<str> = k.id.as_str().into();
                         let right = ApiKeyCredentials {
-                            id: k.id.clone(),
+                            id: shared_id.clone(),
                             secret: k.api_key.clone(),
                             expected_type: ApiKeyType::Rest,
                         };
                         let wrong = ApiKeyCredentials {
-                            id: k.id.clone(),
+                            id: shared_id,
                             secret: Secret::new(format!("{}x", &k.api_key.expose()[1..])),
                             expected_type: ApiKeyType::Rest,
                         };

@@ -377,7 +377,7 @@ impl World {
                 let km = &self.keys[k];
                 match &outcome {
                     AuthenticationOutcome::Authenticated(Authentication::ApiKey(a)) => {
-                        assert_eq!(a.id, km.id);
+                        assert_eq!(&*a.id, km.id);
                         // (b)
                         assert_eq!(
                             presented, km.secret,

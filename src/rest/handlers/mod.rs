@@ -219,7 +219,7 @@ pub(crate) fn subject_of(cluster: &Cluster, auth: &Authentication) -> Result<Sub
             })
         }
         Authentication::ApiKey(k) => Ok(Subject::api_key(
-            k.id.clone(),
+            k.id.to_string(),
             k.creator.principal.clone(),
             k.creator.realm.clone(),
             parse_map(&k.role_descriptors)?,

@@ -44,10 +44,15 @@ impl ApiKeyDocCache {
     }
 
     pub(super) fn flush(&mut self, ctx: &mut Ctx<'_>) {
-        self.docs.listener_mut().flush(ctx, CacheId::ApiKeyDoc);
-        self.role_descriptors
-            .listener_mut()
-            .flush(ctx, CacheId::ApiKeyRoleDescriptors);
+        // Called after every lookup: most find nothing buffered.
+        let docs = self.docs.listener_mut();
+        if !docs.removed.is_empty() {
+            docs.flush(ctx, CacheId::ApiKeyDoc);
+        }
+        let rd = self.role_descriptors.listener_mut();
+        if !rd.removed.is_empty() {
+            rd.flush(ctx, CacheId::ApiKeyRoleDescriptors);
+        }
     }
 
     /// R2.5: the doc only if the doc entry and both byte entries are present (each `get` counts).

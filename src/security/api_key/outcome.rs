@@ -4,11 +4,13 @@
 use super::{ApiKeyDoc, ApiKeyType};
 use crate::error::EsError;
 use crate::security::hashing::Secret;
+use std::sync::Arc;
 
 /// A presented `ApiKey` credential (R3.1).
 #[derive(Debug, Clone)]
 pub(crate) struct ApiKeyCredentials {
-    pub(crate) id: String,
+    /// Shared, so that a success and a waiting request take it without copying.
+    pub(crate) id: Arc<str>,
     pub(crate) secret: Secret,
     pub(crate) expected_type: ApiKeyType,
 }
@@ -17,7 +19,7 @@ pub(crate) struct ApiKeyCredentials {
 /// descriptors and metadata are read through `Deref`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiKeyAuthentication {
-    pub id: String,
+    pub id: Arc<str>,
     pub(crate) doc: ApiKeyDoc,
 }
 
@@ -31,16 +33,12 @@ impl std::ops::Deref for ApiKeyAuthentication {
 /// `AuthenticationResult` of the API key authenticator.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AuthOutcome {
-    Success(Box<ApiKeyAuthentication>),
+    /// Not boxed: building a success allocates nothing (the id and the document are shared).
+    Success(ApiKeyAuthentication),
     /// CONTINUE: ends as 401 unless another authenticator succeeds.
-    Unsuccessful {
-        message: String,
-    },
+    Unsuccessful { message: String },
     /// TERMINATE: 401, or 429 when `too_busy` (a rejection by the crypto pool or the GET).
-    Terminate {
-        message: String,
-        too_busy: bool,
-    },
+    Terminate { message: String, too_busy: bool },
     /// An exception (500-class) such as `api key hash is missing`.
     Exception(EsError),
 }

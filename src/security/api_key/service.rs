@@ -120,6 +120,10 @@ impl ApiKeyService {
     pub(super) fn flush_auth(&mut self, ctx: &mut Ctx<'_>) {
         if let Some(c) = self.auth_cache.as_mut() {
             let l = c.listener_mut();
+            // Called after every lookup: most find nothing buffered.
+            if l.removed.is_empty() && l.warnings_logged >= l.monitor.warnings.len() {
+                return;
+            }
             for (key, reason) in l.removed.drain(..) {
                 ctx.record(removal_event(reason), CacheId::ApiKeyAuth, &key, "");
             }
@@ -214,7 +218,7 @@ impl ApiKeyService {
         pool: &mut CryptoPool,
         ctx: &mut Ctx<'_>,
     ) -> AuthStep {
-        let id = credentials.id.as_str();
+        let id: &str = &credentials.id;
         let mut invalidation_count = None;
         if let Some(dc) = self.doc_cache.as_mut() {
             if let Some(doc) = dc.get(id, ctx) {
@@ -248,7 +252,7 @@ impl ApiKeyService {
         pool: &mut CryptoPool,
         ctx: &mut Ctx<'_>,
     ) -> AuthStep {
-        let id = credentials.id.as_str();
+        let id: &str = &credentials.id;
         if doc.doc_type != "api_key" {
             return AuthStep::Done(AuthOutcome::unsuccessful(format!(
                 "document [{id}] is [{}] not an api key",
@@ -401,7 +405,7 @@ impl ApiKeyService {
         pool: &mut CryptoPool,
         ctx: &mut Ctx<'_>,
     ) -> AuthStep {
-        let id = credentials.id.as_str();
+        let id: &str = &credentials.id;
         if success {
             if verifies {
                 AuthStep::Done(type_and_expiry(credentials, doc, ctx))
@@ -507,7 +511,7 @@ impl ApiKeyService {
         }
         let result = self.hash_result(verified, &p.first.credentials.secret);
         if let Some(c) = self.auth_cache.as_mut() {
-            if let Some(e) = c.peek_mut(p.first.credentials.id.as_str()) {
+            if let Some(e) = c.peek_mut(&*p.first.credentials.id) {
                 if e.serial == serial {
                     e.state = FutureState::Done(result.clone());
                 }
@@ -567,10 +571,10 @@ fn type_and_expiry(credentials: &ApiKeyCredentials, doc: ApiKeyDoc, ctx: &Ctx<'_
     let alive = doc.expiration_time == -1
         || i128::from(doc.expiration_time) * i128::from(NANOS_PER_MILLI) > now_nanos;
     if alive {
-        AuthOutcome::Success(Box::new(ApiKeyAuthentication {
-            id: id.clone(),
+        AuthOutcome::Success(ApiKeyAuthentication {
+            id: Arc::clone(id),
             doc,
-        }))
+        })
     } else {
         AuthOutcome::unsuccessful("api key is expired")
     }

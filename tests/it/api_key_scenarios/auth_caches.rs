@@ -98,7 +98,7 @@ fn s3_failed_verifications_are_cached() {
     assert_eq!(svc(&c, 1).verifications, 2);
     // A: success, with a new entry object.
     let ok = api_key_auth(auth_secret(&mut c, 1, &k.id, &a));
-    assert_eq!(ok.id, k.id);
+    assert_eq!(&*ok.id, k.id);
     assert_eq!(cached_success(&c, 1, &k.id), Some(true));
     let s_a = serial(&c, 1, &k.id);
     assert_ne!(s_a, s_c);
@@ -151,7 +151,7 @@ fn s4_concurrent_first_use_shares_one_verification() {
     for r in [r1, r2] {
         let step = &done.iter().find(|(req, _)| *req == r).unwrap().1;
         match step {
-            AuthStep::Done(AuthOutcome::Success(a)) => assert_eq!(a.id, k.id),
+            AuthStep::Done(AuthOutcome::Success(a)) => assert_eq!(&*a.id, k.id),
             other => panic!("request {r}: {other:?}"),
         }
     }

@@ -116,7 +116,7 @@ fn api_key_auth(outcome: AuthenticationOutcome) -> ApiKeyAuthentication {
 
 fn assert_accepted(c: &mut Cluster, node: NodeIndex, k: &CreatedApiKey) -> ApiKeyAuthentication {
     let a = api_key_auth(auth_key(c, node, k));
-    assert_eq!(a.id, k.id);
+    assert_eq!(&*a.id, k.id);
     a
 }
 

@@ -382,7 +382,7 @@ fn r3_4_joined_request_with_other_secret_starts_over() {
     let second = c.drain_crypto_pool(1);
     assert_eq!(svc(&c, 1).verifications, 2);
     assert!(
-        matches!(step(&second, right), AuthStep::Done(AuthOutcome::Success(a)) if a.id == k.id)
+        matches!(step(&second, right), AuthStep::Done(AuthOutcome::Success(a)) if *a.id == *k.id)
     );
     assert_eq!(cached_success(&c, 1, &k.id), Some(true));
 }
