@@ -295,7 +295,7 @@ def sweep_plot(
     if labels is not None:
         ax.set_xticks(range(len(labels)), labels)
     seeds = ok["seed"].nunique() if "seed" in ok.columns else 0
-    what = {"minmax": "min–max", "std": "± 1 std", None: ""}[band]
+    what = {"minmax": "min-max", "std": "± 1 std", None: ""}[band]
     ax.set_title(f"{y} (mean over {seeds} seeds{', band ' + what if band else ''})")
     ax.set_xlabel(x + unit)
     ax.set_ylabel(y)

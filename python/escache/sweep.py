@@ -100,9 +100,13 @@ def _locate(doc: dict[str, Any], key: str) -> tuple[dict[str, Any], str]:
         raise IllegalArgumentError(f"a grid key is a dotted path (a string), got [{key!r}]")
     head, _, rest = key.partition(".")
     if head not in _TABLES:
-        raise IllegalArgumentError(f"grid key [{key}]: the scenario has no table [{head}]; grid keys start with one of {list(_TABLES)}")
+        raise IllegalArgumentError(
+            f"grid key [{key}]: the scenario has no table [{head}]; grid keys start with one of {list(_TABLES)}"
+        )
     if not rest:
-        raise IllegalArgumentError(f"grid key [{key}] names the whole [{head}] table: name a field in it ([{head}.<field>])")
+        raise IllegalArgumentError(
+            f"grid key [{key}] names the whole [{head}] table: name a field in it ([{head}.<field>])"
+        )
     if head == "settings":
         return doc.setdefault("settings", {}), rest
     if head in ("cluster", "simulation"):
@@ -113,7 +117,9 @@ def _locate(doc: dict[str, Any], key: str) -> tuple[dict[str, Any], str]:
         selector, _, field = rest.partition(".")
         index = _entry_index(entries, head, selector, key)
         if not field:
-            raise IllegalArgumentError(f"grid key [{key}] names a whole entry of [{head}]: name a field in it ([{key}.<field>])")
+            raise IllegalArgumentError(
+                f"grid key [{key}] names a whole entry of [{head}]: name a field in it ([{key}.<field>])"
+            )
         table = entries[index]
         parts = field.split(".")
     for i, part in enumerate(parts[:-1]):
@@ -218,7 +224,7 @@ def resolve_metric(report: Any, metric: str) -> Any:
         else:
             where = ".".join(parts[:i]) or "the report"
             raise IllegalArgumentError(f"metric [{metric}]: [{where}] has no [{part}]; it has {_options(obj)}")
-    if is_dataclass(obj) or isinstance(obj, Mapping) or isinstance(obj, (list, tuple)):
+    if is_dataclass(obj) or isinstance(obj, (Mapping, list, tuple)):
         raise IllegalArgumentError(f"metric [{metric}] names a table, not a figure: choose one of {_options(obj)}")
     return obj
 
@@ -301,7 +307,9 @@ def _executor(executor: Any, workers: int | None) -> tuple[Executor, bool]:
 # ---- points, seeds, the output file -----------------------------------------------------------------
 
 
-def _points(grid: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]] | None) -> tuple[list[str], list[dict[str, Any]]]:
+def _points(
+    grid: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]] | None,
+) -> tuple[list[str], list[dict[str, Any]]]:
     if grid is None:
         return [], [{}]
     if isinstance(grid, Mapping):
@@ -317,7 +325,9 @@ def _points(grid: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]] | No
             values.append(v)
         return keys, [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*values)]
     if isinstance(grid, (str, bytes)) or not isinstance(grid, Sequence):
-        raise IllegalArgumentError(f"[grid] is a dict of lists of values or a list of points (dicts), got [{type(grid).__name__}]")
+        raise IllegalArgumentError(
+            f"[grid] is a dict of lists of values or a list of points (dicts), got [{type(grid).__name__}]"
+        )
     keys = []
     points = []
     for i, p in enumerate(grid):
@@ -334,9 +344,9 @@ def _seeds(seeds: Iterable[int] | int | None, doc: Mapping[str, Any]) -> list[in
     if seeds is None:
         sim_cfg, cl = doc.get("simulation", {}), doc.get("cluster", {})
         return [int(sim_cfg.get("seed", cl.get("seed", 0)))]
-    if isinstance(seeds, int) and not isinstance(seeds, bool):
-        seeds = range(seeds)
-    out = list(seeds)
+    if isinstance(seeds, bool) or not isinstance(seeds, (int, Iterable)):
+        raise IllegalArgumentError(f"[seeds] is a count or an iterable of seeds, got [{seeds!r}]")
+    out = list(range(seeds) if isinstance(seeds, int) else seeds)
     for s in out:
         if isinstance(s, bool) or not isinstance(s, int) or s < 0:
             raise IllegalArgumentError(f"[seeds] must be non-negative integers, got [{s!r}]")
@@ -453,7 +463,7 @@ def sweep(
       default every core), ``"serial"`` (in this process), any ``concurrent.futures.Executor``, a
       ``dask.distributed.Client`` (its ``get_executor()``), or a ``multiprocessing.Pool``-like pool
       such as ``ray.util.multiprocessing.Pool``. An executor passed in is not shut down.
-    - ``progress``: a ``tqdm.auto`` bar over the runs (points × seeds); ``False`` is silent.
+    - ``progress``: a ``tqdm.auto`` bar over the runs (points times seeds); ``False`` is silent.
     - ``out``: a Parquet file written as runs finish, and resumed from when it exists.
     """
     pd = _pandas()
@@ -463,9 +473,13 @@ def sweep(
     metric_list = list(DEFAULT_METRICS if metrics is None else metrics)
     if isinstance(metrics, str) or len(set(metric_list)) != len(metric_list):
         raise IllegalArgumentError(f"[metrics] must be a list of distinct metric names, got [{metrics!r}]")
-    clash = ({"seed", "wall_time_s", "error"} | set(keys)) & set(metric_list) | {"seed", "wall_time_s", "error"} & set(keys)
+    clash = ({"seed", "wall_time_s", "error"} | set(keys)) & set(metric_list) | {"seed", "wall_time_s", "error"} & set(
+        keys
+    )
     if clash:
-        raise IllegalArgumentError(f"{sorted(clash)}: a column name used twice (grid keys, metrics, seed, wall_time_s, error)")
+        raise IllegalArgumentError(
+            f"{sorted(clash)}: a column name used twice (grid keys, metrics, seed, wall_time_s, error)"
+        )
     _check_keys(doc, keys, points[0])
     # Every point is read by the core here, so that a bad value fails before anything runs.
     first_report = None
