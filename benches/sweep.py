@@ -21,9 +21,13 @@ import os
 import statistics
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
-import escache
+# benches/http.py would shadow the standard library's http (which dask.distributed imports).
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import escache  # noqa: E402 - after the path fix
 
 GRID = {
     "settings.xpack.security.authc.api_key.doc_cache.ttl": ["1m", "5m"],
@@ -54,7 +58,11 @@ def main() -> int:
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--json", default=None)
     args = p.parse_args()
-    runs = len(GRID["settings.xpack.security.authc.api_key.doc_cache.ttl"]) * len(GRID["workloads.agents.rate"]) * args.seeds
+    runs = (
+        len(GRID["settings.xpack.security.authc.api_key.doc_cache.ttl"])
+        * len(GRID["workloads.agents.rate"])
+        * args.seeds
+    )
     rows: list[dict[str, Any]] = []
 
     def record(label: str, executor: Any, workers: int | None, note: str = "") -> None:
