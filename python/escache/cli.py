@@ -411,7 +411,8 @@ def _summary(df: Any, keys: Sequence[str], metrics: Sequence[str]) -> str:
                 cells.append("-")
                 continue
             mean, std = column.mean(), column.std(ddof=1) if len(column) > 1 else 0.0
-            digits = 0 if abs(mean) >= 100 else 3 if abs(mean) < 10 else 1
+            integral = bool((column == column.round()).all())
+            digits = 0 if abs(mean) >= 100 else 1 if abs(mean) >= 10 or integral else 3
             cells.append(f"{mean:,.{digits}f} ± {std:,.{digits}f}")
         rows.append(cells)
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]

@@ -151,18 +151,17 @@ def _apply(doc: Mapping[str, Any], point: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of the scenario ``doc`` with the point's values set (and no event trace unless the
     point sets ``cluster.trace``)."""
     out: dict[str, Any] = copy.deepcopy(dict(doc))
-    out.setdefault("cluster", {}).setdefault("trace", False)
-    if "cluster.trace" not in point:
-        out["cluster"]["trace"] = False
+    out.setdefault("cluster", {})["trace"] = False
     for key, value in point.items():
         table, field = _locate(out, key)
         table[field] = value
     return out
 
 
-def _check_keys(doc: Mapping[str, Any], keys: Sequence[str], first: Mapping[str, Any]) -> None:
-    """Each key exists: its table, entry and (read by the core with the first value) its field."""
+def _check_keys(doc: Mapping[str, Any], keys: Sequence[str], points: Sequence[Mapping[str, Any]]) -> None:
+    """Each key exists: its table, entry and (read by the core with its first value) its field."""
     for key in keys:
+        first = next(p for p in points if key in p)
         trial = copy.deepcopy(dict(doc))
         table, field = _locate(trial, key)
         if key.startswith("settings.") or field in table:
@@ -480,7 +479,7 @@ def sweep(
         raise IllegalArgumentError(
             f"{sorted(clash)}: a column name used twice (grid keys, metrics, seed, wall_time_s, error)"
         )
-    _check_keys(doc, keys, points[0])
+    _check_keys(doc, keys, points)
     # Every point is read by the core here, so that a bad value fails before anything runs.
     first_report = None
     for i, point in enumerate(points):
