@@ -333,3 +333,11 @@ def test_the_plot_draws_a_line_through_the_mean_and_a_min_max_band_per_hue(seria
     assert main([*cmd, "--workers", "1"]) == 0
     assert (plots / "stale_acceptances.png").stat().st_size > 0
     assert "plots: " in capsys.readouterr().out
+
+
+def test_the_progress_bar_counts_runs_on_stderr_and_progress_false_is_silent(capsys):
+    escache.sweep(TINY, {RATE: [5]}, seeds=[0, 1], executor="serial", progress=True)
+    err = capsys.readouterr().err
+    assert "sweep" in err and "2/2" in err
+    escache.sweep(TINY, {RATE: [5]}, seeds=[0], executor="serial", progress=False)
+    assert capsys.readouterr().err == ""
