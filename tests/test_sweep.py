@@ -289,7 +289,7 @@ def test_grid_values_are_toml_scalars_and_seeds_a_count_a_range_or_a_list():
     assert _seed_list("3") == [0, 1, 2]
     assert _seed_list("5..8") == [5, 6, 7]
     assert _seed_list("1,4,9") == [1, 4, 9]
-    with pytest.raises(escache.IllegalArgumentError, match="--grid takes KEY=V1,V2"):
+    with pytest.raises(escache.IllegalArgumentError, match="--grid takes KEY=A,B"):
         _grid(["novalue"])
     with pytest.raises(escache.IllegalArgumentError, match="--seeds takes"):
         _seed_list("x")

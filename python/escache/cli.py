@@ -12,7 +12,7 @@
   reports the hit ratio, evictions and the "possible thrashing" warnings Elasticsearch would log
   (rule R2.7 in docs/rules.md). Any of its workload flags (``--keys``, ``--requests``, ``--rate``, ``--alpha``,
   ``--max-keys``, ``--ttl``) selects it too.
-- ``escache sweep FILE --grid KEY=V1,V2 ... --seeds 20`` runs a scenario over a grid of values and
+- ``escache sweep FILE --grid KEY=A,B ... --seeds 20`` runs a scenario over a grid of values and
   seeds (``escache.sweep``) on a process pool or a Dask cluster and prints the mean ± standard
   deviation over seeds of each metric at each point; ``--out`` writes (and resumes) the runs as
   Parquet, ``--plot DIR`` draws each metric against the first grid key.
@@ -374,7 +374,7 @@ def _grid(items: Sequence[str]) -> dict[str, list[Any]]:
     for item in items:
         key, sep, values = item.partition("=")
         if not sep or not key.strip() or not values.strip():
-            raise escache.IllegalArgumentError(f"--grid takes KEY=V1,V2,..., got [{item}]")
+            raise escache.IllegalArgumentError(f"--grid takes KEY=A,B,..., got [{item}]")
         if key.strip() in grid:
             raise escache.IllegalArgumentError(f"--grid [{key.strip()}] given twice")
         grid[key.strip()] = [_toml_value(v) for v in _split_values(values)]
@@ -617,7 +617,7 @@ def _parser() -> argparse.ArgumentParser:
         "--grid",
         action="append",
         default=[],
-        metavar="KEY=V1,V2",
+        metavar="KEY=A,B",
         help="a grid key (settings.<name>, cluster.nodes, simulation.duration, workloads.<name>.<field>, "
         "actions.<index>.<field>) and its values as TOML (5m stays a string, 100 is a number); repeatable: "
         "the runs are the cartesian product",
