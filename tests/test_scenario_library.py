@@ -11,7 +11,7 @@ import tomllib
 from collections import Counter, defaultdict
 
 import pytest
-from simulation_helpers import AUTH_KINDS, EXAMPLES, MS, PACKAGED, S, Run, at, by_node_key
+from simulation_helpers import AUTH_KINDS, EXAMPLES, MS, PACKAGED, Run, S, at, by_node_key
 
 import escache
 from escache.cli import main

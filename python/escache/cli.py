@@ -230,7 +230,7 @@ def _run_library(args: argparse.Namespace) -> int:
     w = sys.stdout.write
     for name in scenario_names():
         meta, _ = _resolve(name)
-        cluster, sim, duration = load_scenario(meta, seed=args.seed, short=args.short)
+        _, sim, duration = load_scenario(meta, seed=args.seed, short=args.short)
         started = time.monotonic()
         r = sim.run(duration)
         a = r.to_dict()["authentications"]
