@@ -220,9 +220,12 @@ def _resolve(source: str) -> tuple[dict[str, Any], str]:
     if name in names and os.sep not in source and "/" not in source:
         resource = scenario_path(name)
         return _read_scenario(resource.read_text(encoding="utf-8")), f"escache/scenarios/{name}.toml"
-    raise escache.IllegalArgumentError(
-        f"no scenario file [{source}] and no shipped scenario of that name; `escache scenarios` lists {names}"
-    )
+    try:
+        return _read_scenario(Path(source)), source
+    except escache.IllegalArgumentError as e:
+        raise escache.IllegalArgumentError(
+            f"{e}; and escache ships no scenario of that name (`escache scenarios` lists them)"
+        ) from None
 
 
 def _run_library(args: argparse.Namespace) -> int:
