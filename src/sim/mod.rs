@@ -6,6 +6,7 @@ mod actions;
 mod alias;
 #[cfg(any(test, feature = "testing"))]
 mod bench_hooks;
+pub mod client;
 pub mod cost;
 pub mod explain;
 mod faults;
@@ -18,6 +19,7 @@ pub mod timeline;
 pub mod traffic;
 pub mod workload;
 
+pub use client::{Backoff, ClientModel, ClientPreset};
 pub use action::{Action, AuthorizationHeader, Selection};
 pub use cost::CostModel;
 pub use metrics::{LatencyHistogram, Metrics, Outcome};

@@ -54,6 +54,7 @@ fn api_keys(name: &str, population: usize, rate: f64) -> WorkloadSpec {
         create_over: 0,
         start: 0,
         stop: None,
+        client: None,
     }
 }
 
@@ -124,6 +125,7 @@ fn busy_scenario_unrun(cluster_seed: u64, sim_seed: u64) -> (Cluster, Simulation
         create_over: 0,
         start: 0,
         stop: None,
+        client: None,
     };
     sim.add_workload(&c, tokens).unwrap();
     for (at, a) in [
