@@ -6,6 +6,7 @@
 //! verification of 10,000 iterations, 6.5 ms per 1,000), the pool's capacity (threads + queue; the
 //! next submission is rejected, R3.4 / PR #58090), and "every request ends in exactly one outcome".
 
+mod clients;
 mod conservation;
 mod cost_model;
 mod descriptions;
