@@ -15,6 +15,8 @@
 //! - go-elasticsearch (`estransport/doc.go`, `connection.go`): retries network errors and 502, 503,
 //!   504, `MaxRetries` 3, no delay; network errors mark the connection dead, resurrected after
 //!   60 s x 2^min(n-1, 5).
+//! - elasticsearch-js (`lib/Transport.js`): 502, 503, 504 mark the connection dead and are retried,
+//!   "we should not retry on 429"; `maxRetries` 3.
 
 use super::spec::{err, field_err};
 use crate::error::EsError;
@@ -127,7 +129,8 @@ pub enum ClientPreset {
     GoElasticsearch,
     /// Fleet Server talks to Elasticsearch through go-elasticsearch (assumed with its defaults).
     FleetServer,
-    /// Kibana's elasticsearch-js (assumed: retries 502, 503, 504 three times, like the Go client).
+    /// Kibana's elasticsearch-js with its defaults (assumed kept by Kibana): retries 502, 503, 504
+    /// three times and marks the connection dead on them; resurrection like the Go client.
     Kibana,
 }
 
@@ -200,9 +203,12 @@ impl ClientModel {
                     equal_jitter: false,
                 },
             },
-            ClientPreset::GoElasticsearch | ClientPreset::FleetServer | ClientPreset::Kibana => {
-                go()
-            }
+            ClientPreset::GoElasticsearch | ClientPreset::FleetServer => go(),
+            // elasticsearch-js marks the connection dead on 502, 503, 504 too.
+            ClientPreset::Kibana => ClientModel {
+                mark_dead_on: vec![502, 503, 504],
+                ..go()
+            },
         }
     }
 
@@ -391,7 +397,10 @@ mod tests {
     fn rule_ca_cl2_backoff_grammar() {
         let b = Backoff::parse("exponential:100ms,max=10s", "b").unwrap();
         let ms = |n| b.delay(n, &mut rng()) / 1_000_000;
-        assert_eq!([ms(1), ms(2), ms(3), ms(7), ms(8)], [100, 200, 400, 6400, 10_000]);
+        assert_eq!(
+            [ms(1), ms(2), ms(3), ms(7), ms(8)],
+            [100, 200, 400, 6400, 10_000]
+        );
         assert_eq!(Backoff::parse("none", "b").unwrap(), Backoff::None);
         assert_eq!(
             Backoff::parse("250ms", "b").unwrap(),
@@ -408,7 +417,12 @@ mod tests {
             let d = j.delay(2, &mut r);
             assert!((SEC..=2 * SEC).contains(&d), "{d}");
         }
-        for bad in ["exponential:1s,foo=2", "exponential:1s,factor=0.5", "fast", "-1s"] {
+        for bad in [
+            "exponential:1s,foo=2",
+            "exponential:1s,factor=0.5",
+            "fast",
+            "-1s",
+        ] {
             assert!(Backoff::parse(bad, "b").is_err(), "{bad}");
         }
     }
@@ -425,7 +439,11 @@ mod tests {
         assert_eq!(p.choose(1, 10), 1, "revived once the timeout passed");
         p.mark_dead(2, 1, &timeout, &mut rng());
         p.mark_dead(0, 2, &timeout, &mut rng());
-        assert_eq!(p.choose(2, 5), 1, "node-1 is dead until 10, node-2 until 11, node-0 until 12");
+        assert_eq!(
+            p.choose(2, 5),
+            1,
+            "node-1 is dead until 10, node-2 until 11, node-0 until 12"
+        );
         p.mark_live(1);
         assert_eq!(p.choose(0, 5), 1);
     }

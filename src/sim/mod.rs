@@ -19,8 +19,8 @@ pub mod timeline;
 pub mod traffic;
 pub mod workload;
 
-pub use client::{Backoff, ClientModel, ClientPreset};
 pub use action::{Action, AuthorizationHeader, Selection};
+pub use client::{Backoff, ClientModel, ClientPreset};
 pub use cost::CostModel;
 pub use metrics::{LatencyHistogram, Metrics, Outcome};
 pub use simulation::{Simulation, Stop};

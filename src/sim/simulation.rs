@@ -25,14 +25,28 @@ use std::collections::{BinaryHeap, HashMap};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Ev {
-    Arrival { workload: usize },
-    CreateCredential { workload: usize },
-    CryptoDone { node: NodeIndex, ticket: u64 },
-    Action { index: usize },
-    External { key: usize, every: Option<Nanos> },
+    Arrival {
+        workload: usize,
+    },
+    CreateCredential {
+        workload: usize,
+    },
+    CryptoDone {
+        node: NodeIndex,
+        ticket: u64,
+    },
+    Action {
+        index: usize,
+    },
+    External {
+        key: usize,
+        every: Option<Nanos>,
+    },
     Sample,
     /// A client's next attempt of the logical request waiting under `request` (CA-CL1).
-    Retry { request: u64 },
+    Retry {
+        request: u64,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]

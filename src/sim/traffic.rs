@@ -461,7 +461,8 @@ impl Simulation {
             Outcome::Unavailable => None,
         };
         if client.marks_dead(status) {
-            wl.pool.mark_dead(f.node, now, &client.dead_node_timeout, rng);
+            wl.pool
+                .mark_dead(f.node, now, &client.dead_node_timeout, rng);
         } else if status.is_some_and(|s| !client.mark_dead_on.contains(&s)) {
             wl.pool.mark_live(f.node);
         }
@@ -480,7 +481,11 @@ impl Simulation {
             };
             let detail = format!(
                 "{} (retry {}/{retries} in {} ms)",
-                if message.is_empty() { "node stopped" } else { message },
+                if message.is_empty() {
+                    "node stopped"
+                } else {
+                    message
+                },
                 f.attempt + 1,
                 delay / 1_000_000
             );

@@ -64,12 +64,18 @@ fn rule_ca_cl1_python_client_retries_each_429_three_times() {
 #[test]
 fn rule_ca_cl5_java_and_go_do_not_retry_429() {
     let (base, base_sim) = full_pool(None);
-    for p in [ClientPreset::ElasticsearchJava, ClientPreset::GoElasticsearch] {
+    for p in [
+        ClientPreset::ElasticsearchJava,
+        ClientPreset::GoElasticsearch,
+    ] {
         let (c, sim) = full_pool(Some(ClientModel::preset(p, 1)));
         assert_eq!(sim.metrics.retries[0], 0, "{p:?}");
         assert_eq!(sim.metrics.amplification(Some(0)), Some(1.0));
         assert_eq!(trace_digest(&c), trace_digest(&base), "{p:?}");
-        assert_eq!(sim.metrics.workload_outcomes, base_sim.metrics.workload_outcomes);
+        assert_eq!(
+            sim.metrics.workload_outcomes,
+            base_sim.metrics.workload_outcomes
+        );
     }
 }
 
@@ -96,7 +102,10 @@ fn rule_ca_cl3_a_stopped_node_is_marked_dead_and_probed_after_each_timeout() {
     assert_eq!(m.retries[0], 6);
     assert_eq!(m.nodes[1].retried[UNAVAILABLE], 6);
     assert_eq!(count(&c, EventKind::NodeUnreachable, Some(1)), 6);
-    assert_eq!(m.requests[0], m.workload_outcomes[0][SUCCESS] + sim.in_flight() as u64);
+    assert_eq!(
+        m.requests[0],
+        m.workload_outcomes[0][SUCCESS] + sim.in_flight() as u64
+    );
     // Without a client model a third of the requests after the stop find node-1 down.
     let (_, none) = run(None);
     let lost = none.metrics.workload_outcomes[0][UNAVAILABLE] as f64;
