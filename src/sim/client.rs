@@ -32,7 +32,7 @@ pub enum Backoff {
     None,
     Constant(Nanos),
     /// `min(max, base * factor^(n-1))` for the n-th time; with `equal_jitter`, half of it plus a
-    /// uniform draw over the other half (elastic_transport's `backoff_time`).
+    /// uniform draw over the other half (`elastic_transport`'s `backoff_time`).
     Exponential {
         base: Nanos,
         factor: f64,
@@ -272,8 +272,8 @@ impl NodePool {
     }
 
     /// The node to use when `wanted` is the pick: `wanted` if alive, else the next live node after
-    /// it in node order, else (every node dead) the one closest to revival (elastic_transport
-    /// `NodePool.get`, RestClient `nextHostsOneTime`).
+    /// it in node order, else (every node dead) the one closest to revival (`elastic_transport`
+    /// `NodePool.get`, `RestClient.nextHostsOneTime`).
     pub(crate) fn choose(&self, wanted: NodeIndex, now: Nanos) -> NodeIndex {
         let n = self.failures.len();
         if n == 0 {
@@ -367,7 +367,7 @@ mod tests {
         ChaCha8Rng::seed_from_u64(1)
     }
 
-    /// CA-CL3: elastic_transport's dead-node timeout is min(1 s * 2^(n-1), 30 s): 1, 2, 4, 8, 16,
+    /// CA-CL3: `elastic_transport`'s dead-node timeout is min(1 s * 2^(n-1), 30 s): 1, 2, 4, 8, 16,
     /// 30, 30 s for the 1st to 7th consecutive failure.
     #[test]
     fn rule_ca_cl3_python_dead_node_timeouts_double_up_to_30s() {
@@ -378,7 +378,7 @@ mod tests {
         assert_eq!(got, [1, 2, 4, 8, 16, 30, 30]);
     }
 
-    /// CA-CL3: RestClient's `DeadHostState`: 60 s for the first failure, then
+    /// CA-CL3: `RestClient`'s `DeadHostState`: 60 s for the first failure, then
     /// 60 s * 2 * 2^(0.5 * (n-1) - 1) = 60 s * 2^((n-1)/2): 84.85 s, 120 s, ..., capped at 30 min.
     #[test]
     fn rule_ca_cl3_java_dead_host_timeouts_grow_by_root_two() {
