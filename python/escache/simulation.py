@@ -139,6 +139,10 @@ class Simulation:
         - ``start``, ``stop``: when the traffic starts and stops.
         - For API keys: ``creator_node`` and ``expiration``.
         - For tokens: ``account``, and ``source`` (``index``, or ``file`` with ``nodes``).
+        - ``client``: how the workload's client retries: a preset (``"elasticsearch-py"``,
+          ``"elasticsearch-java"``, ``"go-elasticsearch"``, ``"fleet-server"``, ``"kibana"``; ``"none"``,
+          the default, makes one attempt per request) or a dict of ``preset``, ``retries``, ``backoff``,
+          ``retry_on``, ``mark_dead_on`` and ``dead_node_timeout`` (see docs/scenarios.md).
 
         Returns the workload's index.
         """
