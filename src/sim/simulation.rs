@@ -25,12 +25,28 @@ use std::collections::{BinaryHeap, HashMap};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Ev {
-    Arrival { workload: usize },
-    CreateCredential { workload: usize },
-    CryptoDone { node: NodeIndex, ticket: u64 },
-    Action { index: usize },
-    External { key: usize, every: Option<Nanos> },
+    Arrival {
+        workload: usize,
+    },
+    CreateCredential {
+        workload: usize,
+    },
+    CryptoDone {
+        node: NodeIndex,
+        ticket: u64,
+    },
+    Action {
+        index: usize,
+    },
+    External {
+        key: usize,
+        every: Option<Nanos>,
+    },
     Sample,
+    /// A client's next attempt of the logical request waiting under `request` (CA-CL1).
+    Retry {
+        request: u64,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -39,6 +55,10 @@ pub(super) struct InFlight {
     pub(super) node: NodeIndex,
     pub(super) workload: usize,
     pub(super) credential: usize,
+    /// Whether the request presents the wrong secret (a retry presents the same one).
+    pub(super) wrong: bool,
+    /// Attempts made before this one (CA-CL1).
+    pub(super) attempt: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -246,8 +266,10 @@ impl Simulation {
             zipf,
             round_robin: 0,
             created: 0,
+            pool: super::client::NodePool::new(nodes),
         });
         self.metrics.requests.push(0);
+        self.metrics.retries.push(0);
         self.metrics.workload_outcomes.push([0; 4]);
         Ok(idx)
     }
@@ -428,6 +450,7 @@ impl Simulation {
                 Ev::CreateCredential { workload } => self.create_credential(cluster, workload),
                 Ev::CryptoDone { node, ticket } => self.crypto_done(cluster, node, ticket),
                 Ev::Sample => self.sample(cluster),
+                Ev::Retry { request } => self.retry(cluster, request),
                 Ev::Action { index } => {
                     if let Err(e) = self.run_action(cluster, index) {
                         let what = self.describe_action(cluster, &self.actions[index].action);
