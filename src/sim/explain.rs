@@ -256,8 +256,12 @@ impl<'a> Explainer<'a> {
                 WorkloadKind::ServiceToken { source, .. } => {
                     (false, matches!(source, TokenSourceSpec::File { .. }))
                 }
+                // A replay mixes kinds: each credential's own (below).
+                WorkloadKind::Replay(_) => (true, false),
             };
             for c in &w.credentials {
+                let api_key =
+                    api_key && matches!(c.presented, super::traffic::Presented::ApiKey { .. });
                 let mut removed: Vec<(NodeIndex, Nanos)> =
                     c.removed_from_file.iter().map(|(n, t)| (*n, *t)).collect();
                 removed.sort_unstable();

@@ -186,6 +186,8 @@ impl Simulation {
         };
         match &spec.kind {
             WorkloadKind::ApiKey { creator_node, .. } => check_node(*creator_node)?,
+            // Checked when the log was mapped (`replay::plan`).
+            WorkloadKind::Replay(_) => {}
             WorkloadKind::ServiceToken { account, source } => {
                 if crate::security::service_account::find_account_in(
                     account,
@@ -246,6 +248,7 @@ impl Simulation {
             zipf,
             round_robin: 0,
             created: 0,
+            replay_next: 0,
         });
         self.metrics.requests.push(0);
         self.metrics.workload_outcomes.push([0; 4]);
@@ -325,6 +328,9 @@ impl Simulation {
             if spec.rate > 0.0 {
                 let first = now + spec.start + self.exp_gap(spec.rate);
                 self.push(first, Ev::Arrival { workload: w });
+            }
+            if let Some(at) = self.replay_first(w) {
+                self.push(now + spec.start + at, Ev::Arrival { workload: w });
             }
         }
         self.push(now, Ev::Sample);
