@@ -313,8 +313,16 @@ impl WorkloadDesc {
         let kind = match self.kind.unwrap_or_default() {
             WorkloadKindName::Replay => {
                 // Bound before the kind: `start` and `stop` clip the replay.
-                let start = self.start.as_ref().map(|d| d.nanos(&field("start"))).transpose()?;
-                let stop = self.stop.as_ref().map(|d| d.nanos(&field("stop"))).transpose()?;
+                let start = self
+                    .start
+                    .as_ref()
+                    .map(|d| d.nanos(&field("start")))
+                    .transpose()?;
+                let stop = self
+                    .stop
+                    .as_ref()
+                    .map(|d| d.nanos(&field("stop")))
+                    .transpose()?;
                 let desc = super::replay::ReplayDesc {
                     format: self.format.unwrap_or(super::replay::ReplayFormat::EsAudit),
                     path: self.path.clone(),
@@ -367,7 +375,10 @@ impl WorkloadDesc {
         let (population, rate) = match &kind {
             // Every distinct real credential; no Poisson arrivals.
             WorkloadKind::Replay(plan) => (plan.credentials.len(), 0.0),
-            _ => (self.population.unwrap_or(1000) as usize, self.rate.unwrap_or(100.0)),
+            _ => (
+                self.population.unwrap_or(1000) as usize,
+                self.rate.unwrap_or(100.0),
+            ),
         };
         Ok(WorkloadSpec {
             kind,
@@ -414,9 +425,15 @@ impl WorkloadDesc {
             ("node_map", self.node_map.is_some()),
         ];
         let (fields, why) = if replay {
-            (&synthetic[..], "does not apply to a replay workload (its traffic comes from the log)")
+            (
+                &synthetic[..],
+                "does not apply to a replay workload (its traffic comes from the log)",
+            )
         } else {
-            (&replayed[..], "applies to replay workloads only (kind = \"replay\")")
+            (
+                &replayed[..],
+                "applies to replay workloads only (kind = \"replay\")",
+            )
         };
         match fields.iter().find(|(_, given)| *given) {
             Some((f, _)) => Err(err(format!("[{what}.{f}] {why}"))),

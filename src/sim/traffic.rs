@@ -189,10 +189,9 @@ impl Simulation {
         };
         let before = self.workloads[w].credentials.len();
         self.create_credential_as(cluster, w, &kind, name);
-        if let (WorkloadKind::Replay(plan), true) = (
-            &spec.kind,
-            self.workloads[w].credentials.len() == before,
-        ) {
+        if let (WorkloadKind::Replay(plan), true) =
+            (&spec.kind, self.workloads[w].credentials.len() == before)
+        {
             // Creation failed (recorded as an action error): the requests still present it.
             let cred = super::replay::never_created(&plan.credentials[i]);
             self.workloads[w].credentials.push(cred);

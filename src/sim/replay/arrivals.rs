@@ -19,7 +19,10 @@ const NO_SECRET: &str = "replay-unknown-credential";
 /// How a known real credential is created: the workload kind it is created as, and its name (the
 /// API key's name is its real id, so `GET /_security/api_key?name=<real id>` finds it; a token keeps
 /// its real name). `None` for a credential that never authenticated.
-pub(in crate::sim) fn creation(c: &ReplayCredential, nodes: usize) -> Option<(WorkloadKind, String)> {
+pub(in crate::sim) fn creation(
+    c: &ReplayCredential,
+    nodes: usize,
+) -> Option<(WorkloadKind, String)> {
     match c.kind {
         ReplayCredentialKind::ApiKey => Some((
             WorkloadKind::ApiKey {

@@ -62,13 +62,17 @@ pub(super) fn read_event(v: Value, log: &mut ReadLog) -> Result<(), String> {
     let presented = if success {
         match e.auth_type.as_deref() {
             Some("API_KEY") => Presented::ApiKey {
-                id: e.api_key_id.ok_or("an API_KEY authentication without [apikey.id]")?,
+                id: e
+                    .api_key_id
+                    .ok_or("an API_KEY authentication without [apikey.id]")?,
                 name: e.api_key_name,
             },
             // Service account tokens; other TOKEN authentications (OAuth2 access tokens) carry no
             // token name and are not modelled.
             Some("TOKEN") if e.token_name.is_some() => Presented::Token {
-                account: e.user.ok_or("a service token authentication without [user.name]")?,
+                account: e
+                    .user
+                    .ok_or("a service token authentication without [user.name]")?,
                 name: e.token_name.unwrap_or_default(),
                 file: e.token_type.as_deref() == Some("_service_account_file"),
             },
@@ -110,7 +114,8 @@ pub(super) fn read_lines(text: &str, file: &str, log: &mut ReadLog) -> Result<()
         }
         let v: Value = serde_json::from_str(line)
             .map_err(|e| format!("malformed audit event at {file}:{}: {e}", i + 1))?;
-        read_event(v, log).map_err(|e| format!("malformed audit event at {file}:{}: {e}", i + 1))?;
+        read_event(v, log)
+            .map_err(|e| format!("malformed audit event at {file}:{}: {e}", i + 1))?;
     }
     Ok(())
 }

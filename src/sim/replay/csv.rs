@@ -59,7 +59,14 @@ pub(super) fn read_row(row: Row, log: &mut ReadLog) -> Result<(), String> {
         Value::Number(n) => n.as_f64().and_then(super::timestamp::from_seconds),
         _ => None,
     }
-    .ok_or_else(|| format!("[time] [{}] is neither an ISO-8601 date-time nor a number of seconds", row.time.as_str().map_or_else(|| row.time.to_string(), str::to_string)))?;
+    .ok_or_else(|| {
+        format!(
+            "[time] [{}] is neither an ISO-8601 date-time nor a number of seconds",
+            row.time
+                .as_str()
+                .map_or_else(|| row.time.to_string(), str::to_string)
+        )
+    })?;
     let success = match row.outcome.as_deref().map(str::trim) {
         None | Some("" | "success" | "authentication_success") => true,
         Some("failure" | "authentication_failed") => false,
@@ -72,13 +79,20 @@ pub(super) fn read_row(row: Row, log: &mut ReadLog) -> Result<(), String> {
     let token_shape = cred.matches('/').count() == 2;
     let presented = match row.kind.as_deref().map(str::trim) {
         None | Some("") if token_shape => token(&cred),
-        None | Some("" | "api_key") if success => Presented::ApiKey { id: cred, name: None },
+        None | Some("" | "api_key") if success => Presented::ApiKey {
+            id: cred,
+            name: None,
+        },
         None | Some("" | "api_key") => Presented::Principal(cred),
         Some("service_token") if token_shape => token(&cred),
-        Some("service_token") => {
-            return Err(format!("[credential] [{cred}] of kind service_token must be written namespace/service/token"))
+        Some("service_token") => return Err(format!(
+            "[credential] [{cred}] of kind service_token must be written namespace/service/token"
+        )),
+        Some(k) => {
+            return Err(format!(
+                "[kind] must be api_key or service_token, got [{k}]"
+            ))
         }
-        Some(k) => return Err(format!("[kind] must be api_key or service_token, got [{k}]")),
     };
     log.events.push(Event {
         at,
@@ -100,12 +114,16 @@ fn token(qualified: &str) -> Presented {
 
 /// Reads the CSV `text` (from `file`, for errors) into `log`.
 pub(super) fn read_lines(text: &str, file: &str, log: &mut ReadLog) -> Result<(), String> {
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
     let Some((h, header)) = lines.next() else {
         return Ok(());
     };
     let at = |i: usize| format!("{file}:{}", i + 1);
-    let columns = split(header.trim_start_matches('\u{feff}')).map_err(|e| format!("malformed CSV header at {}: {e}", at(h)))?;
+    let columns = split(header.trim_start_matches('\u{feff}'))
+        .map_err(|e| format!("malformed CSV header at {}: {e}", at(h)))?;
     for need in ["time", "node", "credential"] {
         if !columns.iter().any(|c| c == need) {
             return Err(format!("malformed CSV header at {}: no [{need}] column (the header is time,node,credential[,kind][,outcome])", at(h)));

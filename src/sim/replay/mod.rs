@@ -60,9 +60,16 @@ pub struct ReplayDesc {
 /// What a real event presented (before mapping).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Presented {
-    ApiKey { id: String, name: Option<String> },
+    ApiKey {
+        id: String,
+        name: Option<String>,
+    },
     /// A service account token: the account's principal and the token's name.
-    Token { account: String, name: String, file: bool },
+    Token {
+        account: String,
+        name: String,
+        file: bool,
+    },
     /// A failed authentication naming only the token's principal (API key id or user name).
     Principal(String),
 }
@@ -157,8 +164,12 @@ pub(crate) fn read_log(desc: &ReplayDesc, what: &str) -> Result<ReadLog, EsError
         }
         (None, None) => return Err(err(what, "a replay workload needs a [path] or [records]")),
         (Some(path), None) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| err(&format!("{what}.path"), format!("cannot read [{path}]: {e}")))?;
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                err(
+                    &format!("{what}.path"),
+                    format!("cannot read [{path}]: {e}"),
+                )
+            })?;
             match desc.format {
                 ReplayFormat::EsAudit => audit::read_lines(&text, path, &mut log),
                 ReplayFormat::Csv => csv::read_lines(&text, path, &mut log),
@@ -203,7 +214,11 @@ fn credentials(events: &[Event]) -> (Vec<ReplayCredential>, Vec<Option<u32>>) {
     let token_file: std::collections::HashSet<(&str, &str)> = events
         .iter()
         .filter_map(|e| match &e.presented {
-            Presented::Token { account, name, file: true } => Some((account.as_str(), name.as_str())),
+            Presented::Token {
+                account,
+                name,
+                file: true,
+            } => Some((account.as_str(), name.as_str())),
             _ => None,
         })
         .collect();
@@ -308,14 +323,20 @@ pub(crate) fn plan(
     what: &str,
 ) -> Result<ReplayPlan, EsError> {
     if !(desc.speed.is_finite() && desc.speed > 0.0) {
-        return Err(err(&format!("{what}.speed"), format!("must be a positive number, got [{}]", desc.speed)));
+        return Err(err(
+            &format!("{what}.speed"),
+            format!("must be a positive number, got [{}]", desc.speed),
+        ));
     }
     let mut log = read_log(desc, what)?;
     // CA-RP4: sorted by time; the sort is stable, so events of one instant keep the log's order.
     log.events.sort_by_key(|e| e.at);
     let origin = match &desc.origin {
         Some(o) => timestamp::parse_instant(o).ok_or_else(|| {
-            err(&format!("{what}.origin"), format!("[{o}] is neither an ISO-8601 date-time nor a number of seconds"))
+            err(
+                &format!("{what}.origin"),
+                format!("[{o}] is neither an ISO-8601 date-time nor a number of seconds"),
+            )
         })?,
         None => log.events.first().map_or(0, |e| e.at),
     };
@@ -367,8 +388,16 @@ pub(crate) fn plan(
     for c in &credentials {
         if let ReplayCredentialKind::ServiceToken { .. } = c.kind {
             let account = c.real.rsplit_once('/').map_or("", |(a, _)| a);
-            if crate::security::service_account::find_account_in(account, cluster.settings.version).is_none() {
-                return Err(err(what, format!("service account [{account}] (of token [{}]) does not exist", c.real)));
+            if crate::security::service_account::find_account_in(account, cluster.settings.version)
+                .is_none()
+            {
+                return Err(err(
+                    what,
+                    format!(
+                        "service account [{account}] (of token [{}]) does not exist",
+                        c.real
+                    ),
+                ));
             }
         }
     }

@@ -110,15 +110,30 @@ mod tests {
     fn elasticsearch_audit_layout_and_rfc3339_agree() {
         // 2026-01-01 is 20,454 days after 1970-01-01 (56 years, 14 of them leap: 1972..=2024).
         let midnight = 20_454 * 86_400 * 1_000_000_000i64;
-        assert_eq!(parse_iso8601("2026-01-01T00:00:00,125+0000"), Some(midnight + 125_000_000));
-        assert_eq!(parse_iso8601("2026-01-01T00:00:00.125Z"), Some(midnight + 125_000_000));
+        assert_eq!(
+            parse_iso8601("2026-01-01T00:00:00,125+0000"),
+            Some(midnight + 125_000_000)
+        );
+        assert_eq!(
+            parse_iso8601("2026-01-01T00:00:00.125Z"),
+            Some(midnight + 125_000_000)
+        );
         assert_eq!(parse_iso8601("2026-01-01T01:00:00+01:00"), Some(midnight));
         assert_eq!(parse_iso8601("2025-12-31T23:00:00-0100"), Some(midnight));
         assert_eq!(parse_iso8601("2026-01-01 00:00:00"), Some(midnight));
         assert_eq!(parse_instant("1.5"), Some(1_500_000_000));
-        for bad in ["2026-13-01T00:00:00Z", "2026-02-29T00:00:00Z", "2026-01-01", "yesterday", "2026-01-01T00:00:00+1"] {
+        for bad in [
+            "2026-13-01T00:00:00Z",
+            "2026-02-29T00:00:00Z",
+            "2026-01-01",
+            "yesterday",
+            "2026-01-01T00:00:00+1",
+        ] {
             assert_eq!(parse_instant(bad), None, "{bad}");
         }
-        assert_eq!(parse_iso8601("2024-02-29T00:00:00Z").map(|n| n % 86_400_000_000_000), Some(0));
+        assert_eq!(
+            parse_iso8601("2024-02-29T00:00:00Z").map(|n| n % 86_400_000_000_000),
+            Some(0)
+        );
     }
 }
