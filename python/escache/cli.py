@@ -12,6 +12,8 @@
   reports the hit ratio, evictions and the "possible thrashing" warnings Elasticsearch would log
   (rule R2.7 in docs/rules.md). Any of its workload flags (``--keys``, ``--requests``, ``--rate``, ``--alpha``,
   ``--max-keys``, ``--ttl``) selects it too.
+- ``escache audit-gen PATH`` writes a synthetic Elasticsearch audit log (``escache.audit.generate``)
+  for replay workloads (``kind = "replay"``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from escache.simulation import (
     _clock,
     _nanos,
     _read_scenario,
+    _with_replay_paths,
     format_report,
     load_scenario,
     scenario_path,
@@ -204,7 +207,7 @@ def _finish_run(
 
 
 def _run(args: argparse.Namespace) -> int:
-    meta = _read_scenario(Path(args.file))
+    meta = _with_replay_paths(_read_scenario(Path(args.file)), Path(args.file).resolve().parent)
     if args.plot is not None:
         _check_plotting()
     if args.trace == "-" and args.json == "-":
@@ -424,7 +427,43 @@ def _parser() -> argparse.ArgumentParser:
     )
     g.add_argument("--ttl", default=None, help="xpack.security.authc.api_key.cache.ttl (default 24h)")
     d.set_defaults(run=_demo)
+
+    a = sub.add_parser(
+        "audit-gen",
+        help="write a synthetic Elasticsearch audit log (JSON lines) to replay with kind = \"replay\"",
+    )
+    a.add_argument("path", metavar="PATH", help="the file to write (for example escache_audit.json)")
+    a.add_argument("--nodes", type=int, default=3, help="nodes, named es-0, es-1, ... (default 3)")
+    a.add_argument("--api-keys", type=int, default=10, help="distinct API keys (default 10)")
+    a.add_argument("--service-tokens", type=int, default=0, help="distinct service account tokens (default 0)")
+    a.add_argument("--rate", type=float, default=10.0, help="authentications per second (default 10)")
+    a.add_argument("--duration", default="60s", help="how long the log spans, a time value (default 60s)")
+    a.add_argument("--seed", type=int, default=0, help="the seed: the same arguments write the same bytes")
+    a.add_argument("--failure-share", type=float, default=0.0, help="share of failed authentications (default 0)")
+    a.add_argument("--start", default="2026-01-01T00:00:00Z", help="the first instant, ISO-8601")
+    a.set_defaults(run=_audit_gen)
     return p
+
+
+def _audit_gen(args: argparse.Namespace) -> int:
+    from escache import audit
+
+    counts = audit.generate(
+        args.path,
+        nodes=args.nodes,
+        api_keys=args.api_keys,
+        service_tokens=args.service_tokens,
+        rate=args.rate,
+        duration=args.duration,
+        seed=args.seed,
+        failure_share=args.failure_share,
+        start=args.start,
+    )
+    sys.stdout.write(
+        f"escache audit-gen: wrote {args.path}: {counts['authentications']:,} authentications "
+        f"({counts['successes']:,} successes, {counts['failures']:,} failures) in {counts['lines']:,} lines\n"
+    )
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

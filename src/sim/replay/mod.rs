@@ -411,27 +411,59 @@ pub(crate) fn plan(
     })
 }
 
-impl ReplayPlan {
-    /// What the replay read, for reports and `escache.audit.summary`: counts, nodes, credentials.
-    pub fn summary(&self, node_name: &dyn Fn(NodeIndex) -> String) -> Value {
-        let failed = self.records.iter().filter(|r| r.wrong).count();
-        json!({
-            "records": self.records.len(),
-            "wrong_secret": failed,
-            "unknown_credential": self.records.iter().filter(|r| matches!(self.credentials[r.credential as usize].kind, ReplayCredentialKind::UnknownApiKey | ReplayCredentialKind::UnknownServiceToken)).count(),
-            "skipped": self.skipped,
-            "not_modelled": self.unmodelled,
-            "outside": self.outside,
-            "nodes": self.nodes.iter().map(|(r, s)| (r.clone(), Value::from(node_name(*s)))).collect::<serde_json::Map<_, _>>(),
-            "credentials": self.credentials.iter().map(|c| json!({
-                "real": c.real,
-                "kind": match c.kind {
-                    ReplayCredentialKind::ApiKey => "api_key",
-                    ReplayCredentialKind::ServiceToken { .. } => "service_token",
-                    ReplayCredentialKind::UnknownApiKey => "unknown_api_key",
-                    ReplayCredentialKind::UnknownServiceToken => "unknown_service_token",
-                },
-            })).collect::<Vec<_>>(),
-        })
+/// The replay fields of a summary request (`escache.audit.summary`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SummaryDesc {
+    format: Option<ReplayFormat>,
+    path: Option<String>,
+    records: Option<Vec<Value>>,
+}
+
+/// What a log holds, read as a replay workload would read it but mapped onto no cluster: counts,
+/// node names and credentials in order of first appearance (a credential's position is the
+/// `indices` entry that selects it in actions), instants in nanoseconds since the epoch.
+pub fn summarize(v: &Value) -> Result<Value, EsError> {
+    let d: SummaryDesc =
+        serde_json::from_value(v.clone()).map_err(|e| err("replay", e.to_string()))?;
+    let desc = ReplayDesc {
+        format: d.format.unwrap_or(ReplayFormat::EsAudit),
+        path: d.path,
+        records: d.records,
+        origin: None,
+        speed: 1.0,
+        node_map: IndexMap::new(),
+    };
+    let mut log = read_log(&desc, "replay")?;
+    log.events.sort_by_key(|e| e.at);
+    let (creds, of) = credentials(&log.events);
+    let modelled: Vec<&Event> = log
+        .events
+        .iter()
+        .zip(&of)
+        .filter_map(|(e, c)| c.map(|_| e))
+        .collect();
+    let mut nodes: Vec<&str> = Vec::new();
+    for e in &modelled {
+        if !nodes.contains(&e.node.as_str()) {
+            nodes.push(&e.node);
+        }
     }
+    let kind = |k: &ReplayCredentialKind| match k {
+        ReplayCredentialKind::ApiKey => "api_key",
+        ReplayCredentialKind::ServiceToken { .. } => "service_token",
+        ReplayCredentialKind::UnknownApiKey => "unknown_api_key",
+        ReplayCredentialKind::UnknownServiceToken => "unknown_service_token",
+    };
+    Ok(json!({
+        "events": modelled.len(),
+        "successes": modelled.iter().filter(|e| e.success).count(),
+        "failures": modelled.iter().filter(|e| !e.success).count(),
+        "skipped": log.skipped,
+        "not_modelled": log.unmodelled + (of.iter().filter(|c| c.is_none()).count() as u64),
+        "first": modelled.first().map(|e| e.at),
+        "last": modelled.last().map(|e| e.at),
+        "nodes": nodes,
+        "credentials": creds.iter().map(|c| json!({"real": c.real, "kind": kind(&c.kind), "name": c.name})).collect::<Vec<_>>(),
+    }))
 }
