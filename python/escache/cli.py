@@ -437,7 +437,7 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--api-keys", type=int, default=10, help="distinct API keys (default 10)")
     a.add_argument("--service-tokens", type=int, default=0, help="distinct service account tokens (default 0)")
     a.add_argument("--rate", type=float, default=10.0, help="authentications per second (default 10)")
-    a.add_argument("--duration", default="60s", help="how long the log spans, a time value (default 60s)")
+    a.add_argument("--duration", default="60s", help="how long the log spans: a time value or seconds (default 60s)")
     a.add_argument("--seed", type=int, default=0, help="the seed: the same arguments write the same bytes")
     a.add_argument("--failure-share", type=float, default=0.0, help="share of failed authentications (default 0)")
     a.add_argument("--start", default="2026-01-01T00:00:00Z", help="the first instant, ISO-8601")
@@ -448,13 +448,16 @@ def _parser() -> argparse.ArgumentParser:
 def _audit_gen(args: argparse.Namespace) -> int:
     from escache import audit
 
+    duration: Any = args.duration
+    with contextlib.suppress(ValueError):
+        duration = float(duration)  # a bare number is seconds
     counts = audit.generate(
         args.path,
         nodes=args.nodes,
         api_keys=args.api_keys,
         service_tokens=args.service_tokens,
         rate=args.rate,
-        duration=args.duration,
+        duration=duration,
         seed=args.seed,
         failure_share=args.failure_share,
         start=args.start,

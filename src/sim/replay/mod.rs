@@ -261,10 +261,15 @@ fn credentials(events: &[Event]) -> (Vec<ReplayCredential>, Vec<Option<u32>>) {
         };
         of.push(cred.map(|c| {
             let next = out.len() as u32;
-            *index.entry(c.real.clone()).or_insert_with(|| {
-                out.push(c);
+            let i = *index.entry(c.real.clone()).or_insert_with(|| {
+                out.push(c.clone());
                 next
-            })
+            });
+            // A name seen later (a success after a failure) still names the key.
+            if out[i as usize].name.is_none() {
+                out[i as usize].name = c.name;
+            }
+            i
         }));
     }
     // The first appearance may be a failure naming the bare principal of a key that succeeds later:
