@@ -5,6 +5,7 @@ the log, fail-closed errors, and determinism."""
 from __future__ import annotations
 
 import datetime
+import itertools
 import json
 from pathlib import Path
 
@@ -107,7 +108,12 @@ def test_ca_rp4_csv_records_from_a_python_iterable_are_shifted_and_scaled():
     cluster = escache.Cluster(2, trace=True)
     sim = escache.Simulation(cluster, seed=0)
     rows = (
-        {"time": f"2026-01-01T00:00:{s:02d}Z", "node": n, "credential": "elastic/fleet-server/t1", "kind": "service_token"}
+        {
+            "time": f"2026-01-01T00:00:{s:02d}Z",
+            "node": n,
+            "credential": "elastic/fleet-server/t1",
+            "kind": "service_token",
+        }
         for s, n in [(10, "a"), (14, "b"), (18, "a")]
     )
     sim.add_workload(name="r", kind="replay", format="csv", records=rows, speed=2.0, start="1s")
@@ -117,7 +123,7 @@ def test_ca_rp4_csv_records_from_a_python_iterable_are_shifted_and_scaled():
     rows_out = [(r[0], r[1]) for r in cluster.events.rows() if r[2] == "auth_success"]
     assert [n for _, n in rows_out] == ["node-0", "node-1", "node-0"]
     times = [t for t, _ in rows_out]
-    assert [(b - a) / 1e9 for a, b in zip(times, times[1:], strict=False)] == [2.0, 2.0]
+    assert [(b - a) / 1e9 for a, b in itertools.pairwise(times)] == [2.0, 2.0]
 
 
 def test_the_example_revokes_a_key_of_the_log_and_its_later_requests_fail():
@@ -137,7 +143,7 @@ def test_the_example_revokes_a_key_of_the_log_and_its_later_requests_fail():
         if e["event.action"] == "authentication_success" and e.get("apikey.id") == key and at(e) - start >= revoked_at
     ]
     failures = sum(e["event.action"] == "authentication_failed" for e in auth)
-    cluster, sim, duration = load_scenario(example)
+    _cluster, sim, duration = load_scenario(example)
     report = sim.run(duration)
     outcomes = report["workloads"]["production"]["authentications"]
     assert len(flipped) > 0

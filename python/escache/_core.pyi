@@ -135,6 +135,7 @@ def _zipf_trace_bytes(keys: int, requests: int, alpha: float = 1.0, seed: int = 
 def _duration_nanos(value: _Duration, what: str) -> int: ...
 def _replay_summary(description: str) -> str:
     """What a replay log holds (``escache.audit.summary``), JSON in and out."""
+
 def _routes() -> list[tuple[str, str, str | None, str | None, str | None]]:
     """``(method, path, api, handler, since)`` per served route (``since``: the oldest version
     profile serving it), then ``(method, path, None, None, None)`` per Elasticsearch route answered

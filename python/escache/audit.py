@@ -162,7 +162,9 @@ def generate(
 
 
 def summary(
-    source: str | os.PathLike[str] | Iterable[Mapping[str, Any]], *, format: str = "es_audit"
+    source: str | os.PathLike[str] | Iterable[Mapping[str, Any]],
+    *,
+    format: str = "es_audit",  # noqa: A002 - the replay workload's own field name
 ) -> dict[str, Any]:
     """What a replay log holds, read exactly as a replay workload reads it (``source``: a path, or
     an iterable of audit event dicts or CSV rows as dicts): ``events`` (the authentications a replay

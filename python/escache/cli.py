@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import escache
+from escache import audit
 from escache.errors import EscacheError
 from escache.report import SimulationReport
 from escache.simulation import (
@@ -430,7 +431,7 @@ def _parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser(
         "audit-gen",
-        help="write a synthetic Elasticsearch audit log (JSON lines) to replay with kind = \"replay\"",
+        help='write a synthetic Elasticsearch audit log (JSON lines) to replay with kind = "replay"',
     )
     a.add_argument("path", metavar="PATH", help="the file to write (for example escache_audit.json)")
     a.add_argument("--nodes", type=int, default=3, help="nodes, named es-0, es-1, ... (default 3)")
@@ -446,8 +447,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _audit_gen(args: argparse.Namespace) -> int:
-    from escache import audit
-
     duration: Any = args.duration
     with contextlib.suppress(ValueError):
         duration = float(duration)  # a bare number is seconds

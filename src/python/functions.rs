@@ -117,8 +117,9 @@ fn _duration_nanos(value: &Bound<'_, PyAny>, what: &str) -> PyResult<u64> {
 /// raises `IllegalArgumentError` naming the file and line.
 #[pyfunction]
 fn _replay_summary(py: Python<'_>, description: &str) -> PyResult<String> {
-    let v: serde_json::Value = serde_json::from_str(description)
-        .map_err(|e| super::errors::illegal_argument(py, format!("invalid replay description: {e}")))?;
+    let v: serde_json::Value = serde_json::from_str(description).map_err(|e| {
+        super::errors::illegal_argument(py, format!("invalid replay description: {e}"))
+    })?;
     py.detach(|| crate::sim::replay::summarize(&v))
         .map(|s| s.to_string())
         .map_err(|e| super::errors::illegal_argument(py, e.into_reason()))

@@ -85,9 +85,11 @@ pub(super) fn read_row(row: Row, log: &mut ReadLog) -> Result<(), String> {
         },
         None | Some("" | "api_key") => Presented::Principal(cred),
         Some("service_token") if token_shape => token(&cred),
-        Some("service_token") => return Err(format!(
+        Some("service_token") => {
+            return Err(format!(
             "[credential] [{cred}] of kind service_token must be written namespace/service/token"
-        )),
+        ))
+        }
         Some(k) => {
             return Err(format!(
                 "[kind] must be api_key or service_token, got [{k}]"
