@@ -252,12 +252,11 @@ impl<'a> Explainer<'a> {
         let mut truth = HashMap::new();
         for w in &sim.workloads {
             let (api_key, file_token) = match &w.spec.kind {
-                WorkloadKind::ApiKey { .. } => (true, false),
+                // A replay mixes kinds: each credential's own (below).
+                WorkloadKind::ApiKey { .. } | WorkloadKind::Replay(_) => (true, false),
                 WorkloadKind::ServiceToken { source, .. } => {
                     (false, matches!(source, TokenSourceSpec::File { .. }))
                 }
-                // A replay mixes kinds: each credential's own (below).
-                WorkloadKind::Replay(_) => (true, false),
             };
             for c in &w.credentials {
                 let api_key =

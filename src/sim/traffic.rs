@@ -176,14 +176,12 @@ impl Simulation {
         let (kind, name) = match &spec.kind {
             WorkloadKind::Replay(plan) => {
                 let real = &plan.credentials[i];
-                match super::replay::creation(real, cluster.nodes().len()) {
-                    Some(k) => k,
-                    None => {
-                        let cred = super::replay::never_created(real);
-                        self.workloads[w].credentials.push(cred);
-                        return;
-                    }
-                }
+                let Some(k) = super::replay::creation(real, cluster.nodes().len()) else {
+                    let cred = super::replay::never_created(real);
+                    self.workloads[w].credentials.push(cred);
+                    return;
+                };
+                k
             }
             k => (k.clone(), format!("{}-{i}", spec.name)),
         };

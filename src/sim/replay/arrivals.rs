@@ -63,12 +63,13 @@ pub(in crate::sim) fn never_created(c: &ReplayCredential) -> Credential {
                 secret: Secret::new(NO_SECRET.to_string()),
             })
         });
-    let presented = match token {
-        Some(t) => Presented::Token {
+    let presented = if let Some(t) = token {
+        Presented::Token {
             right: t.clone(),
             wrong: t,
-        },
-        None => {
+        }
+    } else {
+        {
             let creds = ApiKeyCredentials {
                 id: c.real.as_str().into(),
                 secret: Secret::new(NO_SECRET.to_string()),

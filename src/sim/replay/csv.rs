@@ -33,7 +33,6 @@ fn split(line: &str) -> Result<Vec<String>, String> {
                 field.push('"');
             }
             (true, '"') => quoted = false,
-            (true, c) => field.push(c),
             (false, '"') if field.trim().is_empty() && !was_quoted => {
                 field.clear();
                 quoted = true;
@@ -43,7 +42,7 @@ fn split(line: &str) -> Result<Vec<String>, String> {
                 out.push(std::mem::take(&mut field).trim().to_string());
                 was_quoted = false;
             }
-            (false, c) => field.push(c),
+            (_, c) => field.push(c),
         }
     }
     if quoted {
@@ -78,13 +77,12 @@ pub(super) fn read_row(row: Row, log: &mut ReadLog) -> Result<(), String> {
     }
     let token_shape = cred.matches('/').count() == 2;
     let presented = match row.kind.as_deref().map(str::trim) {
-        None | Some("") if token_shape => token(&cred),
+        None | Some("" | "service_token") if token_shape => token(&cred),
         None | Some("" | "api_key") if success => Presented::ApiKey {
             id: cred,
             name: None,
         },
         None | Some("" | "api_key") => Presented::Principal(cred),
-        Some("service_token") if token_shape => token(&cred),
         Some("service_token") => {
             return Err(format!(
             "[credential] [{cred}] of kind service_token must be written namespace/service/token"

@@ -90,7 +90,7 @@ pub(crate) struct ReadLog {
     pub(crate) events: Vec<Event>,
     /// Events of other types (`access_granted`, ...).
     pub(crate) skipped: u64,
-    /// Authentication events of a kind not modelled (realm users, OAuth2 tokens, anonymous).
+    /// Authentication events of a kind not modelled (realm users, `OAuth2` tokens, anonymous).
     pub(crate) unmodelled: u64,
 }
 
@@ -297,14 +297,13 @@ fn map_nodes(
         if out.iter().any(|(name, _)| *name == e.node) {
             continue;
         }
-        let sim = match node_map.get(&e.node) {
-            Some(s) => cluster
+        let sim = if let Some(s) = node_map.get(&e.node) {
+            cluster
                 .node_index(s)
-                .map_err(|_| err(&format!("{what}.node_map"), format!("unknown node [{s}]")))?,
-            None => {
-                unmapped += 1;
-                ((unmapped - 1) % n) as NodeIndex
-            }
+                .map_err(|_| err(&format!("{what}.node_map"), format!("unknown node [{s}]")))?
+        } else {
+            unmapped += 1;
+            ((unmapped - 1) % n) as NodeIndex
         };
         out.push((e.node.clone(), sim));
     }
@@ -359,7 +358,7 @@ pub(crate) fn plan(
             outside += 1;
             continue;
         };
-        let at = if desc.speed == 1.0 {
+        let at = if (desc.speed - 1.0).abs() < f64::EPSILON {
             real
         } else {
             (real as f64 / desc.speed).round() as Nanos

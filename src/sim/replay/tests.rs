@@ -377,15 +377,17 @@ fn rule_ca_rp2_replayed_outcomes_equal_the_logs_counts() {
 }
 
 fn trace_bytes(c: &Cluster) -> String {
-    c.events
-        .iter()
-        .map(|e| {
-            format!(
-                "{} {} {:?} {:?} {} {}\n",
-                e.time, e.node, e.kind, e.cache, e.key, e.detail
-            )
-        })
-        .collect()
+    use std::fmt::Write;
+    let mut out = String::new();
+    for e in c.events.iter() {
+        // ok: writing into a String cannot fail.
+        let _ = writeln!(
+            out,
+            "{} {} {:?} {:?} {} {}",
+            e.time, e.node, e.kind, e.cache, e.key, e.detail
+        );
+    }
+    out
 }
 
 #[test]

@@ -5,16 +5,16 @@
 
 /// Nanoseconds since 1970-01-01T00:00:00Z of an ISO-8601 date-time; `None` when it is not one.
 pub(crate) fn parse_iso8601(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
+    let bytes = s.as_bytes();
     let num = |from: usize, len: usize| -> Option<i64> {
-        let part = b.get(from..from + len)?;
+        let part = bytes.get(from..from + len)?;
         if part.iter().all(u8::is_ascii_digit) {
             std::str::from_utf8(part).ok()?.parse().ok()
         } else {
             None
         }
     };
-    let sep = |at: usize, c: &[u8]| b.get(at).is_some_and(|x| c.contains(x));
+    let sep = |at: usize, c: &[u8]| bytes.get(at).is_some_and(|x| c.contains(x));
     if !(sep(4, b"-") && sep(7, b"-") && sep(10, b"T ") && sep(13, b":") && sep(16, b":")) {
         return None;
     }
@@ -29,34 +29,37 @@ pub(crate) fn parse_iso8601(s: &str) -> Option<i64> {
     {
         return None;
     }
-    let mut i = 19;
+    let mut pos = 19;
     let mut nanos = 0i64;
-    if sep(i, b".,") {
-        i += 1;
-        let digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+    if sep(pos, b".,") {
+        pos += 1;
+        let digits = bytes[pos..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
         if digits == 0 || digits > 9 {
             return None;
         }
-        nanos = num(i, digits)? * 10i64.pow(9 - digits as u32);
-        i += digits;
+        nanos = num(pos, digits)? * 10i64.pow(9 - digits as u32);
+        pos += digits;
     }
-    let offset_minutes = match &b[i..] {
+    let offset_minutes = match &bytes[pos..] {
         [] | [b'Z'] => 0,
         [sign @ (b'+' | b'-'), rest @ ..] => {
-            let (h, m) = match rest.len() {
-                2 => (num(i + 1, 2)?, 0),
-                4 => (num(i + 1, 2)?, num(i + 3, 2)?),
-                5 if rest[2] == b':' => (num(i + 1, 2)?, num(i + 4, 2)?),
+            let (hours, mins) = match rest.len() {
+                2 => (num(pos + 1, 2)?, 0),
+                4 => (num(pos + 1, 2)?, num(pos + 3, 2)?),
+                5 if rest[2] == b':' => (num(pos + 1, 2)?, num(pos + 4, 2)?),
                 _ => return None,
             };
-            if h > 23 || m > 59 {
+            if hours > 23 || mins > 59 {
                 return None;
             }
-            let o = h * 60 + m;
+            let offset = hours * 60 + mins;
             if *sign == b'-' {
-                -o
+                -offset
             } else {
-                o
+                offset
             }
         }
         _ => return None,
