@@ -3,7 +3,11 @@
 - ``escache run FILE`` runs a scenario file (TOML: cluster, settings, workloads, actions and faults)
   through the simulator and prints its report; ``--json`` and ``--trace`` write the report and the
   event trace, ``--plot DIR`` its plots as PNG files, and ``--explain ID`` says why credential ``ID``
-  was accepted.
+  was accepted. ``FILE`` may be the name of a shipped scenario instead (a file of that name wins);
+  ``--short`` runs the scenario's CI form (its ``[short]`` table), and ``escache run library`` runs
+  every shipped scenario, one line each.
+- ``escache scenarios`` lists the shipped scenarios (the scenario library): name, then the question
+  each answers.
 - ``escache demo`` runs the shipped scenario ``stale_window_missed_broadcast``: ten busy API keys are
   revoked while the clear-cache broadcast to one node is dropped, and that node keeps accepting them
   from its doc cache until the 5m doc cache TTL runs out.
@@ -36,12 +40,15 @@ from escache.report import SimulationReport
 from escache.simulation import (
     ProgressBar,
     _clock,
+    _is_file,
     _nanos,
     _read_scenario,
     _with_replay_paths,
     format_report,
     load_scenario,
+    scenario_names,
     scenario_path,
+    scenario_question,
 )
 
 DEMO_SCENARIO = "stale_window_missed_broadcast"
@@ -207,13 +214,63 @@ def _finish_run(
     return 0
 
 
+def _resolve(source: str) -> tuple[dict[str, Any], str]:
+    """``escache run``'s FILE: a scenario file, else the name of a shipped scenario (the file wins
+    if both exist). Returns the scenario as read and where it came from."""
+    # A replay's log is read beside the scenario that names it (`_with_replay_paths`).
+    if _is_file(source):
+        return _with_replay_paths(_read_scenario(Path(source)), Path(source).resolve().parent), source
+    names = scenario_names()
+    name = source[: -len(".toml")] if source.endswith(".toml") else source
+    if name in names and os.sep not in source and "/" not in source:
+        resource = scenario_path(name)
+        base = os.path.dirname(os.fspath(resource)) if isinstance(resource, os.PathLike) else None
+        doc = _read_scenario(resource.read_text(encoding="utf-8"))
+        return _with_replay_paths(doc, base), f"escache/scenarios/{name}.toml"
+    try:
+        return _with_replay_paths(_read_scenario(Path(source)), Path(source).resolve().parent), source
+    except escache.IllegalArgumentError as e:
+        raise escache.IllegalArgumentError(
+            f"{e}; and escache ships no scenario of that name (`escache scenarios` lists them)"
+        ) from None
+
+
+def _run_library(args: argparse.Namespace) -> int:
+    """``escache run library``: every shipped scenario (in its CI form with ``--short``), one line each."""
+    w = sys.stdout.write
+    for name in scenario_names():
+        meta, _ = _resolve(name)
+        _, sim, duration = load_scenario(meta, seed=args.seed, short=args.short)
+        started = time.monotonic()
+        r = sim.run(duration)
+        a = r.to_dict()["authentications"]
+        w(
+            f"{name:<32} {_clock(r.virtual_seconds):>8} virtual  {r.requests:>9,} requests  "
+            f"401 {a['401']:,}  429 {a['429']:,}  stale {r.stale_acceptances:,}  "
+            f"verifications {sum(n.hash_verifications for n in r.nodes.values()):,}  "
+            f"({time.monotonic() - started:.1f}s)\n"
+        )
+    return 0
+
+
+def _scenarios(args: argparse.Namespace) -> int:
+    """``escache scenarios``: the shipped scenarios, one line each, name first."""
+    names = scenario_names()
+    width = max(len(n) for n in names)
+    for name in names:
+        sys.stdout.write(f"{name:<{width}}  — {scenario_question(name)}\n")
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
-    meta = _with_replay_paths(_read_scenario(Path(args.file)), Path(args.file).resolve().parent)
+    if args.file == "library" and not _is_file(args.file):
+        return _run_library(args)
+    meta, source = _resolve(args.file)
     if args.plot is not None:
         _check_plotting()
     if args.trace == "-" and args.json == "-":
         raise escache.IllegalArgumentError("--json - and --trace - cannot both write to stdout")
-    cluster, sim, duration = load_scenario(meta, seed=args.seed)
+    cluster, sim, duration = load_scenario(meta, seed=args.seed, short=args.short)
     # Outputs are opened once the scenario is known to be good, and before the run, so that a bad
     # path fails early and a bad scenario leaves no empty files behind.
     json_out = _open_output(args.json, "report") if args.json else None
@@ -224,16 +281,15 @@ def _run(args: argparse.Namespace) -> int:
             json_out.close()
         raise
     try:
-        report = _run_loaded(cluster, sim, duration, label=Path(args.file).name, progress=_show_progress(args))
+        report = _run_loaded(cluster, sim, duration, label=Path(source).name, progress=_show_progress(args))
     except BaseException:
         for f in (json_out, trace_out):
             if f is not None:
                 f.close()
         raise
-    name = meta.get("name") if isinstance(meta.get("name"), str) else Path(args.file).stem
-    status = _finish_run(
-        cluster, sim, report, meta, args.file, json_out, args.json, trace_out, args.trace, f"escache run: {name}"
-    )
+    name = meta.get("name") if isinstance(meta.get("name"), str) else Path(source).stem
+    title = f"escache run: {name}" + (" (short form)" if args.short else "")
+    status = _finish_run(cluster, sim, report, meta, source, json_out, args.json, trace_out, args.trace, title)
     # What is printed goes to stdout unless stdout carries the JSON report or the trace.
     out = sys.stderr if "-" in (args.json, args.trace) else sys.stdout
     for credential in args.explain:
@@ -331,7 +387,17 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser("run", help="run a scenario file (TOML) through the simulator and print its report")
-    r.add_argument("file", metavar="FILE", help="the scenario file (see examples/)")
+    r.add_argument(
+        "file",
+        metavar="FILE|NAME",
+        help="the scenario file (see examples/), or the name of a shipped scenario (`escache scenarios`); "
+        "`library` runs every shipped scenario",
+    )
+    r.add_argument(
+        "--short",
+        action="store_true",
+        help="run the scenario's CI form: its [short] table laid over it (docs/scenarios.md)",
+    )
     r.add_argument("--seed", type=int, default=None, help="replace the scenario's seeds (cluster and simulation)")
     r.add_argument(
         "--json", metavar="REPORT.json", help="write the report as JSON ('-': print it instead of the text report)"
@@ -361,6 +427,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     progress.add_argument("--no-progress", dest="progress", action="store_false", help="never show the progress bar")
     r.set_defaults(run=_run)
+
+    sc = sub.add_parser("scenarios", help="list the shipped scenarios (the scenario library), one line each")
+    sc.set_defaults(run=_scenarios)
 
     sv = sub.add_parser("serve", help="serve a cluster over HTTP (loopback by default) for tooling in any language")
     sv.add_argument("--nodes", type=int, default=3, help="number of nodes (default 3)")
