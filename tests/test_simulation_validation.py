@@ -16,7 +16,7 @@ BAD_WORKLOADS = [
     ({"name": "w", "colour": "red"}, "[workload [w].colour]: unknown field `colour`"),
     (
         {"name": "w", "kind": "password"},
-        "[workload [w].kind]: unknown variant `password`, expected `api_key` or `service_token`",
+        "[workload [w].kind]: unknown variant `password`, expected one of `api_key`, `service_token`, `replay`",
     ),
     ({"name": "w", "creator_node": "node-9"}, "unknown node [node-9]"),
     ({"name": "w", "node_choice": {"node-1": 1, "node-8": 2}}, "unknown node [node-8]"),

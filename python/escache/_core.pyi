@@ -22,6 +22,7 @@ __all__ = [
     "TRACE_SCHEMA_VERSION",
     "ES_VERSIONS",
     "_duration_nanos",
+    "_replay_summary",
     "_is_valid_token_name",
     "_routes",
     "_zipf_trace_bytes",
@@ -132,6 +133,9 @@ def replay_api_key_auth_cache(
 ) -> dict[str, Any]: ...
 def _zipf_trace_bytes(keys: int, requests: int, alpha: float = 1.0, seed: int = 0) -> bytes: ...
 def _duration_nanos(value: _Duration, what: str) -> int: ...
+def _replay_summary(description: str) -> str:
+    """What a replay log holds (``escache.audit.summary``), JSON in and out."""
+
 def _routes() -> list[tuple[str, str, str | None, str | None, str | None]]:
     """``(method, path, api, handler, since)`` per served route (``since``: the oldest version
     profile serving it), then ``(method, path, None, None, None)`` per Elasticsearch route answered

@@ -20,6 +20,8 @@
   seeds (``escache.sweep``) on a process pool or a Dask cluster and prints the mean ± standard
   deviation over seeds of each metric at each point; ``--out`` writes (and resumes) the runs as
   Parquet, ``--plot DIR`` draws each metric against the first grid key.
+- ``escache audit-gen PATH`` writes a synthetic Elasticsearch audit log (``escache.audit.generate``)
+  for replay workloads (``kind = "replay"``).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import escache
+from escache import audit
 from escache.errors import EscacheError
 from escache.report import SimulationReport
 from escache.simulation import (
@@ -44,6 +47,7 @@ from escache.simulation import (
     _is_file,
     _nanos,
     _read_scenario,
+    _with_replay_paths,
     format_report,
     load_scenario,
     scenario_names,
@@ -217,15 +221,18 @@ def _finish_run(
 def _resolve(source: str) -> tuple[dict[str, Any], str]:
     """``escache run``'s FILE: a scenario file, else the name of a shipped scenario (the file wins
     if both exist). Returns the scenario as read and where it came from."""
+    # A replay's log is read beside the scenario that names it (`_with_replay_paths`).
     if _is_file(source):
-        return _read_scenario(Path(source)), source
+        return _with_replay_paths(_read_scenario(Path(source)), Path(source).resolve().parent), source
     names = scenario_names()
     name = source[: -len(".toml")] if source.endswith(".toml") else source
     if name in names and os.sep not in source and "/" not in source:
         resource = scenario_path(name)
-        return _read_scenario(resource.read_text(encoding="utf-8")), f"escache/scenarios/{name}.toml"
+        base = os.path.dirname(os.fspath(resource)) if isinstance(resource, os.PathLike) else None
+        doc = _read_scenario(resource.read_text(encoding="utf-8"))
+        return _with_replay_paths(doc, base), f"escache/scenarios/{name}.toml"
     try:
-        return _read_scenario(Path(source)), source
+        return _with_replay_paths(_read_scenario(Path(source)), Path(source).resolve().parent), source
     except escache.IllegalArgumentError as e:
         raise escache.IllegalArgumentError(
             f"{e}; and escache ships no scenario of that name (`escache scenarios` lists them)"
@@ -723,7 +730,43 @@ def _parser() -> argparse.ArgumentParser:
     )
     swp.add_argument("--no-progress", dest="progress", action="store_false", help="never show the progress bar")
     sw.set_defaults(run=_sweep)
+    a = sub.add_parser(
+        "audit-gen",
+        help='write a synthetic Elasticsearch audit log (JSON lines) to replay with kind = "replay"',
+    )
+    a.add_argument("path", metavar="PATH", help="the file to write (for example escache_audit.json)")
+    a.add_argument("--nodes", type=int, default=3, help="nodes, named es-0, es-1, ... (default 3)")
+    a.add_argument("--api-keys", type=int, default=10, help="distinct API keys (default 10)")
+    a.add_argument("--service-tokens", type=int, default=0, help="distinct service account tokens (default 0)")
+    a.add_argument("--rate", type=float, default=10.0, help="authentications per second (default 10)")
+    a.add_argument("--duration", default="60s", help="how long the log spans: a time value or seconds (default 60s)")
+    a.add_argument("--seed", type=int, default=0, help="the seed: the same arguments write the same bytes")
+    a.add_argument("--failure-share", type=float, default=0.0, help="share of failed authentications (default 0)")
+    a.add_argument("--start", default="2026-01-01T00:00:00Z", help="the first instant, ISO-8601")
+    a.set_defaults(run=_audit_gen)
     return p
+
+
+def _audit_gen(args: argparse.Namespace) -> int:
+    duration: Any = args.duration
+    with contextlib.suppress(ValueError):
+        duration = float(duration)  # a bare number is seconds
+    counts = audit.generate(
+        args.path,
+        nodes=args.nodes,
+        api_keys=args.api_keys,
+        service_tokens=args.service_tokens,
+        rate=args.rate,
+        duration=duration,
+        seed=args.seed,
+        failure_share=args.failure_share,
+        start=args.start,
+    )
+    sys.stdout.write(
+        f"escache audit-gen: wrote {args.path}: {counts['authentications']:,} authentications "
+        f"({counts['successes']:,} successes, {counts['failures']:,} failures) in {counts['lines']:,} lines\n"
+    )
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

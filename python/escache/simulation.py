@@ -143,9 +143,23 @@ class Simulation:
           ``"elasticsearch-java"``, ``"go-elasticsearch"``, ``"fleet-server"``, ``"kibana"``; ``"none"``,
           the default, makes one attempt per request) or a dict of ``preset``, ``retries``, ``backoff``,
           ``retry_on``, ``mark_dead_on`` and ``dead_node_timeout`` (see docs/scenarios.md).
+        - ``kind="replay"`` replays real traffic instead (``docs/guides/replay.md``): ``format``
+          (``es_audit``, the default, or ``csv``), ``path`` or ``records`` (an iterable of audit event
+          dicts, or of CSV rows as dicts), ``origin``, ``speed``, ``node_map``, ``start``, ``stop``.
 
         Returns the workload's index.
         """
+        records = description.get("records")
+        if records is not None and not isinstance(records, (list, str, bytes, Mapping)):
+            try:
+                description = {**description, "records": list(records)}
+            except TypeError:
+                raise IllegalArgumentError(
+                    f"[records] must be an iterable of dicts, not [{type(records).__name__}]"
+                ) from None
+        path = description.get("path")
+        if isinstance(path, os.PathLike):
+            description = {**description, "path": os.fspath(path)}
         index = self._sim._add_workload(_describe(description))
         self._workloads.append(str(description.get("name", "workload")))
         return index
@@ -401,6 +415,28 @@ def _read_scenario(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     return doc
 
 
+def _scenario_dir(source: str | Path | Mapping[str, Any]) -> str | None:
+    """The directory of a scenario read from a file (relative replay paths are read from it)."""
+    if isinstance(source, Mapping):
+        return None
+    if isinstance(source, os.PathLike) or (isinstance(source, str) and _is_file(source)):
+        return os.path.dirname(os.path.abspath(os.fspath(source)))
+    return None
+
+
+def _with_replay_paths(doc: dict[str, Any], base: str | os.PathLike[str] | None) -> dict[str, Any]:
+    """``doc`` with each replay workload's relative ``path`` read from ``base`` (the scenario file's
+    directory: a replay's log is found beside the scenario that names it)."""
+    if base is None:
+        return doc
+    workloads = []
+    for w in doc.get("workloads", []):
+        if isinstance(w, Mapping) and w.get("kind") == "replay" and isinstance(w.get("path"), str):
+            w = {**w, "path": os.path.join(base, w["path"])}
+        workloads.append(w)
+    return {**doc, "workloads": workloads} if "workloads" in doc else doc
+
+
 SHORT_TABLES = ("cluster", "settings", "simulation", "workloads", "actions")
 
 
@@ -471,7 +507,7 @@ def load_scenario(
     (``workloads[0].rate: invalid type: ...``, ``actions[2]: [action [heal].node]: ...``), and build
     nothing.
     """
-    doc = _read_scenario(source)
+    doc = _with_replay_paths(_read_scenario(source), _scenario_dir(source))
     if short:
         try:
             doc = _read_scenario(short_form(doc))

@@ -113,7 +113,20 @@ fn _duration_nanos(value: &Bound<'_, PyAny>, what: &str) -> PyResult<u64> {
     convert::duration_nanos(value, what)
 }
 
+/// What a replay log holds (`crate::sim::replay::summarize`), JSON in and out; a malformed log
+/// raises `IllegalArgumentError` naming the file and line.
+#[pyfunction]
+fn _replay_summary(py: Python<'_>, description: &str) -> PyResult<String> {
+    let v: serde_json::Value = serde_json::from_str(description).map_err(|e| {
+        super::errors::illegal_argument(py, format!("invalid replay description: {e}"))
+    })?;
+    py.detach(|| crate::sim::replay::summarize(&v))
+        .map(|s| s.to_string())
+        .map_err(|e| super::errors::illegal_argument(py, e.into_reason()))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_replay_summary, m)?)?;
     m.add_function(wrap_pyfunction!(_zipf_trace_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(replay_api_key_auth_cache, m)?)?;
     m.add_function(wrap_pyfunction!(parse_time_value, m)?)?;

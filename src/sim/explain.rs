@@ -252,12 +252,15 @@ impl<'a> Explainer<'a> {
         let mut truth = HashMap::new();
         for w in &sim.workloads {
             let (api_key, file_token) = match &w.spec.kind {
-                WorkloadKind::ApiKey { .. } => (true, false),
+                // A replay mixes kinds: each credential's own (below).
+                WorkloadKind::ApiKey { .. } | WorkloadKind::Replay(_) => (true, false),
                 WorkloadKind::ServiceToken { source, .. } => {
                     (false, matches!(source, TokenSourceSpec::File { .. }))
                 }
             };
             for c in &w.credentials {
+                let api_key =
+                    api_key && matches!(c.presented, super::traffic::Presented::ApiKey { .. });
                 let mut removed: Vec<(NodeIndex, Nanos)> =
                     c.removed_from_file.iter().map(|(n, t)| (*n, *t)).collect();
                 removed.sort_unstable();

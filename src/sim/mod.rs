@@ -11,6 +11,7 @@ pub mod cost;
 pub mod explain;
 mod faults;
 pub mod metrics;
+pub mod replay;
 pub mod report;
 pub mod scenario;
 pub mod simulation;

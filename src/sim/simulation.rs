@@ -206,6 +206,8 @@ impl Simulation {
         };
         match &spec.kind {
             WorkloadKind::ApiKey { creator_node, .. } => check_node(*creator_node)?,
+            // Checked when the log was mapped (`replay::plan`).
+            WorkloadKind::Replay(_) => {}
             WorkloadKind::ServiceToken { account, source } => {
                 if crate::security::service_account::find_account_in(
                     account,
@@ -267,6 +269,7 @@ impl Simulation {
             round_robin: 0,
             created: 0,
             pool: super::client::NodePool::new(nodes),
+            replay_next: 0,
         });
         self.metrics.requests.push(0);
         self.metrics.retries.push(0);
@@ -347,6 +350,9 @@ impl Simulation {
             if spec.rate > 0.0 {
                 let first = now + spec.start + self.exp_gap(spec.rate);
                 self.push(first, Ev::Arrival { workload: w });
+            }
+            if let Some(at) = self.replay_first(w) {
+                self.push(now + spec.start + at, Ev::Arrival { workload: w });
             }
         }
         self.push(now, Ev::Sample);

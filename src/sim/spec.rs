@@ -152,6 +152,8 @@ pub enum WorkloadKindName {
     #[default]
     ApiKey,
     ServiceToken,
+    /// Real traffic from a log (`format`, `path` or `records`; `replay/`).
+    Replay,
 }
 
 /// Where a service token workload's tokens live.
@@ -252,6 +254,19 @@ pub struct WorkloadDesc {
     pub(crate) nodes: Option<Names>,
     /// The client model (issue 16.3): a preset name or a table (default `none`).
     pub(crate) client: Option<super::client::ClientDesc>,
+    /// Replay: `es_audit` (default) or `csv`.
+    pub(crate) format: Option<super::replay::ReplayFormat>,
+    /// Replay: the log file (relative paths: to the scenario file's directory when loaded from one).
+    pub(crate) path: Option<String>,
+    /// Replay: inline events instead of a file (audit event objects, or CSV rows as tables).
+    pub(crate) records: Option<Vec<Value>>,
+    /// Replay: the real instant that plays at `start` (ISO-8601 or seconds; default the first
+    /// event's).
+    pub(crate) origin: Option<String>,
+    /// Replay: real seconds per simulated second (default 1).
+    pub(crate) speed: Option<f64>,
+    /// Replay: real node name to simulated node name (default round-robin by first appearance).
+    pub(crate) node_map: Option<IndexMap<String, String>>,
 }
 
 impl PopularityDesc {
@@ -292,10 +307,35 @@ impl NodeChoiceDesc {
 impl WorkloadDesc {
     /// The workload, its names resolved against `cluster`.
     pub(crate) fn resolve(self, cluster: &Cluster) -> Result<WorkloadSpec, EsError> {
-        let name = self.name.unwrap_or_else(|| "workload".to_string());
+        let name = self.name.clone().unwrap_or_else(|| "workload".to_string());
         let what = format!("workload [{name}]");
         let field = |f: &str| format!("{what}.{f}");
+        let replay_kind = self.kind == Some(WorkloadKindName::Replay);
+        self.check_replay_fields(replay_kind, &what)?;
         let kind = match self.kind.unwrap_or_default() {
+            WorkloadKindName::Replay => {
+                // Bound before the kind: `start` and `stop` clip the replay.
+                let start = self
+                    .start
+                    .as_ref()
+                    .map(|d| d.nanos(&field("start")))
+                    .transpose()?;
+                let stop = self
+                    .stop
+                    .as_ref()
+                    .map(|d| d.nanos(&field("stop")))
+                    .transpose()?;
+                let desc = super::replay::ReplayDesc {
+                    format: self.format.unwrap_or(super::replay::ReplayFormat::EsAudit),
+                    path: self.path.clone(),
+                    records: self.records.clone(),
+                    origin: self.origin.clone(),
+                    speed: self.speed.unwrap_or(1.0),
+                    node_map: self.node_map.clone().unwrap_or_default(),
+                };
+                let plan = super::replay::plan(&desc, cluster, stop, start.unwrap_or(0), &what)?;
+                WorkloadKind::Replay(std::sync::Arc::new(plan))
+            }
             WorkloadKindName::ApiKey => WorkloadKind::ApiKey {
                 creator_node: match &self.creator_node {
                     Some(n) => node_named(cluster, n, &field("creator_node"))?,
@@ -334,10 +374,18 @@ impl WorkloadDesc {
                 "[{what}.stop] must be later than [{what}.start]"
             )));
         }
+        let (population, rate) = match &kind {
+            // Every distinct real credential; no Poisson arrivals.
+            WorkloadKind::Replay(plan) => (plan.credentials.len(), 0.0),
+            _ => (
+                self.population.unwrap_or(1000) as usize,
+                self.rate.unwrap_or(100.0),
+            ),
+        };
         Ok(WorkloadSpec {
             kind,
-            population: self.population.unwrap_or(1000) as usize,
-            rate: self.rate.unwrap_or(100.0),
+            population,
+            rate,
             popularity: self
                 .popularity
                 .map_or(Ok(Popularity::Uniform), |p| p.resolve(&field("popularity")))?,
@@ -354,6 +402,49 @@ impl WorkloadDesc {
             },
             name,
         })
+    }
+}
+
+impl WorkloadDesc {
+    /// CA-RP1: a replay takes its traffic from the log, so the synthetic laws' fields are refused
+    /// with it, and the replay's fields without it.
+    fn check_replay_fields(&self, replay: bool, what: &str) -> Result<(), EsError> {
+        let synthetic = [
+            ("population", self.population.is_some()),
+            ("rate", self.rate.is_some()),
+            ("popularity", self.popularity.is_some()),
+            ("node_choice", self.node_choice.is_some()),
+            ("wrong_secret_share", self.wrong_secret_share.is_some()),
+            ("create_over", self.create_over.is_some()),
+            ("creator_node", self.creator_node.is_some()),
+            ("expiration", self.expiration.is_some()),
+            ("account", self.account.is_some()),
+            ("source", self.source.is_some()),
+            ("nodes", self.nodes.is_some()),
+        ];
+        let replayed = [
+            ("format", self.format.is_some()),
+            ("path", self.path.is_some()),
+            ("records", self.records.is_some()),
+            ("origin", self.origin.is_some()),
+            ("speed", self.speed.is_some()),
+            ("node_map", self.node_map.is_some()),
+        ];
+        let (fields, why) = if replay {
+            (
+                &synthetic[..],
+                "does not apply to a replay workload (its traffic comes from the log)",
+            )
+        } else {
+            (
+                &replayed[..],
+                "applies to replay workloads only (kind = \"replay\")",
+            )
+        };
+        match fields.iter().find(|(_, given)| *given) {
+            Some((f, _)) => Err(err(format!("[{what}.{f}] {why}"))),
+            None => Ok(()),
+        }
     }
 }
 

@@ -95,6 +95,8 @@ pub enum WorkloadKind {
         account: String,
         source: TokenSourceSpec,
     },
+    /// Real traffic replayed from a log (`replay/`): its credentials and arrivals come from the plan.
+    Replay(std::sync::Arc<super::replay::ReplayPlan>),
 }
 
 #[derive(Debug, Clone)]
@@ -153,6 +155,8 @@ pub(super) struct Workload {
     pub(super) created: usize,
     /// The client's view of the nodes (CA-CL3); empty without a client model.
     pub(super) pool: NodePool,
+    /// Replay workloads: the index of the next record to play.
+    pub(super) replay_next: usize,
 }
 
 impl Simulation {
@@ -173,9 +177,42 @@ impl Simulation {
         }
         self.workloads[w].created += 1;
         let spec = self.workloads[w].spec.clone();
+        // CA-RP2: a replay creates each distinct real credential as one of its kind, named after it;
+        // one that never authenticated is only presented.
+        let (kind, name) = match &spec.kind {
+            WorkloadKind::Replay(plan) => {
+                let real = &plan.credentials[i];
+                let Some(k) = super::replay::creation(real, cluster.nodes().len()) else {
+                    let cred = super::replay::never_created(real);
+                    self.workloads[w].credentials.push(cred);
+                    return;
+                };
+                k
+            }
+            k => (k.clone(), format!("{}-{i}", spec.name)),
+        };
+        let before = self.workloads[w].credentials.len();
+        self.create_credential_as(cluster, w, &kind, name);
+        if let (WorkloadKind::Replay(plan), true) =
+            (&spec.kind, self.workloads[w].credentials.len() == before)
+        {
+            // Creation failed (recorded as an action error): the requests still present it.
+            let cred = super::replay::never_created(&plan.credentials[i]);
+            self.workloads[w].credentials.push(cred);
+        }
+    }
+
+    /// Creates one credential of `kind` named `name` for workload `w`.
+    fn create_credential_as(
+        &mut self,
+        cluster: &mut Cluster,
+        w: usize,
+        kind: &WorkloadKind,
+        name: String,
+    ) {
+        let spec_name = self.workloads[w].spec.name.clone();
         let auth = elastic();
-        let name = format!("{}-{i}", spec.name);
-        let cred = match &spec.kind {
+        let cred = match kind {
             WorkloadKind::ApiKey {
                 creator_node,
                 expiration,
@@ -224,7 +261,7 @@ impl Simulation {
                     Err(e) => {
                         self.action_errors.push((
                             cluster.now(),
-                            format!("create api key [{}]", spec.name),
+                            format!("create api key [{spec_name}]"),
                             e.into_reason(),
                         ));
                         return;
@@ -235,7 +272,7 @@ impl Simulation {
                 let Ok(acc) = ServiceAccountId::from_principal(account) else {
                     return;
                 };
-                let token_name = format!("{}-{i}", spec.name);
+                let token_name = name;
                 let bearer = match source {
                     TokenSourceSpec::Index => {
                         match cluster.create_service_token(0, &auth, &acc, Some(&token_name)) {
@@ -296,6 +333,8 @@ impl Simulation {
                     removed_from_file: HashMap::default(),
                 }
             }
+            // Replay credentials are created as one of the kinds above (`create_credential`).
+            WorkloadKind::Replay(_) => return,
         };
         self.workloads[w].credentials.push(cred);
     }
@@ -524,6 +563,13 @@ impl Simulation {
 
     pub(super) fn arrival(&mut self, cluster: &mut Cluster, w: usize) {
         let now = cluster.now();
+        if matches!(self.workloads[w].spec.kind, WorkloadKind::Replay(_)) {
+            // The second arrival source: the replayed log (CA-RP4), not a Poisson draw.
+            if let Some((c, node, wrong)) = self.replay_arrival(now, w) {
+                self.present(cluster, w, c, node, wrong);
+            }
+            return;
+        }
         let (spec_rate, stop, share) = {
             let spec = &self.workloads[w].spec;
             (spec.rate, spec.stop, spec.wrong_secret_share)
@@ -537,6 +583,20 @@ impl Simulation {
         };
         let picked = self.pick_node(cluster, w, c);
         let wrong = share > 0.0 && self.rng.random::<f64>() < share;
+        self.present(cluster, w, c, picked, wrong);
+    }
+
+    /// A logical request of workload `w` presenting credential `c` (its wrong secret if `wrong`),
+    /// now, to `picked` or, when its client holds that node dead, to the node the client chooses.
+    fn present(
+        &mut self,
+        cluster: &mut Cluster,
+        w: usize,
+        c: usize,
+        picked: NodeIndex,
+        wrong: bool,
+    ) {
+        let now = cluster.now();
         // CA-CL3: a client avoids the nodes it marked dead (without a client the pool is empty of
         // marks and the pick stands).
         let node = self.workloads[w].pool.choose(picked, now);

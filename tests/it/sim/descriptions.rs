@@ -67,7 +67,7 @@ fn bad_descriptions_are_refused_with_elasticsearch_style_errors() {
         ),
         (
             json!({"name": "w", "kind": "password"}),
-            "[workload [w].kind]: unknown variant `password`, expected `api_key` or `service_token`",
+            "[workload [w].kind]: unknown variant `password`, expected one of `api_key`, `service_token`, `replay`",
         ),
         (
             json!({"name": "w", "creator_node": "node-9"}),

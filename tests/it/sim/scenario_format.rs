@@ -47,7 +47,10 @@ fn docs_scenarios_md_names_every_field_and_action() {
     names.extend(expected_names::<WorkloadKindName>(variant.clone()));
     names.extend(expected_names::<TokenSourceName>(variant.clone()));
     names.extend(expected_names::<PopularityName>(variant.clone()));
-    names.extend(expected_names::<NodeChoiceName>(variant));
+    names.extend(expected_names::<NodeChoiceName>(variant.clone()));
+    names.extend(expected_names::<escache::sim::replay::ReplayFormat>(
+        variant,
+    ));
     names.extend(ActionDesc::NAMES.iter().map(|s| (*s).to_string()));
     names.extend(["at", "every", "action", "keys", "tokens"].map(String::from));
     assert!(names.len() > 60, "{names:?}");
