@@ -52,9 +52,9 @@ def jsonl_digest(cluster) -> str:
     return hashlib.sha256(buf.getvalue().encode("utf-8")).hexdigest()
 
 
-def run_example(name: str, seed: int | None = None, doc: dict | None = None) -> Run:
+def run_example(name: str, seed: int | None = None, doc: dict | None = None, *, short: bool = False) -> Run:
     source = doc if doc is not None else EXAMPLES / f"{name}.toml"
-    cluster, sim, duration = load_scenario(source, seed=seed)
+    cluster, sim, duration = load_scenario(source, seed=seed, short=short)
     report = sim.run(duration)
     return Run(cluster, sim, report, cluster.events.rows(), jsonl_digest(cluster))
 
