@@ -107,6 +107,8 @@ class Simulation:
         seed: int = 0,
         sample_interval: Any = "10s",
         cost_model: Mapping[str, Any] | None = None,
+        latency: Mapping[str, Any] | None = None,
+        doc_cache_counter: bool = True,
     ) -> None:
         self.cluster = cluster
         self.seed = seed
@@ -116,6 +118,14 @@ class Simulation:
             if not isinstance(cost_model, Mapping):
                 raise IllegalArgumentError("[cost_model] must be a table of durations")
             self._sim._set_cost_model(_describe(cost_model))
+        if latency:
+            if not isinstance(latency, Mapping):
+                raise IllegalArgumentError("[simulation.latency] must be a table of operation names")
+            self._sim._set_latency(_describe(latency))
+        if not isinstance(doc_cache_counter, bool):
+            raise IllegalArgumentError(f"[doc_cache_counter] must be true or false, got [{doc_cache_counter!r}]")
+        if not doc_cache_counter:
+            self._sim._set_doc_cache_counter(False)
         self._workloads: list[str] = []
         self._start = self._sim._start_nanos
 
@@ -403,7 +413,8 @@ def load_scenario(
 
     - ``[cluster]``: ``nodes``, ``name``, ``seed``, ``password`` and ``trace``.
     - ``[settings]``: Elasticsearch setting names and their values.
-    - ``[simulation]``: ``seed``, ``duration``, ``sample_interval`` and ``cost_model``.
+    - ``[simulation]``: ``seed``, ``duration``, ``sample_interval``, ``cost_model``, ``latency`` and
+      ``doc_cache_counter``.
     - ``[[workloads]]``: one table per workload (the fields of :meth:`Simulation.add_workload`).
     - ``[[actions]]``: ``at``, ``every``, ``action`` and the action's fields (:meth:`Simulation.schedule`).
     - ``name`` and ``description``: free text, shown by ``escache run``.
@@ -457,6 +468,8 @@ def load_scenario(
         seed=sim_seed,
         sample_interval=sim_cfg.get("sample_interval", "10s"),
         cost_model=sim_cfg.get("cost_model"),
+        latency=sim_cfg.get("latency"),
+        doc_cache_counter=sim_cfg.get("doc_cache_counter", True),
     )
     for i, w in enumerate(workloads):
         try:

@@ -175,6 +175,9 @@ pub struct Metrics {
     pub requests: Vec<u64>,
     /// Outcomes per workload.
     pub workload_outcomes: Vec<[u64; 4]>,
+    /// How long API key document GETs took, start to response (CA-TM2; empty without an
+    /// `index_get` latency).
+    pub index_get: LatencyHistogram,
 }
 
 impl Metrics {
@@ -185,6 +188,7 @@ impl Metrics {
             samples: Vec::new(),
             requests: vec![0; workloads],
             workload_outcomes: vec![[0; 4]; workloads],
+            index_get: LatencyHistogram::default(),
         }
     }
 

@@ -9,12 +9,15 @@ mod bench_hooks;
 pub mod cost;
 pub mod explain;
 mod faults;
+pub mod latency;
 pub mod metrics;
 pub mod report;
 pub mod scenario;
 pub mod simulation;
 pub mod spec;
 pub mod timeline;
+#[cfg(test)]
+mod timing_tests;
 pub mod traffic;
 pub mod workload;
 
