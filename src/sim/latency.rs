@@ -10,7 +10,7 @@
 //! the table takes no time, which is how every scenario ran before: nothing is drawn, no event is
 //! added, and the run is byte-identical.
 //!
-//! Draws come from their own ChaCha8 stream of the simulation's seed (stream 1; the arrivals and
+//! Draws come from their own `ChaCha8` stream of the simulation's seed (stream 1; the arrivals and
 //! choices use stream 0), so adding or changing a latency never moves an arrival, a credential or
 //! a node choice.
 
@@ -87,7 +87,7 @@ impl Distribution {
 /// A distribution's name in a scenario.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub(crate) enum DistributionName {
+pub enum DistributionName {
     Fixed,
     Uniform,
     Exponential,
@@ -99,7 +99,7 @@ pub(crate) enum DistributionName {
 /// high = "3ms"}`, `{distribution = "exponential", mean = "2ms"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct DistributionTable {
+pub struct DistributionTable {
     pub(crate) distribution: DistributionName,
     pub(crate) value: Option<DurationValue>,
     pub(crate) low: Option<DurationValue>,
@@ -332,34 +332,35 @@ mod tests {
     /// sample statistics match their parameters (mean 2 ms; median 2 ms and p99 20 ms).
     #[test]
     fn rule_ca_tm1_draws_follow_the_distribution() {
-        let mut l = Latencies::new(7);
-        let draw = |l: &mut Latencies, d: Distribution, n: usize| -> Vec<Nanos> {
-            l.set(IndexMap::from([("index_get".to_string(), d)]));
-            let mut v: Vec<Nanos> = (0..n).map(|_| l.sample("index_get")).collect();
+        let mut lat = Latencies::new(7);
+        let draw = |lat: &mut Latencies, dist: Distribution, count: usize| -> Vec<Nanos> {
+            lat.set(IndexMap::from([("index_get".to_string(), dist)]));
+            let mut v: Vec<Nanos> = (0..count).map(|_| lat.sample("index_get")).collect();
             v.sort_unstable();
             v
         };
-        assert!(draw(&mut l, Distribution::Fixed(5), 10)
+        assert!(draw(&mut lat, Distribution::Fixed(5), 10)
             .iter()
             .all(|&x| x == 5));
-        let u = draw(&mut l, Distribution::Uniform { low: 10, high: 20 }, 1000);
-        assert!(u[0] >= 10 && u[999] <= 20 && u[0] < 12 && u[999] > 18);
-        let n = 100_000;
-        let e = draw(&mut l, Distribution::Exponential { mean: 2 * MS }, n);
-        let mean = e.iter().sum::<u64>() as f64 / n as f64;
+        let uniform = draw(&mut lat, Distribution::Uniform { low: 10, high: 20 }, 1000);
+        assert!(uniform[0] >= 10 && uniform[999] <= 20 && uniform[0] < 12 && uniform[999] > 18);
+        let count = 100_000;
+        let exp = draw(&mut lat, Distribution::Exponential { mean: 2 * MS }, count);
+        let mean = exp.iter().sum::<u64>() as f64 / count as f64;
         assert!((mean / (2 * MS) as f64 - 1.0).abs() < 0.02, "{mean}");
-        let d = one(json!({"distribution": "lognormal", "median": "2ms", "p99": "20ms"})).unwrap();
-        let ln = draw(&mut l, d, n);
-        let (median, p99) = (ln[n / 2] as f64, ln[n * 99 / 100] as f64);
+        let dist =
+            one(json!({"distribution": "lognormal", "median": "2ms", "p99": "20ms"})).unwrap();
+        let ln = draw(&mut lat, dist, count);
+        let (median, p99) = (ln[count / 2] as f64, ln[count * 99 / 100] as f64);
         assert!((median / (2 * MS) as f64 - 1.0).abs() < 0.03, "{median}");
         assert!((p99 / (20 * MS) as f64 - 1.0).abs() < 0.06, "{p99}");
         // No latency: nothing drawn, 0.
-        l.set(IndexMap::from([(
+        lat.set(IndexMap::from([(
             "index_get".to_string(),
             Distribution::Fixed(0),
         )]));
-        assert!(!l.has("index_get"));
-        assert_eq!(l.sample("index_get"), 0);
+        assert!(!lat.has("index_get"));
+        assert_eq!(lat.sample("index_get"), 0);
     }
 
     /// Stream 1 of the seed: the same seed gives the same draws, and the draws are not the
