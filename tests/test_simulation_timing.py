@@ -74,7 +74,7 @@ def test_ca_tm2_the_counter_confines_stale_acceptances_to_gets_started_before_th
     # (1 s TTL) are being fetched again. With the counter, a document fetched by a GET that started
     # before it is not cached; later requests read the invalidated document. Only requests whose GET
     # read the index before T can still succeed: they finish by T + 50 ms (+ 2 µs hashing).
-    sim, rows = run()
+    _, rows = run()
     stale = [r[0] for r in rows if r[2] == "auth_success" and r[5] == "stale"]
     assert stale, "no GET was in flight at the clear: the scenario does not race"
     assert max(stale) <= T + 50 * MS + 2_000
