@@ -1,8 +1,8 @@
 //! Time inside a request (CA-TM2 to CA-TM4): the timed document GET, the race the doc cache's
 //! invalidation counter exists for (AK-R2.4), its counter-less what-if, and the timed index write.
 //!
-//! Requests arrive at chosen instants (the workload's own Poisson rate is negligible), so every
-//! expected figure follows from the rules by hand. One node, one API key, default settings: the
+//! Requests (Q1, Q2, ... in the comments) arrive at chosen instants (the workload's own Poisson
+//! rate is negligible), so every expected figure follows from the rules by hand. One node, one API key, default settings: the
 //! auth cache holds the creator's pre-warmed success (R3.8), the doc cache's TTL is 5 min (AK-R1),
 //! the stored hash is salted SHA-256, verified in 2 µs (the cost model's default).
 
@@ -94,13 +94,13 @@ fn outcomes(sim: &Simulation) -> (u64, u64) {
     )
 }
 
-/// The race of AK-R2.4 with `index_get = 10ms`: R1 at 1 s misses the doc cache, notes count 0 and
+/// The race of AK-R2.4 with `index_get = 10ms`: Q1 at 1 s misses the doc cache, notes count 0 and
 /// GETs the still-valid document; at 1.005 s the key is invalidated and the clear bumps the count
-/// to 1 (and drops the pre-warmed auth entry); R1's response at 1.010 s is not cached (1 != 0). R1
-/// itself validates the document it read: the auth cache misses, the verification takes 2 µs, R1
+/// to 1 (and drops the pre-warmed auth entry); Q1's response at 1.010 s is not cached (1 != 0). Q1
+/// itself validates the document it read: the auth cache misses, the verification takes 2 µs, Q1
 /// succeeds at 1.010002 s, stale by 5.002 ms (ES does the same: the request read the index
-/// first). R2 at 2 s misses again, reads the invalidated document (cached at 2.010 s, count
-/// unchanged) and is refused; R3 at 301 s and R4 at 301.02 s hit that cached refusal at once.
+/// first). Q2 at 2 s misses again, reads the invalidated document (cached at 2.010 s, count
+/// unchanged) and is refused; Q3 at 301 s and Q4 at 301.02 s hit that cached refusal at once.
 #[test]
 fn rule_ca_tm2_a_clear_during_a_fetch_keeps_the_stale_document_out_of_the_cache() {
     let (mut c, mut sim) = setup(&[("index_get", Distribution::Fixed(10 * MS))], true);
@@ -138,10 +138,10 @@ fn rule_ca_tm2_a_clear_during_a_fetch_keeps_the_stale_document_out_of_the_cache(
     assert_eq!(sim.in_flight(), 0);
 }
 
-/// The counter-less what-if (CA-TM3) of the same run: R1's response is cached although the clear
-/// landed during the GET, so the stale (valid) document answers R2 at 2 s and R3 at 301 s from the
+/// The counter-less what-if (CA-TM3) of the same run: Q1's response is cached although the clear
+/// landed during the GET, so the stale (valid) document answers Q2 at 2 s and Q3 at 301 s from the
 /// doc cache with the auth cache's success: stale acceptances until the doc cache's TTL, 5 min
-/// after the put at 1.010 s. R4 at 301.02 s finds it expired, GETs the invalidated document and is
+/// after the put at 1.010 s. Q4 at 301.02 s finds it expired, GETs the invalidated document and is
 /// refused at 301.03 s. Longest stale window: 301 s - 1.005 s.
 #[test]
 fn rule_ca_tm3_without_the_counter_the_stale_document_is_served_until_its_ttl() {
@@ -169,15 +169,15 @@ fn rule_ca_tm3_without_the_counter_the_stale_document_is_served_until_its_ttl() 
 }
 
 /// With no `index_get` latency the GET and the put are one instant (the behaviour before CA-TM2):
-/// the same arrivals leave no `index_get` event, and the clear at 1.005 s simply removes R1's
-/// cached document, so R2 is refused.
+/// the same arrivals leave no `index_get` event, and the clear at 1.005 s simply removes Q1's
+/// cached document, so Q2 is refused.
 #[test]
 fn rule_ca_tm2_no_latency_keeps_the_instant_fetch() {
     let (mut c, mut sim) = setup(&[("index_get", Distribution::Fixed(0))], true);
     arrive_at(&mut sim, &[S, 2 * S]);
     invalidate_at(&mut sim, S + 5 * MS);
     sim.run_until(&mut c, 10 * S);
-    // R1 at 1 s: doc put, auth cache hit on the pre-warmed success.
+    // Q1 at 1 s: doc put, auth cache hit on the pre-warmed success.
     assert_eq!(outcomes(&sim), (1, 1));
     assert_eq!(sim.metrics.nodes[0].stale_acceptances, 0);
     assert_eq!(sim.metrics.index_get.count(), 0);
