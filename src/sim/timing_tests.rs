@@ -2,9 +2,10 @@
 //! invalidation counter exists for (AK-R2.4), its counter-less what-if, and the timed index write.
 //!
 //! Requests (Q1, Q2, ... in the comments) arrive at chosen instants (the workload's own Poisson
-//! rate is negligible), so every expected figure follows from the rules by hand. One node, one API key, default settings: the
-//! auth cache holds the creator's pre-warmed success (R3.8), the doc cache's TTL is 5 min (AK-R1),
-//! the stored hash is salted SHA-256, verified in 2 µs (the cost model's default).
+//! rate is negligible), so every expected figure follows from the rules by hand. One node, one API
+//! key, default settings: the auth cache holds the creator's pre-warmed success (R3.8), the doc
+//! cache's TTL is 5 min (AK-R1), the stored hash is salted SHA-256, verified in 2 µs (the cost
+//! model's default).
 
 use super::latency::Distribution;
 use super::simulation::Ev;
