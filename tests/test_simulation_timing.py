@@ -56,6 +56,9 @@ def test_ca_tm2_every_get_takes_its_latency_and_shows_in_the_trace():
     misses = sim.report().nodes["node-0"].caches["api_key_doc"].misses
     assert len(started) == misses
     assert len(started) - len(done) == sim.in_flight
+    # The report's GET latencies: every GET took 50 ms.
+    get = sim.report().index_get_ms
+    assert get is not None and get.max == 50.0 and get.mean == 50.0
 
 
 def test_ca_tm1_same_seed_same_trace_and_the_arrivals_do_not_move(tmp_path):
@@ -66,7 +69,10 @@ def test_ca_tm1_same_seed_same_trace_and_the_arrivals_do_not_move(tmp_path):
     assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
     # The latency draws come from their own stream: without the table, the same requests arrive.
     _, plain, _ = load_scenario(RACE.replace("{simulation}", "").replace('index_get = "50ms"', ""))
-    assert plain.run("2s").requests == a.report().requests
+    plain_report = plain.run("2s")
+    assert plain_report.requests == a.report().requests
+    # Without the table the report is the one it always was: no GET latencies.
+    assert "index_get_ms" not in plain_report.to_dict() and plain_report.index_get_ms is None
 
 
 def test_ca_tm2_the_counter_confines_stale_acceptances_to_gets_started_before_the_clear():

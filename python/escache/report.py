@@ -239,6 +239,8 @@ class SimulationReport(Mapping[str, Any]):
     action_errors: tuple[ActionError, ...]
     events: int
     outcome_names: tuple[str, ...]
+    #: How long the API key document GETs took (only with an ``index_get`` latency, rule CA-TM2).
+    index_get_ms: Latency | None = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> SimulationReport:
@@ -258,6 +260,7 @@ class SimulationReport(Mapping[str, Any]):
             tuple(ActionError.from_dict(e) for e in d["action_errors"]),
             d["events"],
             tuple(d["outcome_names"]),
+            Latency.from_dict(d["index_get_ms"]) if "index_get_ms" in d else None,
         )
 
     @classmethod
@@ -266,7 +269,7 @@ class SimulationReport(Mapping[str, Any]):
 
     def to_dict(self) -> dict[str, Any]:
         """The report as the JSON object the core wrote."""
-        return {
+        out: dict[str, Any] = {
             "virtual_seconds": self.virtual_seconds,
             "requests": self.requests,
             "finished": self.finished,
@@ -283,6 +286,9 @@ class SimulationReport(Mapping[str, Any]):
             "events": self.events,
             "outcome_names": list(self.outcome_names),
         }
+        if self.index_get_ms is not None:
+            out["index_get_ms"] = self.index_get_ms.to_dict()
+        return out
 
     def to_json(self, **kwargs: Any) -> str:
         """:meth:`to_dict` as JSON text (``kwargs`` go to ``json.dumps``, e.g. ``indent=2``)."""

@@ -568,6 +568,13 @@ def format_report(report: Mapping[str, Any], *, title: str | None = None, descri
         + "   ".join(f"{k} {_seconds(lat[k] / 1e3)}" for k in ("p50", "p90", "p99", "p999", "max"))
         + f"   mean {_seconds(lat['mean'] / 1e3)}"
     )
+    if "index_get_ms" in report:
+        get = report["index_get_ms"]
+        w(
+            "index GET latency "
+            + "   ".join(f"{k} {_seconds(get[k] / 1e3)}" for k in ("p50", "p90", "p99", "max"))
+            + f"   mean {_seconds(get['mean'] / 1e3)}"
+        )
     w("")
     nodes = report["nodes"]
     used = [

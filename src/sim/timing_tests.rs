@@ -137,6 +137,9 @@ fn rule_ca_tm2_a_clear_during_a_fetch_keeps_the_stale_document_out_of_the_cache(
     assert_eq!(sim.metrics.index_get.max(), 10 * MS);
     assert_eq!(sim.metrics.latency.max(), 10 * MS + 2 * US);
     assert_eq!(sim.in_flight(), 0);
+    let r = super::report::report(&sim, &c);
+    assert_eq!(r["index_get_ms"]["max"], 10.0);
+    assert_eq!(r["index_get_ms"]["mean"], 10.0);
 }
 
 /// The counter-less what-if (CA-TM3) of the same run: Q1's response is cached although the clear
@@ -182,6 +185,9 @@ fn rule_ca_tm2_no_latency_keeps_the_instant_fetch() {
     assert_eq!(outcomes(&sim), (1, 1));
     assert_eq!(sim.metrics.nodes[0].stale_acceptances, 0);
     assert_eq!(sim.metrics.index_get.count(), 0);
+    assert!(super::report::report(&sim, &c)
+        .get("index_get_ms")
+        .is_none());
     assert_eq!(
         requests_trace(&c)
             .iter()
