@@ -59,6 +59,7 @@ def test_ca_tm2_every_get_takes_its_latency_and_shows_in_the_trace():
     # The report's GET latencies: every GET took 50 ms.
     get = sim.report().index_get_ms
     assert get is not None and get.max == 50.0 and get.mean == 50.0
+    assert "index GET latency " in escache.simulation.format_report(sim.report())
 
 
 def test_ca_tm1_same_seed_same_trace_and_the_arrivals_do_not_move(tmp_path):
