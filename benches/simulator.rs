@@ -80,6 +80,7 @@ fn fleet(nodes: usize, keys: usize, rate: f64) -> (Cluster, Simulation) {
             create_over: 0,
             start: 0,
             stop: None,
+            client: None,
         },
     )
     .expect("workload");

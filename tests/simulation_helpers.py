@@ -26,6 +26,7 @@ REQUIRED_EXAMPLES = (
     "clear_all_caches_hash_storm",
     "service_tokens_partial_update",
     "security_index_red_recovery",
+    "clear_all_caches_429_storm_clients",
 )
 
 # The cost model's defaults (src/sim/cost.rs): 6.5 ms per 1,000 PBKDF2 iterations, 2 µs per salted

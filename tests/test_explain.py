@@ -17,6 +17,7 @@ EXPECTED_CAUSES = {
     "service_tokens_partial_update": {"file_watcher_pending"},
     "security_index_red_recovery": set(),
     "clear_all_caches_hash_storm": set(),
+    "clear_all_caches_429_storm_clients": set(),
 }
 
 

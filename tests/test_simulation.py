@@ -111,8 +111,12 @@ def test_every_request_ends_in_exactly_one_outcome(runs, name):
     for outcome in outcomes:
         assert outcomes[outcome] == sum(n["authentications"][outcome] for n in r["nodes"].values())
         assert outcomes[outcome] == sum(w["authentications"][outcome] for w in r["workloads"].values())
-    # One authentication event per finished request, on the node that answered it.
-    events = Counter((row[1], row[2]) for row in runs[name].rows if row[2] in AUTH_KINDS)
+    # One authentication event per finished request, on the node that answered it; a client's
+    # retried attempts have their own events, whose detail says so (CA-CL4).
+    rows = [row for row in runs[name].rows if row[2] in AUTH_KINDS or row[2] == "node_unreachable"]
+    retried = [row for row in rows if "(retry " in row[5]]
+    assert len(retried) == r["retries"]
+    events = Counter((row[1], row[2]) for row in rows if "(retry " not in row[5])
     for node, n in r["nodes"].items():
         assert events[(node, "auth_success")] == n["authentications"]["success"]
         assert events[(node, "auth_failure")] == n["authentications"]["401"]

@@ -57,7 +57,9 @@ from escache.errors import (
     UnknownNodeError,
 )
 from escache.explain import Explanation
+from escache.plot import sweep_plot
 from escache.simulation import Simulation, load_scenario
+from escache.sweep import sweep
 from escache.timeline import Timeline
 
 __all__ = [
@@ -65,6 +67,8 @@ __all__ = [
     "Simulation",
     "Explanation",
     "load_scenario",
+    "sweep",
+    "sweep_plot",
     "serve",
     "Server",
     "Node",

@@ -3,7 +3,11 @@
 - ``escache run FILE`` runs a scenario file (TOML: cluster, settings, workloads, actions and faults)
   through the simulator and prints its report; ``--json`` and ``--trace`` write the report and the
   event trace, ``--plot DIR`` its plots as PNG files, and ``--explain ID`` says why credential ``ID``
-  was accepted.
+  was accepted. ``FILE`` may be the name of a shipped scenario instead (a file of that name wins);
+  ``--short`` runs the scenario's CI form (its ``[short]`` table), and ``escache run library`` runs
+  every shipped scenario, one line each.
+- ``escache scenarios`` lists the shipped scenarios (the scenario library): name, then the question
+  each answers.
 - ``escache demo`` runs the shipped scenario ``stale_window_missed_broadcast``: ten busy API keys are
   revoked while the clear-cache broadcast to one node is dropped, and that node keeps accepting them
   from its doc cache until the 5m doc cache TTL runs out.
@@ -12,6 +16,10 @@
   reports the hit ratio, evictions and the "possible thrashing" warnings Elasticsearch would log
   (rule R2.7 in docs/rules.md). Any of its workload flags (``--keys``, ``--requests``, ``--rate``, ``--alpha``,
   ``--max-keys``, ``--ttl``) selects it too.
+- ``escache sweep FILE --grid KEY=A,B ... --seeds 20`` runs a scenario over a grid of values and
+  seeds (``escache.sweep``) on a process pool or a Dask cluster and prints the mean ± standard
+  deviation over seeds of each metric at each point; ``--out`` writes (and resumes) the runs as
+  Parquet, ``--plot DIR`` draws each metric against the first grid key.
 """
 
 from __future__ import annotations
@@ -33,11 +41,14 @@ from escache.report import SimulationReport
 from escache.simulation import (
     ProgressBar,
     _clock,
+    _is_file,
     _nanos,
     _read_scenario,
     format_report,
     load_scenario,
+    scenario_names,
     scenario_path,
+    scenario_question,
 )
 
 DEMO_SCENARIO = "stale_window_missed_broadcast"
@@ -203,13 +214,60 @@ def _finish_run(
     return 0
 
 
+def _resolve(source: str) -> tuple[dict[str, Any], str]:
+    """``escache run``'s FILE: a scenario file, else the name of a shipped scenario (the file wins
+    if both exist). Returns the scenario as read and where it came from."""
+    if _is_file(source):
+        return _read_scenario(Path(source)), source
+    names = scenario_names()
+    name = source[: -len(".toml")] if source.endswith(".toml") else source
+    if name in names and os.sep not in source and "/" not in source:
+        resource = scenario_path(name)
+        return _read_scenario(resource.read_text(encoding="utf-8")), f"escache/scenarios/{name}.toml"
+    try:
+        return _read_scenario(Path(source)), source
+    except escache.IllegalArgumentError as e:
+        raise escache.IllegalArgumentError(
+            f"{e}; and escache ships no scenario of that name (`escache scenarios` lists them)"
+        ) from None
+
+
+def _run_library(args: argparse.Namespace) -> int:
+    """``escache run library``: every shipped scenario (in its CI form with ``--short``), one line each."""
+    w = sys.stdout.write
+    for name in scenario_names():
+        meta, _ = _resolve(name)
+        _, sim, duration = load_scenario(meta, seed=args.seed, short=args.short)
+        started = time.monotonic()
+        r = sim.run(duration)
+        a = r.to_dict()["authentications"]
+        w(
+            f"{name:<32} {_clock(r.virtual_seconds):>8} virtual  {r.requests:>9,} requests  "
+            f"401 {a['401']:,}  429 {a['429']:,}  stale {r.stale_acceptances:,}  "
+            f"verifications {sum(n.hash_verifications for n in r.nodes.values()):,}  "
+            f"({time.monotonic() - started:.1f}s)\n"
+        )
+    return 0
+
+
+def _scenarios(args: argparse.Namespace) -> int:
+    """``escache scenarios``: the shipped scenarios, one line each, name first."""
+    names = scenario_names()
+    width = max(len(n) for n in names)
+    for name in names:
+        sys.stdout.write(f"{name:<{width}}  — {scenario_question(name)}\n")
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
-    meta = _read_scenario(Path(args.file))
+    if args.file == "library" and not _is_file(args.file):
+        return _run_library(args)
+    meta, source = _resolve(args.file)
     if args.plot is not None:
         _check_plotting()
     if args.trace == "-" and args.json == "-":
         raise escache.IllegalArgumentError("--json - and --trace - cannot both write to stdout")
-    cluster, sim, duration = load_scenario(meta, seed=args.seed)
+    cluster, sim, duration = load_scenario(meta, seed=args.seed, short=args.short)
     # Outputs are opened once the scenario is known to be good, and before the run, so that a bad
     # path fails early and a bad scenario leaves no empty files behind.
     json_out = _open_output(args.json, "report") if args.json else None
@@ -220,16 +278,15 @@ def _run(args: argparse.Namespace) -> int:
             json_out.close()
         raise
     try:
-        report = _run_loaded(cluster, sim, duration, label=Path(args.file).name, progress=_show_progress(args))
+        report = _run_loaded(cluster, sim, duration, label=Path(source).name, progress=_show_progress(args))
     except BaseException:
         for f in (json_out, trace_out):
             if f is not None:
                 f.close()
         raise
-    name = meta.get("name") if isinstance(meta.get("name"), str) else Path(args.file).stem
-    status = _finish_run(
-        cluster, sim, report, meta, args.file, json_out, args.json, trace_out, args.trace, f"escache run: {name}"
-    )
+    name = meta.get("name") if isinstance(meta.get("name"), str) else Path(source).stem
+    title = f"escache run: {name}" + (" (short form)" if args.short else "")
+    status = _finish_run(cluster, sim, report, meta, source, json_out, args.json, trace_out, args.trace, title)
     # What is printed goes to stdout unless stdout carries the JSON report or the trace.
     out = sys.stderr if "-" in (args.json, args.trace) else sys.stdout
     for credential in args.explain:
@@ -320,6 +377,188 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- sweeps -------------------------------------------------------------------------------------------
+
+# Short column titles for the default metrics in the summary table.
+SWEEP_LABELS = {
+    "requests": "requests",
+    "authentications.success": "success",
+    "authentications.unauthorized": "401",
+    "authentications.too_busy": "429",
+    "stale_acceptances": "stale",
+    "longest_stale_window_seconds": "longest stale (s)",
+    "hit_ratio.api_key_auth": "auth hit ratio",
+    "latency_ms.p99": "p99 (ms)",
+}
+
+
+def _split_values(text: str) -> list[str]:
+    """``a,b,[1, 2],"x,y"``: split at the commas outside brackets, braces and quotes."""
+    parts, depth, quote, current = [], 0, "", ""
+    for ch in text:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(current)
+            current = ""
+            continue
+        current += ch
+    parts.append(current)
+    return [p.strip() for p in parts]
+
+
+def _toml_value(text: str) -> Any:
+    """A TOML value (``100`` an int, ``0.5`` a float, ``true``, ``"x"``), or else the text itself
+    (``5m`` stays the string ``"5m"``)."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _grid(items: Sequence[str]) -> dict[str, list[Any]]:
+    grid: dict[str, list[Any]] = {}
+    for item in items:
+        key, sep, values = item.partition("=")
+        if not sep or not key.strip() or not values.strip():
+            raise escache.IllegalArgumentError(f"--grid takes KEY=A,B,..., got [{item}]")
+        if key.strip() in grid:
+            raise escache.IllegalArgumentError(f"--grid [{key.strip()}] given twice")
+        grid[key.strip()] = [_toml_value(v) for v in _split_values(values)]
+    return grid
+
+
+def _seed_list(text: str) -> list[int]:
+    """``20`` (seeds 0 to 19), ``5..10`` (5 to 9) or ``1,4,9``."""
+    try:
+        if ".." in text:
+            lo, hi = text.split("..", 1)
+            return list(range(int(lo), int(hi)))
+        if "," in text:
+            return [int(s) for s in text.split(",")]
+        return list(range(int(text)))
+    except ValueError:
+        raise escache.IllegalArgumentError(
+            f"--seeds takes a count (20), a range (0..20) or a list (1,4,9), got [{text}]"
+        ) from None
+
+
+def _summary(df: Any, keys: Sequence[str], metrics: Sequence[str]) -> str:
+    """The mean ± standard deviation over seeds of each metric, one row per point."""
+    header = [*keys, "runs", "failed", *(SWEEP_LABELS.get(m, m) for m in metrics)]
+    rows = []
+    groups = df.groupby(list(keys), sort=False, dropna=False) if keys else [((), df)]
+    for name, group in groups:
+        values = name if isinstance(name, tuple) else (name,)
+        ok = group[group["error"].isna()]
+        cells = [str(v) for v in values] + [str(len(group)), str(len(group) - len(ok))]
+        for m in metrics:
+            column = ok[m].dropna().astype(float)
+            if column.empty:
+                cells.append("-")
+                continue
+            mean, std = column.mean(), column.std(ddof=1) if len(column) > 1 else 0.0
+            integral = bool((column == column.round()).all())
+            digits = 0 if abs(mean) >= 100 else 1 if abs(mean) >= 10 or integral else 3
+            cells.append(f"{mean:,.{digits}f} ± {std:,.{digits}f}")
+        rows.append(cells)
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = [
+        "  ".join(
+            c.rjust(w) if i >= len(keys) else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        ).rstrip()
+        for r in [header, *rows]
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from escache.sweep import DEFAULT_METRICS, _scenario_dict  # noqa: PLC0415 - pandas loads with the sweep
+
+    grid = _grid(args.grid)
+    seeds = _seed_list(args.seeds)
+    metrics = args.metric or list(DEFAULT_METRICS)
+    if args.plot is not None:
+        _check_plotting()
+        if not grid:
+            raise escache.IllegalArgumentError("--plot draws the metrics against the first --grid key: give one")
+    doc = _scenario_dict(args.file)
+    executor: Any = None
+    client: Any = None
+    with contextlib.ExitStack() as stack:
+        if args.dask is not None:
+            try:
+                import distributed  # noqa: PLC0415 - optional dependency
+            except ImportError:
+                raise escache.MissingDependencyError(
+                    "--dask needs dask.distributed: pip install 'escache[dask]'"
+                ) from None
+            dask: Any = distributed  # partly typed: its constructors are untyped
+            if args.dask == "local":
+                cluster = stack.enter_context(
+                    dask.LocalCluster(
+                        n_workers=args.workers or os.cpu_count() or 1, threads_per_worker=1, dashboard_address=None
+                    )
+                )
+                client = stack.enter_context(dask.Client(cluster))
+            else:
+                client = stack.enter_context(dask.Client(args.dask))
+            executor = client
+        started = time.monotonic()
+        df = escache.sweep(
+            doc,
+            grid,
+            seeds=seeds,
+            metrics=metrics,
+            executor=executor,
+            workers=args.workers,
+            progress=_show_progress(args),
+            out=args.out,
+        )
+        wall = time.monotonic() - started
+    name = doc.get("name") if isinstance(doc.get("name"), str) else Path(args.file).stem
+    points = len(df) // len(seeds)
+    where = f"Dask at {args.dask}" if args.dask else f"{args.workers or os.cpu_count() or 1} processes"
+    out = sys.stdout
+    out.write(f"escache sweep: {name}: {points} points x {len(seeds)} seeds = {len(df)} runs ({where}, {wall:.1f} s)\n")
+    out.write("mean ± standard deviation over seeds\n\n")
+    out.write(_summary(df, list(grid), metrics))
+    failed = df[df["error"].notna()]
+    if len(failed):
+        out.write(f"\n{len(failed)} runs failed; the first: seed {failed.iloc[0]['seed']}: {failed.iloc[0]['error']}\n")
+    if args.out:
+        out.write(f"\nruns: {args.out}\n")
+    if args.plot is not None:
+        written = _sweep_plots(df, list(grid), metrics, Path(args.plot))
+        out.write(f"plots: {', '.join(str(p) for p in written)}\n")
+    return 0
+
+
+def _sweep_plots(df: Any, keys: list[str], metrics: Sequence[str], directory: Path) -> list[Path]:
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - optional dependency, checked before the sweep
+
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise escache.IllegalArgumentError(f"cannot write plots to [{directory}]: {e.strerror or e}") from None
+    written = []
+    for m in metrics:
+        ax = escache.sweep_plot(df, x=keys[0], y=m, hue=keys[1:] or None)
+        path = directory / f"{m.replace('/', '_')}.png"
+        try:
+            ax.figure.savefig(path, dpi=100)
+        finally:
+            plt.close(ax.figure)
+        written.append(path)
+    return written
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="escache", description="Elasticsearch's security credential caches, simulated in virtual time."
@@ -327,7 +566,17 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser("run", help="run a scenario file (TOML) through the simulator and print its report")
-    r.add_argument("file", metavar="FILE", help="the scenario file (see examples/)")
+    r.add_argument(
+        "file",
+        metavar="FILE|NAME",
+        help="the scenario file (see examples/), or the name of a shipped scenario (`escache scenarios`); "
+        "`library` runs every shipped scenario",
+    )
+    r.add_argument(
+        "--short",
+        action="store_true",
+        help="run the scenario's CI form: its [short] table laid over it (docs/scenarios.md)",
+    )
     r.add_argument("--seed", type=int, default=None, help="replace the scenario's seeds (cluster and simulation)")
     r.add_argument(
         "--json", metavar="REPORT.json", help="write the report as JSON ('-': print it instead of the text report)"
@@ -357,6 +606,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     progress.add_argument("--no-progress", dest="progress", action="store_false", help="never show the progress bar")
     r.set_defaults(run=_run)
+
+    sc = sub.add_parser("scenarios", help="list the shipped scenarios (the scenario library), one line each")
+    sc.set_defaults(run=_scenarios)
 
     sv = sub.add_parser("serve", help="serve a cluster over HTTP (loopback by default) for tooling in any language")
     sv.add_argument("--nodes", type=int, default=3, help="number of nodes (default 3)")
@@ -424,6 +676,53 @@ def _parser() -> argparse.ArgumentParser:
     )
     g.add_argument("--ttl", default=None, help="xpack.security.authc.api_key.cache.ttl (default 24h)")
     d.set_defaults(run=_demo)
+
+    sw = sub.add_parser("sweep", help="run a scenario over a grid of values and seeds, and summarise each point")
+    sw.add_argument("file", metavar="FILE_OR_NAME", help="the scenario file, or the name of a shipped scenario")
+    sw.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="KEY=A,B",
+        help="a grid key (settings.<name>, cluster.nodes, simulation.duration, workloads.<name>.<field>, "
+        "actions.<index>.<field>) and its values as TOML (5m stays a string, 100 is a number); repeatable: "
+        "the runs are the cartesian product",
+    )
+    sw.add_argument(
+        "--seeds", default="1", help="a count (20: seeds 0 to 19), a range (5..10: 5 to 9) or a list (1,4,9); default 1"
+    )
+    sw.add_argument(
+        "--workers", type=int, default=None, help="processes (or Dask workers with --dask local); default every core"
+    )
+    sw.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        default=None,
+        help="run on the Dask scheduler at ADDRESS (tcp://host:8786), or 'local' to start one",
+    )
+    sw.add_argument(
+        "--metric",
+        action="append",
+        default=[],
+        metavar="M",
+        help="a report figure by dotted path (nodes.node-2.stale_acceptances, hit_ratio.api_key_doc); repeatable; "
+        "default: requests, outcomes, stale acceptances and window, auth cache hit ratio, p99 latency",
+    )
+    sw.add_argument(
+        "--out", metavar="RUNS.parquet", default=None, help="write every run as Parquet as they finish; resume from it"
+    )
+    sw.add_argument(
+        "--plot",
+        metavar="DIR",
+        default=None,
+        help="write each metric against the first grid key as PNG into DIR (needs escache[plot])",
+    )
+    swp = sw.add_mutually_exclusive_group()
+    swp.add_argument(
+        "--progress", dest="progress", action="store_true", default=None, help="show a progress bar on stderr"
+    )
+    swp.add_argument("--no-progress", dest="progress", action="store_false", help="never show the progress bar")
+    sw.set_defaults(run=_sweep)
     return p
 
 

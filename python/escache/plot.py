@@ -25,7 +25,7 @@ from escache.errors import IllegalArgumentError, MissingDependencyError
 if TYPE_CHECKING:
     from escache.report import SimulationReport
 
-__all__ = ["CACHES", "ReportPlots"]
+__all__ = ["CACHES", "ReportPlots", "sweep_plot"]
 
 #: The caches ``hit_ratio(cache=...)`` knows.
 CACHES = (
@@ -230,3 +230,75 @@ class ReportPlots:
                 plt.close(fig)
             written.append(path)
         return written
+
+
+# ---- sweeps ----------------------------------------------------------------------------------------
+
+
+def _x_positions(values: Sequence[Any]) -> tuple[list[float], list[str] | None, str]:
+    """Numbers stay numbers; time values (``"5m"``) become seconds; anything else is categorical,
+    in order of first appearance (ticks labelled with the values)."""
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return [float(v) for v in values], None, ""
+    try:
+        from escache._core import parse_time_value  # noqa: PLC0415 - the core's own parser of time values
+
+        return [parse_time_value(str(v), "x") / 1e9 for v in values], None, " (seconds)"
+    except Exception:  # noqa: BLE001 - not all time values: categorical
+        labels = list(dict.fromkeys(str(v) for v in values))
+        return [float(labels.index(str(v))) for v in values], labels, ""
+
+
+def sweep_plot(
+    df: Any, x: str, y: str, *, hue: str | Sequence[str] | None = None, band: str | None = "minmax", ax: Any = None
+) -> Any:
+    """A metric ``y`` of a sweep (the DataFrame :func:`escache.sweep` returns) against the grid key
+    ``x``: one line per value of ``hue`` (a grid key, or several) through the mean over seeds, with a
+    band over seeds: ``band="minmax"`` (default) from the smallest to the largest value, ``"std"`` the
+    mean ± one standard deviation, ``None`` no band. Failed runs (``error`` set) and missing values
+    are left out. Time values on ``x`` (``"5m"``) are drawn as seconds. Returns the ``Axes``."""
+    plt = _pyplot()
+    if band not in ("minmax", "std", None):
+        raise IllegalArgumentError(f"[band] must be 'minmax', 'std' or None, got [{band!r}]")
+    hues = [] if hue is None else [hue] if isinstance(hue, str) else list(hue)
+    for column in [x, y, *hues]:
+        if column not in df.columns:
+            raise IllegalArgumentError(f"the sweep has no column [{column}]; it has {list(df.columns)}")
+    ok = df[df["error"].isna()] if "error" in df.columns else df
+    ok = ok[ok[y].notna()]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4), layout="constrained")
+    xs_all, labels, unit = _x_positions(list(df[x]))
+    position = {str(v): p for v, p in zip(df[x], xs_all, strict=True)}
+    groups = ok.groupby(hues, sort=False, dropna=False) if hues else [((), ok)]
+    for name, group in groups:
+        stats: dict[float, list[float]] = {}
+        for xv, yv in zip(group[x], group[y], strict=True):
+            stats.setdefault(position[str(xv)], []).append(float(yv))
+        px = sorted(stats)
+        mean = [sum(stats[p]) / len(stats[p]) for p in px]
+        key = name if isinstance(name, tuple) else (name,)
+        label = ", ".join(f"{h}={v}" for h, v in zip(hues, key, strict=True)) or y
+        (line,) = ax.plot(px, mean, marker="o", label=label)
+        if band is not None:
+            if band == "minmax":
+                lo = [min(stats[p]) for p in px]
+                hi = [max(stats[p]) for p in px]
+            else:
+                sd = [
+                    math.sqrt(sum((v - m) ** 2 for v in stats[p]) / (len(stats[p]) - 1)) if len(stats[p]) > 1 else 0.0
+                    for p, m in zip(px, mean, strict=True)
+                ]
+                lo = [m - s for m, s in zip(mean, sd, strict=True)]
+                hi = [m + s for m, s in zip(mean, sd, strict=True)]
+            ax.fill_between(px, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
+    if labels is not None:
+        ax.set_xticks(range(len(labels)), labels)
+    seeds = ok["seed"].nunique() if "seed" in ok.columns else 0
+    what = {"minmax": "min-max", "std": "± 1 std", None: ""}[band]
+    ax.set_title(f"{y} (mean over {seeds} seeds{', band ' + what if band else ''})")
+    ax.set_xlabel(x + unit)
+    ax.set_ylabel(y)
+    if hues:
+        ax.legend(loc="best", fontsize="small")
+    return ax

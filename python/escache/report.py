@@ -163,16 +163,28 @@ class WorkloadReport:
     requests: int
     credentials: int
     authentications: Authentications
+    #: Client retries: attempts beyond each logical request's first (CA-CL4).
+    retries: int = 0
+    #: Attempts over logical requests (1.0 without retries); None before the first request.
+    amplification: float | None = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> WorkloadReport:
-        return cls(d["requests"], d["credentials"], Authentications.from_dict(d["authentications"]))
+        return cls(
+            d["requests"],
+            d["credentials"],
+            Authentications.from_dict(d["authentications"]),
+            d.get("retries", 0),
+            d.get("amplification"),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "requests": self.requests,
             "credentials": self.credentials,
             "authentications": self.authentications.to_dict(),
+            "retries": self.retries,
+            "amplification": self.amplification,
         }
 
 
@@ -239,6 +251,10 @@ class SimulationReport(Mapping[str, Any]):
     action_errors: tuple[ActionError, ...]
     events: int
     outcome_names: tuple[str, ...]
+    #: Client retries (CA-CL4); ``authentications`` counts each logical request once, by its last attempt.
+    retries: int = 0
+    #: Attempts over logical requests (1.0 without retries); None before the first request.
+    amplification: float | None = None
     #: How long the API key document GETs took (only with an ``index_get`` latency, rule CA-TM2).
     index_get_ms: Latency | None = None
 
@@ -260,6 +276,8 @@ class SimulationReport(Mapping[str, Any]):
             tuple(ActionError.from_dict(e) for e in d["action_errors"]),
             d["events"],
             tuple(d["outcome_names"]),
+            d.get("retries", 0),
+            d.get("amplification"),
             Latency.from_dict(d["index_get_ms"]) if "index_get_ms" in d else None,
         )
 
@@ -285,6 +303,8 @@ class SimulationReport(Mapping[str, Any]):
             "action_errors": [e.to_dict() for e in self.action_errors],
             "events": self.events,
             "outcome_names": list(self.outcome_names),
+            "retries": self.retries,
+            "amplification": self.amplification,
         }
         if self.index_get_ms is not None:
             out["index_get_ms"] = self.index_get_ms.to_dict()

@@ -35,6 +35,7 @@ import os
 import sys
 import textwrap
 import time
+import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,8 @@ __all__ = [
     "load_scenario",
     "scenario_names",
     "scenario_path",
+    "scenario_question",
+    "short_form",
 ]
 
 NANOS = 1_000_000_000
@@ -146,6 +149,10 @@ class Simulation:
         - ``start``, ``stop``: when the traffic starts and stops.
         - For API keys: ``creator_node`` and ``expiration``.
         - For tokens: ``account``, and ``source`` (``index``, or ``file`` with ``nodes``).
+        - ``client``: how the workload's client retries: a preset (``"elasticsearch-py"``,
+          ``"elasticsearch-java"``, ``"go-elasticsearch"``, ``"fleet-server"``, ``"kibana"``; ``"none"``,
+          the default, makes one attempt per request) or a dict of ``preset``, ``retries``, ``backoff``,
+          ``retry_on``, ``mark_dead_on`` and ``dead_node_timeout`` (see docs/scenarios.md).
 
         Returns the workload's index.
         """
@@ -404,8 +411,51 @@ def _read_scenario(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     return doc
 
 
+SHORT_TABLES = ("cluster", "settings", "simulation", "workloads", "actions")
+
+
+def short_form(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A scenario's CI form: its ``[short]`` table laid over it (``escache run NAME --short``).
+
+    ``[short]`` is a partial scenario: ``[short.cluster]``, ``[short.settings]`` and
+    ``[short.simulation]`` replace the fields they name in those tables; ``[short.workloads.NAME]``
+    replaces fields of the workload named ``NAME``; ``[short.actions.N]`` replaces fields of
+    ``actions[N]`` (counted from 0, as errors name them). Anything else in ``[short]`` is refused.
+    A scenario without ``[short]`` is its own short form. The result has no ``short`` table.
+    """
+    out = {k: v for k, v in doc.items() if k != "short"}
+    patch = doc.get("short")
+    if patch is None:
+        return out
+    if not isinstance(patch, Mapping):
+        raise IllegalArgumentError("[short] must be a table")
+    for key, value in patch.items():
+        if key not in SHORT_TABLES:
+            raise IllegalArgumentError(f"short.{key}: unknown field, expected one of {list(SHORT_TABLES)}")
+        if not isinstance(value, Mapping):
+            raise IllegalArgumentError(f"short.{key}: must be a table")
+        if key in ("cluster", "settings", "simulation"):
+            out[key] = {**dict(out.get(key, {})), **value}
+            continue
+        items = [dict(x) for x in out.get(key, [])]
+        for sel, fields in value.items():
+            if not isinstance(fields, Mapping):
+                raise IllegalArgumentError(f"short.{key}.{sel}: must be a table")
+            if key == "workloads":
+                found = [i for i, w in enumerate(items) if w.get("name", "workload") == sel]
+            else:
+                found = [int(sel)] if str(sel).isdigit() and int(sel) < len(items) else []
+            if not found:
+                what = "no workload named" if key == "workloads" else "no action at index"
+                raise IllegalArgumentError(f"short.{key}.{sel}: {what} [{sel}]")
+            for i in found:
+                items[i].update(fields)
+        out[key] = items
+    return out
+
+
 def load_scenario(
-    source: str | Path | Mapping[str, Any], *, seed: int | None = None
+    source: str | Path | Mapping[str, Any], *, seed: int | None = None, short: bool = False
 ) -> tuple[Cluster, Simulation, Any]:
     """Builds the cluster and the simulation a scenario describes (a TOML file, TOML text, or a dict).
 
@@ -419,7 +469,8 @@ def load_scenario(
     - ``[[actions]]``: ``at``, ``every``, ``action`` and the action's fields (:meth:`Simulation.schedule`).
     - ``name`` and ``description``: free text, shown by ``escache run``.
 
-    ``seed``, when given, replaces both the cluster's and the simulation's seeds.
+    ``seed``, when given, replaces both the cluster's and the simulation's seeds. ``short`` runs the
+    scenario's CI form: its ``[short]`` table laid over it (:func:`short_form`).
 
     ``source`` is a ``Path``; a ``str`` that names an existing file or holds neither a newline nor
     ``=`` (a path); other ``str`` (TOML text); or a dict.
@@ -432,6 +483,13 @@ def load_scenario(
     nothing.
     """
     doc = _read_scenario(source)
+    if short:
+        try:
+            doc = _read_scenario(short_form(doc))
+        except IllegalArgumentError as e:
+            raise IllegalArgumentError(f"in the short form: {e}") from None
+    else:
+        doc.pop("short", None)
     cl: dict[str, Any] = dict(doc.get("cluster", {}))
     sim_cfg: dict[str, Any] = dict(doc.get("simulation", {}))
     settings = dict(doc.get("settings", {}))
@@ -492,6 +550,30 @@ def scenario_names() -> list[str]:
     repository's ``examples/``), by name."""
     root = importlib.resources.files("escache") / "scenarios"
     return sorted(p.name[: -len(".toml")] for p in root.iterdir() if p.name.endswith(".toml"))
+
+
+def scenario_question(name: str) -> str:
+    """The question the shipped scenario ``name`` answers, on one line: the last sentence of its
+    header's ``Question:`` paragraph (else its ``description``)."""
+    text = scenario_path(name).read_text(encoding="utf-8")
+    para: list[str] = []
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        body = line.lstrip("#").strip()
+        if body.startswith("Question:"):
+            para = [body[len("Question:") :].strip()]
+        elif para and body:
+            para.append(body)
+        elif para:
+            break
+    joined = " ".join(para)
+    if joined:
+        sentences = [x.strip() for x in joined.replace("? ", "?\n").replace(". ", ".\n").splitlines()]
+        questions = [x for x in sentences if x.endswith("?")]
+        return questions[-1] if questions else sentences[-1]
+    doc = tomllib.loads(text)
+    return str(doc.get("description", ""))
 
 
 def scenario_path(name: str) -> Any:

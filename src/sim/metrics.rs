@@ -136,6 +136,9 @@ pub struct NodeMetrics {
     pub(crate) longest_stale_window: Nanos,
     pub hashing_cpu: Nanos,
     pub verifications: u64,
+    /// Outcomes of the attempts a client retried (CA-CL4); `outcomes` counts each logical request's
+    /// last attempt only.
+    pub retried: [u64; 4],
     pub max_queue_depth: u32,
     /// The largest `security-crypto` queue since the last periodic sample (the timeline's
     /// `max_queue_depth`: a burst shorter than the sample interval still shows).
@@ -178,6 +181,8 @@ pub struct Metrics {
     /// How long API key document GETs took, start to response (CA-TM2; empty without an
     /// `index_get` latency).
     pub index_get: LatencyHistogram,
+    /// Retries per workload: attempts beyond each logical request's first (CA-CL4).
+    pub retries: Vec<u64>,
 }
 
 impl Metrics {
@@ -189,6 +194,7 @@ impl Metrics {
             requests: vec![0; workloads],
             workload_outcomes: vec![[0; 4]; workloads],
             index_get: LatencyHistogram::default(),
+            retries: vec![0; workloads],
         }
     }
 
@@ -209,6 +215,25 @@ impl Metrics {
         }
         if let Some(l) = latency {
             self.latency.record(l);
+        }
+    }
+
+    /// Attempts over logical requests (CA-CL4): 1 without retries; `None` before any request.
+    pub fn amplification(&self, workload: Option<usize>) -> Option<f64> {
+        let (req, ret) = match workload {
+            Some(w) => (
+                self.requests.get(w).copied().unwrap_or(0),
+                self.retries.get(w).copied().unwrap_or(0),
+            ),
+            None => (self.requests.iter().sum(), self.retries.iter().sum()),
+        };
+        (req != 0).then(|| (req + ret) as f64 / req as f64)
+    }
+
+    pub(crate) fn record_retried(&mut self, node: usize, workload: usize, outcome: Outcome) {
+        self.nodes[node].retried[outcome.index()] += 1;
+        if let Some(r) = self.retries.get_mut(workload) {
+            *r += 1;
         }
     }
 

@@ -6,6 +6,7 @@ mod actions;
 mod alias;
 #[cfg(any(test, feature = "testing"))]
 mod bench_hooks;
+pub mod client;
 pub mod cost;
 pub mod explain;
 mod faults;
@@ -22,6 +23,7 @@ pub mod traffic;
 pub mod workload;
 
 pub use action::{Action, AuthorizationHeader, Selection};
+pub use client::{Backoff, ClientModel, ClientPreset};
 pub use cost::CostModel;
 pub use metrics::{LatencyHistogram, Metrics, Outcome};
 pub use simulation::{Simulation, Stop};

@@ -90,6 +90,10 @@ pub(crate) struct WorkloadReport {
     pub(crate) requests: u64,
     pub(crate) credentials: usize,
     pub(crate) authentications: Authentications,
+    /// Attempts beyond each logical request's first (CA-CL4).
+    pub(crate) retries: u64,
+    /// Attempts over logical requests; `None` before the first request.
+    pub(crate) amplification: Option<f64>,
 }
 
 /// Request latencies in milliseconds.
@@ -123,6 +127,11 @@ pub(crate) struct Report {
     pub(crate) finished: u64,
     pub(crate) in_flight: usize,
     pub(crate) authentications: Authentications,
+    /// Client retries (CA-CL4): attempts beyond each logical request's first. `authentications`
+    /// counts each logical request once, by its last attempt.
+    pub(crate) retries: u64,
+    /// Attempts over logical requests (1 without retries); `None` before the first request.
+    pub(crate) amplification: Option<f64>,
     /// `None` before the first request finishes.
     pub(crate) success_ratio: Option<f64>,
     pub(crate) stale_acceptances: u64,
@@ -203,6 +212,8 @@ impl Report {
                     requests: m.requests[w],
                     credentials: sim.credentials_created(w),
                     authentications: Authentications::from(&m.workload_outcomes[w]),
+                    retries: m.retries[w],
+                    amplification: m.amplification(Some(w)),
                 };
                 (name, report)
             })
@@ -223,6 +234,8 @@ impl Report {
             finished,
             in_flight: sim.in_flight(),
             authentications: Authentications::from(&totals),
+            retries: m.retries.iter().sum(),
+            amplification: m.amplification(None),
             success_ratio: (finished != 0).then(|| totals[0] as f64 / finished as f64),
             stale_acceptances: m.nodes.iter().map(|n| n.stale_acceptances).sum(),
             longest_stale_window_seconds: secs(

@@ -105,6 +105,11 @@ pub struct Scenario {
     pub workloads: Vec<WorkloadDesc>,
     #[serde(default)]
     pub(crate) actions: Vec<ScheduledActionDesc>,
+    /// `[short]`: the scenario's CI form (`escache run NAME --short`), a partial scenario laid over
+    /// this one by the Python loader (`escache.simulation`), which then reads the result again
+    /// through these types; kept here as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) short: Option<Value>,
 }
 
 /// Reads `T` from `v`; an error is prefixed with the path of the field it is about.

@@ -52,6 +52,10 @@ pub(super) enum Ev {
     DelayedAction {
         index: usize,
     },
+    /// A client's next attempt of the logical request waiting under `request` (CA-CL1).
+    Retry {
+        request: u64,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -60,6 +64,10 @@ pub(super) struct InFlight {
     pub(super) node: NodeIndex,
     pub(super) workload: usize,
     pub(super) credential: usize,
+    /// Whether the request presents the wrong secret (a retry presents the same one).
+    pub(super) wrong: bool,
+    /// Attempts made before this one (CA-CL1).
+    pub(super) attempt: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -277,8 +285,10 @@ impl Simulation {
             zipf,
             round_robin: 0,
             created: 0,
+            pool: super::client::NodePool::new(nodes),
         });
         self.metrics.requests.push(0);
+        self.metrics.retries.push(0);
         self.metrics.workload_outcomes.push([0; 4]);
         Ok(idx)
     }
@@ -461,6 +471,7 @@ impl Simulation {
                 Ev::Sample => self.sample(cluster),
                 Ev::IndexGetDone { request } => self.index_get_done(cluster, request),
                 Ev::DelayedAction { index } => self.run_scheduled(cluster, index),
+                Ev::Retry { request } => self.retry(cluster, request),
                 Ev::Action { index } => {
                     // CA-TM4: an index write lands `index_write` later.
                     let delay = if super::latency::writes_index(&self.actions[index].action) {

@@ -250,6 +250,8 @@ pub struct WorkloadDesc {
     pub(crate) source: Option<TokenSourceName>,
     /// File tokens: the nodes whose file holds them (default every node).
     pub(crate) nodes: Option<Names>,
+    /// The client model (issue 16.3): a preset name or a table (default `none`).
+    pub(crate) client: Option<super::client::ClientDesc>,
 }
 
 impl PopularityDesc {
@@ -346,6 +348,10 @@ impl WorkloadDesc {
             create_over: duration(&self.create_over, "create_over")?.unwrap_or(0),
             start,
             stop,
+            client: match &self.client {
+                Some(c) => c.resolve(cluster.nodes().len(), &field("client"))?,
+                None => None,
+            },
             name,
         })
     }

@@ -3,6 +3,7 @@
 //! (outcome, latency, stale acceptances against the ground truth).
 
 use super::alias::ZipfAlias;
+use super::client::{ClientModel, NodePool};
 use super::metrics::Outcome;
 use super::simulation::{elastic, Ev, InFlight, Simulation};
 use crate::cluster::Cluster;
@@ -81,6 +82,9 @@ pub struct WorkloadSpec {
     pub create_over: Nanos,
     pub start: Nanos,
     pub stop: Option<Nanos>,
+    /// The client's retries, back-off and dead-node marking (CA-CL1 to CA-CL5); `None`: one
+    /// attempt per request (the preset `none`).
+    pub client: Option<ClientModel>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -159,6 +163,8 @@ pub(super) struct Workload {
     pub(super) zipf: Option<ZipfSampler>,
     pub(super) round_robin: usize,
     pub(super) created: usize,
+    /// The client's view of the nodes (CA-CL3); empty without a client model.
+    pub(super) pool: NodePool,
 }
 
 impl Simulation {
@@ -411,6 +417,9 @@ impl Simulation {
         message: &str,
     ) {
         let now = cluster.now();
+        if self.client_step(cluster, f, outcome, message) {
+            return;
+        }
         let latency = now - f.arrival;
         self.metrics
             .record_outcome(f.node as usize, f.workload, outcome, Some(latency));
@@ -437,6 +446,77 @@ impl Simulation {
                 .events
                 .record(now, f.node, kind, CacheId::None, id, detail);
         }
+    }
+
+    /// The client's part of an attempt's end (CA-CL1 to CA-CL4): marks the node dead or alive in
+    /// its pool and, when the outcome is retried and attempts are left, records this attempt (its
+    /// trace event says so) and schedules the next one after the back-off. Returns whether it did;
+    /// otherwise the attempt ends the logical request. Without a client model it does nothing.
+    fn client_step(
+        &mut self,
+        cluster: &mut Cluster,
+        f: InFlight,
+        outcome: Outcome,
+        message: &str,
+    ) -> bool {
+        let Simulation { workloads, rng, .. } = self;
+        let wl = &mut workloads[f.workload];
+        let Some(client) = &wl.spec.client else {
+            return false;
+        };
+        let now = cluster.now();
+        // What the client sees: a status, or a connection error (`None`) from a stopped node.
+        let status = match outcome {
+            Outcome::Success => Some(200),
+            Outcome::Unauthorized => Some(401),
+            Outcome::TooBusy => Some(429),
+            Outcome::Unavailable => None,
+        };
+        if client.marks_dead(status) {
+            wl.pool
+                .mark_dead(f.node, now, &client.dead_node_timeout, rng);
+        } else if status.is_some_and(|s| !client.mark_dead_on.contains(&s)) {
+            wl.pool.mark_live(f.node);
+        }
+        if !(client.retries_on(status) && f.attempt < client.retries) {
+            return false;
+        }
+        let delay = client.backoff.delay(f.attempt + 1, rng);
+        let retries = client.retries;
+        self.metrics
+            .record_retried(f.node as usize, f.workload, outcome);
+        if cluster.events.enabled() {
+            let kind = match outcome {
+                Outcome::TooBusy => EventKind::AuthRejected,
+                Outcome::Unavailable => EventKind::NodeUnreachable,
+                Outcome::Success | Outcome::Unauthorized => EventKind::AuthFailure,
+            };
+            let detail = format!(
+                "{} (retry {}/{retries} in {} ms)",
+                if message.is_empty() {
+                    "node stopped"
+                } else {
+                    message
+                },
+                f.attempt + 1,
+                delay / 1_000_000
+            );
+            let id = &self.workloads[f.workload].credentials[f.credential].id;
+            cluster
+                .events
+                .record(now, f.node, kind, CacheId::None, id, &detail);
+        }
+        let request = self.next_request;
+        self.next_request += 1;
+        self.in_flight.insert(
+            request,
+            InFlight {
+                attempt: f.attempt + 1,
+                ..f
+            },
+        );
+        self.push(now.saturating_add(delay), Ev::Retry { request });
+        true
     }
 
     fn api_key_outcome(outcome: &AuthOutcome) -> (Outcome, String) {
@@ -467,17 +547,44 @@ impl Simulation {
         let Some(c) = self.pick_credential(w) else {
             return;
         };
-        let node = self.pick_node(cluster, w, c);
+        let picked = self.pick_node(cluster, w, c);
         let wrong = share > 0.0 && self.rng.random::<f64>() < share;
-        let request = self.next_request;
-        self.next_request += 1;
+        // CA-CL3: a client avoids the nodes it marked dead (without a client the pool is empty of
+        // marks and the pick stands).
+        let node = self.workloads[w].pool.choose(picked, now);
         self.metrics.requests[w] += 1;
         let flight = InFlight {
             arrival: now,
             node,
             workload: w,
             credential: c,
+            wrong,
+            attempt: 0,
         };
+        self.attempt(cluster, flight);
+    }
+
+    /// A client's next attempt (CA-CL1): on the node its pool chooses, the same credential and
+    /// secret, the logical request's start kept for its end-to-end latency.
+    pub(super) fn retry(&mut self, cluster: &mut Cluster, request: u64) {
+        let Some(f) = self.in_flight.remove(&request) else {
+            return;
+        };
+        let now = cluster.now();
+        let nodes = cluster.nodes().len().max(1);
+        // elastic_transport and RestClient go round the live nodes: the one after the node that
+        // failed, unless it is dead too.
+        let next = ((f.node as usize + 1) % nodes) as NodeIndex;
+        let node = self.workloads[f.workload].pool.choose(next, now);
+        self.attempt(cluster, InFlight { node, ..f });
+    }
+
+    /// One attempt of a request on `flight.node`.
+    fn attempt(&mut self, cluster: &mut Cluster, flight: InFlight) {
+        let node = flight.node;
+        let (w, c, wrong) = (flight.workload, flight.credential, flight.wrong);
+        let request = self.next_request;
+        self.next_request += 1;
         if !cluster
             .node(node)
             .is_some_and(crate::cluster::Node::running)

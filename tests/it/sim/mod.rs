@@ -6,6 +6,7 @@
 //! verification of 10,000 iterations, 6.5 ms per 1,000), the pool's capacity (threads + queue; the
 //! next submission is rejected, R3.4 / PR #58090), and "every request ends in exactly one outcome".
 
+mod clients;
 mod conservation;
 mod cost_model;
 mod descriptions;
@@ -54,6 +55,7 @@ fn api_keys(name: &str, population: usize, rate: f64) -> WorkloadSpec {
         create_over: 0,
         start: 0,
         stop: None,
+        client: None,
     }
 }
 
@@ -124,6 +126,7 @@ fn busy_scenario_unrun(cluster_seed: u64, sim_seed: u64) -> (Cluster, Simulation
         create_over: 0,
         start: 0,
         stop: None,
+        client: None,
     };
     sim.add_workload(&c, tokens).unwrap();
     for (at, a) in [
