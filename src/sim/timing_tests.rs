@@ -41,6 +41,7 @@ fn setup(latencies: &[(&str, Distribution)], counter: bool) -> (Cluster, Simulat
             create_over: 0,
             start: 0,
             stop: None,
+            client: None,
         },
     )
     .unwrap();
@@ -256,6 +257,7 @@ fn rule_ca_tm1_timed_runs_are_deterministic_and_keep_the_arrivals() {
                 create_over: 0,
                 start: 0,
                 stop: None,
+                client: None,
             },
         )
         .unwrap();
