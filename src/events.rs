@@ -115,6 +115,9 @@ pub enum EventKind {
     RestRequest = 18,
     /// The `service_tokens` file watcher reloaded a changed file.
     FileReloaded = 19,
+    /// The simulator's timed GET of an API key document (CA-TM2; `key`: the key id, `detail`:
+    /// `started`, then `done` and what became of the document).
+    IndexGet = 20,
 }
 
 impl EventKind {
@@ -140,10 +143,11 @@ impl EventKind {
             EventKind::LogWarn => "log_warn",
             EventKind::RestRequest => "rest_request",
             EventKind::FileReloaded => "file_reloaded",
+            EventKind::IndexGet => "index_get",
         }
     }
 
-    pub(crate) const ALL: [EventKind; 20] = [
+    pub(crate) const ALL: [EventKind; 21] = [
         EventKind::CacheHit,
         EventKind::CacheMiss,
         EventKind::CachePut,
@@ -164,6 +168,7 @@ impl EventKind {
         EventKind::LogWarn,
         EventKind::RestRequest,
         EventKind::FileReloaded,
+        EventKind::IndexGet,
     ];
 }
 

@@ -347,7 +347,7 @@ class EventTrace:
         "kind": "what happened: cache_hit, cache_miss, cache_put, cache_replaced, cache_invalidated, "
         "cache_evicted, auth_success, auth_failure, auth_rejected, clear_cache, node_unreachable, "
         "security_index_change, node_stopped, node_started, node_partitioned, node_healed, "
-        "hash_verification, log_warn, rest_request, file_reloaded",
+        "hash_verification, log_warn, rest_request, file_reloaded, index_get",
         "cache": "the cache concerned (api_key_auth, api_key_doc, api_key_role_descriptors, "
         "file_service_account_token, index_service_account_token) or empty",
         "key": "the cache key or credential id (API key id, qualified token name), a cache name for "

@@ -255,6 +255,8 @@ class SimulationReport(Mapping[str, Any]):
     retries: int = 0
     #: Attempts over logical requests (1.0 without retries); None before the first request.
     amplification: float | None = None
+    #: How long the API key document GETs took (only with an ``index_get`` latency, rule CA-TM2).
+    index_get_ms: Latency | None = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> SimulationReport:
@@ -276,6 +278,7 @@ class SimulationReport(Mapping[str, Any]):
             tuple(d["outcome_names"]),
             d.get("retries", 0),
             d.get("amplification"),
+            Latency.from_dict(d["index_get_ms"]) if "index_get_ms" in d else None,
         )
 
     @classmethod
@@ -284,7 +287,7 @@ class SimulationReport(Mapping[str, Any]):
 
     def to_dict(self) -> dict[str, Any]:
         """The report as the JSON object the core wrote."""
-        return {
+        out: dict[str, Any] = {
             "virtual_seconds": self.virtual_seconds,
             "requests": self.requests,
             "finished": self.finished,
@@ -303,6 +306,9 @@ class SimulationReport(Mapping[str, Any]):
             "retries": self.retries,
             "amplification": self.amplification,
         }
+        if self.index_get_ms is not None:
+            out["index_get_ms"] = self.index_get_ms.to_dict()
+        return out
 
     def to_json(self, **kwargs: Any) -> str:
         """:meth:`to_dict` as JSON text (``kwargs`` go to ``json.dumps``, e.g. ``indent=2``)."""

@@ -110,6 +110,8 @@ class Simulation:
         seed: int = 0,
         sample_interval: Any = "10s",
         cost_model: Mapping[str, Any] | None = None,
+        latency: Mapping[str, Any] | None = None,
+        doc_cache_counter: bool = True,
     ) -> None:
         self.cluster = cluster
         self.seed = seed
@@ -119,6 +121,14 @@ class Simulation:
             if not isinstance(cost_model, Mapping):
                 raise IllegalArgumentError("[cost_model] must be a table of durations")
             self._sim._set_cost_model(_describe(cost_model))
+        if latency:
+            if not isinstance(latency, Mapping):
+                raise IllegalArgumentError("[simulation.latency] must be a table of operation names")
+            self._sim._set_latency(_describe(latency))
+        if not isinstance(doc_cache_counter, bool):
+            raise IllegalArgumentError(f"[doc_cache_counter] must be true or false, got [{doc_cache_counter!r}]")
+        if not doc_cache_counter:
+            self._sim._set_doc_cache_counter(False)
         self._workloads: list[str] = []
         self._start = self._sim._start_nanos
 
@@ -489,7 +499,8 @@ def load_scenario(
 
     - ``[cluster]``: ``nodes``, ``name``, ``seed``, ``password`` and ``trace``.
     - ``[settings]``: Elasticsearch setting names and their values.
-    - ``[simulation]``: ``seed``, ``duration``, ``sample_interval`` and ``cost_model``.
+    - ``[simulation]``: ``seed``, ``duration``, ``sample_interval``, ``cost_model``, ``latency`` and
+      ``doc_cache_counter``.
     - ``[[workloads]]``: one table per workload (the fields of :meth:`Simulation.add_workload`).
     - ``[[actions]]``: ``at``, ``every``, ``action`` and the action's fields (:meth:`Simulation.schedule`).
     - ``name`` and ``description``: free text, shown by ``escache run``.
@@ -551,6 +562,8 @@ def load_scenario(
         seed=sim_seed,
         sample_interval=sim_cfg.get("sample_interval", "10s"),
         cost_model=sim_cfg.get("cost_model"),
+        latency=sim_cfg.get("latency"),
+        doc_cache_counter=sim_cfg.get("doc_cache_counter", True),
     )
     for i, w in enumerate(workloads):
         try:
@@ -673,6 +686,13 @@ def format_report(report: Mapping[str, Any], *, title: str | None = None, descri
         + "   ".join(f"{k} {_seconds(lat[k] / 1e3)}" for k in ("p50", "p90", "p99", "p999", "max"))
         + f"   mean {_seconds(lat['mean'] / 1e3)}"
     )
+    if "index_get_ms" in report:
+        get = report["index_get_ms"]
+        w(
+            "index GET latency "
+            + "   ".join(f"{k} {_seconds(get[k] / 1e3)}" for k in ("p50", "p90", "p99", "max"))
+            + f"   mean {_seconds(get['mean'] / 1e3)}"
+        )
     w("")
     nodes = report["nodes"]
     used = [

@@ -9,6 +9,7 @@
 
 mod api_keys;
 pub(crate) mod authn;
+mod doc_fetch;
 mod fanout;
 mod realms;
 pub mod requests;

@@ -200,6 +200,18 @@ impl PySimulation {
         self.with_sim(py, |s| s.cost = cost)
     }
 
+    /// `[simulation.latency]` (CA-TM1): a JSON table of operation name → distribution.
+    fn _set_latency(&self, py: Python<'_>, description: &str) -> PyResult<()> {
+        let v = json_arg(py, description, "latency")?;
+        let dists = crate::sim::latency::latencies(&v)?;
+        self.with_sim(py, |s| s.latency.set(dists))
+    }
+
+    /// The what-if of a doc cache without its invalidation counter check (CA-TM3).
+    fn _set_doc_cache_counter(&self, py: Python<'_>, enabled: bool) -> PyResult<()> {
+        self.with_sim(py, |s| s.doc_cache_counter = enabled)
+    }
+
     #[setter]
     fn set_sample_interval(&self, py: Python<'_>, interval: &Bound<'_, PyAny>) -> PyResult<()> {
         let n = convert::duration_nanos(interval, "sample_interval")?;

@@ -10,12 +10,15 @@ use crate::security::crypto_pool::CryptoPoolMode;
 use crate::security::index::IndexHealth;
 
 impl Simulation {
-    /// Stops node `n`; its requests waiting for a hash verification end as unavailable.
+    /// Stops node `n`; its requests waiting for a hash verification or a document GET end as
+    /// unavailable.
     pub(super) fn stop_node(&mut self, cluster: &mut Cluster, n: NodeIndex) -> Result<(), EsError> {
-        let abandoned = cluster
+        let mut abandoned = cluster
             .node_mut(n)
             .map(|node| node.api_keys.abandon_pending())
             .unwrap_or_default();
+        // CA-TM2: and its requests waiting for a document GET.
+        abandoned.extend(self.abandon_fetches(n));
         cluster.stop_node(n)?;
         for r in abandoned {
             self.finish(cluster, r, Outcome::Unavailable, "node stopped");

@@ -178,6 +178,9 @@ pub struct Metrics {
     pub requests: Vec<u64>,
     /// Outcomes per workload.
     pub workload_outcomes: Vec<[u64; 4]>,
+    /// How long API key document GETs took, start to response (CA-TM2; empty without an
+    /// `index_get` latency).
+    pub index_get: LatencyHistogram,
     /// Retries per workload: attempts beyond each logical request's first (CA-CL4).
     pub retries: Vec<u64>,
 }
@@ -190,6 +193,7 @@ impl Metrics {
             samples: Vec::new(),
             requests: vec![0; workloads],
             workload_outcomes: vec![[0; 4]; workloads],
+            index_get: LatencyHistogram::default(),
             retries: vec![0; workloads],
         }
     }

@@ -10,6 +10,7 @@ pub mod client;
 pub mod cost;
 pub mod explain;
 mod faults;
+pub mod latency;
 pub mod metrics;
 pub mod replay;
 pub mod report;
@@ -17,6 +18,8 @@ pub mod scenario;
 pub mod simulation;
 pub mod spec;
 pub mod timeline;
+#[cfg(test)]
+mod timing_tests;
 pub mod traffic;
 pub mod workload;
 

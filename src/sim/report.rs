@@ -144,6 +144,9 @@ pub(crate) struct Report {
     /// Events in the cluster's trace.
     pub(crate) events: usize,
     pub(crate) outcome_names: Vec<String>,
+    /// How long the API key document GETs took (CA-TM2); only with an `index_get` latency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) index_get_ms: Option<Latency>,
 }
 
 impl Report {
@@ -217,6 +220,14 @@ impl Report {
             .collect();
         let finished: u64 = totals.iter().sum();
         let l = &m.latency;
+        let latency = |l: &super::metrics::LatencyHistogram| Latency {
+            mean: l.mean() / 1e6,
+            p50: ms(l.quantile(0.5)),
+            p90: ms(l.quantile(0.9)),
+            p99: ms(l.quantile(0.99)),
+            p999: ms(l.quantile(0.999)),
+            max: ms(l.max()),
+        };
         Report {
             virtual_seconds: secs(cluster.now()),
             requests: m.requests.iter().sum(),
@@ -235,14 +246,7 @@ impl Report {
                     .unwrap_or(0),
             ),
             hashing_cpu_seconds: secs(m.nodes.iter().map(|n| n.hashing_cpu).sum()),
-            latency_ms: Latency {
-                mean: l.mean() / 1e6,
-                p50: ms(l.quantile(0.5)),
-                p90: ms(l.quantile(0.9)),
-                p99: ms(l.quantile(0.99)),
-                p999: ms(l.quantile(0.999)),
-                max: ms(l.max()),
-            },
+            latency_ms: latency(l),
             nodes,
             workloads,
             action_errors: sim
@@ -256,6 +260,7 @@ impl Report {
                 .collect(),
             events: cluster.events.len(),
             outcome_names: Outcome::ALL.iter().map(|o| o.name().to_string()).collect(),
+            index_get_ms: (m.index_get.count() != 0).then(|| latency(&m.index_get)),
         }
     }
 }

@@ -49,6 +49,10 @@ pub struct SimulationDesc {
     pub(crate) sample_interval: Option<DurationValue>,
     /// The virtual CPU time of hash verifications.
     pub(crate) cost_model: Option<CostModelDesc>,
+    /// `[simulation.latency]`: operation name → latency distribution (CA-TM1; default none).
+    pub(crate) latency: Option<super::latency::LatencyDesc>,
+    /// What-if: `false` turns off the doc cache's invalidation counter check (CA-TM3; default true).
+    pub(crate) doc_cache_counter: Option<bool>,
 }
 
 /// `[[actions]]`: an action and when it runs.

@@ -8,6 +8,7 @@
 
 use super::action::Action;
 use super::cost::CostModel;
+use super::latency::Latencies;
 use super::metrics::{Metrics, NodeSample};
 use super::traffic::{
     NodeChoice, Popularity, TokenSourceSpec, Workload, WorkloadKind, WorkloadSpec, ZipfSampler,
@@ -43,6 +44,14 @@ pub(super) enum Ev {
         every: Option<Nanos>,
     },
     Sample,
+    /// The response of an API key document GET started by `request` arrives (CA-TM2).
+    IndexGetDone {
+        request: u64,
+    },
+    /// An action's index write lands, `index_write` after it was issued (CA-TM4).
+    DelayedAction {
+        index: usize,
+    },
     /// A client's next attempt of the logical request waiting under `request` (CA-CL1).
     Retry {
         request: u64,
@@ -94,6 +103,13 @@ pub struct Simulation {
     pub(super) workloads: Vec<Workload>,
     pub(super) actions: Vec<Scheduled>,
     pub(super) in_flight: HashMap<u64, InFlight, crate::cache::KeyHasher>,
+    /// API key document GETs in flight, by request (CA-TM2).
+    pub(super) fetches: HashMap<u64, super::traffic::PendingFetch, crate::cache::KeyHasher>,
+    /// The latency of each timed operation (CA-TM1).
+    pub latency: Latencies,
+    /// Whether the doc cache checks its invalidation counter (AK-R2.4); `false` is the what-if of
+    /// CA-TM3.
+    pub doc_cache_counter: bool,
     pub cost: CostModel,
     pub metrics: Metrics,
     pub(crate) sample_interval: Nanos,
@@ -142,6 +158,9 @@ impl Simulation {
             workloads: Vec::new(),
             actions: Vec::new(),
             in_flight: HashMap::with_hasher(crate::cache::KeyHasher),
+            fetches: HashMap::with_hasher(crate::cache::KeyHasher),
+            latency: Latencies::new(seed),
+            doc_cache_counter: true,
             cost: CostModel::default(),
             metrics: Metrics::new(cluster.nodes().len(), 0),
             sample_interval: 10 * NANOS_PER_SECOND,
@@ -456,14 +475,21 @@ impl Simulation {
                 Ev::CreateCredential { workload } => self.create_credential(cluster, workload),
                 Ev::CryptoDone { node, ticket } => self.crypto_done(cluster, node, ticket),
                 Ev::Sample => self.sample(cluster),
+                Ev::IndexGetDone { request } => self.index_get_done(cluster, request),
+                Ev::DelayedAction { index } => self.run_scheduled(cluster, index),
                 Ev::Retry { request } => self.retry(cluster, request),
                 Ev::Action { index } => {
-                    if let Err(e) = self.run_action(cluster, index) {
-                        let what = self.describe_action(cluster, &self.actions[index].action);
-                        self.action_errors
-                            .push((cluster.now(), what, e.into_reason()));
+                    // CA-TM4: an index write lands `index_write` later.
+                    let delay = if super::latency::writes_index(&self.actions[index].action) {
+                        self.latency.sample("index_write")
+                    } else {
+                        0
+                    };
+                    if delay > 0 {
+                        self.push(cluster.now() + delay, Ev::DelayedAction { index });
+                    } else {
+                        self.run_scheduled(cluster, index);
                     }
-                    self.charge_realm_verifications(cluster);
                     if let Some(every) = self.actions[index].every {
                         let next = cluster.now().saturating_add(every);
                         self.push(next, Ev::Action { index });
@@ -482,6 +508,16 @@ impl Simulation {
             cluster.advance(until - cluster.now());
         }
         Stop::Reached
+    }
+
+    /// Runs scheduled action `index` now; an error is recorded and the run goes on.
+    fn run_scheduled(&mut self, cluster: &mut Cluster, index: usize) {
+        if let Err(e) = self.run_action(cluster, index) {
+            let what = self.describe_action(cluster, &self.actions[index].action);
+            self.action_errors
+                .push((cluster.now(), what, e.into_reason()));
+        }
+        self.charge_realm_verifications(cluster);
     }
 
     /// [`Action::describe`] with this cluster's node names and this simulation's workload names.

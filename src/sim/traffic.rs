@@ -8,7 +8,9 @@ use super::metrics::Outcome;
 use super::simulation::{elastic, Ev, InFlight, Simulation};
 use crate::cluster::Cluster;
 use crate::events::{CacheId, EventKind, NodeIndex};
-use crate::security::api_key::{ApiKeyCredentials, ApiKeyType, AuthOutcome, AuthStep};
+use crate::security::api_key::{
+    ApiKeyCredentials, ApiKeyType, AuthOutcome, AuthStep, Begin, DocFetch,
+};
 use crate::security::crypto_pool::CryptoPoolMode;
 use crate::security::hashing::{Hasher, Secret};
 use crate::security::service_account::{
@@ -142,6 +144,16 @@ impl ZipfSampler {
             .ok()
             .map(ZipfSampler::Rejection)
     }
+}
+
+/// An API key document GET in flight (CA-TM2), like a verification waiting in the crypto pool.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingFetch {
+    node: NodeIndex,
+    /// The request presented the wrong secret.
+    wrong: bool,
+    started: Nanos,
+    fetch: DocFetch,
 }
 
 #[derive(Debug)]
@@ -643,7 +655,18 @@ impl Simulation {
         match &self.workloads[w].credentials[c].presented {
             Presented::ApiKey { right, wrong: bad } => {
                 let creds = if wrong { bad } else { right };
-                match cluster.authenticate_api_key_ref(node, creds, request) {
+                let step = if self.latency.has("index_get") {
+                    match cluster.begin_api_key_authentication(node, creds, request) {
+                        Begin::Step(step) => step,
+                        Begin::Fetch(fetch) => {
+                            self.start_fetch(cluster, flight, request, wrong, fetch);
+                            return;
+                        }
+                    }
+                } else {
+                    cluster.authenticate_api_key_ref(node, creds, request)
+                };
+                match step {
                     AuthStep::Done(o) => {
                         let (outcome, msg) = Self::api_key_outcome(&o);
                         self.finish_flight(cluster, flight, outcome, &msg);
@@ -683,6 +706,90 @@ impl Simulation {
                 }
             }
         }
+    }
+
+    /// CA-TM2: a doc-cache miss whose GET takes `index_get`: the request waits for the response.
+    fn start_fetch(
+        &mut self,
+        cluster: &mut Cluster,
+        flight: InFlight,
+        request: u64,
+        wrong: bool,
+        fetch: DocFetch,
+    ) {
+        let now = cluster.now();
+        let delay = self.latency.sample("index_get");
+        self.in_flight.insert(request, flight);
+        self.fetches.insert(
+            request,
+            PendingFetch {
+                node: flight.node,
+                wrong,
+                started: now,
+                fetch,
+            },
+        );
+        if cluster.events.enabled() {
+            let id = &self.workloads[flight.workload].credentials[flight.credential].id;
+            cluster.events.record(
+                now,
+                flight.node,
+                EventKind::IndexGet,
+                CacheId::ApiKeyDoc,
+                id,
+                "started",
+            );
+        }
+        self.push(now + delay, Ev::IndexGetDone { request });
+    }
+
+    /// CA-TM2: the GET's response arrives: the document is cached if no invalidation happened
+    /// since the fetch started (AK-R2.4), then validated.
+    pub(super) fn index_get_done(&mut self, cluster: &mut Cluster, request: u64) {
+        let Some(p) = self.fetches.remove(&request) else {
+            return;
+        };
+        let Some(f) = self.in_flight.get(&request).copied() else {
+            return;
+        };
+        let now = cluster.now();
+        self.metrics.index_get.record(now - p.started);
+        let Presented::ApiKey { right, wrong: bad } =
+            &self.workloads[f.workload].credentials[f.credential].presented
+        else {
+            return;
+        };
+        let creds = if p.wrong { bad } else { right };
+        let (step, end) =
+            cluster.finish_api_key_fetch(p.node, creds, p.fetch, self.doc_cache_counter, request);
+        if cluster.events.enabled() {
+            cluster.events.record(
+                now,
+                p.node,
+                EventKind::IndexGet,
+                CacheId::ApiKeyDoc,
+                &creds.id,
+                end.detail(),
+            );
+        }
+        self.on_step(cluster, request, step);
+        self.pump(cluster, p.node);
+    }
+
+    /// The requests of node `n` waiting for a document GET, which a stop abandons (in request
+    /// order).
+    pub(super) fn abandon_fetches(&mut self, n: NodeIndex) -> Vec<u64> {
+        let mut requests: Vec<u64> = self
+            .fetches
+            .iter()
+            .filter(|(_, p)| p.node == n)
+            .map(|(r, _)| *r)
+            .collect();
+        requests.sort_unstable();
+        for r in &requests {
+            self.fetches.remove(r);
+        }
+        requests
     }
 
     fn on_step(&mut self, cluster: &mut Cluster, request: u64, step: AuthStep) {

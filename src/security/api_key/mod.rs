@@ -22,6 +22,7 @@ pub use doc_cache::ApiKeyDocCache;
 pub(crate) use outcome::ApiKeyCredentials;
 pub use outcome::{ApiKeyAuthentication, AuthOutcome, AuthStep};
 pub use service::ApiKeyService;
+pub(crate) use service::{Begin, DocFetch, FetchEnd};
 
 pub use auth_cache_replay::{replay_auth_cache, AuthCacheReplayReport};
 

@@ -43,6 +43,55 @@ enum Seen {
     Done { success: bool, verifies: bool },
 }
 
+/// What the index GET of a doc-cache miss read (at the fetch's start, CA-TM2).
+#[derive(Debug, Clone)]
+pub(crate) enum DocRead {
+    Found(ApiKeyDoc),
+    NotFound,
+    /// The security index could not serve the GET.
+    Failed,
+}
+
+/// A document fetch in flight: the invalidation count noted before the GET (`None` without a doc
+/// cache) and what the GET read.
+#[derive(Debug, Clone)]
+pub(crate) struct DocFetch {
+    pub(crate) invalidation_count: Option<u64>,
+    pub(crate) read: DocRead,
+}
+
+/// Where an authentication stands after its doc-cache lookup.
+#[derive(Debug, Clone)]
+pub(crate) enum Begin {
+    Step(AuthStep),
+    /// A doc-cache miss: the document comes from the index.
+    Fetch(DocFetch),
+}
+
+/// What became of a fetched document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FetchEnd {
+    Cached,
+    /// The invalidation count moved since the fetch started (AK-R2.4): not cached.
+    NotCached,
+    NoDocCache,
+    NotFound,
+    Failed,
+}
+
+impl FetchEnd {
+    /// The trace's detail of the fetch's `index_get` completion event.
+    pub(crate) fn detail(self) -> &'static str {
+        match self {
+            FetchEnd::Cached => "done: cached",
+            FetchEnd::NotCached => "done: not cached, invalidated since the fetch started",
+            FetchEnd::NoDocCache => "done",
+            FetchEnd::NotFound => "done: not found",
+            FetchEnd::Failed => "done: failed",
+        }
+    }
+}
+
 /// A verification queued in the crypto pool.
 #[derive(Debug, Clone)]
 pub(super) struct PendingVerification {
@@ -209,7 +258,7 @@ impl ApiKeyService {
     }
 
     /// [`Self::authenticate`] without taking the credentials (they are copied only if the request
-    /// has to wait).
+    /// has to wait). The index read and the doc-cache put happen at the same instant.
     pub(crate) fn authenticate_ref(
         &mut self,
         credentials: &ApiKeyCredentials,
@@ -218,29 +267,99 @@ impl ApiKeyService {
         pool: &mut CryptoPool,
         ctx: &mut Ctx<'_>,
     ) -> AuthStep {
+        match self.begin_authentication(credentials, request, index, pool, ctx) {
+            Begin::Step(step) => step,
+            Begin::Fetch(fetch) => {
+                self.finish_fetch(credentials, fetch, true, request, pool, ctx)
+                    .0
+            }
+        }
+    }
+
+    /// The first half of `loadApiKeyAndValidateCredentials` (R3.2): a doc-cache hit validates at
+    /// once; a miss notes the invalidation count (`apiKeyDocCache.getInvalidationCount()`, AK-R2.4)
+    /// and reads the document from the index, to be delivered by [`Self::finish_fetch`] when the
+    /// GET's response arrives (CA-TM2: the shard reads at the start, the response comes later).
+    pub(crate) fn begin_authentication(
+        &mut self,
+        credentials: &ApiKeyCredentials,
+        request: u64,
+        index: &SecurityIndex,
+        pool: &mut CryptoPool,
+        ctx: &mut Ctx<'_>,
+    ) -> Begin {
         let id: &str = &credentials.id;
         let mut invalidation_count = None;
         if let Some(dc) = self.doc_cache.as_mut() {
             if let Some(doc) = dc.get(id, ctx) {
-                return self.validate(credentials, doc, request, pool, ctx);
+                return Begin::Step(self.validate(credentials, doc, request, pool, ctx));
             }
             invalidation_count = Some(dc.invalidation_count());
         }
-        if index.unavailable_reason(Availability::Get).is_some() {
-            return AuthStep::Done(AuthOutcome::unsuccessful(format!(
-                "apikey authentication for id {id} encountered a failure"
-            )));
-        }
-        let Some(doc) = index.api_keys.get(id).cloned() else {
-            self.auth_invalidate(id, ctx);
-            return AuthStep::Done(AuthOutcome::unsuccessful(format!(
-                "unable to find apikey with id {id}"
-            )));
+        let read = if index.unavailable_reason(Availability::Get).is_some() {
+            DocRead::Failed
+        } else {
+            match index.api_keys.get(id) {
+                Some(doc) => DocRead::Found(doc.clone()),
+                None => DocRead::NotFound,
+            }
         };
-        if let (Some(count), Some(dc)) = (invalidation_count, self.doc_cache.as_mut()) {
-            dc.put_if_no_invalidation_since(id, &doc, count, ctx);
+        Begin::Fetch(DocFetch {
+            invalidation_count,
+            read,
+        })
+    }
+
+    /// The GET's response (R3.2): a failure or a missing document fails the authentication; a
+    /// document is cached only if no invalidation happened since the fetch started
+    /// (`putIfNoInvalidationSince` with the count noted at the start, AK-R2.4), then validated.
+    /// `counter = false` is the what-if of a doc cache without the counter (CA-TM3): the put
+    /// compares against the count at completion, so it always stores. Returns the step and what
+    /// became of the document (for the trace).
+    pub(crate) fn finish_fetch(
+        &mut self,
+        credentials: &ApiKeyCredentials,
+        fetch: DocFetch,
+        counter: bool,
+        request: u64,
+        pool: &mut CryptoPool,
+        ctx: &mut Ctx<'_>,
+    ) -> (AuthStep, FetchEnd) {
+        let id: &str = &credentials.id;
+        let doc = match fetch.read {
+            DocRead::Failed => {
+                return (
+                    AuthStep::Done(AuthOutcome::unsuccessful(format!(
+                        "apikey authentication for id {id} encountered a failure"
+                    ))),
+                    FetchEnd::Failed,
+                )
+            }
+            DocRead::NotFound => {
+                self.auth_invalidate(id, ctx);
+                return (
+                    AuthStep::Done(AuthOutcome::unsuccessful(format!(
+                        "unable to find apikey with id {id}"
+                    ))),
+                    FetchEnd::NotFound,
+                );
+            }
+            DocRead::Found(doc) => doc,
+        };
+        let mut end = FetchEnd::NoDocCache;
+        if let (Some(count), Some(dc)) = (fetch.invalidation_count, self.doc_cache.as_mut()) {
+            let since = if counter {
+                count
+            } else {
+                dc.invalidation_count()
+            };
+            end = if dc.put_if_no_invalidation_since(id, &doc, since, ctx) {
+                FetchEnd::Cached
+            } else {
+                FetchEnd::NotCached
+            };
         }
-        self.validate(credentials, doc, request, pool, ctx)
+        (self.validate(credentials, doc, request, pool, ctx), end)
     }
 
     /// `validateApiKeyCredentials` (R3.3, R3.4).

@@ -43,11 +43,22 @@ fn docs_scenarios_md_names_every_field_and_action() {
     names.extend(expected_names::<NodeDesc>(unknown.clone()));
     names.extend(expected_names::<NodesDesc>(unknown.clone()));
     names.extend(expected_names::<HealthDesc>(unknown.clone()));
-    names.extend(expected_names::<UpToDateDesc>(unknown));
+    names.extend(expected_names::<UpToDateDesc>(unknown.clone()));
     names.extend(expected_names::<WorkloadKindName>(variant.clone()));
     names.extend(expected_names::<TokenSourceName>(variant.clone()));
     names.extend(expected_names::<PopularityName>(variant.clone()));
     names.extend(expected_names::<NodeChoiceName>(variant.clone()));
+    names.extend(expected_names::<escache::sim::latency::DistributionTable>(
+        unknown.clone(),
+    ));
+    names.extend(expected_names::<escache::sim::latency::DistributionName>(
+        variant.clone(),
+    ));
+    names.extend(
+        escache::sim::latency::OPERATIONS
+            .iter()
+            .map(|s| (*s).to_string()),
+    );
     names.extend(expected_names::<escache::sim::replay::ReplayFormat>(
         variant,
     ));
