@@ -5,6 +5,7 @@ before anything runs; the command line and the plot."""
 from __future__ import annotations
 
 import concurrent.futures
+import concurrent.futures.process
 import multiprocessing
 import sys
 
