@@ -24,6 +24,7 @@ PLOTS = {
     "stale_window_missed_broadcast": "stale.png",
     "clear_all_caches_429_storm_clients": "crypto.png",
     "replay_revoke_from_audit_log": "stale.png",
+    "partition_clear_latency": "stale.png",
 }
 
 if __name__ == "__main__":

@@ -56,6 +56,8 @@ pub enum ExceptionType {
     JsonParse,
     /// `java.nio.charset.MalformedInputException`.
     MalformedInput,
+    /// `NodeDisconnectedException`.
+    NodeDisconnected,
     /// `NodeNotConnectedException`.
     NodeNotConnected,
     /// `java.lang.NullPointerException`.
@@ -86,7 +88,7 @@ pub enum ExceptionType {
 
 impl ExceptionType {
     /// Every type, for tests and tables.
-    pub const ALL: [ExceptionType; 26] = [
+    pub const ALL: [ExceptionType; 27] = [
         ExceptionType::Exception,
         ExceptionType::ActionRequestValidation,
         ExceptionType::BadParameter,
@@ -100,6 +102,7 @@ impl ExceptionType {
         ExceptionType::JsonEof,
         ExceptionType::JsonParse,
         ExceptionType::MalformedInput,
+        ExceptionType::NodeDisconnected,
         ExceptionType::NodeNotConnected,
         ExceptionType::NullPointer,
         ExceptionType::Parse,
@@ -131,6 +134,7 @@ impl ExceptionType {
             ExceptionType::JsonEof => "json_e_o_f_exception",
             ExceptionType::JsonParse => "json_parse_exception",
             ExceptionType::MalformedInput => "malformed_input_exception",
+            ExceptionType::NodeDisconnected => "node_disconnected_exception",
             ExceptionType::NodeNotConnected => "node_not_connected_exception",
             ExceptionType::NullPointer => "null_pointer_exception",
             ExceptionType::Parse => "parse_exception",
@@ -541,6 +545,7 @@ mod tests {
             (ExceptionType::JsonEof, "JsonEOFException"),
             (ExceptionType::JsonParse, "JsonParseException"),
             (ExceptionType::MalformedInput, "MalformedInputException"),
+            (ExceptionType::NodeDisconnected, "NodeDisconnectedException"),
             (ExceptionType::NodeNotConnected, "NodeNotConnectedException"),
             (ExceptionType::NullPointer, "NullPointerException"),
             (ExceptionType::Parse, "ElasticsearchParseException"),

@@ -118,6 +118,10 @@ pub enum EventKind {
     /// The simulator's timed GET of an API key document (CA-TM2; `key`: the key id, `detail`:
     /// `started`, then `done` and what became of the document).
     IndexGet = 20,
+    /// Fault detection removed the node from the cluster state (CA-PT3; `detail`: the reason).
+    NodeRemoved = 21,
+    /// A node fault detection removed joined the cluster again (CA-PT4).
+    NodeJoined = 22,
 }
 
 impl EventKind {
@@ -144,10 +148,12 @@ impl EventKind {
             EventKind::RestRequest => "rest_request",
             EventKind::FileReloaded => "file_reloaded",
             EventKind::IndexGet => "index_get",
+            EventKind::NodeRemoved => "node_removed",
+            EventKind::NodeJoined => "node_joined",
         }
     }
 
-    pub(crate) const ALL: [EventKind; 21] = [
+    pub(crate) const ALL: [EventKind; 23] = [
         EventKind::CacheHit,
         EventKind::CacheMiss,
         EventKind::CachePut,
@@ -169,6 +175,8 @@ impl EventKind {
         EventKind::RestRequest,
         EventKind::FileReloaded,
         EventKind::IndexGet,
+        EventKind::NodeRemoved,
+        EventKind::NodeJoined,
     ];
 }
 

@@ -25,6 +25,8 @@ EXPECTED_CAUSES = {
     "ssha256_false_thrashing_warn": set(),
     "expired_keys_index_load": set(),
     "node_failure_stale_cache": {"partitioned"},
+    # The revocation's clear waited on node-2 (CA-PT2) and failed when node-2 was removed.
+    "partition_clear_latency": {"partitioned"},
 }
 SHORT_FORM = {
     "fleet_auth_cache_thrash",
@@ -32,6 +34,7 @@ SHORT_FORM = {
     "ssha256_false_thrashing_warn",
     "expired_keys_index_load",
     "node_failure_stale_cache",
+    "partition_clear_latency",
 }
 
 

@@ -23,9 +23,10 @@ INCIDENTS = {
     "ssha256_false_thrashing_warn": "#141464",
     "expired_keys_index_load": "#107369",
     "node_failure_stale_cache": "#30505",
+    "partition_clear_latency": "#30505",
 }
 # Shipped scenarios whose docs page is still to be written (issue 16: a page per scenario).
-PENDING_PAGES = {"partition_clear_latency"}
+PENDING_PAGES: set[str] = set()
 DOCS = EXAMPLES.parent / "docs" / "scenarios"
 PBKDF2_VIRTUAL = 65 * MS  # the short forms charge salted SHA-256 PBKDF2's virtual cost (see their headers)
 SSHA256 = 2_000
@@ -258,17 +259,14 @@ def test_expired_keys_cost_one_index_read_per_request_once_removed():
 # ---- (5) elasticsearch#30505: a partitioned node stays stale past the heal -----------------------------------
 
 
-def test_node_failure_stale_window_is_the_doc_ttl_left_and_outlasts_the_partition():
-    name = "node_failure_stale_cache"
-    run, d = short_run(name), short_doc(name)
-    actions = {a["action"]: at(a["at"]) for a in d["actions"]}
-    revoked_at, healed_at = actions["invalidate_api_keys"], actions["heal"]
+def assert_node_2_stale_until_the_doc_ttl_past_the_heal(run: Run, d: dict, revoked_at: int, healed_at: int) -> None:
+    """node-2 accepts each revoked key (stale) until its cached document expires (R2.2), and the longest
+    window outlasts the heal: healing replays no broadcast."""
     ttl = escache.parse_time_value(d["settings"]["xpack.security.authc.api_key.doc_cache.ttl"], "ttl")
-    revoked = run.sim.credential_ids("agents")[: d["actions"][1]["top"]]
+    (revoke,) = [a for a in d["actions"] if a["action"] == "invalidate_api_keys"]
+    revoked = run.sim.credential_ids("agents")[: revoke["top"]]
     puts = by_node_key(run.rows, {"cache_put"}, "api_key_doc")
     auths = by_node_key(run.rows, AUTH_KINDS)
-    for node in ("node-0", "node-1"):
-        assert run.report.nodes[node].stale_acceptances == 0
     windows: dict[str, int] = defaultdict(int)
     for key in revoked:
         written = max(r[0] for r in puts[("node-2", key)] if r[0] <= revoked_at)
@@ -276,8 +274,39 @@ def test_node_failure_stale_window_is_the_doc_ttl_left_and_outlasts_the_partitio
         if accepted:
             assert all(r[5] == "stale" for r in accepted)
             windows[key] = accepted[-1][0] - revoked_at
-            assert windows[key] <= written + ttl - revoked_at  # R2.2: until the cached document expires
+            assert windows[key] <= written + ttl - revoked_at
     longest = run.report.nodes["node-2"].longest_stale_window_seconds * S
     assert longest == pytest.approx(max(windows.values()), abs=1)
-    assert longest > healed_at - revoked_at  # healing replays no broadcast
+    assert longest > healed_at - revoked_at
+
+
+def test_node_failure_stale_window_is_the_doc_ttl_left_and_outlasts_the_partition():
+    name = "node_failure_stale_cache"
+    run, d = short_run(name), short_doc(name)
+    actions = {a["action"]: at(a["at"]) for a in d["actions"]}
+    for node in ("node-0", "node-1"):
+        assert run.report.nodes[node].stale_acceptances == 0
+    assert_node_2_stale_until_the_doc_ttl_past_the_heal(run, d, actions["invalidate_api_keys"], actions["heal"])
     assert run.report.stale_acceptances == run.report.nodes["node-2"].stale_acceptances > 0
+
+
+def test_partition_clear_waits_for_fault_detection_and_leaves_node_2_stale():
+    # CA-PT1: partitioned at 2m (a check), removed 32 s later; CA-PT2: the revocation's clear, sent at
+    # 2m05s, waits until then and lists node-2 as disconnected; CA-PT3: the 3m clear counts 2 nodes;
+    # CA-PT4: healed at 4m, a peer-finding round (from 2m32s, every second) finds the master at once.
+    name = "partition_clear_latency"
+    run, d = short_run(name), short_doc(name)
+    actions = {a["action"]: at(a["at"]) for a in d["actions"]}
+    partitioned_at, revoked_at, healed_at = actions["partition"], actions["invalidate_api_keys"], actions["heal"]
+    removed_at = partitioned_at + 3 * 10 * S + 2 * S
+    revocation, manual = run.report.clears
+    assert revocation.time * S == revoked_at and revocation.latency_seconds * S == removed_at - revoked_at
+    assert [(f.node, f.type) for f in revocation.failures] == [("node-2", "node_disconnected_exception")]
+    assert (revocation.nodes, revocation.successful) == (3, 2)
+    assert (manual.nodes, manual.successful, manual.failures, manual.latency_seconds) == (2, 2, (), 0.0)
+    assert [r[0] for r in run.rows if r[2] == "node_removed"] == [removed_at]
+    assert [r[0] for r in run.rows if r[2] == "node_joined"] == [healed_at]
+    # Stale until the cached documents expire (R2.2), well after the heal: the join replays no clear.
+    assert_node_2_stale_until_the_doc_ttl_past_the_heal(run, d, revoked_at, healed_at)
+    for node in ("node-0", "node-1"):
+        assert run.report.nodes[node].stale_acceptances == 0

@@ -279,6 +279,12 @@ class Node:
         self._node.partitioned = bool(value)
 
     @property
+    def in_cluster_state(self) -> bool:
+        """Running and in the cluster state: False for a stopped node, and for a partitioned one the
+        simulator's fault detection removed until it joins again (rules CA-PT3 and CA-PT4)."""
+        return self._node.in_cluster_state
+
+    @property
     def crypto_pool_mode(self) -> str:
         """``"immediate"`` (default), ``"held"`` or ``"saturated"`` (every hash verification is rejected: 429)."""
         return self._node.crypto_pool_mode
@@ -347,7 +353,8 @@ class EventTrace:
         "kind": "what happened: cache_hit, cache_miss, cache_put, cache_replaced, cache_invalidated, "
         "cache_evicted, auth_success, auth_failure, auth_rejected, clear_cache, node_unreachable, "
         "security_index_change, node_stopped, node_started, node_partitioned, node_healed, "
-        "hash_verification, log_warn, rest_request, file_reloaded, index_get",
+        "hash_verification, log_warn, rest_request, file_reloaded, index_get, "
+        "node_removed, node_joined",
         "cache": "the cache concerned (api_key_auth, api_key_doc, api_key_role_descriptors, "
         "file_service_account_token, index_service_account_token) or empty",
         "key": "the cache key or credential id (API key id, qualified token name), a cache name for "

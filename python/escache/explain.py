@@ -26,6 +26,8 @@ CAUSES: dict[str, str] = {
     "broadcast_dropped": "the clear-cache broadcast to this node was dropped (the coordinator timed out on it)",
     "partitioned": "the node was partitioned from the coordinator, so the clear-cache broadcast could not reach it",
     "node_down": "the node was down when the clear-cache broadcast went out",
+    "left_cluster": "fault detection had removed the node from the cluster state, so the clear-cache broadcast "
+    "was not sent to it",
     "file_watcher_pending": "the node's file watcher had not reloaded its service_tokens file yet (it polls every 5 s)",
     "not_cleared": "the trace shows no clear of this credential reaching or missing this node",
 }

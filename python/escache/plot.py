@@ -49,6 +49,7 @@ _MISSED_LABELS = {
     "broadcast_dropped": "broadcast dropped",
     "partitioned": "broadcast missed (partitioned)",
     "node_down": "broadcast missed (node down)",
+    "left_cluster": "broadcast missed (removed from the cluster)",
 }
 _END_LABELS = {
     "expired": "TTL expiry",

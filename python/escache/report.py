@@ -26,6 +26,8 @@ __all__ = [
     "ActionError",
     "Authentications",
     "CacheReport",
+    "ClearFailure",
+    "ClearReport",
     "Latency",
     "NodeReport",
     "Removals",
@@ -230,6 +232,68 @@ class ActionError:
         return {"time": self.time, "action": self.action, "error": self.error}
 
 
+@dataclass(frozen=True)
+class ClearFailure:
+    """A node that failed in a clear-cache fan-out's response, and Elasticsearch's exception type
+    (``node_disconnected_exception`` for a node fault detection removed while the request waited)."""
+
+    node: str
+    type: str
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ClearFailure:
+        return cls(d["node"], d["type"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"node": self.node, "type": self.type}
+
+
+@dataclass(frozen=True)
+class ClearReport:
+    """A clear-cache fan-out and how long its response took (only with fault detection, rule CA-PT5).
+
+    ``time`` is when the coordinator sent it, in virtual seconds; ``nodes`` is the response's
+    ``_nodes.total``; ``waiting_on`` the nodes not answered yet when the report was made, and
+    ``latency_seconds`` is None while there are some."""
+
+    time: float
+    action: str
+    cache: str
+    coordinator: str
+    nodes: int
+    successful: int
+    failures: tuple[ClearFailure, ...]
+    waiting_on: tuple[str, ...]
+    latency_seconds: float | None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ClearReport:
+        return cls(
+            d["time"],
+            d["action"],
+            d["cache"],
+            d["coordinator"],
+            d["nodes"],
+            d["successful"],
+            tuple(ClearFailure.from_dict(f) for f in d["failures"]),
+            tuple(d["waiting_on"]),
+            d["latency_seconds"],
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "time": self.time,
+            "action": self.action,
+            "cache": self.cache,
+            "coordinator": self.coordinator,
+            "nodes": self.nodes,
+            "successful": self.successful,
+            "failures": [f.to_dict() for f in self.failures],
+            "waiting_on": list(self.waiting_on),
+            "latency_seconds": self.latency_seconds,
+        }
+
+
 # eq=False: the class defines its own __eq__ (a report equals the dict it reads as), so it is unhashable
 # like a dict; with eq=True the dataclass would add a __hash__ back.
 @dataclass(frozen=True, eq=False)
@@ -257,6 +321,8 @@ class SimulationReport(Mapping[str, Any]):
     amplification: float | None = None
     #: How long the API key document GETs took (only with an ``index_get`` latency, rule CA-TM2).
     index_get_ms: Latency | None = None
+    #: The clear-cache fan-outs and how long each response took (only with fault detection, CA-PT5).
+    clears: tuple[ClearReport, ...] | None = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> SimulationReport:
@@ -279,6 +345,7 @@ class SimulationReport(Mapping[str, Any]):
             d.get("retries", 0),
             d.get("amplification"),
             Latency.from_dict(d["index_get_ms"]) if "index_get_ms" in d else None,
+            tuple(ClearReport.from_dict(c) for c in d["clears"]) if "clears" in d else None,
         )
 
     @classmethod
@@ -308,6 +375,8 @@ class SimulationReport(Mapping[str, Any]):
         }
         if self.index_get_ms is not None:
             out["index_get_ms"] = self.index_get_ms.to_dict()
+        if self.clears is not None:
+            out["clears"] = [c.to_dict() for c in self.clears]
         return out
 
     def to_json(self, **kwargs: Any) -> str:

@@ -101,7 +101,20 @@ def _describe(description: Mapping[str, Any]) -> str:
 
 
 class Simulation:
-    """A simulation over ``cluster`` (see the module documentation)."""
+    """A simulation over ``cluster`` (see the module documentation).
+
+    ``latency`` and ``doc_cache_counter`` are ``[simulation.latency]`` and the counter what-if (rules
+    CA-TM1 to CA-TM4); ``fault_detection`` is ``[simulation.fault_detection]`` (CA-PT1 to CA-PT5):
+    a table of ``follower_check`` (``interval``, ``timeout``, ``retry_count``) and
+    ``find_peers_interval``, ``{}`` for Elasticsearch's defaults. With it, a partitioned node is
+    removed from the cluster state when its follower checks have failed, a clear-cache fan-out waits on
+    it until then or until the heal, and the report's ``clears`` gives each fan-out's latency::
+
+        sim = escache.Simulation(c, fault_detection={})
+        sim.schedule("10s", action="partition", node="node-2")
+        sim.schedule("15s", action="clear_cache", cache="api_key", node="node-0")
+        sim.run("1m").clears[0].latency_seconds  # 27.0: node-2 was removed at 42 s
+    """
 
     def __init__(
         self,
@@ -112,6 +125,7 @@ class Simulation:
         cost_model: Mapping[str, Any] | None = None,
         latency: Mapping[str, Any] | None = None,
         doc_cache_counter: bool = True,
+        fault_detection: Mapping[str, Any] | None = None,
     ) -> None:
         self.cluster = cluster
         self.seed = seed
@@ -129,6 +143,13 @@ class Simulation:
             raise IllegalArgumentError(f"[doc_cache_counter] must be true or false, got [{doc_cache_counter!r}]")
         if not doc_cache_counter:
             self._sim._set_doc_cache_counter(False)
+        if fault_detection is not None:
+            # An empty table is Elasticsearch's defaults: it turns fault detection on (CA-PT1).
+            if not isinstance(fault_detection, Mapping):
+                raise IllegalArgumentError(
+                    "[simulation.fault_detection] must be a table (empty for Elasticsearch's defaults)"
+                )
+            self._sim._set_fault_detection(_describe(fault_detection))
         self._workloads: list[str] = []
         self._start = self._sim._start_nanos
 
@@ -499,8 +520,8 @@ def load_scenario(
 
     - ``[cluster]``: ``nodes``, ``name``, ``seed``, ``password`` and ``trace``.
     - ``[settings]``: Elasticsearch setting names and their values.
-    - ``[simulation]``: ``seed``, ``duration``, ``sample_interval``, ``cost_model``, ``latency`` and
-      ``doc_cache_counter``.
+    - ``[simulation]``: ``seed``, ``duration``, ``sample_interval``, ``cost_model``, ``latency``,
+      ``doc_cache_counter`` and ``fault_detection``.
     - ``[[workloads]]``: one table per workload (the fields of :meth:`Simulation.add_workload`).
     - ``[[actions]]``: ``at``, ``every``, ``action`` and the action's fields (:meth:`Simulation.schedule`).
     - ``name`` and ``description``: free text, shown by ``escache run``.
@@ -564,6 +585,7 @@ def load_scenario(
         cost_model=sim_cfg.get("cost_model"),
         latency=sim_cfg.get("latency"),
         doc_cache_counter=sim_cfg.get("doc_cache_counter", True),
+        fault_detection=sim_cfg.get("fault_detection"),
     )
     for i, w in enumerate(workloads):
         try:
@@ -730,6 +752,21 @@ def format_report(report: Mapping[str, Any], *, title: str | None = None, descri
             w(
                 f"workload {name}: {wl['requests']:,} requests over {wl['credentials']:,} credentials; "
                 f"success {o['success']:,}, 401 {o['401']:,}, 429 {o['429']:,}, unavailable {o['unavailable']:,}"
+            )
+    clears = report.get("clears")
+    if clears:
+        # CA-PT5: each clear-cache fan-out, and how long its response waited.
+        w("")
+        w(f"clear-cache fan-outs {len(clears)}")
+        for c in clears:
+            took = "waiting" if c["latency_seconds"] is None else f"took {_seconds(c['latency_seconds'])}"
+            failed = ", ".join(f"{f['node']} {f['type']}" for f in c["failures"])
+            waiting = ", ".join(c["waiting_on"])
+            w(
+                f"  at {_seconds(c['time'])}: {c['cache']} via {c['coordinator']}, {took}: "
+                f"{c['nodes']} nodes, {c['successful']} successful"
+                + (f", failed: {failed}" if failed else "")
+                + (f", waiting on: {waiting}" if waiting else "")
             )
     w("")
     errors = report.get("action_errors", [])

@@ -78,6 +78,132 @@ pub(crate) fn node_not_connected(name: &str, index: NodeIndex) -> EsError {
     )
 }
 
+/// What a nodes action runs on each node, kept as data so that a request a partition holds up can
+/// run when it finally arrives (CA-PT2).
+#[derive(Debug, Clone, PartialEq)]
+// The variants are Elasticsearch's three clear actions, named as it names them.
+#[allow(clippy::enum_variant_names)]
+pub(crate) enum NodeOperation {
+    /// `ClearSecurityCacheRequest(cacheName, keys)`; empty `keys` clears the whole cache (R5.3).
+    ClearSecurityCache {
+        cache_name: String,
+        keys: Vec<String>,
+    },
+    /// CA-RC6: the named realms (all when empty) expire `usernames` (everything when empty).
+    ClearRealmCache {
+        realms: Vec<String>,
+        usernames: Vec<String>,
+    },
+    /// CA-RL5: the named roles (all when empty).
+    ClearRolesCache { names: Vec<String> },
+}
+
+fn joined_or_all(items: &[String]) -> String {
+    if items.is_empty() {
+        "*".to_string()
+    } else {
+        items.join(",")
+    }
+}
+
+impl NodeOperation {
+    /// The transport action's name.
+    pub(crate) fn action(&self) -> &'static str {
+        match self {
+            NodeOperation::ClearSecurityCache { .. } => {
+                crate::security::authz::CLEAR_SECURITY_CACHE
+            }
+            NodeOperation::ClearRealmCache { .. } => crate::security::authz::CLEAR_REALM_CACHE,
+            NodeOperation::ClearRolesCache { .. } => crate::security::authz::CLEAR_ROLES_CACHE,
+        }
+    }
+
+    /// What the trace names the request by: the cache, the realms, or `roles`.
+    pub(crate) fn label(&self) -> String {
+        match self {
+            NodeOperation::ClearSecurityCache { cache_name, .. } => cache_name.clone(),
+            NodeOperation::ClearRealmCache { realms, .. } => joined_or_all(realms),
+            NodeOperation::ClearRolesCache { .. } => "roles".to_string(),
+        }
+    }
+
+    /// The keys cleared, `None` for everything (for `cluster.requests`).
+    fn cleared_keys(&self) -> Option<&[String]> {
+        let keys = match self {
+            NodeOperation::ClearSecurityCache { keys, .. } => keys,
+            NodeOperation::ClearRealmCache { usernames, .. } => usernames,
+            NodeOperation::ClearRolesCache { names } => names,
+        };
+        (!keys.is_empty()).then_some(keys.as_slice())
+    }
+
+    /// Runs on one node; answers the caches it cleared.
+    fn run(
+        &self,
+        node: &mut super::Node,
+        ctx: &mut crate::security::Ctx<'_>,
+    ) -> Result<Vec<CacheId>, EsError> {
+        match self {
+            NodeOperation::ClearSecurityCache { cache_name, keys } => {
+                let invalidators = node.registry.resolve(cache_name)?;
+                ctx.record(
+                    EventKind::ClearCache,
+                    CacheId::None,
+                    cache_name,
+                    &joined_or_all(keys),
+                );
+                let cleared = self.cleared_keys();
+                let mut caches = Vec::new();
+                for inv in invalidators {
+                    Cluster::run_invalidator(node, inv, cleared, ctx);
+                    caches
+                        .extend_from_slice(super::requests::caches_cleared(inv, cleared.is_none()));
+                }
+                Ok(caches)
+            }
+            NodeOperation::ClearRealmCache { realms, usernames } => {
+                if let Some(missing) = realms.iter().find(|r| node.stores.realm_mut(r).is_none()) {
+                    return Err(EsError::illegal_argument(format!(
+                        "could not find active realm [{missing}]"
+                    )));
+                }
+                ctx.record(
+                    EventKind::ClearCache,
+                    CacheId::None,
+                    "realm",
+                    &joined_or_all(usernames),
+                );
+                let mut cleared = Vec::new();
+                if realms.is_empty() {
+                    for realm in node.stores.realms_mut() {
+                        realm.expire(usernames, ctx);
+                        cleared.push(realm.cache_id());
+                    }
+                } else {
+                    for r in realms {
+                        if let Some(realm) = node.stores.realm_mut(r) {
+                            realm.expire(usernames, ctx);
+                            cleared.push(realm.cache_id());
+                        }
+                    }
+                }
+                Ok(cleared)
+            }
+            NodeOperation::ClearRolesCache { names } => {
+                ctx.record(
+                    EventKind::ClearCache,
+                    CacheId::None,
+                    "roles",
+                    &joined_or_all(names),
+                );
+                node.stores.roles.invalidate(names, ctx);
+                // CA-RL3: a named role also leaves the negative lookup cache; all empties both.
+                Ok(vec![CacheId::Roles, CacheId::RolesNegativeLookup])
+            }
+        }
+    }
+}
+
 impl Cluster {
     /// Sends `ClearSecurityCacheRequest(cacheName, keys)` to every node of the cluster from
     /// `coordinator`. Empty `keys` clears the whole cache (R5.3). An unknown cache name fails on each
@@ -89,72 +215,70 @@ impl Cluster {
         cache_name: &str,
         keys: &[String],
     ) -> NodesResponse {
-        let detail = if keys.is_empty() {
-            "*".to_string()
-        } else {
-            keys.join(",")
-        };
-        let cleared = if keys.is_empty() { None } else { Some(keys) };
         self.nodes_action(
             coordinator,
-            crate::security::authz::CLEAR_SECURITY_CACHE,
-            cache_name,
-            cleared,
-            |node, ctx| {
-                let invalidators = node.registry.resolve(cache_name)?;
-                ctx.record(EventKind::ClearCache, CacheId::None, cache_name, &detail);
-                let mut caches = Vec::new();
-                for inv in invalidators {
-                    Cluster::run_invalidator(node, inv, cleared, ctx);
-                    caches
-                        .extend_from_slice(super::requests::caches_cleared(inv, cleared.is_none()));
-                }
-                Ok(caches)
+            NodeOperation::ClearSecurityCache {
+                cache_name: cache_name.to_string(),
+                keys: keys.to_vec(),
             },
         )
     }
 
-    /// A `TransportNodesAction` from `coordinator`: runs `node_operation` on every running node it
-    /// can reach and gathers the nodes response. `label` names the request in the trace. Unreachable
-    /// nodes, a dropped broadcast (the `drop_clear_cache` fault, for `ClearSecurityCacheAction`) and
-    /// a failing node operation are failures of the response, never of the request. The operation
-    /// answers the caches it cleared, of `cleared_keys` (`None`: all), for `cluster.requests`.
+    /// A `TransportNodesAction` from `coordinator`: runs `operation` on every node of the cluster
+    /// state it can reach and gathers the nodes response. Unreachable nodes, a dropped broadcast
+    /// (the `drop_clear_cache` fault, for `ClearSecurityCacheAction`) and a failing node operation
+    /// are failures of the response, never of the request. Nodes fault detection removed from the
+    /// cluster state are not sent to and not counted (CA-PT3). With [`Cluster::hold_partitioned`]
+    /// (the simulator's fault detection), a request across a partition is not failed at once: it
+    /// waits, and is held in [`Cluster::held`] until the partition heals or the node is removed
+    /// (CA-PT2); the response returned leaves it out and the fan-out is recorded in
+    /// [`Cluster::fanouts`].
     pub(crate) fn nodes_action(
         &mut self,
         coordinator: NodeIndex,
-        action: &str,
-        label: &str,
-        cleared_keys: Option<&[String]>,
-        mut node_operation: impl FnMut(
-            &mut super::Node,
-            &mut crate::security::Ctx<'_>,
-        ) -> Result<Vec<CacheId>, EsError>,
+        operation: NodeOperation,
     ) -> NodesResponse {
+        let action = operation.action();
+        let label = operation.label();
         let mut resp = NodesResponse {
             cluster_name: self.name.clone(),
             successes: Vec::new(),
             failures: Vec::new(),
         };
+        let fanout = self.fanout_seq;
+        self.fanout_seq += 1;
+        let mut held = Vec::new();
         for i in 0..self.nodes.len() {
             let idx = i as NodeIndex;
-            if !self.nodes[i].running {
+            if !self.nodes[i].running || (self.nodes[i].removed && idx != coordinator) {
                 continue;
             }
             let (id, name) = (self.nodes[i].id.clone(), self.nodes[i].name.clone());
             let now = self.clock.now();
             if !self.reachable(coordinator, idx) {
+                let waits = self.hold_partitioned && self.nodes[coordinator as usize].running;
                 self.events.record(
                     now,
                     idx,
                     EventKind::NodeUnreachable,
                     CacheId::None,
-                    label,
-                    action,
+                    &label,
+                    if waits { "waiting" } else { action },
                 );
-                resp.failures.push(NodeFailure {
-                    node_id: id,
-                    cause: node_not_connected(&name, idx),
-                });
+                if waits {
+                    held.push(idx);
+                    self.held.push(super::membership::HeldNodeRequest {
+                        fanout,
+                        coordinator,
+                        target: idx,
+                        operation: operation.clone(),
+                    });
+                } else {
+                    resp.failures.push(NodeFailure {
+                        node_id: id,
+                        cause: node_not_connected(&name, idx),
+                    });
+                }
                 continue;
             }
             // The `drop_clear_cache` fault drops `ClearSecurityCacheAction` broadcasts only.
@@ -171,7 +295,7 @@ impl Cluster {
                     idx,
                     EventKind::NodeUnreachable,
                     CacheId::None,
-                    label,
+                    &label,
                     "dropped",
                 );
                 resp.failures.push(NodeFailure {
@@ -184,17 +308,37 @@ impl Cluster {
                 });
                 continue;
             }
-            match self.with_node(idx, |node, _, ctx| node_operation(node, ctx)) {
+            match self.run_node_operation(idx, &operation) {
                 Err(e) => resp.failures.push(NodeFailure {
                     node_id: id,
                     cause: e,
                 }),
-                Ok(caches) => {
-                    self.requests.note_cleared(idx, &caches, cleared_keys);
-                    resp.successes.push((id, name));
-                }
+                Ok(()) => resp.successes.push((id, name)),
             }
         }
+        if self.record_fanouts {
+            self.fanouts.push(super::membership::FanoutRecord {
+                id: fanout,
+                time: self.clock.now(),
+                coordinator,
+                action,
+                label,
+                response: resp.clone(),
+                held,
+            });
+        }
         resp
+    }
+
+    /// Runs `operation` on node `idx` and notes what it cleared.
+    pub(crate) fn run_node_operation(
+        &mut self,
+        idx: NodeIndex,
+        operation: &NodeOperation,
+    ) -> Result<(), EsError> {
+        let caches = self.with_node(idx, |node, _, ctx| operation.run(node, ctx))?;
+        self.requests
+            .note_cleared(idx, &caches, operation.cleared_keys());
+        Ok(())
     }
 }

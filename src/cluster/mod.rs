@@ -11,6 +11,7 @@ mod api_keys;
 pub(crate) mod authn;
 mod doc_fetch;
 mod fanout;
+pub(crate) mod membership;
 mod realms;
 pub mod requests;
 mod reset;
@@ -48,6 +49,8 @@ pub struct Node {
     pub id: String,
     running: bool,
     pub(crate) partitioned: bool,
+    /// Removed from the cluster state by fault detection (CA-PT3) and not joined again yet.
+    pub(crate) removed: bool,
     pub api_keys: ApiKeyService,
     pub service_accounts: ServiceAccountService,
     /// The realm, role and privilege caches.
@@ -154,6 +157,17 @@ pub struct Cluster {
     next_request: u64,
     /// Nodes whose next clear-cache broadcasts are dropped (a fault; see `fanout`).
     pub(crate) drop_clear_cache_to: Vec<NodeIndex>,
+    /// Whether a request across a partition waits (the simulator's fault detection, CA-PT2) rather
+    /// than failing at once.
+    pub(crate) hold_partitioned: bool,
+    /// The node requests a partition holds up (CA-PT2).
+    pub(crate) held: Vec<membership::HeldNodeRequest>,
+    /// How held requests ended, until the simulator takes them.
+    pub(crate) held_outcomes: Vec<membership::HeldOutcome>,
+    /// Whether fan-outs are recorded in `fanouts` (by the simulator, which drains it).
+    pub(crate) record_fanouts: bool,
+    pub(crate) fanouts: Vec<membership::FanoutRecord>,
+    pub(crate) fanout_seq: u64,
     /// Whether some node may have a changed `service_tokens` file its watcher has not polled yet:
     /// set with each change, so that advancing the clock (once per simulated event) skips the scan
     /// of every node otherwise.
@@ -266,6 +280,7 @@ impl Cluster {
                 id,
                 running: true,
                 partitioned: false,
+                removed: false,
                 api_keys,
                 service_accounts,
                 stores: crate::security::stores::SecurityStores::new(&config.settings.stores)?,
@@ -296,6 +311,12 @@ impl Cluster {
             reserved_users: indexmap::IndexMap::new(),
             next_request: 1,
             drop_clear_cache_to: Vec::new(),
+            hold_partitioned: false,
+            held: Vec::new(),
+            held_outcomes: Vec::new(),
+            record_fanouts: false,
+            fanouts: Vec::new(),
+            fanout_seq: 0,
             files_changed: false,
         })
     }
@@ -515,6 +536,8 @@ impl Cluster {
         let name = node.name.clone();
         self.events
             .record(now, i, EventKind::NodeStopped, CacheId::None, &name, "");
+        // Its connections close: every request held on it fails (CA-PT2).
+        self.fail_held(|r| r.target == i || r.coordinator == i);
         Ok(())
     }
 
@@ -543,6 +566,8 @@ impl Cluster {
         node.crypto_pool =
             CryptoPool::new(settings.crypto_pool.size, settings.crypto_pool.queue_size);
         node.running = true;
+        // A started node joins the cluster state afresh.
+        node.removed = false;
         let name = node.name.clone();
         self.events
             .record(now, i, EventKind::NodeStarted, CacheId::None, &name, "");
@@ -566,9 +591,14 @@ impl Cluster {
             EventKind::NodeHealed
         };
         self.events.record(now, i, kind, CacheId::None, &name, "");
-        if !partitioned && self.nodes[i as usize].running {
-            // Healed: the node catches up with the cluster state it missed.
+        if !partitioned && self.nodes[i as usize].running && !self.nodes[i as usize].removed {
+            // Healed: the node catches up with the cluster state it missed (a node fault detection
+            // removed catches up when it joins again, CA-PT4).
             self.apply_index_state(i);
+        }
+        if !partitioned {
+            // CA-PT2: the requests the partition held arrive.
+            self.deliver_held();
         }
         Ok(())
     }

@@ -8,7 +8,6 @@
 //! only on a cache miss or a password that does not match the cached hash (CA-RC2/CA-RC3).
 
 use super::{Authentication, Cluster, NodesResponse, RealmRef};
-use crate::error::EsError;
 use crate::events::{CacheId, EventKind, NodeIndex};
 use crate::security::hashing::{verify_hash, Hasher, Secret};
 use crate::security::index::{Availability, SecurityIndex};
@@ -208,43 +207,11 @@ impl Cluster {
         realms: &[String],
         usernames: &[String],
     ) -> NodesResponse {
-        let label = if realms.is_empty() {
-            "*".to_string()
-        } else {
-            realms.join(",")
-        };
-        let detail = if usernames.is_empty() {
-            "*".to_string()
-        } else {
-            usernames.join(",")
-        };
         self.nodes_action(
             coordinator,
-            crate::security::authz::CLEAR_REALM_CACHE,
-            &label,
-            (!usernames.is_empty()).then_some(usernames),
-            |node, ctx| {
-                if let Some(missing) = realms.iter().find(|r| node.stores.realm_mut(r).is_none()) {
-                    return Err(EsError::illegal_argument(format!(
-                        "could not find active realm [{missing}]"
-                    )));
-                }
-                ctx.record(EventKind::ClearCache, CacheId::None, "realm", &detail);
-                let mut cleared = Vec::new();
-                if realms.is_empty() {
-                    for realm in node.stores.realms_mut() {
-                        realm.expire(usernames, ctx);
-                        cleared.push(realm.cache_id());
-                    }
-                } else {
-                    for r in realms {
-                        if let Some(realm) = node.stores.realm_mut(r) {
-                            realm.expire(usernames, ctx);
-                            cleared.push(realm.cache_id());
-                        }
-                    }
-                }
-                Ok(cleared)
+            super::fanout::NodeOperation::ClearRealmCache {
+                realms: realms.to_vec(),
+                usernames: usernames.to_vec(),
             },
         )
     }

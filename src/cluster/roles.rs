@@ -3,7 +3,7 @@
 //! rules CA-RL1-RL5).
 
 use super::{Cluster, NodesResponse};
-use crate::events::{CacheId, EventKind, NodeIndex};
+use crate::events::NodeIndex;
 use crate::security::authz::RoleDescriptor;
 use crate::security::index::{Availability, SecurityIndex};
 use crate::security::roles_cache::RoleLookup;
@@ -66,21 +66,10 @@ impl Cluster {
     /// CA-RL5: `ClearRolesCacheAction` from `coordinator`: every node invalidates the named roles (all
     /// roles when `names` is empty).
     pub fn clear_roles_cache(&mut self, coordinator: NodeIndex, names: &[String]) -> NodesResponse {
-        let detail = if names.is_empty() {
-            "*".to_string()
-        } else {
-            names.join(",")
-        };
         self.nodes_action(
             coordinator,
-            crate::security::authz::CLEAR_ROLES_CACHE,
-            "roles",
-            (!names.is_empty()).then_some(names),
-            |node, ctx| {
-                ctx.record(EventKind::ClearCache, CacheId::None, "roles", &detail);
-                node.stores.roles.invalidate(names, ctx);
-                // CA-RL3: a named role also leaves the negative lookup cache; all empties both.
-                Ok(vec![CacheId::Roles, CacheId::RolesNegativeLookup])
+            super::fanout::NodeOperation::ClearRolesCache {
+                names: names.to_vec(),
             },
         )
     }

@@ -112,7 +112,8 @@ impl Cluster {
         let mut file_tokens: IndexMap<String, Vec<String>> = IndexMap::new();
         let (mut ok, mut failures) = (0usize, Vec::new());
         for (i, n) in self.nodes().iter().enumerate() {
-            if !n.running() {
+            // Out of the cluster state: not asked, not counted (CA-PT3).
+            if !n.running() || (n.removed && i as NodeIndex != coordinator) {
                 continue;
             }
             if !self.reachable(coordinator, i as NodeIndex) {

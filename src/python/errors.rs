@@ -80,7 +80,7 @@ impl Class {
             T::Security => Class::Security,
             T::ResourceNotFound | T::IndexNotFound => Class::ResourceNotFound,
             T::IllegalState => Class::IllegalState,
-            T::NodeNotConnected => Class::NodeUnavailable,
+            T::NodeNotConnected | T::NodeDisconnected => Class::NodeUnavailable,
             _ => match status {
                 400 => Class::IllegalArgument,
                 404 => Class::ResourceNotFound,

@@ -207,6 +207,13 @@ impl PySimulation {
         self.with_sim(py, |s| s.latency.set(dists))
     }
 
+    /// `[simulation.fault_detection]` (CA-PT1): a JSON table of the follower check settings.
+    fn _set_fault_detection(&self, py: Python<'_>, description: &str) -> PyResult<()> {
+        let v = json_arg(py, description, "fault detection")?;
+        let fd = crate::sim::fault_detection::fault_detection(&v)?;
+        self.with_sim(py, |s| s.fault_detection = Some(fd))
+    }
+
     /// The what-if of a doc cache without its invalidation counter check (CA-TM3).
     fn _set_doc_cache_counter(&self, py: Python<'_>, enabled: bool) -> PyResult<()> {
         self.with_sim(py, |s| s.doc_cache_counter = enabled)

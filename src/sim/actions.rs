@@ -48,9 +48,9 @@ impl Simulation {
             }
             Action::ClearCache { cache, keys, node } => clear_cache(cluster, &cache, &keys, node),
             Action::StopNode(n) => self.stop_node(cluster, n),
-            Action::StartNode(n) => super::faults::start_node(cluster, n),
-            Action::Partition(n) => super::faults::partition(cluster, n, true),
-            Action::Heal(n) => super::faults::partition(cluster, n, false),
+            Action::StartNode(n) => self.start_node(cluster, n),
+            Action::Partition(n) => self.partition(cluster, n, true),
+            Action::Heal(n) => self.partition(cluster, n, false),
             Action::DropClearCache(nodes) => {
                 super::faults::drop_clear_cache(cluster, &nodes);
                 Ok(())

@@ -35,6 +35,9 @@ pub enum Cause {
     Partitioned,
     /// The node was stopped when the broadcast went out.
     NodeDown,
+    /// Fault detection had removed the node from the cluster state (CA-PT3): the broadcast was not
+    /// sent to it, and its response did not list it.
+    LeftCluster,
     /// The token was removed from this node's `service_tokens` file and the node's file watcher had
     /// not reloaded the file yet (I3: it polls every 5 s).
     FileWatcherPending,
@@ -239,6 +242,8 @@ impl<'a> Explainer<'a> {
                 | EventKind::NodeStarted
                 | EventKind::NodePartitioned
                 | EventKind::NodeHealed
+                | EventKind::NodeRemoved
+                | EventKind::NodeJoined
                 | EventKind::FileReloaded
                 | EventKind::SecurityIndexChange => others.push(Other {
                     time: e.time,
@@ -456,6 +461,7 @@ impl<'a> Explainer<'a> {
                     Some(e) if e.detail == "dropped" => Cause::BroadcastDropped,
                     Some(_) => Cause::Partitioned,
                     None if self.stopped_at(node, s) => Cause::NodeDown,
+                    None if self.removed_at(node, s) => Cause::LeftCluster,
                     None => Cause::NotCleared,
                 }
             }
@@ -484,6 +490,22 @@ impl<'a> Explainer<'a> {
             ended,
             first_refused,
         })
+    }
+
+    /// Whether `node` was out of the cluster state at `t`: its last removal or join before `t` was
+    /// a removal (CA-PT3).
+    fn removed_at(&self, node: NodeIndex, t: Nanos) -> bool {
+        self.others
+            .iter()
+            .rfind(|e| {
+                e.node == node
+                    && e.time <= t
+                    && matches!(
+                        e.kind,
+                        EventKind::NodeRemoved | EventKind::NodeJoined | EventKind::NodeStarted
+                    )
+            })
+            .is_some_and(|e| e.kind == EventKind::NodeRemoved)
     }
 
     /// Whether `node` was stopped at `t` (its last stop/start event before `t` was a stop).

@@ -6,9 +6,11 @@ mod actions;
 mod alias;
 #[cfg(any(test, feature = "testing"))]
 mod bench_hooks;
+mod clears;
 pub mod client;
 pub mod cost;
 pub mod explain;
+pub mod fault_detection;
 mod faults;
 pub mod latency;
 pub mod metrics;

@@ -147,6 +147,10 @@ pub(crate) struct Report {
     /// How long the API key document GETs took (CA-TM2); only with an `index_get` latency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) index_get_ms: Option<Latency>,
+    /// The clear-cache fan-outs and how long each response took (CA-PT5); only with fault
+    /// detection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) clears: Option<Vec<super::clears::ClearReport>>,
 }
 
 impl Report {
@@ -261,6 +265,10 @@ impl Report {
             events: cluster.events.len(),
             outcome_names: Outcome::ALL.iter().map(|o| o.name().to_string()).collect(),
             index_get_ms: (m.index_get.count() != 0).then(|| latency(&m.index_get)),
+            clears: sim
+                .fault_detection
+                .is_some()
+                .then(|| sim.clear_reports(cluster)),
         }
     }
 }

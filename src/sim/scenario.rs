@@ -53,6 +53,8 @@ pub struct SimulationDesc {
     pub(crate) latency: Option<super::latency::LatencyDesc>,
     /// What-if: `false` turns off the doc cache's invalidation counter check (CA-TM3; default true).
     pub(crate) doc_cache_counter: Option<bool>,
+    /// `[simulation.fault_detection]`: follower checks, removal and rejoin (CA-PT1; default off).
+    pub(crate) fault_detection: Option<super::fault_detection::FaultDetectionDesc>,
 }
 
 /// `[[actions]]`: an action and when it runs.

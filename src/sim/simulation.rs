@@ -56,6 +56,17 @@ pub(super) enum Ev {
     Retry {
         request: u64,
     },
+    /// The master's follower checks of `node`, partitioned, have failed `retry_count` times
+    /// (CA-PT1); `epoch` tells whether the partition is still the one they started in.
+    FollowerChecksFailed {
+        node: NodeIndex,
+        epoch: u32,
+    },
+    /// `node`, removed and healed, finds the master and joins again (CA-PT4).
+    Rejoin {
+        node: NodeIndex,
+        epoch: u32,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -117,6 +128,24 @@ pub struct Simulation {
     pub(super) next_request: u64,
     /// Errors of scheduled actions (time, action, error reason): a simulation does not stop for them.
     pub action_errors: Vec<(Nanos, String, String)>,
+    /// `[simulation.fault_detection]` (CA-PT1 to CA-PT5); `None`: a partitioned node stays in the
+    /// cluster state and fan-outs to it fail at once.
+    pub fault_detection: Option<super::fault_detection::FaultDetection>,
+    /// Per node: its partition epoch (cancels stale follower check and rejoin events), the origin
+    /// of its follower checks and when fault detection removed it.
+    pub(super) fd_nodes: Vec<FdNode>,
+    /// The clear-cache fan-outs (with fault detection).
+    pub(super) clears: Vec<super::clears::Clear>,
+    /// Fan-outs still waiting on a node, by id, into `clears`.
+    pub(super) clear_by_fanout: HashMap<u64, usize>,
+}
+
+/// A node's fault detection state in a simulation.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct FdNode {
+    pub(super) epoch: u32,
+    pub(super) origin: Nanos,
+    pub(super) removed_at: Option<Nanos>,
 }
 
 impl std::fmt::Debug for Simulation {
@@ -167,6 +196,10 @@ impl Simulation {
             started: false,
             next_request: 1 << 40,
             action_errors: Vec::new(),
+            fault_detection: None,
+            fd_nodes: Vec::new(),
+            clears: Vec::new(),
+            clear_by_fanout: HashMap::new(),
         }
     }
 
@@ -337,6 +370,15 @@ impl Simulation {
     fn start(&mut self, cluster: &mut Cluster) {
         self.started = true;
         let now = cluster.now();
+        cluster.set_fault_detection(self.fault_detection.is_some());
+        cluster.set_record_fanouts(self.fault_detection.is_some());
+        self.fd_nodes = vec![
+            FdNode {
+                origin: now,
+                ..FdNode::default()
+            };
+            cluster.nodes().len()
+        ];
         for n in 0..cluster.nodes().len() {
             if let Some(node) = cluster.node_mut(n as NodeIndex) {
                 node.crypto_pool.mode = CryptoPoolMode::Held;
@@ -478,6 +520,10 @@ impl Simulation {
                 Ev::IndexGetDone { request } => self.index_get_done(cluster, request),
                 Ev::DelayedAction { index } => self.run_scheduled(cluster, index),
                 Ev::Retry { request } => self.retry(cluster, request),
+                Ev::FollowerChecksFailed { node, epoch } => {
+                    self.follower_checks_failed(cluster, node, epoch);
+                }
+                Ev::Rejoin { node, epoch } => self.rejoin(cluster, node, epoch),
                 Ev::Action { index } => {
                     // CA-TM4: an index write lands `index_write` later.
                     let delay = if super::latency::writes_index(&self.actions[index].action) {
@@ -518,6 +564,7 @@ impl Simulation {
                 .push((cluster.now(), what, e.into_reason()));
         }
         self.charge_realm_verifications(cluster);
+        self.collect_clears(cluster);
     }
 
     /// [`Action::describe`] with this cluster's node names and this simulation's workload names.

@@ -61,6 +61,12 @@ impl PyNode {
         self.with_node(py, |n| n.partitioned)
     }
 
+    /// In the cluster state: running and not removed by the simulator's fault detection (CA-PT3).
+    #[getter]
+    fn in_cluster_state(&self, py: Python<'_>) -> PyResult<bool> {
+        self.with_node(py, |n| n.running() && !n.removed)
+    }
+
     #[setter]
     fn set_partitioned(&self, py: Python<'_>, value: bool) -> PyResult<()> {
         try_with(py, &self.shared, |c| {

@@ -9,6 +9,7 @@
 
 use crate::cluster::Cluster;
 use crate::error::EsError;
+use crate::events::NodeIndex;
 use crate::rest::params::java_split_comma;
 use crate::rest::{check_unconsumed_params, reject_unconsumed_body, Request, Response, RouteId};
 use crate::security::authz::{self, wildcard_match, RequestContext, Subject};
@@ -137,7 +138,10 @@ pub(super) fn handle(
     let state = cluster.security_index.state();
     let index_health = state.health();
     let in_scope = expressions.is_empty() || expressions.iter().any(|e| names_security_index(e));
-    let nodes = cluster.nodes().iter().filter(|n| n.running()).count();
+    // A node fault detection removed is not in the cluster state (CA-PT3).
+    let nodes = (0..cluster.nodes().len())
+        .filter(|&i| cluster.in_cluster_state(i as NodeIndex))
+        .count();
     let replicas = usize::from(nodes > 1);
     let counted = if in_scope { index_health } else { None };
     let (primary, active, unassigned, unassigned_primary) = match counted {

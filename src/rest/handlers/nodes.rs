@@ -141,8 +141,9 @@ pub(super) fn handle(
     let mut nodes = Map::new();
     let mut failures = Vec::new();
     for (i, n) in cluster.nodes().iter().enumerate() {
-        // A stopped node has left the cluster; an unreachable one fails its part of the fan-out.
-        if !chosen[i] || !n.running() {
+        // A stopped node has left the cluster, and so has one fault detection removed (CA-PT3); an
+        // unreachable one fails its part of the fan-out.
+        if !chosen[i] || !n.running() || (n.removed && i as NodeIndex != node) {
             continue;
         }
         if !cluster.reachable(node, i as NodeIndex) {

@@ -62,6 +62,12 @@ fn docs_scenarios_md_names_every_field_and_action() {
     names.extend(expected_names::<escache::sim::replay::ReplayFormat>(
         variant,
     ));
+    names.extend(expected_names::<
+        escache::sim::fault_detection::FaultDetectionDesc,
+    >(unknown.clone()));
+    names.extend(expected_names::<
+        escache::sim::fault_detection::FollowerCheckDesc,
+    >(unknown.clone()));
     names.extend(ActionDesc::NAMES.iter().map(|s| (*s).to_string()));
     names.extend(["at", "every", "action", "keys", "tokens"].map(String::from));
     assert!(names.len() > 60, "{names:?}");

@@ -1,0 +1,127 @@
+//! The simulation's record of each clear-cache fan-out under fault detection (CA-PT2, CA-PT5): when
+//! it was sent, which nodes answered at once, which it waited on, and when its response was
+//! complete. The coordinator answers once every node has answered or failed, so a fan-out that
+//! waits on a partitioned node takes until the partition heals or fault detection removes the node.
+
+use super::report::secs;
+use super::simulation::Simulation;
+use crate::cluster::membership::FanoutRecord;
+use crate::cluster::Cluster;
+use crate::time::Nanos;
+use serde::{Deserialize, Serialize};
+
+/// One fan-out and how far its response has come.
+#[derive(Debug, Clone)]
+pub(crate) struct Clear {
+    pub(crate) record: FanoutRecord,
+    /// Nodes still waited on.
+    pub(crate) waiting: Vec<u16>,
+    /// When the last node answered (the response was complete).
+    pub(crate) answered: Option<Nanos>,
+}
+
+/// A node's failure in a fan-out's response: the node and the Elasticsearch exception type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ClearFailure {
+    pub(crate) node: String,
+    #[serde(rename = "type")]
+    pub(crate) type_: String,
+}
+
+/// One fan-out in the report (`report.clears`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ClearReport {
+    /// Virtual seconds when the coordinator sent it.
+    pub(crate) time: f64,
+    /// The transport action (`cluster:admin/xpack/security/cache/clear`, ...).
+    pub(crate) action: String,
+    /// The cache (or realms, or `roles`) it clears.
+    pub(crate) cache: String,
+    pub(crate) coordinator: String,
+    /// Nodes the response counts (`_nodes.total`): the cluster state's nodes when it was sent.
+    pub(crate) nodes: usize,
+    pub(crate) successful: usize,
+    pub(crate) failures: Vec<ClearFailure>,
+    /// Nodes not answered yet when the report was made.
+    pub(crate) waiting_on: Vec<String>,
+    /// How long the response took; `None` while it waits.
+    pub(crate) latency_seconds: Option<f64>,
+}
+
+impl Simulation {
+    /// Takes the fan-outs the cluster recorded and the ends of held node requests.
+    pub(super) fn collect_clears(&mut self, cluster: &mut Cluster) {
+        if self.fault_detection.is_none() {
+            return;
+        }
+        let now = cluster.now();
+        for record in cluster.take_fanouts() {
+            let waiting = record.held.clone();
+            let answered = waiting.is_empty().then_some(record.time);
+            self.clear_by_fanout.insert(record.id, self.clears.len());
+            self.clears.push(Clear {
+                record,
+                waiting,
+                answered,
+            });
+        }
+        for outcome in cluster.take_held_outcomes() {
+            let Some(&i) = self.clear_by_fanout.get(&outcome.fanout) else {
+                continue;
+            };
+            let c = &mut self.clears[i];
+            c.waiting.retain(|&n| n != outcome.target);
+            match outcome.result {
+                Ok(node) => c.record.response.successes.push(node),
+                Err(f) => c.record.response.failures.push(f),
+            }
+            if c.waiting.is_empty() {
+                c.answered = Some(now);
+                self.clear_by_fanout.remove(&outcome.fanout);
+            }
+        }
+    }
+
+    /// The fan-outs for the report.
+    pub(crate) fn clear_reports(&self, cluster: &Cluster) -> Vec<ClearReport> {
+        let name = |n: u16| {
+            cluster
+                .node(n)
+                .map_or_else(|| format!("node #{n}"), |x| x.name.clone())
+        };
+        let by_id = |id: &str| {
+            cluster
+                .nodes()
+                .iter()
+                .find(|n| n.id == id)
+                .map_or_else(|| id.to_string(), |n| n.name.clone())
+        };
+        self.clears
+            .iter()
+            .map(|c| {
+                let r = &c.record;
+                ClearReport {
+                    time: secs(r.time),
+                    action: r.action.to_string(),
+                    cache: r.label.clone(),
+                    coordinator: name(r.coordinator),
+                    nodes: r.response.successes.len() + r.response.failures.len() + c.waiting.len(),
+                    successful: r.response.successes.len(),
+                    failures: r
+                        .response
+                        .failures
+                        .iter()
+                        .map(|f| ClearFailure {
+                            node: by_id(&f.node_id),
+                            type_: f.cause.kind.as_str().to_string(),
+                        })
+                        .collect(),
+                    waiting_on: c.waiting.iter().map(|&n| name(n)).collect(),
+                    latency_seconds: c.answered.map(|a| secs(a - r.time)),
+                }
+            })
+            .collect()
+    }
+}
