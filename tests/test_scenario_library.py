@@ -137,6 +137,12 @@ def test_escache_run_by_name_and_short(tmp_path, capsys, monkeypatch):
     assert main(["run", "no_such_scenario"]) == 2
     err = capsys.readouterr().err
     assert "cannot read scenario file [no_such_scenario]" in err and "ships no scenario of that name" in err
+    # --short on a scenario without [short] runs it whole, and the title says so.
+    (tmp_path / "whole.toml").write_text('name = "whole"\n[simulation]\nduration = "1s"\n', encoding="utf-8")
+    assert main(["run", "whole.toml", "--short", "--no-progress"]) == 0
+    assert "escache run: whole (no [short] table: the full scenario)" in capsys.readouterr().out
+    assert main(["run", "partition_clear_latency", "--short", "--no-progress"]) == 0
+    assert "escache run: partition_clear_latency (short form)" in capsys.readouterr().out
 
 
 # ---- (1) fleet-server#432: the auth cache hit ratio is max_keys / agents ----------------------------------

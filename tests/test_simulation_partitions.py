@@ -9,7 +9,7 @@ import copy
 
 import pytest
 from conftest import admin
-from simulation_helpers import S, jsonl_digest
+from simulation_helpers import MS, S, jsonl_digest
 
 import escache
 from escache.simulation import load_scenario
@@ -245,3 +245,46 @@ def test_partition_runs_are_deterministic():
         sim.run(90)
         digests.append(jsonl_digest(cluster))
     assert digests[0] == digests[1]
+
+
+# ---- CA-TM5: transport hops ---------------------------------------------------------------------
+
+
+def test_rule_ca_tm5_a_fan_out_reaches_other_nodes_a_hop_later_and_answers_a_hop_after_that():
+    # transport_hop 50 ms, fixed: revoked at 15 s through node-0, the keys are cleared on node-0 at
+    # once, on node-1 and node-2 at 15.05 s; the last answer is back at 15.1 s.
+    doc = scenario(revoke(15), latency={"transport_hop": "50ms"})
+    del doc["simulation"]["fault_detection"]
+    _, sim, report, rows = run(doc, 20)
+    assert [(r[1], r[0]) for r in events(rows, "clear_cache")] == [
+        ("node-0", 15 * S),
+        ("node-1", 15 * S + 50 * MS),
+        ("node-2", 15 * S + 50 * MS),
+    ]
+    (clear,) = report.clears
+    assert (clear.nodes, clear.successful, clear.failures) == (3, 3, ())
+    assert clear.latency_seconds == pytest.approx(0.1)
+    # Between the revocation and the arrival the other nodes still accept the keys from their caches.
+    revoked = set(sim.credential_ids("agents")[:3])
+    stale = [r for r in rows if r[2] == "auth_success" and r[5] == "stale" and r[4] in revoked]
+    assert all(r[1] != "node-0" and 15 * S < r[0] <= 15 * S + 50 * MS for r in stale)
+
+
+def test_rule_ca_tm5_a_request_in_transit_to_a_node_partitioned_meanwhile_waits_for_the_heal():
+    # Sent at 15 s; node-2 partitioned at 15.02 s, before the request arrives at 15.05 s: it waits
+    # (CA-PT2) and arrives at the heal, 20 s; its answer is back at 20.05 s.
+    doc = scenario(revoke(15), partition(15.02), heal(20), latency={"transport_hop": "50ms"})
+    _, _, report, rows = run(doc, 30)
+    assert [(r[0], r[5]) for r in events(rows, "node_unreachable", "node-2")] == [(15 * S + 50 * MS, "waiting")]
+    assert [r[0] for r in events(rows, "clear_cache", "node-2")] == [20 * S]
+    (clear,) = report.clears
+    assert clear.successful == 3 and clear.latency_seconds == pytest.approx(5.05)
+
+
+def test_rule_ca_tm5_without_fault_detection_a_request_arriving_at_a_partition_fails():
+    doc = scenario(revoke(15), partition(15.02), latency={"transport_hop": "50ms"})
+    del doc["simulation"]["fault_detection"]
+    _, _, report, _ = run(doc, 30)
+    (clear,) = report.clears
+    assert [(f.node, f.type) for f in clear.failures] == [("node-2", "node_not_connected_exception")]
+    assert clear.latency_seconds == pytest.approx(0.1)  # node-1's answer

@@ -292,7 +292,9 @@ def _run(args: argparse.Namespace) -> int:
                 f.close()
         raise
     name = meta.get("name") if isinstance(meta.get("name"), str) else Path(source).stem
-    title = f"escache run: {name}" + (" (short form)" if args.short else "")
+    # A scenario without [short] is its own short form: say so rather than claim a smaller run.
+    form = " (short form)" if "short" in meta else " (no [short] table: the full scenario)"
+    title = f"escache run: {name}" + (form if args.short else "")
     status = _finish_run(cluster, sim, report, meta, source, json_out, args.json, trace_out, args.trace, title)
     # What is printed goes to stdout unless stdout carries the JSON report or the trace.
     out = sys.stderr if "-" in (args.json, args.trace) else sys.stdout

@@ -250,7 +250,8 @@ class ClearFailure:
 
 @dataclass(frozen=True)
 class ClearReport:
-    """A clear-cache fan-out and how long its response took (only with fault detection, rule CA-PT5).
+    """A clear-cache fan-out and how long its response took (with fault detection or a
+    ``transport_hop`` latency, rules CA-PT5 and CA-TM5).
 
     ``time`` is when the coordinator sent it, in virtual seconds; ``nodes`` is the response's
     ``_nodes.total``; ``waiting_on`` the nodes not answered yet when the report was made, and
@@ -321,7 +322,8 @@ class SimulationReport(Mapping[str, Any]):
     amplification: float | None = None
     #: How long the API key document GETs took (only with an ``index_get`` latency, rule CA-TM2).
     index_get_ms: Latency | None = None
-    #: The clear-cache fan-outs and how long each response took (only with fault detection, CA-PT5).
+    #: The clear-cache fan-outs and how long each response took (with fault detection or a
+    #: ``transport_hop`` latency, CA-PT5 and CA-TM5).
     clears: tuple[ClearReport, ...] | None = None
 
     @classmethod

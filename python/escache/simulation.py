@@ -104,7 +104,7 @@ class Simulation:
     """A simulation over ``cluster`` (see the module documentation).
 
     ``latency`` and ``doc_cache_counter`` are ``[simulation.latency]`` and the counter what-if (rules
-    CA-TM1 to CA-TM4); ``fault_detection`` is ``[simulation.fault_detection]`` (CA-PT1 to CA-PT5):
+    CA-TM1 to CA-TM5); ``fault_detection`` is ``[simulation.fault_detection]`` (CA-PT1 to CA-PT5):
     a table of ``follower_check`` (``interval``, ``timeout``, ``retry_count``) and
     ``find_peers_interval``, ``{}`` for Elasticsearch's defaults. With it, a partitioned node is
     removed from the cluster state when its follower checks have failed, a clear-cache fan-out waits on

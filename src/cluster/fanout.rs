@@ -225,14 +225,16 @@ impl Cluster {
     }
 
     /// A `TransportNodesAction` from `coordinator`: runs `operation` on every node of the cluster
-    /// state it can reach and gathers the nodes response. Unreachable nodes, a dropped broadcast
+    /// state it can reach and gathers the nodes response. With `delay_remote` (the
+    /// simulator's `transport_hop` latency, CA-TM5), the requests to other nodes are held in transit
+    /// instead, and run when the simulator has them arrive. Unreachable nodes, a dropped broadcast
     /// (the `drop_clear_cache` fault, for `ClearSecurityCacheAction`) and a failing node operation
     /// are failures of the response, never of the request. Nodes fault detection removed from the
-    /// cluster state are not sent to and not counted (CA-PT3). With [`Cluster::hold_partitioned`]
+    /// cluster state are not sent to and not counted (CA-PT3). With `hold_partitioned`
     /// (the simulator's fault detection), a request across a partition is not failed at once: it
-    /// waits, and is held in [`Cluster::held`] until the partition heals or the node is removed
+    /// waits, and is held in the held requests until the partition heals or the node is removed
     /// (CA-PT2); the response returned leaves it out and the fan-out is recorded in
-    /// [`Cluster::fanouts`].
+    /// the fan-out records.
     pub(crate) fn nodes_action(
         &mut self,
         coordinator: NodeIndex,
@@ -245,9 +247,10 @@ impl Cluster {
             successes: Vec::new(),
             failures: Vec::new(),
         };
-        let fanout = self.fanout_seq;
-        self.fanout_seq += 1;
+        let fanout = self.fanout.seq;
+        self.fanout.seq += 1;
         let mut held = Vec::new();
+        let mut in_transit = Vec::new();
         for i in 0..self.nodes.len() {
             let idx = i as NodeIndex;
             if !self.nodes[i].running || (self.nodes[i].removed && idx != coordinator) {
@@ -256,7 +259,8 @@ impl Cluster {
             let (id, name) = (self.nodes[i].id.clone(), self.nodes[i].name.clone());
             let now = self.clock.now();
             if !self.reachable(coordinator, idx) {
-                let waits = self.hold_partitioned && self.nodes[coordinator as usize].running;
+                let waits =
+                    self.fanout.hold_partitioned && self.nodes[coordinator as usize].running;
                 self.events.record(
                     now,
                     idx,
@@ -267,11 +271,12 @@ impl Cluster {
                 );
                 if waits {
                     held.push(idx);
-                    self.held.push(super::membership::HeldNodeRequest {
+                    self.fanout.held.push(super::membership::HeldNodeRequest {
                         fanout,
                         coordinator,
                         target: idx,
                         operation: operation.clone(),
+                        in_transit: false,
                     });
                 } else {
                     resp.failures.push(NodeFailure {
@@ -308,6 +313,19 @@ impl Cluster {
                 });
                 continue;
             }
+            if self.fanout.delay_remote && idx != coordinator {
+                // CA-TM5: the request travels; the simulator has it arrive a hop later.
+                held.push(idx);
+                in_transit.push(idx);
+                self.fanout.held.push(super::membership::HeldNodeRequest {
+                    fanout,
+                    coordinator,
+                    target: idx,
+                    operation: operation.clone(),
+                    in_transit: true,
+                });
+                continue;
+            }
             match self.run_node_operation(idx, &operation) {
                 Err(e) => resp.failures.push(NodeFailure {
                     node_id: id,
@@ -316,8 +334,8 @@ impl Cluster {
                 Ok(()) => resp.successes.push((id, name)),
             }
         }
-        if self.record_fanouts {
-            self.fanouts.push(super::membership::FanoutRecord {
+        if self.fanout.record {
+            self.fanout.records.push(super::membership::FanoutRecord {
                 id: fanout,
                 time: self.clock.now(),
                 coordinator,
@@ -325,6 +343,7 @@ impl Cluster {
                 label,
                 response: resp.clone(),
                 held,
+                in_transit,
             });
         }
         resp

@@ -157,17 +157,8 @@ pub struct Cluster {
     next_request: u64,
     /// Nodes whose next clear-cache broadcasts are dropped (a fault; see `fanout`).
     pub(crate) drop_clear_cache_to: Vec<NodeIndex>,
-    /// Whether a request across a partition waits (the simulator's fault detection, CA-PT2) rather
-    /// than failing at once.
-    pub(crate) hold_partitioned: bool,
-    /// The node requests a partition holds up (CA-PT2).
-    pub(crate) held: Vec<membership::HeldNodeRequest>,
-    /// How held requests ended, until the simulator takes them.
-    pub(crate) held_outcomes: Vec<membership::HeldOutcome>,
-    /// Whether fan-outs are recorded in `fanouts` (by the simulator, which drains it).
-    pub(crate) record_fanouts: bool,
-    pub(crate) fanouts: Vec<membership::FanoutRecord>,
-    pub(crate) fanout_seq: u64,
+    /// Fan-outs held up by partitions and transport hops, and their records (the simulator's).
+    pub(crate) fanout: membership::FanoutState,
     /// Whether some node may have a changed `service_tokens` file its watcher has not polled yet:
     /// set with each change, so that advancing the clock (once per simulated event) skips the scan
     /// of every node otherwise.
@@ -311,12 +302,7 @@ impl Cluster {
             reserved_users: indexmap::IndexMap::new(),
             next_request: 1,
             drop_clear_cache_to: Vec::new(),
-            hold_partitioned: false,
-            held: Vec::new(),
-            held_outcomes: Vec::new(),
-            record_fanouts: false,
-            fanouts: Vec::new(),
-            fanout_seq: 0,
+            fanout: membership::FanoutState::default(),
             files_changed: false,
         })
     }
@@ -516,97 +502,6 @@ impl Cluster {
     /// Removals of a node's cache by reason; `None` when disabled.
     pub(crate) fn cache_removals(&self, node: NodeIndex, cache: CacheId) -> Option<RemovalCounts> {
         self.cache_owner(node, cache)?.removals(cache)
-    }
-
-    // ---- node faults -------------------------------------------------------------------------
-
-    /// Stops a node: it leaves the cluster; its caches and in-flight verifications are gone.
-    pub fn stop_node(&mut self, i: NodeIndex) -> Result<(), EsError> {
-        let now = self.clock.now();
-        let node = self
-            .nodes
-            .get_mut(i as usize)
-            .ok_or_else(|| EsError::resource_not_found("unknown node"))?;
-        if !node.running {
-            return Ok(());
-        }
-        node.running = false;
-        node.api_keys.abandon_pending();
-        node.crypto_pool.clear();
-        let name = node.name.clone();
-        self.events
-            .record(now, i, EventKind::NodeStopped, CacheId::None, &name, "");
-        // Its connections close: every request held on it fails (CA-PT2).
-        self.fail_held(|r| r.target == i || r.coordinator == i);
-        Ok(())
-    }
-
-    /// Starts a stopped node with empty caches.
-    pub fn start_node(&mut self, i: NodeIndex) -> Result<(), EsError> {
-        let now = self.clock.now();
-        let settings = self.settings.clone();
-        let node = self
-            .nodes
-            .get_mut(i as usize)
-            .ok_or_else(|| EsError::resource_not_found("unknown node"))?;
-        if node.running {
-            return Ok(());
-        }
-        let seed = node.rng.next_u64();
-        let (api_keys, service_accounts, registry) =
-            Node::build_services(&settings, seed, &node.service_tokens_file)?;
-        node.generation += 1;
-        node.index_state_seen = self.security_index.state().clone();
-        node.api_keys = api_keys;
-        node.service_accounts = service_accounts;
-        node.stores = crate::security::stores::SecurityStores::new(&settings.stores)?;
-        node.registry = registry;
-        node.file_changed_at = None;
-        node.started_at = now;
-        node.crypto_pool =
-            CryptoPool::new(settings.crypto_pool.size, settings.crypto_pool.queue_size);
-        node.running = true;
-        // A started node joins the cluster state afresh.
-        node.removed = false;
-        let name = node.name.clone();
-        self.events
-            .record(now, i, EventKind::NodeStarted, CacheId::None, &name, "");
-        Ok(())
-    }
-
-    pub fn set_partitioned(&mut self, i: NodeIndex, partitioned: bool) -> Result<(), EsError> {
-        let now = self.clock.now();
-        let node = self
-            .nodes
-            .get_mut(i as usize)
-            .ok_or_else(|| EsError::resource_not_found("unknown node"))?;
-        if node.partitioned == partitioned {
-            return Ok(());
-        }
-        node.partitioned = partitioned;
-        let name = node.name.clone();
-        let kind = if partitioned {
-            EventKind::NodePartitioned
-        } else {
-            EventKind::NodeHealed
-        };
-        self.events.record(now, i, kind, CacheId::None, &name, "");
-        if !partitioned && self.nodes[i as usize].running && !self.nodes[i as usize].removed {
-            // Healed: the node catches up with the cluster state it missed (a node fault detection
-            // removed catches up when it joins again, CA-PT4).
-            self.apply_index_state(i);
-        }
-        if !partitioned {
-            // CA-PT2: the requests the partition held arrive.
-            self.deliver_held();
-        }
-        Ok(())
-    }
-
-    /// Whether `to` can be reached from `from` over the transport layer.
-    pub(crate) fn reachable(&self, from: NodeIndex, to: NodeIndex) -> bool {
-        let (a, b) = (&self.nodes[from as usize], &self.nodes[to as usize]);
-        a.running && b.running && (from == to || (!a.partitioned && !b.partitioned))
     }
 
     // ---- the security index ------------------------------------------------------------------

@@ -1,6 +1,6 @@
-//! The simulation's record of each clear-cache fan-out under fault detection (CA-PT2, CA-PT5): when
-//! it was sent, which nodes answered at once, which it waited on, and when its response was
-//! complete. The coordinator answers once every node has answered or failed, so a fan-out that
+//! The simulation's record of each clear-cache fan-out, with fault detection or a `transport_hop`
+//! latency (CA-PT2, CA-PT5, CA-TM5): when it was sent, which nodes answered at once, which it waited
+//! on, and when its response was complete. The coordinator answers once every node has answered or failed, so a fan-out that
 //! waits on a partitioned node takes until the partition heals or fault detection removes the node.
 
 use super::report::secs;
@@ -18,6 +18,9 @@ pub(crate) struct Clear {
     pub(crate) waiting: Vec<u16>,
     /// When the last node answered (the response was complete).
     pub(crate) answered: Option<Nanos>,
+    /// When the latest answer so far reaches the coordinator (a `transport_hop` after the node ran
+    /// the request, CA-TM5).
+    pub(crate) last_answer: Nanos,
 }
 
 /// A node's failure in a fan-out's response: the node and the Elasticsearch exception type.
@@ -53,15 +56,28 @@ pub(crate) struct ClearReport {
 impl Simulation {
     /// Takes the fan-outs the cluster recorded and the ends of held node requests.
     pub(super) fn collect_clears(&mut self, cluster: &mut Cluster) {
-        if self.fault_detection.is_none() {
+        if !cluster.fanout.record {
             return;
         }
         let now = cluster.now();
         for record in cluster.take_fanouts() {
+            // CA-TM5: each request to another node arrives a hop after it was sent.
+            for &target in &record.in_transit {
+                let hop = self.latency.sample("transport_hop");
+                let at = record.time.saturating_add(hop).max(now);
+                self.push(
+                    at,
+                    super::simulation::Ev::TransportArrive {
+                        fanout: record.id,
+                        target,
+                    },
+                );
+            }
             let waiting = record.held.clone();
             let answered = waiting.is_empty().then_some(record.time);
             self.clear_by_fanout.insert(record.id, self.clears.len());
             self.clears.push(Clear {
+                last_answer: record.time,
                 record,
                 waiting,
                 answered,
@@ -71,14 +87,22 @@ impl Simulation {
             let Some(&i) = self.clear_by_fanout.get(&outcome.fanout) else {
                 continue;
             };
+            // The answer travels back a hop; a failure is known where it happens (the coordinator's
+            // own connection closed, or its request could not be sent).
+            let back = if outcome.result.is_ok() {
+                self.latency.sample("transport_hop")
+            } else {
+                0
+            };
             let c = &mut self.clears[i];
             c.waiting.retain(|&n| n != outcome.target);
             match outcome.result {
                 Ok(node) => c.record.response.successes.push(node),
                 Err(f) => c.record.response.failures.push(f),
             }
+            c.last_answer = c.last_answer.max(now.saturating_add(back));
             if c.waiting.is_empty() {
-                c.answered = Some(now);
+                c.answered = Some(c.last_answer);
                 self.clear_by_fanout.remove(&outcome.fanout);
             }
         }

@@ -4,7 +4,9 @@
 //! - `index_get`: the security index GET of an API key doc-cache miss (CA-TM2);
 //! - `index_write`: the index write of an action that changes credentials (`invalidate_api_keys`,
 //!   `delete_service_tokens`): the write, and the clear-cache that follows its response, land this
-//!   much later (CA-TM4).
+//!   much later (CA-TM4);
+//! - `transport_hop`: one transport message between two nodes: a clear-cache fan-out's request to
+//!   another node arrives one draw after it was sent, and its answer one more draw later (CA-TM5).
 //!
 //! Other parts of the simulator add their operation names to [`OPERATIONS`]. An operation not in
 //! the table takes no time, which is how every scenario ran before: nothing is drawn, no event is
@@ -25,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The operations a latency can be given to.
-pub const OPERATIONS: &[&str] = &["index_get", "index_write"];
+pub const OPERATIONS: &[&str] = &["index_get", "index_write", "transport_hop"];
 
 /// The standard normal quantile at 0.99 (`Φ⁻¹(0.99)`): a lognormal's p99 is `median · e^(σ·z99)`.
 const Z99: f64 = 2.326_347_874_040_840_8;

@@ -148,7 +148,7 @@ pub(crate) struct Report {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) index_get_ms: Option<Latency>,
     /// The clear-cache fan-outs and how long each response took (CA-PT5); only with fault
-    /// detection.
+    /// detection or a `transport_hop` latency (CA-TM5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) clears: Option<Vec<super::clears::ClearReport>>,
 }
@@ -265,9 +265,7 @@ impl Report {
             events: cluster.events.len(),
             outcome_names: Outcome::ALL.iter().map(|o| o.name().to_string()).collect(),
             index_get_ms: (m.index_get.count() != 0).then(|| latency(&m.index_get)),
-            clears: sim
-                .fault_detection
-                .is_some()
+            clears: (sim.fault_detection.is_some() || sim.latency.has("transport_hop"))
                 .then(|| sim.clear_reports(cluster)),
         }
     }

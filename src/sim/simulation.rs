@@ -67,6 +67,12 @@ pub(super) enum Ev {
         node: NodeIndex,
         epoch: u32,
     },
+    /// The request of fan-out `fanout` to `target` arrives, a `transport_hop` after it was sent
+    /// (CA-TM5).
+    TransportArrive {
+        fanout: u64,
+        target: NodeIndex,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -371,7 +377,9 @@ impl Simulation {
         self.started = true;
         let now = cluster.now();
         cluster.set_fault_detection(self.fault_detection.is_some());
-        cluster.set_record_fanouts(self.fault_detection.is_some());
+        let hops = self.latency.has("transport_hop");
+        cluster.set_delay_remote(hops);
+        cluster.set_record_fanouts(self.fault_detection.is_some() || hops);
         self.fd_nodes = vec![
             FdNode {
                 origin: now,
@@ -524,6 +532,10 @@ impl Simulation {
                     self.follower_checks_failed(cluster, node, epoch);
                 }
                 Ev::Rejoin { node, epoch } => self.rejoin(cluster, node, epoch),
+                Ev::TransportArrive { fanout, target } => {
+                    cluster.arrive(fanout, target);
+                    self.collect_clears(cluster);
+                }
                 Ev::Action { index } => {
                     // CA-TM4: an index write lands `index_write` later.
                     let delay = if super::latency::writes_index(&self.actions[index].action) {
