@@ -312,6 +312,10 @@ def test_partition_clear_waits_for_fault_detection_and_leaves_node_2_stale():
     assert (manual.nodes, manual.successful, manual.failures, manual.latency_seconds) == (2, 2, (), 0.0)
     assert [r[0] for r in run.rows if r[2] == "node_removed"] == [removed_at]
     assert [r[0] for r in run.rows if r[2] == "node_joined"] == [healed_at]
+    assert [(c.time * S, c.node, c.change) for c in run.report.cluster_state_changes] == [
+        (removed_at, "node-2", "removed"),
+        (healed_at, "node-2", "joined"),
+    ]
     # Stale until the cached documents expire (R2.2), well after the heal: the join replays no clear.
     assert_node_2_stale_until_the_doc_ttl_past_the_heal(run, d, revoked_at, healed_at)
     for node in ("node-0", "node-1"):

@@ -12,7 +12,7 @@ from conftest import admin
 from simulation_helpers import MS, S, jsonl_digest
 
 import escache
-from escache.simulation import load_scenario
+from escache.simulation import format_report, load_scenario
 
 BASE: dict = {
     "cluster": {"nodes": 3, "seed": 1},
@@ -172,7 +172,7 @@ def test_without_fault_detection_a_partitioned_node_fails_at_once_and_stays():
     doc = scenario(partition(10), revoke(15))
     del doc["simulation"]["fault_detection"]
     cluster, _, report, rows = run(doc, 60)
-    assert report.clears is None
+    assert report.clears is None and report.cluster_state_changes is None
     assert [(r[0], r[5]) for r in events(rows, "node_unreachable", "node-2")] == [(15 * S, CLEAR)]
     assert events(rows, "node_removed") == []
     assert cluster.nodes[2].in_cluster_state
@@ -211,9 +211,16 @@ def test_rule_ca_pt4_a_healed_node_rejoins_at_its_next_peer_finding_round_and_ap
     # Removed at 42 s; peer-finding rounds at 42 + k s; healed at 60.5 s: joins at 61 s. The security
     # index was deleted at 50 s while node-2 was out: node-2 clears its API key caches when it joins.
     delete = {"at": 50, "action": "index_delete"}
-    cluster, _, _, rows = run(scenario(partition(10), delete, heal(60.5)), 70)
+    cluster, sim, _, rows = run(scenario(partition(10), delete, heal(60.5)), 70)
     assert [r[0] for r in events(rows, "node_joined", "node-2")] == [61 * S]
     assert cluster.nodes[2].in_cluster_state
+    report = sim.report()
+    assert [(c.time, c.node, c.change) for c in report.cluster_state_changes] == [
+        (42.0, "node-2", "removed"),
+        (61.0, "node-2", "joined"),
+    ]
+    text = format_report(report)
+    assert "cluster state     node-2 removed at 42.00s, node-2 joined at 1m01.0s" in text
     invalidated_on_2 = {r[0] for r in events(rows, "cache_invalidated", "node-2")}
     assert 61 * S in invalidated_on_2
     assert not any(50 * S <= t < 61 * S for t in invalidated_on_2)

@@ -51,6 +51,10 @@ _MISSED_LABELS = {
     "node_down": "broadcast missed (node down)",
     "left_cluster": "broadcast missed (removed from the cluster)",
 }
+_MEMBERSHIP_LABELS = {
+    "removed": "removed from the cluster state",
+    "joined": "joined the cluster again",
+}
 _END_LABELS = {
     "expired": "TTL expiry",
     "file_reloaded": "file watcher reload",
@@ -105,8 +109,8 @@ class ReportPlots:
 
     def stale(self, ax: Any = None) -> Any:
         """Stale acceptances per sample interval, per node, with the changes that made credentials
-        invalid (revocation, file change), the broadcasts a node missed (dropped, partitioned, down)
-        and when the stale entries went away (TTL expiry, file watcher reload, a clear) marked as
+        invalid (revocation, file change), the broadcasts a node missed (dropped, partitioned, down),
+        fault detection's removals and rejoins, and when the stale entries went away (TTL expiry, file watcher reload, a clear) marked as
         vertical lines. Returns the ``Axes``."""
         ax = self._axes(ax, "Stale acceptances per node", "stale acceptances per interval")
         for node, rows in self._by_node().items():
@@ -124,6 +128,10 @@ class ReportPlots:
                     )
             if e.ended is not None:
                 markers.setdefault(_END_LABELS.get(e.ended.how, e.ended.how), set()).add(e.ended.time)
+        if explanations:
+            # CA-PT3, CA-PT4: when fault detection took a node out of the cluster state and back.
+            for c in self._report.cluster_state_changes or ():
+                markers.setdefault(_MEMBERSHIP_LABELS[c.change], set()).add(c.time)
         styles = iter(
             zip(
                 ["--", ":", "-.", "--", ":", "-."],

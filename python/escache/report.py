@@ -28,6 +28,7 @@ __all__ = [
     "CacheReport",
     "ClearFailure",
     "ClearReport",
+    "ClusterStateChange",
     "Latency",
     "NodeReport",
     "Removals",
@@ -249,6 +250,23 @@ class ClearFailure:
 
 
 @dataclass(frozen=True)
+class ClusterStateChange:
+    """A node fault detection removed from the cluster state (``removed``, rule CA-PT3) or that
+    joined it again (``joined``, CA-PT4); ``time`` in virtual seconds."""
+
+    time: float
+    node: str
+    change: str
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ClusterStateChange:
+        return cls(d["time"], d["node"], d["change"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"time": self.time, "node": self.node, "change": self.change}
+
+
+@dataclass(frozen=True)
 class ClearReport:
     """A clear-cache fan-out and how long its response took (with fault detection or a
     ``transport_hop`` latency, rules CA-PT5 and CA-TM5).
@@ -325,6 +343,8 @@ class SimulationReport(Mapping[str, Any]):
     #: The clear-cache fan-outs and how long each response took (with fault detection or a
     #: ``transport_hop`` latency, CA-PT5 and CA-TM5).
     clears: tuple[ClearReport, ...] | None = None
+    #: Nodes fault detection removed from the cluster state, and their rejoins (CA-PT5).
+    cluster_state_changes: tuple[ClusterStateChange, ...] | None = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> SimulationReport:
@@ -348,6 +368,11 @@ class SimulationReport(Mapping[str, Any]):
             d.get("amplification"),
             Latency.from_dict(d["index_get_ms"]) if "index_get_ms" in d else None,
             tuple(ClearReport.from_dict(c) for c in d["clears"]) if "clears" in d else None,
+            (
+                tuple(ClusterStateChange.from_dict(c) for c in d["cluster_state_changes"])
+                if "cluster_state_changes" in d
+                else None
+            ),
         )
 
     @classmethod
@@ -379,6 +404,8 @@ class SimulationReport(Mapping[str, Any]):
             out["index_get_ms"] = self.index_get_ms.to_dict()
         if self.clears is not None:
             out["clears"] = [c.to_dict() for c in self.clears]
+        if self.cluster_state_changes is not None:
+            out["cluster_state_changes"] = [c.to_dict() for c in self.cluster_state_changes]
         return out
 
     def to_json(self, **kwargs: Any) -> str:

@@ -768,6 +768,11 @@ def format_report(report: Mapping[str, Any], *, title: str | None = None, descri
                 + (f", failed: {failed}" if failed else "")
                 + (f", waiting on: {waiting}" if waiting else "")
             )
+    changes = report.get("cluster_state_changes")
+    if changes:
+        # CA-PT3, CA-PT4: fault detection's removals and rejoins.
+        w("")
+        w("cluster state     " + ", ".join(f"{c['node']} {c['change']} at {_seconds(c['time'])}" for c in changes))
     w("")
     errors = report.get("action_errors", [])
     if errors:

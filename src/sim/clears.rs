@@ -32,6 +32,17 @@ pub(crate) struct ClearFailure {
     pub(crate) type_: String,
 }
 
+/// A node leaving or joining the cluster state under fault detection (`report.cluster_state_changes`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ClusterStateChange {
+    /// Virtual seconds.
+    pub(crate) time: f64,
+    pub(crate) node: String,
+    /// `removed` (CA-PT3) or `joined` (CA-PT4).
+    pub(crate) change: String,
+}
+
 /// One fan-out in the report (`report.clears`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -106,6 +117,20 @@ impl Simulation {
                 self.clear_by_fanout.remove(&outcome.fanout);
             }
         }
+    }
+
+    /// Fault detection's removals and rejoins for the report.
+    pub(crate) fn cluster_state_changes(&self, cluster: &Cluster) -> Vec<ClusterStateChange> {
+        self.membership_changes
+            .iter()
+            .map(|&(t, n, joined)| ClusterStateChange {
+                time: secs(t),
+                node: cluster
+                    .node(n)
+                    .map_or_else(|| format!("node #{n}"), |x| x.name.clone()),
+                change: if joined { "joined" } else { "removed" }.to_string(),
+            })
+            .collect()
     }
 
     /// The fan-outs for the report.

@@ -119,6 +119,7 @@ impl Simulation {
             return;
         }
         state.removed_at = Some(now);
+        self.membership_changes.push((now, n, false));
         let retry_count = self.fault_detection.map_or(0, |fd| fd.retry_count);
         // `FollowersChecker`: every check of a partitioned node times out.
         cluster.remove_from_cluster_state(
@@ -139,6 +140,7 @@ impl Simulation {
         }
         state.removed_at = None;
         state.origin = now;
+        self.membership_changes.push((now, n, true));
         cluster.rejoin_cluster_state(n);
         self.collect_clears(cluster);
     }

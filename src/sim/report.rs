@@ -151,6 +151,9 @@ pub(crate) struct Report {
     /// detection or a `transport_hop` latency (CA-TM5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) clears: Option<Vec<super::clears::ClearReport>>,
+    /// Fault detection's removals and rejoins (CA-PT5); only with fault detection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) cluster_state_changes: Option<Vec<super::clears::ClusterStateChange>>,
 }
 
 impl Report {
@@ -267,6 +270,10 @@ impl Report {
             index_get_ms: (m.index_get.count() != 0).then(|| latency(&m.index_get)),
             clears: (sim.fault_detection.is_some() || sim.latency.has("transport_hop"))
                 .then(|| sim.clear_reports(cluster)),
+            cluster_state_changes: sim
+                .fault_detection
+                .is_some()
+                .then(|| sim.cluster_state_changes(cluster)),
         }
     }
 }

@@ -144,6 +144,8 @@ pub struct Simulation {
     pub(super) clears: Vec<super::clears::Clear>,
     /// Fan-outs still waiting on a node, by id, into `clears`.
     pub(super) clear_by_fanout: HashMap<u64, usize>,
+    /// Fault detection's removals and rejoins: (time, node, joined).
+    pub(super) membership_changes: Vec<(Nanos, NodeIndex, bool)>,
 }
 
 /// A node's fault detection state in a simulation.
@@ -206,6 +208,7 @@ impl Simulation {
             fd_nodes: Vec::new(),
             clears: Vec::new(),
             clear_by_fanout: HashMap::new(),
+            membership_changes: Vec::new(),
         }
     }
 
