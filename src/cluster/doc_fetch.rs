@@ -1,7 +1,7 @@
 //! API key authentication in two halves, for the simulator's timed index reads (CA-TM2): the
 //! doc-cache lookup and the GET at the start, the GET's response at a later virtual instant.
 
-use super::{Cluster, Node};
+use super::Cluster;
 use crate::events::NodeIndex;
 use crate::security::api_key::{ApiKeyCredentials, AuthStep, Begin, DocFetch, FetchEnd};
 
@@ -14,12 +14,7 @@ impl Cluster {
         credentials: &ApiKeyCredentials,
         request: u64,
     ) -> Begin {
-        self.with_node(node, |n, index, ctx| {
-            let Node {
-                api_keys,
-                crypto_pool,
-                ..
-            } = n;
+        self.with_api_keys(node, |api_keys, crypto_pool, index, ctx| {
             api_keys.begin_authentication(credentials, request, index, crypto_pool, ctx)
         })
     }
@@ -34,12 +29,7 @@ impl Cluster {
         counter: bool,
         request: u64,
     ) -> (AuthStep, FetchEnd) {
-        self.with_node(node, |n, _, ctx| {
-            let Node {
-                api_keys,
-                crypto_pool,
-                ..
-            } = n;
+        self.with_api_keys(node, |api_keys, crypto_pool, _, ctx| {
             api_keys.finish_fetch(credentials, fetch, counter, request, crypto_pool, ctx)
         })
     }

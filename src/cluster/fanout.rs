@@ -334,7 +334,7 @@ impl Cluster {
                 Ok(()) => resp.successes.push((id, name)),
             }
         }
-        if self.fanout.record {
+        if self.fanout.records() {
             self.fanout.records.push(super::membership::FanoutRecord {
                 id: fanout,
                 time: self.clock.now(),

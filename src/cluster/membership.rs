@@ -64,14 +64,20 @@ pub(crate) struct FanoutState {
     /// Whether a fan-out's requests to other nodes travel (the simulator's `transport_hop`
     /// latency, CA-TM5): they are held in transit until the simulator has them arrive.
     pub(crate) delay_remote: bool,
-    /// Whether fan-outs are recorded in `records` (by the simulator, which drains it).
-    pub(crate) record: bool,
     /// The node requests held up (CA-PT2, CA-TM5).
     pub(crate) held: Vec<HeldNodeRequest>,
     /// How held requests ended, until the simulator takes them.
     pub(crate) outcomes: Vec<HeldOutcome>,
+    /// The fan-outs sent while either model is on, until the simulator takes them.
     pub(crate) records: Vec<FanoutRecord>,
     pub(crate) seq: u64,
+}
+
+impl FanoutState {
+    /// Whether fan-outs are recorded: with either model on, the simulator reports them.
+    pub(crate) fn records(&self) -> bool {
+        self.hold_partitioned || self.delay_remote
+    }
 }
 
 /// `NodeDisconnectedException`: the connection to the node closed while the request waited
@@ -88,20 +94,12 @@ pub(crate) fn node_disconnected(name: &str, index: NodeIndex, action: &str) -> E
 }
 
 impl Cluster {
-    /// Turns on the simulator's fault detection: requests across a partition wait (CA-PT2) and
-    /// fan-outs are recorded for the simulation's report.
-    pub(crate) fn set_fault_detection(&mut self, on: bool) {
-        self.fanout.hold_partitioned = on;
-    }
-
-    /// CA-TM5: has a fan-out's requests to other nodes travel (the simulator has them arrive).
-    pub(crate) fn set_delay_remote(&mut self, on: bool) {
-        self.fanout.delay_remote = on;
-    }
-
-    /// Has the cluster record each fan-out in [`Cluster::fanouts`] (the simulator drains it).
-    pub(crate) fn set_record_fanouts(&mut self, on: bool) {
-        self.fanout.record = on;
+    /// The simulator's models of a fan-out: requests across a partition wait (its fault
+    /// detection, CA-PT2) and requests to other nodes travel (its `transport_hop`, CA-TM5). With
+    /// either, fan-outs are recorded for the simulation's report.
+    pub(crate) fn set_fanout_model(&mut self, hold_partitioned: bool, delay_remote: bool) {
+        self.fanout.hold_partitioned = hold_partitioned;
+        self.fanout.delay_remote = delay_remote;
     }
 
     /// The fan-outs recorded since the last call.
@@ -113,7 +111,7 @@ impl Cluster {
     pub fn in_cluster_state(&self, i: NodeIndex) -> bool {
         self.nodes
             .get(i as usize)
-            .is_some_and(|n| n.running() && !n.removed)
+            .is_some_and(Node::in_cluster_state)
     }
 
     /// CA-PT3: the master removes node `i` from the cluster state for `reason` (`NodeLeftExecutor`'s
@@ -143,8 +141,6 @@ impl Cluster {
         self.fanout.held = kept;
         let now = self.clock.now();
         for r in failed {
-            let n = &self.nodes[r.target as usize];
-            let (id, name) = (n.id.clone(), n.name.clone());
             self.events.record(
                 now,
                 r.target,
@@ -153,14 +149,9 @@ impl Cluster {
                 &r.operation.label(),
                 "disconnected",
             );
-            self.fanout.outcomes.push(HeldOutcome {
-                fanout: r.fanout,
-                target: r.target,
-                result: Err(NodeFailure {
-                    node_id: id,
-                    cause: node_disconnected(&name, r.target, r.operation.action()),
-                }),
-            });
+            let name = &self.nodes[r.target as usize].name;
+            let cause = node_disconnected(name, r.target, r.operation.action());
+            self.end_held(&r, Err(cause));
         }
     }
 
@@ -172,17 +163,20 @@ impl Cluster {
             .partition(|r| !r.in_transit && self.reachable(r.coordinator, r.target));
         self.fanout.held = kept;
         for r in ready {
-            self.run_held(&r);
+            let result = self.run_node_operation(r.target, &r.operation);
+            self.end_held(&r, result);
         }
     }
 
-    /// A held request reaches its node: the node runs it, and the outcome is kept for the simulator.
-    fn run_held(&mut self, r: &HeldNodeRequest) {
+    /// A held request ended (its node ran it, or it failed): the outcome is kept for the simulator.
+    fn end_held(&mut self, r: &HeldNodeRequest, result: Result<(), EsError>) {
         let n = &self.nodes[r.target as usize];
-        let (id, name) = (n.id.clone(), n.name.clone());
-        let result = match self.run_node_operation(r.target, &r.operation) {
-            Ok(()) => Ok((id, name)),
-            Err(cause) => Err(NodeFailure { node_id: id, cause }),
+        let result = match result {
+            Ok(()) => Ok((n.id.clone(), n.name.clone())),
+            Err(cause) => Err(NodeFailure {
+                node_id: n.id.clone(),
+                cause,
+            }),
         };
         self.fanout.outcomes.push(HeldOutcome {
             fanout: r.fanout,
@@ -206,7 +200,8 @@ impl Cluster {
         let coordinator = self.fanout.held[pos].coordinator;
         if self.reachable(coordinator, target) {
             let r = self.fanout.held.remove(pos);
-            self.run_held(&r);
+            let result = self.run_node_operation(target, &r.operation);
+            self.end_held(&r, result);
             return;
         }
         let now = self.clock.now();
@@ -230,17 +225,9 @@ impl Cluster {
             self.fanout.held[pos].in_transit = false;
             return;
         }
-        self.fanout.held.remove(pos);
-        let n = &self.nodes[target as usize];
-        let (id, name) = (n.id.clone(), n.name.clone());
-        self.fanout.outcomes.push(HeldOutcome {
-            fanout,
-            target,
-            result: Err(NodeFailure {
-                node_id: id,
-                cause: super::fanout::node_not_connected(&name, target),
-            }),
-        });
+        let r = self.fanout.held.remove(pos);
+        let cause = super::fanout::node_not_connected(&self.nodes[target as usize].name, target);
+        self.end_held(&r, Err(cause));
     }
 
     /// How held requests ended since the last call.

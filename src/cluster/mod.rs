@@ -88,6 +88,11 @@ impl Node {
         self.running
     }
 
+    /// In the cluster state: running and not removed by the simulator's fault detection (CA-PT3).
+    pub fn in_cluster_state(&self) -> bool {
+        self.running && !self.removed
+    }
+
     fn build_services(
         settings: &SecuritySettings,
         seed: u64,
@@ -321,6 +326,12 @@ impl Cluster {
 
     pub fn node(&self, i: NodeIndex) -> Option<&Node> {
         self.nodes.get(i as usize)
+    }
+
+    /// Node `i`'s name, or `node #i` for an index the cluster does not have (reports, messages).
+    pub(crate) fn node_label(&self, i: NodeIndex) -> String {
+        self.node(i)
+            .map_or_else(|| format!("node #{i}"), |n| n.name.clone())
     }
 
     pub fn node_mut(&mut self, i: NodeIndex) -> Option<&mut Node> {
@@ -647,6 +658,18 @@ impl Cluster {
         Ok(())
     }
 
+    /// Node `i`'s API key service and crypto pool, borrowed together (the service queues its hash
+    /// verifications on the pool), with the security index and a trace context.
+    pub(crate) fn with_api_keys<R>(
+        &mut self,
+        i: NodeIndex,
+        f: impl FnOnce(&mut ApiKeyService, &mut CryptoPool, &SecurityIndex, &mut Ctx<'_>) -> R,
+    ) -> R {
+        self.with_node(i, |n, index, ctx| {
+            f(&mut n.api_keys, &mut n.crypto_pool, index, ctx)
+        })
+    }
+
     /// API key authentication on a node without the REST layer (the simulator's request path).
     pub(crate) fn authenticate_api_key_ref(
         &mut self,
@@ -654,12 +677,7 @@ impl Cluster {
         credentials: &crate::security::api_key::ApiKeyCredentials,
         request: u64,
     ) -> crate::security::api_key::AuthStep {
-        self.with_node(node, |n, index, ctx| {
-            let Node {
-                api_keys,
-                crypto_pool,
-                ..
-            } = n;
+        self.with_api_keys(node, |api_keys, crypto_pool, index, ctx| {
             api_keys.authenticate_ref(credentials, request, index, crypto_pool, ctx)
         })
     }
@@ -681,12 +699,7 @@ impl Cluster {
         node: NodeIndex,
         ticket: u64,
     ) -> Vec<(u64, crate::security::api_key::AuthStep)> {
-        self.with_node(node, |n, _, ctx| {
-            let Node {
-                api_keys,
-                crypto_pool,
-                ..
-            } = n;
+        self.with_api_keys(node, |api_keys, crypto_pool, _, ctx| {
             api_keys.complete_verification(ticket, crypto_pool, ctx)
         })
     }
@@ -699,15 +712,7 @@ impl Cluster {
         let tasks = self.nodes[i as usize].crypto_pool.drain();
         let mut out = Vec::new();
         for t in tasks {
-            let done = self.with_node(i, |node, _, ctx| {
-                let Node {
-                    api_keys,
-                    crypto_pool,
-                    ..
-                } = node;
-                api_keys.complete_verification(t.ticket, crypto_pool, ctx)
-            });
-            out.extend(done);
+            out.extend(self.complete_api_key_verification(i, t.ticket));
         }
         out
     }

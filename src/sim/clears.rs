@@ -1,7 +1,8 @@
 //! The simulation's record of each clear-cache fan-out, with fault detection or a `transport_hop`
 //! latency (CA-PT2, CA-PT5, CA-TM5): when it was sent, which nodes answered at once, which it waited
-//! on, and when its response was complete. The coordinator answers once every node has answered or failed, so a fan-out that
-//! waits on a partitioned node takes until the partition heals or fault detection removes the node.
+//! on, and when its response was complete. The coordinator answers once every node has answered or
+//! failed, so a fan-out that waits on a partitioned node takes until the partition heals or fault
+//! detection removes the node.
 
 use super::report::secs;
 use super::simulation::Simulation;
@@ -10,17 +11,21 @@ use crate::cluster::Cluster;
 use crate::time::Nanos;
 use serde::{Deserialize, Serialize};
 
-/// One fan-out and how far its response has come.
+/// One fan-out and how far its response has come: `record.held` are the nodes still waited on,
+/// and the response is complete, at `last_answer`, once there are none.
 #[derive(Debug, Clone)]
 pub(crate) struct Clear {
     pub(crate) record: FanoutRecord,
-    /// Nodes still waited on.
-    pub(crate) waiting: Vec<u16>,
-    /// When the last node answered (the response was complete).
-    pub(crate) answered: Option<Nanos>,
     /// When the latest answer so far reaches the coordinator (a `transport_hop` after the node ran
     /// the request, CA-TM5).
     pub(crate) last_answer: Nanos,
+}
+
+impl Clear {
+    /// When the response was complete; `None` while a node is waited on.
+    fn answered(&self) -> Option<Nanos> {
+        self.record.held.is_empty().then_some(self.last_answer)
+    }
 }
 
 /// A node's failure in a fan-out's response: the node and the Elasticsearch exception type.
@@ -67,7 +72,7 @@ pub(crate) struct ClearReport {
 impl Simulation {
     /// Takes the fan-outs the cluster recorded and the ends of held node requests.
     pub(super) fn collect_clears(&mut self, cluster: &mut Cluster) {
-        if !cluster.fanout.record {
+        if !cluster.fanout.records() {
             return;
         }
         let now = cluster.now();
@@ -84,18 +89,18 @@ impl Simulation {
                     },
                 );
             }
-            let waiting = record.held.clone();
-            let answered = waiting.is_empty().then_some(record.time);
-            self.clear_by_fanout.insert(record.id, self.clears.len());
             self.clears.push(Clear {
                 last_answer: record.time,
                 record,
-                waiting,
-                answered,
             });
         }
         for outcome in cluster.take_held_outcomes() {
-            let Some(&i) = self.clear_by_fanout.get(&outcome.fanout) else {
+            // Fan-outs are recorded in the order sent; an outcome is usually for a recent one.
+            let Some(i) = self
+                .clears
+                .iter()
+                .rposition(|c| c.record.id == outcome.fanout)
+            else {
                 continue;
             };
             // The answer travels back a hop; a failure is known where it happens (the coordinator's
@@ -106,16 +111,12 @@ impl Simulation {
                 0
             };
             let c = &mut self.clears[i];
-            c.waiting.retain(|&n| n != outcome.target);
+            c.record.held.retain(|&n| n != outcome.target);
             match outcome.result {
                 Ok(node) => c.record.response.successes.push(node),
                 Err(f) => c.record.response.failures.push(f),
             }
             c.last_answer = c.last_answer.max(now.saturating_add(back));
-            if c.waiting.is_empty() {
-                c.answered = Some(c.last_answer);
-                self.clear_by_fanout.remove(&outcome.fanout);
-            }
         }
     }
 
@@ -125,9 +126,7 @@ impl Simulation {
             .iter()
             .map(|&(t, n, joined)| ClusterStateChange {
                 time: secs(t),
-                node: cluster
-                    .node(n)
-                    .map_or_else(|| format!("node #{n}"), |x| x.name.clone()),
+                node: cluster.node_label(n),
                 change: if joined { "joined" } else { "removed" }.to_string(),
             })
             .collect()
@@ -135,11 +134,6 @@ impl Simulation {
 
     /// The fan-outs for the report.
     pub(crate) fn clear_reports(&self, cluster: &Cluster) -> Vec<ClearReport> {
-        let name = |n: u16| {
-            cluster
-                .node(n)
-                .map_or_else(|| format!("node #{n}"), |x| x.name.clone())
-        };
         let by_id = |id: &str| {
             cluster
                 .nodes()
@@ -155,8 +149,8 @@ impl Simulation {
                     time: secs(r.time),
                     action: r.action.to_string(),
                     cache: r.label.clone(),
-                    coordinator: name(r.coordinator),
-                    nodes: r.response.successes.len() + r.response.failures.len() + c.waiting.len(),
+                    coordinator: cluster.node_label(r.coordinator),
+                    nodes: r.response.successes.len() + r.response.failures.len() + r.held.len(),
                     successful: r.response.successes.len(),
                     failures: r
                         .response
@@ -167,8 +161,8 @@ impl Simulation {
                             type_: f.cause.kind.as_str().to_string(),
                         })
                         .collect(),
-                    waiting_on: c.waiting.iter().map(|&n| name(n)).collect(),
-                    latency_seconds: c.answered.map(|a| secs(a - r.time)),
+                    waiting_on: r.held.iter().map(|&n| cluster.node_label(n)).collect(),
+                    latency_seconds: c.answered().map(|a| secs(a - r.time)),
                 }
             })
             .collect()

@@ -492,32 +492,29 @@ impl<'a> Explainer<'a> {
         })
     }
 
-    /// Whether `node` was out of the cluster state at `t`: its last removal or join before `t` was
-    /// a removal (CA-PT3).
-    fn removed_at(&self, node: NodeIndex, t: Nanos) -> bool {
+    /// Whether `node`'s last event among `on` and `off` at or before `t` was an `on` one: a state
+    /// entered by `on` and left by `off`.
+    fn in_state_at(&self, node: NodeIndex, t: Nanos, on: EventKind, off: &[EventKind]) -> bool {
         self.others
             .iter()
-            .rfind(|e| {
-                e.node == node
-                    && e.time <= t
-                    && matches!(
-                        e.kind,
-                        EventKind::NodeRemoved | EventKind::NodeJoined | EventKind::NodeStarted
-                    )
-            })
-            .is_some_and(|e| e.kind == EventKind::NodeRemoved)
+            .rfind(|e| e.node == node && e.time <= t && (e.kind == on || off.contains(&e.kind)))
+            .is_some_and(|e| e.kind == on)
     }
 
     /// Whether `node` was stopped at `t` (its last stop/start event before `t` was a stop).
     fn stopped_at(&self, node: NodeIndex, t: Nanos) -> bool {
-        self.others
-            .iter()
-            .rfind(|e| {
-                e.node == node
-                    && e.time <= t
-                    && matches!(e.kind, EventKind::NodeStopped | EventKind::NodeStarted)
-            })
-            .is_some_and(|e| e.kind == EventKind::NodeStopped)
+        self.in_state_at(node, t, EventKind::NodeStopped, &[EventKind::NodeStarted])
+    }
+
+    /// Whether `node` was out of the cluster state at `t`: removed (CA-PT3) and not joined or
+    /// started since.
+    fn removed_at(&self, node: NodeIndex, t: Nanos) -> bool {
+        self.in_state_at(
+            node,
+            t,
+            EventKind::NodeRemoved,
+            &[EventKind::NodeJoined, EventKind::NodeStarted],
+        )
     }
 
     /// When the entry that served the acceptance went away (or, without an entry, the stale state:

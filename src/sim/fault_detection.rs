@@ -106,7 +106,19 @@ pub struct FollowerCheckDesc {
 
 const WHAT: &str = "simulation.fault_detection";
 
-fn at_least(what: &str, v: Nanos, min: Nanos, min_text: &str) -> Result<Nanos, EsError> {
+/// A duration field: `default` when absent, else at least `min` (written `min_text`, as
+/// Elasticsearch's setting bounds say it).
+fn duration_at_least(
+    value: Option<&DurationValue>,
+    what: &str,
+    default: Nanos,
+    min: Nanos,
+    min_text: &str,
+) -> Result<Nanos, EsError> {
+    let Some(d) = value else {
+        return Ok(default);
+    };
+    let v = d.nanos(&format!("{WHAT}.{what}"))?;
     if v < min {
         return Err(err(format!(
             "[{WHAT}.{what}] must be at least [{min_text}], got [{}ms]",
@@ -118,45 +130,38 @@ fn at_least(what: &str, v: Nanos, min: Nanos, min_text: &str) -> Result<Nanos, E
 
 impl FaultDetectionDesc {
     pub(crate) fn resolve(&self) -> Result<FaultDetection, EsError> {
-        let mut fd = FaultDetection::default();
-        if let Some(fc) = &self.follower_check {
-            if let Some(d) = &fc.interval {
-                let what = "follower_check.interval";
-                fd.interval = at_least(
-                    what,
-                    d.nanos(&format!("{WHAT}.{what}"))?,
-                    MIN_INTERVAL,
-                    "100ms",
-                )?;
-            }
-            if let Some(d) = &fc.timeout {
-                let what = "follower_check.timeout";
-                fd.timeout = at_least(
-                    what,
-                    d.nanos(&format!("{WHAT}.{what}"))?,
-                    MIN_TIMEOUT,
-                    "1ms",
-                )?;
-            }
-            if let Some(n) = fc.retry_count {
-                if n == 0 {
-                    return Err(err(format!(
-                        "[{WHAT}.follower_check.retry_count] must be at least [1], got [0]"
-                    )));
-                }
-                fd.retry_count = n;
-            }
+        let defaults = FaultDetection::default();
+        let fc = self.follower_check.clone().unwrap_or_default();
+        let retry_count = fc.retry_count.unwrap_or(defaults.retry_count);
+        if retry_count == 0 {
+            return Err(err(format!(
+                "[{WHAT}.follower_check.retry_count] must be at least [1], got [0]"
+            )));
         }
-        if let Some(d) = &self.find_peers_interval {
-            let what = "find_peers_interval";
-            fd.find_peers_interval = at_least(
-                what,
-                d.nanos(&format!("{WHAT}.{what}"))?,
+        Ok(FaultDetection {
+            interval: duration_at_least(
+                fc.interval.as_ref(),
+                "follower_check.interval",
+                defaults.interval,
+                MIN_INTERVAL,
+                "100ms",
+            )?,
+            timeout: duration_at_least(
+                fc.timeout.as_ref(),
+                "follower_check.timeout",
+                defaults.timeout,
+                MIN_TIMEOUT,
+                "1ms",
+            )?,
+            retry_count,
+            find_peers_interval: duration_at_least(
+                self.find_peers_interval.as_ref(),
+                "find_peers_interval",
+                defaults.find_peers_interval,
                 MIN_FIND_PEERS_INTERVAL,
                 "1ms",
-            )?;
-        }
-        Ok(fd)
+            )?,
+        })
     }
 }
 

@@ -85,7 +85,7 @@ impl Simulation {
         } else if let Some(removed) = state.removed_at {
             self.push(fd.rejoin_time(removed, now), Ev::Rejoin { node: n, epoch });
         }
-        self.collect_clears(cluster);
+        // The requests a heal delivered are collected after the action (`run_scheduled`).
         Ok(())
     }
 

@@ -268,8 +268,7 @@ impl Report {
             events: cluster.events.len(),
             outcome_names: Outcome::ALL.iter().map(|o| o.name().to_string()).collect(),
             index_get_ms: (m.index_get.count() != 0).then(|| latency(&m.index_get)),
-            clears: (sim.fault_detection.is_some() || sim.latency.has("transport_hop"))
-                .then(|| sim.clear_reports(cluster)),
+            clears: sim.records_clears().then(|| sim.clear_reports(cluster)),
             cluster_state_changes: sim
                 .fault_detection
                 .is_some()

@@ -142,8 +142,6 @@ pub struct Simulation {
     pub(super) fd_nodes: Vec<FdNode>,
     /// The clear-cache fan-outs (with fault detection).
     pub(super) clears: Vec<super::clears::Clear>,
-    /// Fan-outs still waiting on a node, by id, into `clears`.
-    pub(super) clear_by_fanout: HashMap<u64, usize>,
     /// Fault detection's removals and rejoins: (time, node, joined).
     pub(super) membership_changes: Vec<(Nanos, NodeIndex, bool)>,
 }
@@ -207,7 +205,6 @@ impl Simulation {
             fault_detection: None,
             fd_nodes: Vec::new(),
             clears: Vec::new(),
-            clear_by_fanout: HashMap::new(),
             membership_changes: Vec::new(),
         }
     }
@@ -379,10 +376,10 @@ impl Simulation {
     fn start(&mut self, cluster: &mut Cluster) {
         self.started = true;
         let now = cluster.now();
-        cluster.set_fault_detection(self.fault_detection.is_some());
-        let hops = self.latency.has("transport_hop");
-        cluster.set_delay_remote(hops);
-        cluster.set_record_fanouts(self.fault_detection.is_some() || hops);
+        cluster.set_fanout_model(
+            self.fault_detection.is_some(),
+            self.latency.has("transport_hop"),
+        );
         self.fd_nodes = vec![
             FdNode {
                 origin: now,
@@ -584,18 +581,17 @@ impl Simulation {
 
     /// [`Action::describe`] with this cluster's node names and this simulation's workload names.
     pub(crate) fn describe_action(&self, cluster: &Cluster, action: &Action) -> String {
-        action.describe(
-            &|n| {
-                cluster
-                    .node(n)
-                    .map_or_else(|| format!("node #{n}"), |x| x.name.clone())
-            },
-            &|w| {
-                self.workloads
-                    .get(w)
-                    .map_or_else(|| format!("#{w}"), |x| x.spec.name.clone())
-            },
-        )
+        action.describe(&|n| cluster.node_label(n), &|w| {
+            self.workloads
+                .get(w)
+                .map_or_else(|| format!("#{w}"), |x| x.spec.name.clone())
+        })
+    }
+
+    /// Whether the run records its clear-cache fan-outs (`report.clears`): with fault detection or
+    /// a `transport_hop` latency (CA-PT5, CA-TM5).
+    pub(crate) fn records_clears(&self) -> bool {
+        self.fault_detection.is_some() || self.latency.has("transport_hop")
     }
 
     /// Requests started and not finished yet.

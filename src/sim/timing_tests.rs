@@ -20,31 +20,32 @@ const S: Nanos = NANOS_PER_SECOND;
 const MS: Nanos = NANOS_PER_MILLI;
 const US: Nanos = 1_000;
 
+/// An API key workload `w` of `population` keys created on node 0, uniform, round-robin.
+fn api_keys(population: usize, rate: f64) -> WorkloadSpec {
+    WorkloadSpec {
+        name: "w".into(),
+        kind: WorkloadKind::ApiKey {
+            creator_node: 0,
+            expiration: None,
+        },
+        population,
+        rate,
+        popularity: Popularity::Uniform,
+        node_choice: NodeChoice::RoundRobin,
+        wrong_secret_share: 0.0,
+        create_over: 0,
+        start: 0,
+        stop: None,
+        client: None,
+    }
+}
+
 /// One node, one key, no own traffic; `latencies` by operation name.
 fn setup(latencies: &[(&str, Distribution)], counter: bool) -> (Cluster, Simulation) {
     let c = Cluster::new(ClusterConfig::new(1)).unwrap();
     let mut sim = Simulation::new(&c, 5);
-    sim.add_workload(
-        &c,
-        WorkloadSpec {
-            name: "w".into(),
-            kind: WorkloadKind::ApiKey {
-                creator_node: 0,
-                expiration: None,
-            },
-            population: 1,
-            // A mean gap of about 30 years: no arrival of its own in the run.
-            rate: 1e-9,
-            popularity: Popularity::Uniform,
-            node_choice: NodeChoice::RoundRobin,
-            wrong_secret_share: 0.0,
-            create_over: 0,
-            start: 0,
-            stop: None,
-            client: None,
-        },
-    )
-    .unwrap();
+    // A mean gap of about 30 years: no arrival of its own in the run.
+    sim.add_workload(&c, api_keys(1, 1e-9)).unwrap();
     sim.latency.set(
         latencies
             .iter()
@@ -241,26 +242,13 @@ fn rule_ca_tm1_timed_runs_are_deterministic_and_keep_the_arrivals() {
         let c = Cluster::new(ClusterConfig::new(2)).unwrap();
         let mut sim = Simulation::new(&c, 11);
         let mut c = c;
-        sim.add_workload(
-            &c,
-            WorkloadSpec {
-                name: "w".into(),
-                kind: WorkloadKind::ApiKey {
-                    creator_node: 0,
-                    expiration: None,
-                },
-                population: 50,
-                rate: 200.0,
-                popularity: Popularity::Zipf { s: 1.0 },
-                node_choice: NodeChoice::Random,
-                wrong_secret_share: 0.1,
-                create_over: 0,
-                start: 0,
-                stop: None,
-                client: None,
-            },
-        )
-        .unwrap();
+        let spec = WorkloadSpec {
+            popularity: Popularity::Zipf { s: 1.0 },
+            node_choice: NodeChoice::Random,
+            wrong_secret_share: 0.1,
+            ..api_keys(50, 200.0)
+        };
+        sim.add_workload(&c, spec).unwrap();
         if let Some(d) = latency {
             sim.latency
                 .set(IndexMap::from([("index_get".to_string(), d)]));

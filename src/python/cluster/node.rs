@@ -64,7 +64,7 @@ impl PyNode {
     /// In the cluster state: running and not removed by the simulator's fault detection (CA-PT3).
     #[getter]
     fn in_cluster_state(&self, py: Python<'_>) -> PyResult<bool> {
-        self.with_node(py, |n| n.running() && !n.removed)
+        self.with_node(py, crate::cluster::Node::in_cluster_state)
     }
 
     #[setter]
